@@ -1,0 +1,45 @@
+# Toolchain entry points. `make setup` is idempotent: each step reruns only when its input
+# (pyproject.toml, package-lock.json) is newer than the stamp it left.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_STAMP := $(VENV)/.loanservicing-pip.stamp
+NPM_STAMP := node_modules/.loanservicing-npm.stamp
+
+.PHONY: setup test lint demo gas ape-test clean
+
+setup: $(PIP_STAMP) $(NPM_STAMP)
+	$(PY) -m loanservicing.solc
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(PIP_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NPM_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: setup
+	$(PY) -m pytest -n 2 -q
+
+lint:
+	$(VENV)/bin/ruff check .
+
+demo: setup
+	$(VENV)/bin/loanservicing demo
+
+gas: setup
+	$(PY) benchmarks/gas.py
+
+# ape-foundry looks for `anvil` on PATH only, so put the pinned one from node_modules first.
+ape-test: setup
+	PATH=$(CURDIR)/node_modules/.bin:$$PATH $(VENV)/bin/ape test --network ethereum:local:foundry
+
+clean:
+	rm -rf build .build .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	find . -path ./.venv -prune -o -path ./node_modules -prune -o \
+		-name __pycache__ -type d -exec rm -rf {} +

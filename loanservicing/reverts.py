@@ -1,0 +1,122 @@
+"""Decode a revert into its Solidity custom error name and arguments.
+
+A revert reaches Python as raw bytes (a 4-byte selector and ABI-encoded arguments). Here it is
+matched against every ``error`` in the project's ABIs, plus ``Error(string)`` and
+``Panic(uint256)``, and turned into a :class:`TransactionReverted` whose message reads like
+``LoanNotActive(loanId=7, status=2)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import function_signature_to_4byte_selector, to_bytes
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+
+from loanservicing.errors import LoanServicingError
+
+__all__ = ["DecodedRevert", "RevertDecoder", "TransactionReverted"]
+
+_STANDARD_ERRORS: list[dict[str, Any]] = [
+    {"type": "error", "name": "Error", "inputs": [{"name": "message", "type": "string"}]},
+    {"type": "error", "name": "Panic", "inputs": [{"name": "code", "type": "uint256"}]},
+]
+
+
+def _canonical_type(item: Mapping[str, Any]) -> str:
+    """ABI type as it appears in a signature (tuples expanded)."""
+    kind = str(item["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_canonical_type(c) for c in item["components"])
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
+
+
+@dataclass(frozen=True)
+class DecodedRevert:
+    """A revert matched to a Solidity error."""
+
+    name: str
+    args: dict[str, Any]
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k}={_show(v)}" for k, v in self.args.items())
+        return f"{self.name}({inner})"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
+class TransactionReverted(LoanServicingError):
+    """The chain rejected a call or transaction; ``revert`` names the Solidity error."""
+
+    def __init__(self, revert: DecodedRevert | None, raw: bytes = b"", action: str = "") -> None:
+        self.revert = revert
+        self.raw = raw
+        what = f"{action} " if action else "The transaction "
+        if revert is not None:
+            message = f"{what}reverted with {revert}."
+        elif raw:
+            message = f"{what}reverted with unknown error data 0x{raw.hex()}."
+        else:
+            message = f"{what}reverted without a reason."
+        super().__init__(message[0].upper() + message[1:])
+
+    @property
+    def error_name(self) -> str | None:
+        return self.revert.name if self.revert else None
+
+
+class RevertDecoder:
+    """Matches revert data against the errors declared in a set of ABIs."""
+
+    def __init__(self, abis: Iterable[list[dict[str, Any]]]) -> None:
+        self._errors: dict[bytes, dict[str, Any]] = {}
+        for abi in [*abis, _STANDARD_ERRORS]:
+            for item in abi:
+                if item.get("type") != "error":
+                    continue
+                types = ",".join(_canonical_type(i) for i in item["inputs"])
+                selector = function_signature_to_4byte_selector(f"{item['name']}({types})")
+                self._errors[selector] = item
+
+    def decode(self, data: bytes) -> DecodedRevert | None:
+        """The error these revert bytes encode, or None if no known error matches."""
+        if len(data) < 4:
+            return None
+        item = self._errors.get(data[:4])
+        if item is None:
+            return None
+        types = [_canonical_type(i) for i in item["inputs"]]
+        try:
+            values = abi_decode(types, data[4:])
+        except Exception:  # malformed payload: report it as unknown rather than crash
+            return None
+        names = [i["name"] or f"arg{n}" for n, i in enumerate(item["inputs"])]
+        return DecodedRevert(item["name"], dict(zip(names, values, strict=True)))
+
+    def from_exception(self, exc: BaseException, action: str = "") -> TransactionReverted | None:
+        """A TransactionReverted for a web3 revert exception, else None."""
+        if not isinstance(exc, ContractCustomError | ContractPanicError | ContractLogicError):
+            return None
+        raw = _revert_bytes(getattr(exc, "data", None))
+        return TransactionReverted(self.decode(raw), raw, action)
+
+
+def _revert_bytes(data: Any) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return to_bytes(hexstr=data)
+        except ValueError:
+            return b""
+    if isinstance(data, Mapping):
+        return _revert_bytes(data.get("data"))
+    return b""

@@ -1,0 +1,59 @@
+"""Shared fixtures: one Anvil per test session (per xdist worker), compiled artifacts, and
+an evm_snapshot/evm_revert around every test that touches the chain."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+# pyproject's filterwarnings = error would turn this import-time warning (web3 7 imports
+# websockets.legacy for its legacy provider) into a collection error; silence just that one.
+with warnings.catch_warnings():
+    warnings.filterwarnings(
+        "ignore", message="websockets.legacy is deprecated", category=DeprecationWarning
+    )
+    import web3  # noqa: F401
+from eth_typing import ChecksumAddress
+from web3 import HTTPProvider, Web3
+
+from loanservicing.chain import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
+from loanservicing.compile import ContractArtifact, compile_contracts
+
+
+@pytest.fixture(scope="session")
+def anvil() -> Iterator[AnvilNode]:
+    with AnvilNode() as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def w3(anvil: AnvilNode) -> Web3:
+    web3 = Web3(HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
+    assert web3.is_connected()
+    return web3
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> dict[str, ContractArtifact]:
+    # compile_contracts holds a file lock, so xdist workers never compile concurrently,
+    # and all but the first find the cache up to date.
+    return compile_contracts()
+
+
+@pytest.fixture
+def accounts(w3: Web3) -> list[ChecksumAddress]:
+    return list(w3.eth.accounts)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_chain(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Revert every chain change a test makes, as ape does; only for tests that use w3."""
+    if "w3" not in request.fixturenames:
+        yield
+        return
+    web3: Web3 = request.getfixturevalue("w3")
+    snapshot_id = snapshot(web3)
+    yield
+    revert(web3, snapshot_id)
