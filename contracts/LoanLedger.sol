@@ -102,6 +102,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
     struct TokenInfo {
         address token;
         uint8 decimals;
+        uint64 scale; // 10 ** (18 - decimals): converts amounts to 18-decimal units
     }
 
     struct Proposal {
@@ -242,6 +243,8 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
     /// @return paid the amount actually pulled from the caller
     function repay(uint256 loanId, uint256 amount) external nonReentrant returns (uint256 paid) {
         if (amount == 0) revert ZeroAmount();
+        paid = _repayCurrentInstallment(loanId, amount);
+        if (paid != 0) return paid;
         Work memory w = _load(loanId);
         if (w.status == LoanStatus.Closed) revert LoanNotActive(loanId, w.status);
         (Allocation memory al, Accrual memory a, Outcome memory o) = _applyRepayment(w, amount);
@@ -271,10 +274,92 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
             o.onTime,
             o.late,
             o.daysPastDue,
-            paid * 10 ** (18 - token.decimals),
+            paid * token.scale,
             w.status == LoanStatus.Closed
         );
         IERC20(token.token).safeTransferFrom(msg.sender, w.lender, paid);
+    }
+
+    /// @dev The common case in a few storage reads: the loan is current (nothing past due, no
+    ///      charges, bucket 0) and the payment covers at most the current installment. Returns 0
+    ///      when the case does not apply; the general path then handles the payment. Both paths
+    ///      allocate identically (interest of the current installment first, then principal).
+    function _repayCurrentInstallment(uint256 loanId, uint256 amount) internal returns (uint256) {
+        Loan storage s = _loans[loanId];
+        (uint256 due, uint256 interestDue, uint256 principalDue) = _currentInstallmentDue(s);
+        uint256 installmentDue = interestDue + principalDue;
+        if (installmentDue == 0 || amount > installmentDue) return 0;
+        uint256 toInterest = amount < interestDue ? amount : interestDue;
+        uint256 paidPrincipal;
+        unchecked {
+            // Both stay at or under the cumulative amounts due, which fit in 96 bits.
+            paidPrincipal = s.paidPrincipal + amount - toInterest;
+            s.paidInterest += uint96(toInterest);
+        }
+        s.paidPrincipal = uint96(paidPrincipal);
+        uint256 settled = amount == installmentDue ? 1 : 0;
+        if (settled != 0) s.paidCount = uint16(due + 1);
+        uint256 outstanding = s.basePrincipal - paidPrincipal;
+        if (outstanding == 0) s.status = LoanStatus.Closed;
+        _reportCurrentRepayment(loanId, s, amount, toInterest, outstanding, settled);
+        return amount;
+    }
+
+    /// @dev For a current loan (nothing past due, no charges, bucket 0): the absolute number of
+    ///      installments due before now and what is left of the next installment. Zeros when the
+    ///      loan is not in that state.
+    function _currentInstallmentDue(Loan storage s)
+        private
+        view
+        returns (uint256 due, uint256 interestDue, uint256 principalDue)
+    {
+        uint256 paidCount = s.paidCount;
+        uint256 count;
+        {
+            uint256 base = s.baseIndex;
+            uint256 start = s.segmentStart;
+            if (s.flags != 0 || s.bucket != 0 || s.status != LoanStatus.Active) return (0, 0, 0);
+            count = s.installments - base;
+            unchecked {
+                // start >= period > 0 and timestamps < 2^40: no wrap-around.
+                if (block.timestamp > start) due = (block.timestamp - start - 1) / s.periodSeconds;
+            }
+            if (due >= count || paidCount != base + due) return (0, 0, 0);
+        }
+        LoanSchedule.Curve memory c =
+            LoanSchedule.curve(s.kind, s.basePrincipal, count, s.aprBps, s.periodSeconds);
+        (uint256 cumPrincipal, uint256 cumInterest) = c.cumulative(due + 1);
+        interestDue = _sub(cumInterest, s.paidInterest);
+        principalDue = _sub(cumPrincipal, s.paidPrincipal);
+        due = paidCount;
+    }
+
+    /// @dev Events, credit report and token transfer of a fast-path repayment.
+    function _reportCurrentRepayment(
+        uint256 loanId,
+        Loan storage s,
+        uint256 amount,
+        uint256 toInterest,
+        uint256 outstanding,
+        uint256 settled
+    ) private {
+        address borrower = s.borrower;
+        bool closed = outstanding == 0;
+        emit RepaymentApplied(
+            loanId,
+            msg.sender,
+            0,
+            0,
+            toInterest,
+            amount - toInterest,
+            outstanding,
+            s.paidCount,
+            closed ? LoanStatus.Closed : LoanStatus.Active
+        );
+        if (closed) emit LoanClosed(loanId, borrower, false);
+        TokenInfo memory token = _tokens[s.tokenId];
+        creditRegistry.reportRepayment(borrower, settled, 0, 0, amount * token.scale, closed);
+        IERC20(token.token).safeTransferFrom(msg.sender, s.lender, amount);
     }
 
     // =====================================================================================
@@ -292,7 +377,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         if (w.status != LoanStatus.Active) revert LoanNotActive(loanId, w.status);
         LoanSchedule.Curve memory c = _curve(w);
         Accrual memory a = _accrue(w, c, block.timestamp);
-        uint256 dpd = _daysPastDue(w, block.timestamp);
+        uint256 dpd = _daysPastDue(w, c, block.timestamp);
         uint8 oldBucket = w.bucket;
         w.bucket = _bucketOf(dpd);
         if (a.missed == 0 && a.lateFee == 0 && a.penalty == 0 && w.bucket == oldBucket) return;
@@ -313,7 +398,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         if (w.status != LoanStatus.Active) revert LoanNotActive(loanId, w.status);
         LoanSchedule.Curve memory c = _curve(w);
         Accrual memory a = _accrue(w, c, block.timestamp);
-        uint256 dpd = _daysPastDue(w, block.timestamp);
+        uint256 dpd = _daysPastDue(w, c, block.timestamp);
         if (dpd < w.defaultAfterDays) {
             revert DefaultThresholdNotReached(loanId, dpd, w.defaultAfterDays);
         }
@@ -499,7 +584,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
     function daysPastDue(uint256 loanId) external view returns (uint256) {
         Work memory w = _load(loanId);
         if (w.status == LoanStatus.Closed) return 0;
-        return _daysPastDue(w, block.timestamp);
+        return _daysPastDue(w, _curve(w), block.timestamp);
     }
 
     /// @notice Due date, principal and interest of installment `number` of the schedule in
@@ -594,7 +679,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         }
         q.pastDue = q.fees + q.penalty + q.interest + q.principal;
         q.payoff = q.pastDue + q.currentInterest + q.currentPrincipal + q.remainingPrincipal;
-        q.daysPastDue = _daysPastDue(w, t);
+        q.daysPastDue = _daysPastDue(w, c, t);
     }
 
     /// @dev Splits `amount` (capped at the payoff) by the waterfall and applies it to the
@@ -653,7 +738,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
             w.status = LoanStatus.Closed;
             w.bucket = 0;
         } else {
-            o.daysPastDue = _daysPastDue(w, block.timestamp);
+            o.daysPastDue = _daysPastDue(w, c, block.timestamp);
             if (w.status == LoanStatus.Active) w.bucket = _bucketOf(o.daysPastDue);
         }
     }
@@ -750,12 +835,20 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         return w.segmentStart + (number - w.baseIndex) * w.period;
     }
 
-    /// @dev Days past due at `t`: whole days, rounded up, since the oldest unpaid installment's
-    ///      due date (one second late is one day past due).
-    function _daysPastDue(Work memory w, uint256 t) internal pure returns (uint256) {
-        if (w.paidCount >= w.installments) return 0;
-        uint256 due = _dueDate(w, w.paidCount + 1);
-        return t > due ? (t - due + 1 days - 1) / 1 days : 0;
+    /// @dev Days past due at `t`: whole days, rounded up, since the due date of the oldest
+    ///      installment due before `t` that is not fully paid (one second late is one day past
+    ///      due). Installments of zero amount count as paid.
+    function _daysPastDue(Work memory w, LoanSchedule.Curve memory c, uint256 t)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 d = _dueCount(w, t, 0);
+        if (w.paidCount >= d) return 0;
+        uint256 paidThrough = _paidThrough(w, c, d);
+        if (paidThrough >= d) return 0;
+        uint256 due = _dueDate(w, paidThrough + 1);
+        return (t - due + 1 days - 1) / 1 days;
     }
 
     function _bucketOf(uint256 dpd) internal pure returns (uint8) {
@@ -860,7 +953,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         if (decimals > 18 || token.code.length == 0) revert UnsupportedToken(token);
         id = ++_tokenCount;
         _tokenIds[token] = id;
-        _tokens[id] = TokenInfo(token, decimals);
+        _tokens[id] = TokenInfo(token, decimals, uint64(10 ** (18 - decimals)));
     }
 
     // =====================================================================================

@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, Any, Self
@@ -172,7 +173,9 @@ class AnvilNode:
         block_time: int | None = None,
         anvil_path: Path | None = None,
         startup_timeout: float = STARTUP_TIMEOUT_S,
+        extra_args: Sequence[str] = (),
     ) -> None:
+        self.extra_args = tuple(extra_args)
         self.chain_id = chain_id
         self.accounts = accounts
         self.block_time = block_time
@@ -211,7 +214,7 @@ class AnvilNode:
         ]
         if self.block_time is not None:
             command += ["--block-time", str(self.block_time)]
-        return command
+        return command + list(self.extra_args)
 
     def start(self) -> Self:
         """Start Anvil and wait until it answers eth_chainId; idempotent while running."""

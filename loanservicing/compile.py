@@ -31,7 +31,7 @@ __all__ = [
     "load_artifact",
 ]
 
-OPTIMIZER_RUNS = 10_000
+OPTIMIZER_RUNS = 1_000
 EVM_VERSION = "cancun"
 OPENZEPPELIN_REMAPPING = "@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"
 CONTRACTS_DIR = "contracts"

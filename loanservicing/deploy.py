@@ -7,19 +7,28 @@ servicer roles so that one dev account can run a whole demo.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
+from loanservicing.accounts import TransactionSender
 from loanservicing.compile import ContractArtifact
+from loanservicing.deployment_file import Deployment, entry_for
 from loanservicing.errors import LoanServicingError
 from loanservicing.reverts import RevertDecoder
 from loanservicing.transactions import send
 
-__all__ = ["DeployedContracts", "deploy_contract", "deploy_contracts", "revert_decoder", "role"]
+__all__ = [
+    "DeployedContracts",
+    "deploy_contract",
+    "deploy_contracts",
+    "deploy_system",
+    "revert_decoder",
+    "role",
+]
 
 ORIGINATOR_ROLE = "ORIGINATOR_ROLE"
 SERVICER_ROLE = "SERVICER_ROLE"
@@ -93,3 +102,52 @@ def deploy_contracts(
             admin,
         )
     return DeployedContracts(ledger, registry, token, first_block)
+
+
+def deploy_system(
+    sender: TransactionSender,
+    artifacts: dict[str, ContractArtifact],
+    token: ChecksumAddress | None = None,
+    token_decimals: int = 6,
+) -> Deployment:
+    """Deploy registry, ledger and (when ``token`` is None) a TestStablecoin from a locally
+    signing account, grant the roles as ``deploy_contracts`` does, and describe the result."""
+    w3 = sender.w3
+    admin = sender.address
+    first_block = int(w3.eth.block_number) + 1
+
+    def create(name: str, *args: Any) -> ChecksumAddress:
+        artifact = artifacts[name]
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = sender.deploy(factory.constructor(*args), f"Deploying {name}")
+        address = receipt["contractAddress"]
+        if address is None:
+            raise LoanServicingError(f"Deploying {name} produced no contract address.")
+        return Web3.to_checksum_address(address)
+
+    registry_address = create("CreditRegistry", admin)
+    ledger_address = create("LoanLedger", admin, registry_address)
+    registry = w3.eth.contract(address=registry_address, abi=artifacts["CreditRegistry"].abi)
+    ledger = w3.eth.contract(address=ledger_address, abi=artifacts["LoanLedger"].abi)
+    sender.send(registry.functions.grantRole(role(REPORTER_ROLE), ledger_address), "Granting")
+    sender.send(ledger.functions.grantRole(role(ORIGINATOR_ROLE), admin), "Granting")
+    sender.send(ledger.functions.grantRole(role(SERVICER_ROLE), admin), "Granting")
+    test_token = token is None
+    if token is None:
+        symbol = "tUSDC" if token_decimals == 6 else f"tUSD{token_decimals}"
+        token = create(
+            "TestStablecoin", f"Test USD ({token_decimals} decimals)", symbol, token_decimals, admin
+        )
+    token_artifact = artifacts["TestStablecoin"]
+    token_entry = entry_for(w3, token_artifact, token)
+    if not test_token:
+        token_entry = replace(token_entry, contract="ERC20")
+    return Deployment(
+        chain_id=sender.chain_id,
+        block=first_block,
+        deployer=admin,
+        ledger=entry_for(w3, artifacts["LoanLedger"], ledger_address),
+        credit_registry=entry_for(w3, artifacts["CreditRegistry"], registry_address),
+        token=token_entry,
+        test_token=test_token,
+    )

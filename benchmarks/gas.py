@@ -1,0 +1,191 @@
+"""Gas report: the whole-transaction gas of the servicing operations, on a local Anvil.
+
+Run: ``.venv/bin/python benchmarks/gas.py`` (or ``make gas``). Prints a table, then as the last
+line one JSON object with the gas of ``originate`` (with disbursement), ``repay_on_time`` (one
+installment), ``repay_late`` (installment plus late fee and penalty), ``repay_final`` (closes
+the loan), ``assess`` and ``declare_default``, plus the reference ``erc20_transfer_from`` and
+the repayment gas of loans with 12 and 360 installments and of the 1st and 200th loan (which
+must not differ: no loop over installments or loans).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from web3 import Web3
+
+from rich.console import Console
+from rich.table import Table
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from loanservicing.chain import AnvilNode, chain_time, set_next_timestamp
+from loanservicing.compile import compile_contracts
+from loanservicing.deploy import deploy_contracts, revert_decoder
+from loanservicing.reverts import RevertDecoder
+from loanservicing.schedule import ScheduleKind
+from loanservicing.transactions import send
+
+DAY = 86_400
+PERIOD = 30 * DAY
+UNIT = 10**6
+TARGETS = {"repay_on_time": 80_000, "originate": 180_000}
+
+
+class Bench:
+    """Drives the deployed system at chosen timestamps and records gas."""
+
+    def __init__(self, w3: Web3, ledger: Contract, token: Contract, decoder: RevertDecoder) -> None:
+        self.w3, self.ledger, self.token, self.decoder = w3, ledger, token, decoder
+        self.accounts = list(w3.eth.accounts)
+        self.lender = self.accounts[0]
+
+    def tx(self, fn: Any, sender: str, at: int | None = None) -> int:
+        if at is not None:
+            set_next_timestamp(self.w3, at)
+        receipt = send(self.w3, fn, sender, self.decoder, gas=None if at is None else 3_000_000)  # type: ignore[arg-type]
+        return int(receipt["gasUsed"])
+
+    def fund(self, account: str, amount: int) -> None:
+        self.tx(self.token.functions.mint(account, amount), self.lender)
+        self.tx(self.token.functions.approve(self.ledger.address, 2**256 - 1), account)
+
+    def originate(
+        self, borrower: str, installments: int = 12, kind: ScheduleKind = ScheduleKind.ANNUITY
+    ) -> tuple[int, int, int]:
+        """Returns (loan id, gas, origination time)."""
+        start = chain_time(self.w3) + 10
+        terms = (
+            borrower,
+            self.token.address,
+            12_000 * UNIT,
+            1200,
+            installments,
+            PERIOD,
+            start + PERIOD,
+            int(kind),
+            5 * DAY,
+            500,
+            600,
+            60,
+        )
+        set_next_timestamp(self.w3, start)
+        receipt = send(
+            self.w3,
+            self.ledger.functions.originate(terms),
+            self.lender,
+            self.decoder,
+            gas=3_000_000,
+        )  # type: ignore[arg-type]
+        (event,) = self.ledger.events.LoanOriginated().process_receipt(receipt, errors=DISCARD)
+        return int(event["args"]["loanId"]), int(receipt["gasUsed"]), start
+
+    def installment_total(self, loan_id: int, number: int) -> int:
+        _, principal, interest = self.ledger.functions.installment(loan_id, number).call()
+        return int(principal + interest)
+
+    def past_due(self, loan_id: int, at: int) -> int:
+        return int(self.ledger.functions.amountDue(loan_id, at).call()[7])
+
+    def repay(self, loan_id: int, amount: int, payer: str, at: int) -> int:
+        return self.tx(self.ledger.functions.repay(loan_id, amount), payer, at=at)
+
+
+def measure() -> dict[str, int]:
+    artifacts = compile_contracts()
+    with AnvilNode(accounts=20) as node:
+        w3 = Web3(Web3.HTTPProvider(node.rpc_url))
+        admin = w3.eth.accounts[0]
+        deployed = deploy_contracts(w3, artifacts, admin, with_token=True, token_decimals=6)
+        assert deployed.token is not None
+        b = Bench(w3, deployed.ledger, deployed.token, revert_decoder(artifacts))
+        gas: dict[str, int] = {}
+        lender_float = 10_000_000 * UNIT
+        b.fund(b.lender, lender_float)
+        borrowers = b.accounts[1:8]
+        for borrower in borrowers:
+            b.fund(borrower, 1_000_000 * UNIT)
+
+        # Reference: a bare ERC20 transferFrom (warm balances, unlimited allowance).
+        b.tx(b.token.functions.approve(b.accounts[9], 2**256 - 1), b.lender)
+        gas["erc20_transfer_from"] = b.tx(
+            b.token.functions.transferFrom(b.lender, b.accounts[8], UNIT), b.accounts[9]
+        )
+
+        # Origination: the borrower's first loan (no credit record yet) and a repeat borrower.
+        loan, gas["originate_first_loan"], start = b.originate(borrowers[0])
+        loan2, gas["originate"], start2 = b.originate(borrowers[0])
+
+        # Final repayment: payoff of the second loan a day after origination.
+        t0 = start2 + DAY
+        payoff = b.ledger.functions.amountDue(loan2, t0).call()[8]
+        gas["repay_final"] = b.repay(loan2, payoff, borrowers[0], t0)
+
+        # On-time repayment of the first installment, then of the second.
+        t1 = start + PERIOD - DAY
+        gas["repay_on_time_first"] = b.repay(loan, b.installment_total(loan, 1), borrowers[0], t1)
+        t2 = start + 2 * PERIOD - DAY
+        gas["repay_on_time"] = b.repay(loan, b.installment_total(loan, 2), borrowers[0], t2)
+
+        # Late: installment 3 paid 10 days after its grace ended (late fee + penalty accrue).
+        t3 = start + 3 * PERIOD + 15 * DAY
+        gas["repay_late"] = b.repay(loan, b.past_due(loan, t3), borrowers[0], t3)
+
+        # Keeper assess when installment 4 passes its grace period unpaid.
+        t4 = start + 4 * PERIOD + 6 * DAY
+        gas["assess"] = b.tx(b.ledger.functions.assess(loan), b.accounts[9], at=t4)
+
+        # Default of the first loan once 60 days past due.
+        t6 = start + 4 * PERIOD + 61 * DAY
+        gas["declare_default"] = b.tx(b.ledger.functions.declareDefault(loan), b.lender, at=t6)
+
+        # Independence from the number of installments and of loans.
+        short, _, s_start = b.originate(borrowers[1], installments=12)
+        long, _, l_start = b.originate(borrowers[2], installments=360)
+        for _ in range(200):
+            b.originate(borrowers[3])
+        last, _, last_start = b.originate(borrowers[4])
+        at = max(s_start, l_start, last_start) + PERIOD - DAY
+        gas["repay_on_time_12_installments"] = b.repay(
+            short, b.installment_total(short, 1), borrowers[1], at
+        )
+        gas["repay_on_time_360_installments"] = b.repay(
+            long, b.installment_total(long, 1), borrowers[2], at + 1
+        )
+        gas["repay_on_time_loan_204"] = b.repay(
+            last, b.installment_total(last, 1), borrowers[4], at + 2
+        )
+        for kind in (ScheduleKind.EQUAL_PRINCIPAL, ScheduleKind.BULLET):
+            loan_k, _, k_start = b.originate(borrowers[5], kind=kind)
+            gas[f"repay_on_time_{kind.label}"] = b.repay(
+                loan_k, b.installment_total(loan_k, 1), borrowers[5], k_start + PERIOD - DAY
+            )
+        return gas
+
+
+def main() -> None:
+    gas = measure()
+    table = Table(title="Gas per transaction (whole transaction, Anvil, solc 0.8.28)")
+    table.add_column("operation")
+    table.add_column("gas", justify="right")
+    table.add_column("target", justify="right")
+    for name, value in gas.items():
+        target = TARGETS.get(name)
+        mark = (
+            "" if target is None else (f"≤ {target:,} " + ("ok" if value <= target else "MISSED"))
+        )
+        table.add_row(name, f"{value:,}", mark)
+    Console(stderr=True).print(table)
+    sys.stdout.write(json.dumps(gas) + "\n")
+
+
+if __name__ == "__main__":
+    main()
