@@ -41,9 +41,7 @@ def parse_amount(text: str, decimals: int, what: str = "amount") -> int:
     if cleaned.startswith("-"):
         raise InvalidInput(f"The {what} {text!r} is negative; give a positive amount.")
     if not _DECIMAL.match(cleaned):
-        raise InvalidInput(
-            f"The {what} {text!r} is not a plain decimal number such as 1250.50."
-        )
+        raise InvalidInput(f"The {what} {text!r} is not a plain decimal number such as 1250.50.")
     whole, _, fraction = cleaned.partition(".")
     fraction = fraction.rstrip("0")
     if len(fraction) > decimals:

@@ -59,6 +59,7 @@ __all__ = [
     "Repayment",
     "ScheduleRow",
     "Servicer",
+    "bucket_of",
 ]
 
 DAY = 86_400
@@ -179,6 +180,9 @@ class LoanState:
     installments_paid: int
     days_past_due: int
     delinquency_bucket: int
+    """0 current, 1: 1-30, 2: 31-60, 3: 61-90, 4: over 90 days past due, as of now."""
+    recorded_bucket: int
+    """The bucket the ledger last recorded (at the latest repayment or assessment)."""
     past_due: int
     next_due_timestamp: int | None
     next_due_amount: int
@@ -394,7 +398,8 @@ class Servicer:
             installments_total=int(v["installments"]),
             installments_paid=int(v["installmentsPaid"]),
             days_past_due=dpd,
-            delinquency_bucket=int(v["bucket"]),
+            delinquency_bucket=bucket_of(dpd) if status == ACTIVE else int(v["bucket"]),
+            recorded_bucket=int(v["bucket"]),
             past_due=due["pastDue"],
             next_due_timestamp=next_due,
             next_due_amount=due["pastDue"] + due["currentInterest"] + due["currentPrincipal"],
@@ -653,7 +658,7 @@ class Servicer:
         v = self._open_loan(loan_id, allow_defaulted=True)
         payoff = int(call(self.ledger.functions.payoffAmount(loan_id), self.decoder))
         needed = min(amount, payoff)
-        self._require_balance(needed, f"repaying {self.show(needed)} on loan {loan_id}")
+        self._require_balance(needed, f"the repayment on loan {loan_id}")
         # Approve what the payer offered (capped at its balance): the payoff can grow by a few
         # units of penalty before the repayment is mined.
         self.ensure_allowance(max(needed, min(amount, self.balance(self.account))), approve)
@@ -748,6 +753,17 @@ class Servicer:
         self.require_dev_chain("Time travel")
         increase_time(self.w3, seconds)
         return self.now()
+
+
+def bucket_of(days_past_due: int) -> int:
+    """Delinquency bucket of a number of days past due, as LoanLedger._bucketOf."""
+    if days_past_due == 0:
+        return 0
+    if days_past_due <= 30:
+        return 1
+    if days_past_due <= 60:
+        return 2
+    return 3 if days_past_due <= 90 else 4
 
 
 def _check_schedule(apr_bps: int, installments: int, period: int) -> None:
