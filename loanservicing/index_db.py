@@ -295,11 +295,16 @@ class IndexDB:
                 f"The index database {self.path} has schema version {version}, newer than "
                 f"this program's {SCHEMA_VERSION}; upgrade loanservicing or use another file."
             )
-        for number in range(version, SCHEMA_VERSION):
+        while version < SCHEMA_VERSION:
             with self.transaction():
-                for statement in _statements(MIGRATIONS[number]):
+                # Re-read under the write lock: another process may have migrated meanwhile.
+                version = self.schema_version
+                if version >= SCHEMA_VERSION:
+                    break
+                for statement in _statements(MIGRATIONS[version]):
                     self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {number + 1}")
+                version += 1
+                self.conn.execute(f"PRAGMA user_version = {version}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
