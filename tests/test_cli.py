@@ -133,7 +133,7 @@ def test_time_travel_default_and_restructure(run: Cli) -> None:
     assert advanced["timestamp"] >= before["timestamp"] + 65 * DAY
     assert advanced["date"].endswith("Z")
     shown = run.json("loan", "show", str(doomed))
-    assert shown["days_past_due"] == 35
+    assert shown["days_past_due"] in (35, 36)  # 65 days later, plus the seconds blocks took
     assessed = run.json("loan", "assess", str(doomed))
     assert assessed["delinquency_bucket"] == 2
     defaulted = run.json("loan", "default", str(doomed))
