@@ -19,7 +19,7 @@ from loanservicing.attestations import AttestationClient, SignedAttestation, cla
 from loanservicing.chain import chain_time
 from loanservicing.compile import ContractArtifact
 from loanservicing.consent import ConsentClient
-from loanservicing.deploy import deploy_contract, revert_decoder
+from loanservicing.deploy import deploy_contract, deploy_contracts, revert_decoder
 from loanservicing.deploy_data import DataContracts, deploy_data_contracts
 from loanservicing.reverts import RevertDecoder, TransactionReverted
 from loanservicing.transactions import send
@@ -128,3 +128,19 @@ def data_fixture(
     attestations.register_attester(admin, dev_keys[BUREAU].address, "credit-bureau")
     consents = ConsentClient(w3, contracts.consent_registry, decoder)
     return DataEnv(w3, contracts, attestations, consents, decoder, dev_keys, artifacts)
+
+
+@dataclass(frozen=True)
+class LedgerEnv:
+    """The servicing contracts (ledger, credit registry, 6-decimal token), admin = account 0."""
+
+    ledger: Contract
+    credit_registry: Contract
+    token: Contract
+
+
+@pytest.fixture(scope="session", name="ledger_env")
+def ledger_env_fixture(w3: Web3, artifacts: dict[str, ContractArtifact]) -> LedgerEnv:
+    deployed = deploy_contracts(w3, artifacts, w3.eth.accounts[0], True, 6)
+    assert deployed.token is not None
+    return LedgerEnv(deployed.ledger, deployed.credit_registry, deployed.token)
