@@ -75,7 +75,7 @@ library LoanSchedule {
             return (principalDue, 0);
         }
         if (c.kind == ScheduleKind.Annuity) {
-            // Bounds: p < 2^128, every fixed-point factor <= count * SCALE < 2^128 * 2^9,
+            // Bounds: p < 2^96 and every fixed-point factor <= count * SCALE < 2^129,
             // so no product below reaches 2^256.
             uint256 dv = pow(c.v, m - j);
             dv = dv > c.vm ? dv - c.vm : 0;

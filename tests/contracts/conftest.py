@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -24,19 +23,27 @@ DAY = 86_400
 UNIT = 10**6  # one token of the 6-decimal stablecoin
 
 
-@dataclass
 class System:
     """The deployed contracts plus helpers that drive them at exact timestamps."""
 
-    w3: Web3
-    ledger: Contract
-    registry: Contract
-    token: Contract
-    token18: Contract
-    decoder: RevertDecoder
-    admin: ChecksumAddress
-    accounts: list[ChecksumAddress]
-    artifacts: dict[str, ContractArtifact]
+    def __init__(
+        self,
+        w3: Web3,
+        ledger: Contract,
+        registry: Contract,
+        token: Contract,
+        token18: Contract,
+        decoder: RevertDecoder,
+        admin: ChecksumAddress,
+        accounts: list[ChecksumAddress],
+        artifacts: dict[str, ContractArtifact],
+    ) -> None:
+        self.w3, self.ledger, self.registry = w3, ledger, registry
+        self.token, self.token18, self.decoder = token, token18, decoder
+        self.admin, self.accounts, self.artifacts = admin, accounts, artifacts
+
+    def __repr__(self) -> str:
+        return f"System(ledger={self.ledger.address})"
 
     # -- time --------------------------------------------------------------------
     def now(self) -> int:
