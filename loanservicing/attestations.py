@@ -23,7 +23,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress
+from eth_typing import ChecksumAddress, Hash32
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
@@ -235,7 +235,7 @@ def sign_attestation_for_wallet(
     typed = attestation_typed_data(
         registry, chain_id, subject, claim_type, claim_hash_, valid_until, nonce
     )
-    signature = owner.unsafe_sign_hash(attestation_digest(typed)).signature
+    signature = owner.unsafe_sign_hash(Hash32(attestation_digest(typed))).signature
     return SignedAttestation(
         wallet, subject, claim_type, claim_hash_, valid_until, nonce, bytes(signature)
     )

@@ -24,9 +24,9 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from eth_utils import event_abi_to_log_topic
+from eth_utils.abi import event_abi_to_log_topic
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
@@ -153,8 +153,12 @@ def _columns(contract: Contract, events: Iterable[str]) -> list[str]:
     return [*names, *ROW_KEYS]
 
 
+def _abi(contract: Contract) -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], contract.abi)
+
+
 def _event_abi(contract: Contract, name: str) -> dict[str, Any]:
-    return next(i for i in contract.abi if i.get("type") == "event" and i["name"] == name)
+    return next(i for i in _abi(contract) if i.get("type") == "event" and i["name"] == name)
 
 
 def _topics(contract: Contract, events: Iterable[str]) -> dict[bytes, str]:
@@ -190,7 +194,7 @@ def _event_rows(
 
 def _record_fields(registry: Contract) -> list[str]:
     fn = next(
-        i for i in registry.abi if i.get("type") == "function" and i["name"] == "creditRecord"
+        i for i in _abi(registry) if i.get("type") == "function" and i["name"] == "creditRecord"
     )
     return [c["name"] for c in fn["outputs"][0]["components"]]
 
@@ -264,7 +268,7 @@ def export_bundle(
         "chain_id": int(w3.eth.chain_id),
         "from_block": from_block,
         "to_block": to_block,
-        "block_hash": HexBytes(block["hash"]).to_0x_hex(),  # type: ignore[arg-type]
+        "block_hash": HexBytes(block["hash"]).to_0x_hex(),
         "block_timestamp": int(block["timestamp"]),
         "contracts": sources.addresses(),
         "files": files,
@@ -433,7 +437,7 @@ def verify_bundle(w3: Web3, directory: Path, sources: AuditSources | None = None
         return report
     try:
         block = w3.eth.get_block(to_block)
-        block_hash = HexBytes(block["hash"]).to_0x_hex()  # type: ignore[arg-type]
+        block_hash = HexBytes(block["hash"]).to_0x_hex()
     except Exception:  # the block does not exist on this node
         block_hash = None
     if block_hash != manifest.get("block_hash"):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,7 +56,7 @@ from loanservicing.consent import (
     legal_basis_hash,
     parse_categories,
 )
-from loanservicing.data_demo import DEV_MNEMONIC
+from loanservicing.data_demo import DEV_MNEMONIC, personal_values
 from loanservicing.data_errors import DataSharingError
 from loanservicing.deploy import revert_decoder
 from loanservicing.deploy_data import (
@@ -66,6 +66,7 @@ from loanservicing.deploy_data import (
     load_data_deployment,
     write_data_deployment,
 )
+from loanservicing.privacy_scan import scan_chain
 from loanservicing.vault import Vault, sign_access_request
 
 __all__ = ["data_cli", "main", "register"]
@@ -849,8 +850,76 @@ def report_audit_verify(ctx: click.Context, directory: Path) -> None:
         ctx.exit(1)
 
 
+@click.command("privacy-scan")
+@click.option("--value", "values", multiple=True, help="A personal value to look for.")
+@click.option(
+    "--values-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A file with one personal value per line.",
+)
+@click.option(
+    "--sample-people",
+    is_flag=True,
+    help="Also look for every value of the data-sharing scenario's sample people.",
+)
+@click.option("--from-block", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--to-block", type=click.IntRange(min=0), default=None, help="Default: latest.")
+@data_options
+@json_option
+@click.pass_context
+def report_privacy_scan(
+    ctx: click.Context,
+    values: tuple[str, ...],
+    values_file: Path | None,
+    sample_people: bool,
+    from_block: int,
+    to_block: int | None,
+) -> None:
+    """Search every transaction's calldata and every log of the chain for personal values
+    (as UTF-8 and as hex text, case-insensitive); exit 1 when any is found."""
+    session = DataSession(ctx)
+    wanted = list(values)
+    if values_file is not None:
+        wanted += [line.strip() for line in values_file.read_text(encoding="utf8").splitlines()]
+    if sample_people:
+        wanted += personal_values()
+    wanted = [v for v in wanted if v]
+    if not wanted:
+        raise DataSharingError(
+            "Name the values to look for: --value, --values-file or --sample-people."
+        )
+    scan = scan_chain(session.w3, wanted, from_block, to_block)
+    result = {
+        "values": len(set(wanted)),
+        "blocks": scan.blocks,
+        "transactions": scan.transactions,
+        "logs": scan.logs,
+        "bytes_scanned": scan.bytes_scanned,
+        "findings": [asdict(f) for f in scan.findings],
+    }
+
+    def render(c: Console) -> None:
+        c.print(
+            f"Scanned {scan.blocks} blocks, {scan.transactions} transactions and "
+            f"{scan.logs} logs for {result['values']} values."
+        )
+        for f in scan.findings:
+            c.print(
+                f"  FOUND {f.value!r} ({f.form}) in the {f.where} of tx {f.tx_hash} "
+                f"(block {f.block_number})",
+                markup=False,
+            )
+        if not scan.findings:
+            c.print("None of the values appears on chain.")
+
+    session.emit(result, render)
+    if scan.findings:
+        ctx.exit(1)
+
+
 report.add_command(report_audit)
 report.add_command(report_audit_verify)
+report.add_command(report_privacy_scan)
 
 
 # --------------------------------------------------------------------------- mounting
@@ -867,6 +936,7 @@ def register(cli: click.Group) -> None:
     if isinstance(existing, click.Group) and existing is not report:
         existing.add_command(report_audit)
         existing.add_command(report_audit_verify)
+        existing.add_command(report_privacy_scan)
     else:
         cli.add_command(report)
 

@@ -160,10 +160,15 @@ def run_data_sharing(
     keys: list[LocalAccount] | None = None,
     people: tuple[Person, ...] = SAMPLE_PEOPLE,
     principal: int = 5_000 * 10**6,
+    enforce_policy: bool = True,
 ) -> DataSharingSummary:
     """Run the scenario. Accounts (dev key indices): 0 admin and lender (holds the ledger's
     admin and originator roles and owns ``token``), 1..len(people) borrowers, 7 employer,
-    8 credit bureau, 6 owner of the KYC provider's ERC-1271 wallet, 9 regulator."""
+    8 credit bureau, 6 owner of the KYC provider's ERC-1271 wallet, 9 regulator.
+
+    With ``enforce_policy`` the attestation policy becomes the ledger's origination policy and
+    the lender (account 0) requires identity and income attestations from the KYC wallet or
+    the employer: any later loan of account 0 to a borrower without them is refused."""
     keys = keys or dev_keys()
     decoder = revert_decoder(artifacts)
     admin = keys[0].address
@@ -171,7 +176,12 @@ def run_data_sharing(
     employer, bureau, kyc_owner, regulator = keys[7], keys[8], keys[6], keys[9]
 
     contracts = deploy_data_contracts(
-        w3, artifacts, admin, regulators=[regulator.address], ledger=ledger, set_policy=True
+        w3,
+        artifacts,
+        admin,
+        regulators=[regulator.address],
+        ledger=ledger,
+        set_policy=enforce_policy,
     )
     summary = DataSharingSummary(contracts)
     attest = AttestationClient(w3, contracts.attestation_registry, decoder)

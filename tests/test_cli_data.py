@@ -281,3 +281,25 @@ def test_register_mounts_the_groups_on_another_cli() -> None:
     register(main)
     assert {"attester", "attest", "consent", "vault", "data"} <= set(main.commands)
     assert {"audit", "audit-verify"} <= set(report.commands)
+
+
+def test_privacy_scan_command(cli: Cli, income_doc: Path, tmp_path: Path) -> None:
+    cli.json(
+        "attest",
+        "issue",
+        "--subject",
+        BORROWER,
+        "--type",
+        "income",
+        "--document",
+        str(income_doc),
+        "--account",
+        "3",
+    )
+    values = tmp_path / "values.txt"
+    values.write_text("Siobhán Ní Dhubhghaill\n112400 EUR\n112400\n", encoding="utf8")
+    clean = cli.json("report", "privacy-scan", "--values-file", str(values), "--sample-people")
+    assert clean["findings"] == [] and clean["transactions"] > 0
+    # Control: a string that is on chain (the EIP-712 domain name in the registry's code).
+    found = cli.json("report", "privacy-scan", "--value", "loanservicingattestations", ok=False)
+    assert {f["where"] for f in found["findings"]} == {"calldata"}
