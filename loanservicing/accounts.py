@@ -154,6 +154,8 @@ class TransactionSender:
         self._chain_id: int | None = None
         self._nonce: int | None = None
         self._priority_fee: int | None = None
+        self.pinned_fees: tuple[int, int] | None = None
+        """Fixed (maxFeePerGas, maxPriorityFeePerGas) for many sends; None: read per send."""
 
     @property
     def address(self) -> ChecksumAddress:
@@ -176,6 +178,8 @@ class TransactionSender:
 
     def fees(self) -> tuple[int, int]:
         """(maxFeePerGas, maxPriorityFeePerGas): twice the latest base fee plus the tip."""
+        if self.pinned_fees is not None:
+            return self.pinned_fees
         if self._priority_fee is None:
             try:
                 self._priority_fee = int(self.w3.eth.max_priority_fee)

@@ -353,26 +353,42 @@ class Servicer:
 
     def amount_due(self, loan_id: int, timestamp: int | None = None) -> dict[str, int]:
         """``amountDue(id, t)`` as a dict (t defaults to the latest block's time)."""
-        t = self.now() if timestamp is None else timestamp
-        raw = call(self.ledger.functions.amountDue(loan_id, t), self.decoder)
-        return {k: int(v) for k, v in zip(self._outputs["amountDue"], raw, strict=True)}
+        return self.amount_due_at_block(loan_id, timestamp, "latest")
 
     def loan(self, loan_id: int) -> LoanState:
         view = self.loan_view(loan_id)
         block = self.w3.eth.get_block("latest")
-        now = int(block["timestamp"])
         number = int(block["number"])
-        due = self.amount_due_at_block(loan_id, now, number)
+        due = self.amount_due_at_block(loan_id, int(block["timestamp"]), number)
         dpd = int(self.ledger.functions.daysPastDue(loan_id).call(block_identifier=number))
-        return self._state(loan_id, view, due, dpd, now)
+        return self._state(loan_id, view, due, dpd, due["asOf"])
 
-    def amount_due_at_block(self, loan_id: int, timestamp: int, block: int) -> dict[str, int]:
-        raw = call(
-            self.ledger.functions.amountDue(loan_id, timestamp),
-            self.decoder,
-            block_identifier=block,
-        )
-        return {k: int(v) for k, v in zip(self._outputs["amountDue"], raw, strict=True)}
+    def amount_due_at_block(
+        self, loan_id: int, timestamp: int | None, block: int | str
+    ) -> dict[str, int]:
+        """``amountDue`` evaluated at ``block``, plus ``asOf``, the timestamp used.
+
+        Some nodes (Anvil with a block-time interval) run calls one block ahead, where the
+        latest block's time is already past: the call is then repeated at the time the node
+        reports in its TimestampInPast revert.
+        """
+        t = int(self.w3.eth.get_block(block)["timestamp"]) if timestamp is None else timestamp
+        for _ in range(2):
+            try:
+                raw = call(
+                    self.ledger.functions.amountDue(loan_id, t),
+                    self.decoder,
+                    block_identifier=block,
+                )
+            except TransactionReverted as exc:
+                if exc.revert is None or exc.error_name != "TimestampInPast" or timestamp:
+                    raise
+                t = int(exc.revert.args["chainTime"])
+                continue
+            due = {k: int(v) for k, v in zip(self._outputs["amountDue"], raw, strict=True)}
+            due["asOf"] = t
+            return due
+        raise LoanServicingError(f"The node kept moving its clock while quoting loan {loan_id}.")
 
     def _state(
         self, loan_id: int, v: dict[str, Any], due: dict[str, int], dpd: int, now: int
@@ -496,11 +512,11 @@ class Servicer:
         """What closes the loan now, split as the repayment would be allocated."""
         v = self.loan_view(loan_id)
         block = self.w3.eth.get_block("latest")
-        now, number = int(block["timestamp"]), int(block["number"])
+        number = int(block["number"])
         amount = int(
             call(self.ledger.functions.payoffAmount(loan_id), self.decoder, block_identifier=number)
         )
-        due = self.amount_due_at_block(loan_id, now, number)
+        due = self.amount_due_at_block(loan_id, None, number)
         return Payoff(
             loan_id=loan_id,
             amount=amount,
@@ -512,7 +528,7 @@ class Servicer:
             current_interest=due["currentInterest"],
             current_principal=due["currentPrincipal"],
             remaining_principal=due["remainingPrincipal"],
-            as_of_timestamp=now,
+            as_of_timestamp=due["asOf"],
         )
 
     def credit_record(self, borrower: ChecksumAddress) -> CreditRecord:

