@@ -4,10 +4,9 @@ the lender trusts."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import System
 from data_conftest import (  # noqa: F401
     BORROWER,
     BUREAU,
@@ -26,6 +25,9 @@ from loanservicing.attestations import claim_type_id
 from loanservicing.chain import mine
 from loanservicing.deploy import role
 from loanservicing.schedule import ScheduleKind
+
+if TYPE_CHECKING:  # the `system` fixture's type, from tests/contracts/conftest.py
+    from conftest import System
 
 INCOME, IDENTITY = claim_type_id("income"), claim_type_id("identity")
 
