@@ -152,6 +152,11 @@ class DataSession:
     def account(self, index: int | None = None) -> LocalAccount:
         """The local account named by --private-key-env, or dev account ``index`` (default:
         --account, else 0) on a dev chain; transactions from it are signed locally."""
+        if self.state.keystore is not None:
+            raise DataSharingError(
+                "The data-sharing commands sign typed data with the key itself; use "
+                "--private-key-env NAME (or a dev --account) instead of --keystore."
+            )
         if index is None and self.state.private_key_env is not None:
             key = os.environ.get(self.state.private_key_env, "").strip()
             if not key:

@@ -303,3 +303,20 @@ def test_privacy_scan_command(cli: Cli, income_doc: Path, tmp_path: Path) -> Non
     # Control: a string that is on chain (the EIP-712 domain name in the registry's code).
     found = cli.json("report", "privacy-scan", "--value", "loanservicingattestations", ok=False)
     assert {f["where"] for f in found["findings"]} == {"calldata"}
+
+
+def test_deploy_can_set_the_ledgers_origination_policy(
+    cli: Cli, ledger_env: LedgerEnv, tmp_path: Path
+) -> None:
+    deployed = cli.json(
+        "--data-deployment",
+        str(tmp_path / "second.json"),
+        "data",
+        "deploy",
+        "--set-policy",
+        "--ledger",
+        ledger_env.ledger.address,
+    )
+    assert deployed["policy_set"] is True
+    policy = ledger_env.ledger.functions.originationPolicy().call()
+    assert policy == deployed["attestation_policy"]

@@ -26,6 +26,10 @@ def test_a_whole_data_sharing_run_puts_no_personal_value_on_chain(
     assert len(summary.attestations) == 3 * len(SAMPLE_PEOPLE)
     assert len(summary.loans) == len(SAMPLE_PEOPLE)
     assert summary.erased
+    story = summary.shared_with_whom()
+    assert sum("was refused" in line for line in story) == 1
+    assert sum("under a recorded legal basis" in line for line in story) == 1
+    assert story[-1].endswith("was erased (keys and salts destroyed).")
     values = personal_values()
     assert "Marta Kowalczyk-Brennan" in values and "87,350" in values and "PL-84031207651" in values
     result = scan_chain(w3, values)
