@@ -579,18 +579,19 @@ def faucet(ctx: click.Context, address: ChecksumAddress, amount: str) -> None:
     servicer = state.servicer(write=False)
     units = parse_amount(amount, servicer.token_decimals)
     servicer.faucet(address, units)
+    balance = servicer.balance(address)
     document = {
         "address": address,
         "amount": units,
         "decimals": servicer.token_decimals,
-        "balance": servicer.balance(address),
+        "balance": balance,
     }
     emit(
         state,
         document,
         lambda c: c.print(
             f"Minted {servicer.show(units)} to {address}; it holds "
-            f"{servicer.show(document['balance'])}."
+            f"{servicer.show(balance)}."
         ),
     )
 

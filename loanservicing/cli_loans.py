@@ -578,3 +578,24 @@ def credit_show(ctx: click.Context, borrower: ChecksumAddress) -> None:
         if k != "decimals"
     ]
     emit(state, document, lambda c: c.print(key_value_table(f"Credit record of {borrower}", rows)))
+
+
+# --------------------------------------------------------------------------- portfolio
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def portfolio(ctx: click.Context) -> None:
+    """Summary of every loan: status, delinquency buckets, outstanding, collected, PAR30."""
+    from loanservicing.demo import render_summary
+    from loanservicing.portfolio import summarize
+
+    state = state_of(ctx)
+    servicer = state.servicer(write=False)
+    summary = summarize(servicer)
+    emit(
+        state,
+        summary.to_json(),
+        lambda c: render_summary(summary, c, servicer.token_symbol),
+    )

@@ -646,20 +646,13 @@ def run_demo(
 # --------------------------------------------------------------------------- rendering
 
 
-def render_report(report: DemoReport, console: Console) -> None:
-    s = report.summary
+def render_summary(s: PortfolioSummary, console: Console, symbol: str = "tUSDC") -> None:
+    """Tables of a portfolio summary: status, buckets, figures (whole tokens)."""
     d = s.decimals
 
     def money(units: int) -> str:
-        return f"{units // 10**d:,} tUSDC"
+        return f"{units // 10**d:,} {symbol}"
 
-    console.print()
-    console.print(
-        f"[bold]Portfolio after {report.config.days} days[/bold] "
-        f"({iso_date(report.start_timestamp)[:10]} → {iso_date(report.end_timestamp)[:10]}), "
-        f"seed {report.config.seed}: {report.transactions} transactions in "
-        f"{report.elapsed_seconds:.1f} s"
-    )
     status = Table(title="Loans by status", title_justify="left")
     for name in ("active", "defaulted", "closed", "total"):
         status.add_column(name, justify="right")
@@ -684,6 +677,19 @@ def render_report(report: DemoReport, console: Console) -> None:
     ):
         figures.add_row(label, value)
     console.print(figures)
+
+
+def render_report(report: DemoReport, console: Console) -> None:
+    s = report.summary
+
+    console.print()
+    console.print(
+        f"[bold]Portfolio after {report.config.days} days[/bold] "
+        f"({iso_date(report.start_timestamp)[:10]} → {iso_date(report.end_timestamp)[:10]}), "
+        f"seed {report.config.seed}: {report.transactions} transactions in "
+        f"{report.elapsed_seconds:.1f} s"
+    )
+    render_summary(s, console)
     events = Table(title="What happened", title_justify="left", show_header=False)
     events.add_column(style="bold")
     events.add_column(justify="right")

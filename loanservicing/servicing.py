@@ -372,7 +372,8 @@ class Servicer:
         latest block's time is already past: the call is then repeated at the time the node
         reports in its TimestampInPast revert.
         """
-        t = int(self.w3.eth.get_block(block)["timestamp"]) if timestamp is None else timestamp
+        latest = self.w3.eth.get_block(block)  # type: ignore[arg-type]
+        t = int(latest["timestamp"]) if timestamp is None else timestamp
         for _ in range(2):
             try:
                 raw = call(
@@ -792,8 +793,9 @@ def _check_schedule(apr_bps: int, installments: int, period: int) -> None:
 
 
 def _output_fields(contract: Contract, name: str) -> list[str]:
-    item = next(i for i in contract.abi if i.get("type") == "function" and i["name"] == name)
-    return [c["name"] for c in item["outputs"][0]["components"]]
+    abi: list[dict[str, Any]] = list(contract.abi)  # type: ignore[arg-type]
+    item = next(i for i in abi if i.get("type") == "function" and i["name"] == name)
+    return [str(c["name"]) for c in item["outputs"][0]["components"]]
 
 
 def _request(w3: Web3, method: str, params: Sequence[Any]) -> Any:

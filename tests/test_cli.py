@@ -117,12 +117,18 @@ def test_create_show_schedule_repay_payoff_list_credit(run: Cli) -> None:
     assert record["loans_opened"] == 1 and record["paid_on_time"] == 1
     assert record["total_repaid"] == first_total * 10**12
 
+    summary = run.json("portfolio")
+    assert summary["loans"] == 1 and summary["by_status"]["active"] == 1
+    assert summary["collected"] == first_total
+    assert summary["principal_outstanding"] == paid["principal_outstanding"]
+
     readable = run.raw("loan", "show", str(loan_id))
     assert readable.exit_code == 0 and "active" in readable.stdout
     assert run.raw("loan", "schedule", str(loan_id)).exit_code == 0
     assert run.raw("loan", "list").exit_code == 0
     assert run.raw("payoff", str(loan_id)).exit_code == 0
     assert run.raw("credit", "show", BORROWER).exit_code == 0
+    assert "PAR30" in run.raw("portfolio").stdout
 
 
 def test_time_travel_default_and_restructure(run: Cli) -> None:
