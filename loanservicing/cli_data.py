@@ -56,7 +56,7 @@ from loanservicing.consent import (
     legal_basis_hash,
     parse_categories,
 )
-from loanservicing.data_demo import DEV_MNEMONIC, personal_values
+from loanservicing.data_demo import DEV_MNEMONIC, personal_values, run_data_sharing
 from loanservicing.data_errors import DataSharingError
 from loanservicing.deploy import revert_decoder
 from loanservicing.deploy_data import (
@@ -314,6 +314,61 @@ def data_deploy(
         "policy_set": set_policy,
     }
     session.emit(document, _table("Data-sharing contracts", list(document.items())))
+
+
+@data.command("scenario")
+@click.option("--ledger", type=ADDRESS, help="Ledger address (default: the deployment file's).")
+@click.option("--token", type=ADDRESS, help="Token owned by dev account 0 (default: the file's).")
+@click.option(
+    "--enforce-policy/--no-enforce-policy",
+    default=True,
+    show_default=True,
+    help="Make the ledger require attestations for dev account 0's loans.",
+)
+@json_option
+@click.pass_context
+def data_scenario(
+    ctx: click.Context, ledger: str | None, token: str | None, enforce_policy: bool
+) -> None:
+    """Dev chains: deploy fresh data-sharing contracts and run the sample scenario (three
+    borrowers attested by an employer and an ERC-1271 KYC wallet, consents to the lender,
+    a refused read, a regulator read, loans and repayments, one erasure); writes the data
+    deployment file so the other commands work on it."""
+    session = DataSession(ctx)
+    if not session.state.is_dev():
+        raise DataSharingError("The scenario uses Anvil's dev accounts: run it on a dev chain.")
+    if ledger is None or token is None:
+        deployment = session.state.deployment()
+        ledger = ledger or deployment.ledger.address
+        token = token or deployment.token.address
+    w3, a = session.w3, session.artifacts
+    directory = session.settings.vault_dir or Path(".loanservicing") / f"vault-{session.chain_id}"
+    summary = run_data_sharing(
+        w3,
+        a,
+        w3.eth.contract(address=Web3.to_checksum_address(ledger), abi=a["LoanLedger"].abi),
+        w3.eth.contract(address=Web3.to_checksum_address(token), abi=a["TestStablecoin"].abi),
+        directory,
+        enforce_policy=enforce_policy,
+        key_store=session.settings.key_store,
+    )
+    path = session.settings.data_deployment or deployment_path(session.chain_id)
+    write_data_deployment(path, session.chain_id, summary.contracts)
+    shared = summary.shared_with_whom()
+    result = {
+        **summary.contracts.addresses(),
+        "attestations": len(summary.attestations),
+        "loans": summary.loans,
+        "erased": summary.erased,
+        "shared": shared,
+    }
+
+    def render(c: Console) -> None:
+        c.print("What was shared with whom:")
+        for line in shared:
+            c.print(f"  - {line}", markup=False)
+
+    session.emit(result, render)
 
 
 # --------------------------------------------------------------------------- attester

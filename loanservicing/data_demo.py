@@ -20,6 +20,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from loanservicing.amounts import iso_date
 from loanservicing.attestations import (
     ATTESTER_KINDS,
     AttestationClient,
@@ -139,7 +140,7 @@ class DataSharingSummary:
         """One sentence per consent and per read, for the demo's summary."""
         lines = [
             f"{c['borrower']} let {c['viewer']} read {', '.join(c['categories'])} "
-            f"until {c['until']}."
+            f"until {iso_date(c['until'])}."
             for c in self.consents
         ]
         lines += [
@@ -161,6 +162,7 @@ def run_data_sharing(
     people: tuple[Person, ...] = SAMPLE_PEOPLE,
     principal: int = 5_000 * 10**6,
     enforce_policy: bool = True,
+    key_store: Path | None = None,
 ) -> DataSharingSummary:
     """Run the scenario. Accounts (dev key indices): 0 admin and lender (holds the ledger's
     admin and originator roles and owns ``token``), 1..len(people) borrowers, 7 employer,
@@ -186,7 +188,7 @@ def run_data_sharing(
     summary = DataSharingSummary(contracts)
     attest = AttestationClient(w3, contracts.attestation_registry, decoder)
     consents = ConsentClient(w3, contracts.consent_registry, decoder)
-    vault = Vault(vault_dir / "vault.db", vault_dir / "keys" / "keys.db", consents)
+    vault = Vault(vault_dir / "vault.db", key_store or vault_dir / "keys" / "keys.db", consents)
     kyc_wallet = deploy_contract(
         w3, artifacts["ERC1271Wallet"], kyc_owner.address, decoder, kyc_owner.address
     )

@@ -320,3 +320,34 @@ def test_deploy_can_set_the_ledgers_origination_policy(
     assert deployed["policy_set"] is True
     policy = ledger_env.ledger.functions.originationPolicy().call()
     assert policy == deployed["attestation_policy"]
+
+
+def test_scenario_command_then_audit_and_scan(
+    cli: Cli, ledger_env: LedgerEnv, tmp_path: Path
+) -> None:
+    ran = cli.json(
+        "data",
+        "scenario",
+        "--ledger",
+        ledger_env.ledger.address,
+        "--token",
+        ledger_env.token.address,
+    )
+    assert ran["attestations"] == 9 and len(ran["loans"]) == 3 and len(ran["erased"]) == 1
+    assert any("was refused" in line for line in ran["shared"])
+    erased = ran["erased"][0]
+    log = cli.json("vault", "log", erased)
+    assert log["chain_ok"] is True and log["entries"][-1]["action"] == "erase"
+    out = tmp_path / "bundle"
+    cli.json(
+        "report",
+        "audit",
+        "--out",
+        str(out),
+        "--ledger",
+        ledger_env.ledger.address,
+        "--credit-registry",
+        ledger_env.credit_registry.address,
+    )
+    assert cli.json("report", "audit-verify", str(out))["ok"] is True
+    assert cli.json("report", "privacy-scan", "--sample-people")["findings"] == []
