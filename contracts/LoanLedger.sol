@@ -320,6 +320,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
             uint256 start = s.segmentStart;
             if (s.flags != 0 || s.bucket != 0 || s.status != LoanStatus.Active) return (0, 0, 0);
             count = s.installments - base;
+            if (count == 0) return (0, 0, 0); // no such loan (or nothing left to schedule)
             unchecked {
                 // start >= period > 0 and timestamps < 2^40: no wrap-around.
                 if (block.timestamp > start) due = (block.timestamp - start - 1) / s.periodSeconds;
@@ -944,13 +945,15 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
     function _tokenIdOf(address token) internal returns (uint16 id) {
         id = _tokenIds[token];
         if (id != 0) return id;
+        // A high-level call to an address without code reverts before `try` can catch it.
+        if (token.code.length == 0) revert UnsupportedToken(token);
         uint8 decimals;
         try IERC20Metadata(token).decimals() returns (uint8 d) {
             decimals = d;
         } catch {
             revert UnsupportedToken(token);
         }
-        if (decimals > 18 || token.code.length == 0) revert UnsupportedToken(token);
+        if (decimals > 18) revert UnsupportedToken(token);
         id = ++_tokenCount;
         _tokenIds[token] = id;
         _tokens[id] = TokenInfo(token, decimals, uint64(10 ** (18 - decimals)));

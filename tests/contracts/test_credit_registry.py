@@ -1,0 +1,78 @@
+"""The credit registry: counts after a mixed history, several ledgers reporting into one
+registry, and reads open to anyone."""
+
+from __future__ import annotations
+
+from conftest import DAY, UNIT, System
+
+from loanservicing.deploy import deploy_contract, role
+from loanservicing.schedule import Curve, ScheduleKind
+
+PERIOD = 30 * DAY
+
+
+def test_mixed_history_counts(system: System) -> None:
+    borrower = system.accounts[3]
+    start = system.now() + 10
+    curve = Curve(ScheduleKind.EQUAL_PRINCIPAL, 6_000 * UNIT, 6, 1200, PERIOD)
+    good = system.originate(
+        borrower,
+        principal=6_000 * UNIT,
+        installments=6,
+        kind=ScheduleKind.EQUAL_PRINCIPAL,
+        at=start,
+    )
+    bad = system.originate(borrower, default_after_days=60, at=start + 1)
+    # Loan "good": 1 and 2 on time, 3 paid 10 days after its grace period (late, missed),
+    # then paid off. Loan "bad": never paid; a keeper assesses it, the servicer declares
+    # default at 60 days past due.
+    keeper = system.accounts[5]
+    system.repay(good, sum(curve.part(1)), borrower, at=start + PERIOD)
+    system.send(system.ledger.functions.assess(bad), keeper, at=start + 1 + PERIOD + 6 * DAY)
+    system.repay(good, sum(curve.part(2)), borrower, at=start + 2 * PERIOD - DAY)
+    system.send(system.ledger.functions.declareDefault(bad), at=start + 1 + PERIOD + 60 * DAY)
+    late_at = start + 3 * PERIOD + 15 * DAY
+    system.repay(good, system.due(good, late_at)["pastDue"], borrower, at=late_at)
+    payoff_at = late_at + DAY
+    system.repay(good, system.due(good, payoff_at)["payoff"], borrower, at=payoff_at)
+    record = system.record(borrower)
+    assert record["loansOpened"] == 2 and record["loansClosed"] == 1
+    # Installment 4 (current at the payoff) is settled on time; 5 and 6 were never due: the
+    # payoff prepaid their principal and closed the loan, which counts as a closure.
+    assert record["paidOnTime"] == 2 + 1
+    assert record["paidLate"] == 1
+    # Missed: installment 3 of "good"; installment 1 at assess, then 2 more by default.
+    assert record["missed"] == 1 + 1 + 2
+    assert record["defaults"] == 1
+    # The latest report (the payoff of "good") is current; the worst ever was 60 days.
+    assert record["currentDaysPastDue"] == 0 and record["maxDaysPastDue"] == 60
+
+
+def test_several_ledgers_report_into_one_registry(system: System) -> None:
+    admin, borrower = system.admin, system.accounts[4]
+    other = deploy_contract(
+        system.w3,
+        system.artifacts["LoanLedger"],
+        admin,
+        system.decoder,
+        admin,
+        system.registry.address,
+    )
+    system.send(system.registry.functions.grantRole(role("REPORTER_ROLE"), other.address))
+    second_lender = system.accounts[6]
+    system.send(other.functions.grantRole(role("ORIGINATOR_ROLE"), second_lender))
+    system.send(system.token.functions.mint(second_lender, 10**12))
+    system.send(system.token.functions.approve(other.address, 2**255), second_lender)
+    system.originate(borrower)
+    now = system.now()
+    terms = system.terms(
+        borrower, 100 * UNIT, 0, 1, PERIOD, now + PERIOD, ScheduleKind.BULLET, DAY, 0, 0, 30
+    )
+    receipt = system.send(other.functions.originate(terms), second_lender)
+    reports = system.events(receipt, "LoanOpenedReported", system.registry)
+    assert reports == [{"borrower": borrower, "reporter": other.address}]
+    assert system.record(borrower)["loansOpened"] == 2
+    # Anyone can read.
+    assert (
+        system.registry.functions.creditRecord(borrower).call({"from": system.accounts[9]})[6] == 2
+    )

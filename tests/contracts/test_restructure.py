@@ -1,0 +1,96 @@
+"""Restructuring: servicer proposes, borrower accepts before the deadline; principal and
+unpaid charges carry over."""
+
+from __future__ import annotations
+
+from conftest import DAY, UNIT, System
+
+from loanservicing.schedule import Curve, ScheduleKind
+
+PRINCIPAL = 12_000 * UNIT
+PERIOD = 30 * DAY
+CURVE = Curve(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
+
+
+def test_restructure_two_steps_and_carry_over(system: System) -> None:
+    borrower, servicer = system.accounts[1], system.admin
+    start = system.now() + 10
+    loan_id = system.originate(borrower, at=start)
+    system.repay(loan_id, sum(CURVE.part(1)), borrower, at=start + PERIOD)
+    # Installments 2 and 3 are missed; 20 days after installment 3's due date the servicer
+    # proposes 8% over 24 installments of 30 days.
+    at = start + 3 * PERIOD + 20 * DAY
+    system.send(system.ledger.functions.assess(loan_id), system.accounts[5], at=at - 1)
+    assert system.loan(loan_id)["bucket"] == 2  # 50 days past due
+    propose = system.ledger.functions.proposeRestructure(loan_id, 800, 24, PERIOD, at + 7 * DAY)
+    receipt = system.send(propose, servicer, at=at)
+    (proposed,) = system.events(receipt, "RestructureProposed")
+    assert (proposed["aprBps"], proposed["installments"], proposed["deadline"]) == (
+        800,
+        24,
+        at + 7 * DAY,
+    )
+    accept_at = at + 3 * DAY
+    quote = system.due(loan_id, accept_at)
+    stranger = system.accounts[4]
+    system.reverts("NotBorrower", system.ledger.functions.acceptRestructure(loan_id), stranger)
+    receipt = system.send(
+        system.ledger.functions.acceptRestructure(loan_id), borrower, at=accept_at
+    )
+    (event,) = system.events(receipt, "LoanRestructured")
+    outstanding = PRINCIPAL - CURVE.part(1)[0]
+    unpaid_interest = CURVE.cumulative(3)[1] - CURVE.part(1)[1]
+    assert event["principalOutstanding"] == outstanding
+    assert event["carriedInterest"] == unpaid_interest == quote["interest"]
+    assert (event["feesOwed"], event["penaltyOwed"]) == (quote["fees"], quote["penalty"])
+    (reset,) = system.events(receipt, "ScheduleReset")
+    assert (reset["baseIndex"], reset["installments"], reset["segmentStart"]) == (3, 27, accept_at)
+    (cured,) = system.events(receipt, "DelinquencyBucketChanged")
+    assert (cured["fromBucket"], cured["toBucket"]) == (2, 0)
+    new_curve = Curve(ScheduleKind.ANNUITY, outstanding, 24, 800, PERIOD)
+    due, p, i = system.installment(loan_id, 4)
+    assert (due, p, i) == (accept_at + PERIOD, *new_curve.part(1))
+    assert system.ledger.functions.daysPastDue(loan_id).call() == 0
+    # Charges and carried interest are paid first by the next payment.
+    after = system.due(loan_id, accept_at + DAY)
+    assert after["interest"] == unpaid_interest and after["principal"] == 0
+    amount = after["fees"] + after["penalty"] + unpaid_interest + sum(new_curve.part(1))
+    paid = system.repay(loan_id, amount, borrower, at=accept_at + DAY)
+    assert (
+        paid["fees"] == after["fees"] and paid["interest"] == unpaid_interest + new_curve.part(1)[1]
+    )
+    assert paid["installmentsPaid"] == 4
+    # The proposal was consumed.
+    system.reverts(
+        "NoRestructureProposal", system.ledger.functions.acceptRestructure(loan_id), borrower
+    )
+
+
+def test_restructure_deadline_and_roles(system: System) -> None:
+    borrower = system.accounts[1]
+    start = system.now() + 10
+    loan_id = system.originate(borrower, at=start)
+    deadline = start + 5 * DAY
+    propose = system.ledger.functions.proposeRestructure(loan_id, 800, 6, PERIOD, deadline)
+    system.reverts("AccessControlUnauthorizedAccount", propose, borrower)
+    system.reverts(
+        "InvalidDeadline",
+        system.ledger.functions.proposeRestructure(loan_id, 800, 6, PERIOD, start + 1),
+        at=start + 1,
+    )
+    system.reverts(
+        "InvalidInstallments",
+        system.ledger.functions.proposeRestructure(loan_id, 800, 0, PERIOD, deadline),
+    )
+    system.send(propose, at=start + 2)
+    # Exactly at the deadline is still in time; one second later is not.
+    snapshot = system.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    system.send(system.ledger.functions.acceptRestructure(loan_id), borrower, at=deadline)
+    system.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    failure = system.reverts(
+        "RestructureExpired",
+        system.ledger.functions.acceptRestructure(loan_id),
+        borrower,
+        at=deadline + 1,
+    )
+    assert failure.revert is not None and failure.revert.args["deadline"] == deadline

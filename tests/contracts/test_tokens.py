@@ -1,0 +1,144 @@
+"""Tokens: 6 and 18 decimals, tokens that return no bool, and a token that re-enters."""
+
+from __future__ import annotations
+
+from conftest import DAY, System
+
+from loanservicing.deploy import deploy_contract
+from loanservicing.schedule import Curve, ScheduleKind
+
+PERIOD = 30 * DAY
+
+
+def test_eighteen_decimal_loan_full_cycle_and_normalised_credit_record(system: System) -> None:
+    borrower = system.accounts[2]
+    principal = 5_000 * 10**18
+    start = system.now() + 10
+    loan_id = system.originate(
+        borrower, principal=principal, installments=3, token=system.token18, at=start
+    )
+    curve = Curve(ScheduleKind.ANNUITY, principal, 3, 1200, PERIOD)
+    assert system.loan(loan_id)["decimals"] == 18
+    total = 0
+    for k in (1, 2, 3):
+        amount = sum(curve.part(k))
+        total += amount
+        event = system.repay(loan_id, amount, borrower, at=start + k * PERIOD, token=system.token18)
+    assert event["status"] == 2
+    # A 6-decimal loan of the same size counts the same in the 18-decimal record.
+    record = system.record(borrower)
+    assert record["totalRepaid"] == total
+    small = system.originate(borrower, principal=5_000 * 10**6, installments=1)
+    payoff = system.due(small, system.now() + 1)["payoff"]
+    system.repay(small, payoff, borrower, at=system.now() + 1)
+    assert system.record(borrower)["totalRepaid"] == total + payoff * 10**12
+
+
+def test_token_without_return_values(system: System) -> None:
+    token = deploy_contract(
+        system.w3, system.artifacts["NoReturnToken"], system.admin, system.decoder
+    )
+    borrower = system.accounts[3]
+    system.send(token.functions.mint(system.admin, 10**12))
+    system.send(token.functions.approve(system.ledger.address, 2**255))
+    start = system.now() + 10
+    terms = system.terms(
+        borrower,
+        1_000 * 10**6,
+        1200,
+        2,
+        PERIOD,
+        start + PERIOD,
+        ScheduleKind.EQUAL_PRINCIPAL,
+        DAY,
+        0,
+        0,
+        30,
+        token,
+    )
+    system.send(system.ledger.functions.originate(terms), at=start)
+    assert token.functions.balanceOf(borrower).call() == 1_000 * 10**6
+    loan_id = system.ledger.functions.loanCount().call()
+    system.send(token.functions.approve(system.ledger.address, 2**255), borrower)
+    payoff = system.due(loan_id, start + DAY)["payoff"]
+    system.send(token.functions.mint(borrower, payoff), borrower)
+    system.send(system.ledger.functions.repay(loan_id, payoff), borrower, at=start + DAY)
+    assert system.loan(loan_id)["status"] == 2
+    # A failing transferFrom of such a token (no allowance left) reverts the repayment.
+    terms2 = system.terms(
+        borrower,
+        10**6,
+        1200,
+        2,
+        PERIOD,
+        system.now() + PERIOD,
+        ScheduleKind.ANNUITY,
+        DAY,
+        0,
+        0,
+        30,
+        token,
+    )
+    system.send(system.ledger.functions.originate(terms2))
+    second = system.ledger.functions.loanCount().call()
+    system.send(token.functions.approve(system.ledger.address, 0), borrower)
+    before = system.loan(second)
+    system.reverts("InsufficientAllowance", system.ledger.functions.repay(second, 1), borrower)
+    assert system.loan(second) == before
+
+
+def test_reentrant_token_cannot_reenter(system: System) -> None:
+    token = deploy_contract(
+        system.w3, system.artifacts["ReentrantToken"], system.admin, system.decoder
+    )
+    borrower = system.accounts[3]
+    system.send(token.functions.mint(system.admin, 10**24))
+    system.send(token.functions.approve(system.ledger.address, 2**255))
+    start = system.now() + 10
+    terms = system.terms(
+        borrower,
+        1_000 * 10**18,
+        1200,
+        2,
+        PERIOD,
+        start + PERIOD,
+        ScheduleKind.ANNUITY,
+        DAY,
+        0,
+        0,
+        30,
+        token,
+    )
+    system.send(system.ledger.functions.originate(terms), at=start)
+    loan_id = system.ledger.functions.loanCount().call()
+    system.send(token.functions.approve(system.ledger.address, 2**255), borrower)
+    system.send(token.functions.mint(borrower, 10**24))
+    # During the repayment's transferFrom the token calls repay again.
+    reenter = system.ledger.encode_abi("repay", args=[loan_id, 10**18])
+    system.send(token.functions.arm(system.ledger.address, reenter))
+    before = system.loan(loan_id)
+    system.reverts(
+        "ReentrancyGuardReentrantCall", system.ledger.functions.repay(loan_id, 10**18), borrower
+    )
+    assert system.loan(loan_id) == before
+    # Re-entering origination during the disbursement fails the same way.
+    terms2 = system.terms(
+        system.accounts[4],
+        10**18,
+        1200,
+        2,
+        PERIOD,
+        system.now() + PERIOD,
+        ScheduleKind.ANNUITY,
+        DAY,
+        0,
+        0,
+        30,
+        token,
+    )
+    system.send(
+        token.functions.arm(
+            system.ledger.address, system.ledger.encode_abi("assess", args=[loan_id])
+        )
+    )
+    system.reverts("ReentrancyGuardReentrantCall", system.ledger.functions.originate(terms2))
