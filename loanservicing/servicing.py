@@ -15,7 +15,7 @@ write that would fail sends nothing. Amounts are ints in the token's smallest un
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.exceptions import Web3Exception
 from web3.logs import DISCARD
 from web3.types import RPCEndpoint, TxReceipt
 
@@ -459,7 +460,9 @@ class Servicer:
 
         Installments of the segment in force come from ``loanservicing.schedule.Curve`` (the
         exact mirror of the ledger's ``installment``); installments before the segment (a
-        prepayment or restructuring replaced them) are listed by number as ``settled``.
+        prepayment or restructuring replaced them) are ``settled``: their due dates and
+        scheduled amounts are rebuilt from the LoanOriginated and ScheduleReset events (null
+        where the node cannot serve those logs); what was paid towards each is not recorded.
         """
         v = self.loan_view(loan_id)
         now = self.now()
@@ -471,7 +474,7 @@ class Servicer:
         status = int(v["status"])
         curve = self.curve(v)
         paid_p, paid_i = int(v["paidPrincipal"]), int(v["paidInterest"])
-        rows = [ScheduleRow(n, None, None, None, None, "settled") for n in range(1, base + 1)]
+        rows = self._replaced_rows(loan_id, ScheduleKind(int(v["kind"])), base)
         seen_unpaid_current = False
         for j in range(1, total - base + 1):
             cp1, ci1 = curve.cumulative(j)
@@ -496,6 +499,62 @@ class Servicer:
             else:
                 label = "upcoming"
             rows.append(ScheduleRow(base + j, due, principal, interest, paid, label))
+        return rows
+
+    def _replaced_rows(self, loan_id: int, kind: ScheduleKind, base: int) -> list[ScheduleRow]:
+        """Installments 1..base, from the segments that the events describe."""
+        unknown = [ScheduleRow(n, None, None, None, None, "settled") for n in range(1, base + 1)]
+        if base == 0:
+            return []
+        filters = {"loanId": loan_id}
+        first = self.deployment.block
+        try:
+            originated = self.ledger.events.LoanOriginated().get_logs(
+                from_block=first, argument_filters=filters
+            )
+            resets = self.ledger.events.ScheduleReset().get_logs(
+                from_block=first, argument_filters=filters
+            )
+        except (Web3Exception, ValueError):
+            return unknown
+        if len(originated) != 1:
+            return unknown
+        terms = originated[0]["args"]["terms"]
+        t = _struct(terms, _TERMS_FIELDS)
+        # (base index, last installment, principal, segment start, apr, period) per segment
+        segments = [
+            (
+                0,
+                int(t["installments"]),
+                int(t["principal"]),
+                int(t["firstDueDate"]) - int(t["periodSeconds"]),
+                int(t["aprBps"]),
+                int(t["periodSeconds"]),
+            )
+        ]
+        for log in resets:
+            a = log["args"]
+            segments.append(
+                (
+                    int(a["baseIndex"]),
+                    int(a["installments"]),
+                    int(a["basePrincipal"]),
+                    int(a["segmentStart"]),
+                    int(a["aprBps"]),
+                    int(a["periodSeconds"]),
+                )
+            )
+        rows = []
+        for n in range(1, base + 1):
+            # The installment belongs to the latest segment that started before it.
+            seg = next((sg for sg in reversed(segments[:-1]) if sg[0] < n), None)
+            if seg is None:
+                return unknown
+            seg_base, last, principal, start, apr, period = seg
+            part_p, part_i = Curve(kind, principal, last - seg_base, apr, period).part(n - seg_base)
+            rows.append(
+                ScheduleRow(n, start + (n - seg_base) * period, part_p, part_i, None, "settled")
+            )
         return rows
 
     @staticmethod
@@ -781,6 +840,29 @@ def bucket_of(days_past_due: int) -> int:
     if days_past_due <= 60:
         return 2
     return 3 if days_past_due <= 90 else 4
+
+
+_TERMS_FIELDS = (
+    "borrower",
+    "token",
+    "principal",
+    "aprBps",
+    "installments",
+    "periodSeconds",
+    "firstDueDate",
+    "kind",
+    "gracePeriodSeconds",
+    "lateFeeBps",
+    "penaltyAprBps",
+    "defaultAfterDays",
+)
+
+
+def _struct(value: Any, fields: Sequence[str]) -> dict[str, Any]:
+    """A decoded struct as a dict, whether web3 gave a mapping or a tuple."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    return dict(zip(fields, value, strict=True))
 
 
 def _check_schedule(apr_bps: int, installments: int, period: int) -> None:

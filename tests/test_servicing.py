@@ -185,8 +185,9 @@ def test_default_after_threshold(servicer: Servicer, w3: Web3) -> None:
     assert recovery.status == "defaulted"
 
 
-def test_restructure_lists_replaced_installments_as_settled(servicer: Servicer, w3: Web3) -> None:
+def test_restructure_keeps_replaced_installments_as_settled(servicer: Servicer, w3: Web3) -> None:
     loan_id = _originate(servicer, installments=6)
+    before = servicer.schedule(loan_id)
     increase_time(w3, 65 * DAY)
     deadline = servicer.now() + 7 * DAY
     servicer.propose_restructure(loan_id, 600, 10, 30 * DAY, deadline)
@@ -199,10 +200,41 @@ def test_restructure_lists_replaced_installments_as_settled(servicer: Servicer, 
     assert state.apr_bps == 600
     rows = servicer.schedule(loan_id)
     assert [r.status for r in rows[:2]] == ["settled", "settled"]
-    assert rows[0].principal is None
+    for old, new in zip(before[:2], rows[:2], strict=True):
+        assert (new.due_timestamp, new.principal, new.interest) == (
+            old.due_timestamp,
+            old.principal,
+            old.interest,
+        )
+        assert new.paid is None
     for row in rows[2:]:
         due, principal, interest = servicer.ledger.functions.installment(loan_id, row.number).call()
         assert (row.due_timestamp, row.principal, row.interest) == (due, principal, interest)
+
+
+def test_prepayment_then_restructure_rebuilds_every_segment(servicer: Servicer, w3: Web3) -> None:
+    loan_id = _originate(servicer, installments=6)
+    borrower = servicer.as_account(BORROWER)
+    original = servicer.schedule(loan_id)
+    borrower.repay(loan_id, (original[0].total or 0) + 1_000 * UNIT)  # installment 1 + prepayment
+    after_prepayment = servicer.schedule(loan_id)
+    assert after_prepayment[0].principal == original[0].principal
+    increase_time(w3, 95 * DAY)
+    servicer.propose_restructure(loan_id, 900, 6, 30 * DAY, servicer.now() + DAY)
+    borrower.accept_restructure(loan_id)
+    rows = servicer.schedule(loan_id)
+    base = servicer.loan(loan_id).base_index
+    assert base >= 3
+    assert [r.status for r in rows[:base]] == ["settled"] * base
+    assert rows[0].principal == original[0].principal
+    for n in range(2, base + 1):  # from the segment the prepayment started
+        old = after_prepayment[n - 1]
+        new = rows[n - 1]
+        assert (new.due_timestamp, new.principal, new.interest) == (
+            old.due_timestamp,
+            old.principal,
+            old.interest,
+        )
 
 
 def test_list_filters_by_borrower_and_status(servicer: Servicer) -> None:
