@@ -41,8 +41,9 @@ def test_mixed_history_counts(system: System) -> None:
     # payoff prepaid their principal and closed the loan, which counts as a closure.
     assert record["paidOnTime"] == 2 + 1
     assert record["paidLate"] == 1
-    # Missed: installment 3 of "good"; installment 1 at assess, then 2 more by default.
-    assert record["missed"] == 1 + 1 + 2
+    # Missed: installment 3 of "good"; of "bad", installment 1 at the assessment and
+    # installment 2 at the default (installment 3 was still within its grace period).
+    assert record["missed"] == 1 + 1 + 1
     assert record["defaults"] == 1
     # The latest report (the payoff of "good") is current; the worst ever was 60 days.
     assert record["currentDaysPastDue"] == 0 and record["maxDaysPastDue"] == 60
