@@ -590,8 +590,7 @@ def faucet(ctx: click.Context, address: ChecksumAddress, amount: str) -> None:
         state,
         document,
         lambda c: c.print(
-            f"Minted {servicer.show(units)} to {address}; it holds "
-            f"{servicer.show(balance)}."
+            f"Minted {servicer.show(units)} to {address}; it holds {servicer.show(balance)}."
         ),
     )
 
@@ -610,3 +609,10 @@ def _register() -> None:
 
 
 _register()
+
+if __name__ == "__main__":
+    # Run the imported module's group: the submodules registered their commands on it, not
+    # on this __main__ copy.
+    from loanservicing.cli import main as _main
+
+    _main()
