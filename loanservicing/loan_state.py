@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import IntEnum
 from functools import lru_cache
@@ -38,6 +38,7 @@ __all__ = [
     "apply_registry_event",
     "bucket_of",
     "days_past_due",
+    "is_ambiguous_repayment",
     "originate",
 ]
 
@@ -243,11 +244,17 @@ def _due_count(w: LoanState, t: int, offset: int) -> int:
     return w.base_index + (n if n < m else m)
 
 
-def _days_past_due(w: LoanState, t: int) -> int:
-    if w.paid_count >= w.installments:
+def _days_past_due(w: LoanState, c: Curve, t: int) -> int:
+    """Whole days, rounded up, since the due date of the oldest installment due before ``t``
+    that is not fully paid; installments of zero amount count as paid."""
+    d = _due_count(w, t, 0)
+    if w.paid_count >= d:
         return 0
-    due = w.due_date(w.paid_count + 1)
-    return (t - due + DAY - 1) // DAY if t > due else 0
+    paid_through = _paid_through(w, c, d)
+    if paid_through >= d:
+        return 0
+    due = w.due_date(paid_through + 1)
+    return (t - due + DAY - 1) // DAY
 
 
 def _unpaid_through(w: LoanState, c: Curve, k: int) -> int:
@@ -316,7 +323,7 @@ def _owed(w: LoanState, c: Curve, t: int) -> AmountDue:
         remaining_principal=remaining,
         past_due=past_due,
         payoff=past_due + current_interest + current_principal + remaining,
-        days_past_due=_days_past_due(w, t),
+        days_past_due=_days_past_due(w, c, t),
         next_due_date=next_due,
         next_installment=next_installment,
     )
@@ -341,7 +348,7 @@ def days_past_due(state: LoanState, timestamp: int) -> int:
     """What the ledger's ``daysPastDue`` view returns at chain time ``timestamp``."""
     if state.status is LoanStatus.CLOSED:
         return 0
-    return _days_past_due(state, timestamp)
+    return _days_past_due(state, state.curve(), timestamp)
 
 
 # ---------------------------------------------------------------------------- replay: calls
@@ -460,7 +467,84 @@ def _advance(w: LoanState, c: Curve, q: AmountDue, al: _Allocation) -> _Expected
     return []
 
 
-def _repay(w: LoanState, amount: int, t: int) -> _Expected:
+def _current_installment_due(w: LoanState, t: int) -> tuple[int, int] | None:
+    """The ledger's fast-path test (``_currentInstallmentDue``): for a current loan (nothing
+    past due, no charges, bucket 0), (interest, principal) left of the next installment."""
+    if w.fees or w.penalty or w.carried or w.bucket != 0 or w.status is not LoanStatus.ACTIVE:
+        return None
+    count = w.installments - w.base_index
+    if count == 0:
+        return None
+    due = (t - w.segment_start - 1) // w.period if t > w.segment_start else 0
+    if due >= count or w.paid_count != w.base_index + due:
+        return None
+    cum_principal, cum_interest = _cumulative(w.curve(), due + 1)
+    return _sub(cum_interest, w.paid_interest), _sub(cum_principal, w.paid_principal)
+
+
+def _repay_current_installment(
+    w: LoanState, amount: int, interest_due: int, installment_due: int
+) -> _Expected:
+    """The ledger's fast path (``_repayCurrentInstallment``): no accrual, no bucket change."""
+    to_interest = min(amount, interest_due)
+    w.paid_principal += amount - to_interest
+    w.paid_interest += to_interest
+    if amount == installment_due:
+        w.paid_count += 1
+    outstanding = w.base_principal - w.paid_principal
+    if outstanding == 0:
+        w.status = LoanStatus.CLOSED
+    w.total_paid += amount
+    expected: _Expected = [
+        (
+            "RepaymentApplied",
+            {
+                "fees": 0,
+                "penalty": 0,
+                "interest": to_interest,
+                "principal": amount - to_interest,
+                "principalOutstanding": outstanding,
+                "installmentsPaid": w.paid_count,
+                "status": int(w.status),
+            },
+        )
+    ]
+    if outstanding == 0:
+        w.closed_after_default = False
+        expected.append(("LoanClosed", {"afterDefault": 0}))
+    return expected
+
+
+def _repay(w: LoanState, amount: int, t: int, requested: int | None = None) -> _Expected:
+    """Replay ``repay``: ``amount`` is what was applied; ``requested`` the call's argument
+    when known (it decides between the two paths in the one case the events cannot)."""
+    current = _current_installment_due(w, t)
+    if current is not None:
+        interest_due, principal_due = current
+        installment_due = interest_due + principal_due
+        if installment_due != 0 and (requested if requested is not None else amount) <= (
+            installment_due
+        ):
+            return _repay_current_installment(w, amount, interest_due, installment_due)
+    return _general_repay(w, amount, t)
+
+
+def is_ambiguous_repayment(state: LoanState, amount: int, t: int) -> bool:
+    """True when a repayment of ``amount`` at ``t`` closing the loan could have been sent
+    through either of the ledger's paths (an argument equal to, or above, the payoff of a
+    current loan's last installment); only the call's argument tells them apart."""
+    current = _current_installment_due(state, t)
+    if current is None:
+        return False
+    installment_due = sum(current)
+    return (
+        installment_due != 0
+        and amount == installment_due
+        and (state.principal_outstanding == current[1])
+    )
+
+
+def _general_repay(w: LoanState, amount: int, t: int) -> _Expected:
     c = w.curve()
     a = _accrue(w, c, t)
     q = _owed(w, c, t)
@@ -473,7 +557,7 @@ def _repay(w: LoanState, amount: int, t: int) -> _Expected:
         w.status = LoanStatus.CLOSED
         w.bucket = 0
     else:
-        dpd = _days_past_due(w, t)
+        dpd = _days_past_due(w, c, t)
         if w.status is LoanStatus.ACTIVE:
             w.bucket = bucket_of(dpd)
     _store(w)
@@ -510,7 +594,7 @@ def _assess(w: LoanState, t: int) -> _Expected:
     before = copy.copy(w)
     c = w.curve()
     a = _accrue(w, c, t)
-    dpd = _days_past_due(w, t)
+    dpd = _days_past_due(w, c, t)
     old_bucket = w.bucket
     w.bucket = bucket_of(dpd)
     if not a.any() and w.bucket == old_bucket:
@@ -531,7 +615,7 @@ def _assess(w: LoanState, t: int) -> _Expected:
 def _declare_default(w: LoanState, t: int) -> _Expected:
     c = w.curve()
     a = _accrue(w, c, t)
-    dpd = _days_past_due(w, t)
+    dpd = _days_past_due(w, c, t)
     q = _owed(w, c, t)
     w.status = LoanStatus.DEFAULTED
     w.last_accrual = t
@@ -727,11 +811,18 @@ def _apply_from_event(w: LoanState, event: LedgerEvent) -> None:
         w.bucket = 0
 
 
-def apply_ledger_events(state: LoanState | None, events: Sequence[LedgerEvent]) -> LoanState:
+def apply_ledger_events(
+    state: LoanState | None,
+    events: Sequence[LedgerEvent],
+    requested_amount: Callable[[LedgerEvent], int | None] | None = None,
+) -> LoanState:
     """Apply the ledger events of ONE loan from one transaction, in log order.
 
-    Returns the new state (``state`` is updated in place when it is not None). Raises
-    ReplayMismatch only for events that cannot belong to any ledger call.
+    ``requested_amount(event)`` returns the amount argument of the ``repay`` call that emitted
+    a RepaymentApplied event (from the transaction's input), or None when unknown; it is
+    asked only in the ambiguous case of :func:`is_ambiguous_repayment`. Returns the new state
+    (``state`` is updated in place when it is not None). Raises ReplayMismatch only for events
+    that cannot belong to any ledger call.
     """
     i = 0
     while i < len(events):
@@ -760,7 +851,10 @@ def apply_ledger_events(state: LoanState | None, events: Sequence[LedgerEvent]) 
             anchor = next(e for e in events[i : i + 3] if e.name == "RepaymentApplied")
             a = anchor.args
             amount = sum(int(a[k]) for k in ("fees", "penalty", "interest", "principal"))
-            expected = _repay(state, amount, t)
+            requested = None
+            if requested_amount is not None and is_ambiguous_repayment(state, amount, t):
+                requested = requested_amount(anchor)
+            expected = _repay(state, amount, t, requested)
         elif kind == "assess":
             expected = _assess(state, t)
         elif kind == "default":
