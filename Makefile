@@ -23,8 +23,10 @@ $(NPM_STAMP): package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# The pytest suite (ape's pytest plugin off), then the ape workflow on ape-foundry.
 test: setup
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -p no:ape_test -n 2 -q
+	$(MAKE) --no-print-directory ape-test
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -37,7 +39,8 @@ gas: setup
 
 # ape-foundry looks for `anvil` on PATH only, so put the pinned one from node_modules first.
 ape-test: setup
-	PATH=$(CURDIR)/node_modules/.bin:$$PATH $(VENV)/bin/ape test --network ethereum:local:foundry
+	PATH=$(CURDIR)/node_modules/.bin:$$PATH $(VENV)/bin/ape compile
+	PATH=$(CURDIR)/node_modules/.bin:$$PATH $(VENV)/bin/ape test tests/ape -q --network ethereum:local:foundry
 
 clean:
 	rm -rf build .build .pytest_cache .hypothesis .mypy_cache .ruff_cache

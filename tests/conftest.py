@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,13 @@ from web3 import HTTPProvider, Web3
 
 from loanservicing.chain import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
 from loanservicing.compile import ContractArtifact, compile_contracts
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/ape needs ape's pytest plugin and runs under `ape test` (make ape-test) only."""
+    if "ape" in collection_path.parts and not config.pluginmanager.has_plugin("ape_test"):
+        return True
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +57,9 @@ def accounts(w3: Web3) -> list[ChecksumAddress]:
 
 @pytest.fixture(autouse=True)
 def _isolated_chain(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Revert every chain change a test makes, as ape does; only for tests that use w3."""
-    if "w3" not in request.fixturenames:
+    """Revert every chain change a test makes, as ape does; for every test that uses the
+    session's Anvil (directly, through w3, or through a fixture built on them)."""
+    if "w3" not in request.fixturenames and "anvil" not in request.fixturenames:
         yield
         return
     web3: Web3 = request.getfixturevalue("w3")

@@ -1,0 +1,63 @@
+"""The ape workflow: `ape test` compiles contracts/ with ape-solidity (through the solc-js
+facade) and runs these tests on ape-foundry's Anvil. Run with `make ape-test`.
+
+Ape's own `accounts` fixture is shadowed by tests/conftest.py's, so accounts come from
+`ape.accounts.test_accounts`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ape
+
+DAY = 86_400
+
+
+def _system(project: Any) -> tuple[Any, Any, Any, Any]:
+    admin = ape.accounts.test_accounts[0]
+    registry = admin.deploy(project.CreditRegistry, admin)
+    ledger = admin.deploy(project.LoanLedger, admin, registry)
+    token = admin.deploy(project.TestStablecoin, "Test USD", "tUSD", 6, admin)
+    registry.grantRole(registry.REPORTER_ROLE(), ledger, sender=admin)
+    ledger.grantRole(ledger.ORIGINATOR_ROLE(), admin, sender=admin)
+    token.mint(admin, 10**12, sender=admin)
+    token.approve(ledger, 2**255, sender=admin)
+    return admin, registry, ledger, token
+
+
+def test_originate_repay_and_credit_record(project: Any, chain: Any) -> None:
+    admin, registry, ledger, token = _system(project)
+    borrower = ape.accounts.test_accounts[1]
+    first_due = chain.pending_timestamp + 30 * DAY
+    terms = (
+        borrower,
+        token,
+        1_000 * 10**6,
+        1200,
+        12,
+        30 * DAY,
+        first_due,
+        0,
+        5 * DAY,
+        500,
+        600,
+        90,
+    )
+    receipt = ledger.originate(terms, sender=admin)
+    (event,) = receipt.events.filter(ledger.LoanOriginated)
+    loan_id = event.loanId
+    assert token.balanceOf(borrower) == 1_000 * 10**6
+    _, principal, interest = ledger.installment(loan_id, 1)
+    token.approve(ledger, 2**255, sender=borrower)
+    ledger.repay(loan_id, principal + interest, sender=borrower)
+    assert ledger.loan(loan_id).installmentsPaid == 1
+    assert registry.creditRecord(borrower).paidOnTime == 1
+
+
+def test_reverts_by_custom_error_name(project: Any) -> None:
+    _, _, ledger, _ = _system(project)
+    borrower = ape.accounts.test_accounts[1]
+    with ape.reverts(ledger.LoanNotFound):
+        ledger.repay(999, 1, sender=borrower)
+    with ape.reverts(ledger.ZeroAmount):
+        ledger.repay(1, 0, sender=borrower)
