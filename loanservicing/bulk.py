@@ -64,6 +64,7 @@ DEFAULT_GAS_MARGIN_PERCENT = 25
 STALL_NUDGE_S = 0.5  # no new receipt for this long: check the dev node's pool (see below)
 FALLBACK_PRIORITY_FEE = 10**9  # 1 gwei, when the node has no eth_maxPriorityFeePerGas
 _MAX_FAILURES_SHOWN = 5
+_NONCE_GAP = "nonce too high"
 
 BulkCall = tuple[ContractFunction, int]
 """A bound contract function and the gas limit to send it with."""
@@ -259,25 +260,52 @@ def _send_raw_batches(
     rpc: JsonRpcBatcher,
     signed: Sequence[tuple[ChecksumAddress, SignedTx]],
     batch_size: int,
-    offset: int = 0,
 ) -> tuple[list[HexBytes], list[tuple[ChecksumAddress, int, int, str]]]:
     """Post ``signed`` in batches; stop after the first batch with a rejection.
 
+    A node may handle the requests of one batch concurrently, out of order; one that cannot
+    queue a transaction whose predecessor has not arrived yet (Hardhat when automining) answers
+    "nonce too high". Those are sent again, in order, while each round gets some accepted.
     Returns the accepted hashes (in order) and the rejections as (sender, index, nonce, message).
     """
-    accepted: list[HexBytes] = []
+    hashes: list[HexBytes | None] = [None] * len(signed)
     for start in range(0, len(signed), batch_size):
-        chunk = signed[start : start + batch_size]
-        responses = rpc.call([("eth_sendRawTransaction", ["0x" + tx.raw.hex()]) for _, tx in chunk])
+        todo = list(range(start, min(start + batch_size, len(signed))))
         rejected: list[tuple[ChecksumAddress, int, int, str]] = []
-        for i, ((sender, tx), response) in enumerate(zip(chunk, responses, strict=True)):
-            if "error" in response:
-                rejected.append((sender, offset + start + i, tx.nonce, _message(response)))
-            else:
-                accepted.append(HexBytes(tx.hash))
+        while todo:
+            responses = rpc.call(
+                [("eth_sendRawTransaction", ["0x" + signed[i][1].raw.hex()]) for i in todo]
+            )
+            gapped: list[int] = []
+            for i, response in zip(todo, responses, strict=True):
+                sender, tx = signed[i]
+                if "error" not in response or _mined_anyway(response, tx):
+                    hashes[i] = HexBytes(tx.hash)
+                elif _NONCE_GAP in _message(response).lower():
+                    gapped.append(i)
+                else:
+                    rejected.append((sender, i, tx.nonce, _message(response)))
+            if len(gapped) == len(todo):  # no progress: report them
+                for i in gapped:
+                    sender, tx = signed[i]
+                    message = _message(responses[todo.index(i)])
+                    rejected.append((sender, i, tx.nonce, message))
+                break
+            if gapped:
+                logger.debug("Resending %d transactions the node saw out of order", len(gapped))
+            todo = gapped
         if rejected:
-            return accepted, rejected
-    return accepted, []
+            return [h for h in hashes if h is not None], sorted(rejected, key=lambda r: r[1])
+    return cast(list[HexBytes], hashes), []
+
+
+def _mined_anyway(response: Mapping[str, Any], tx: SignedTx) -> bool:
+    """Hardhat, when automining, answers a transaction that reverted with an error, yet mines
+    it; the error's data names its hash. Its receipt then reports the revert like any other."""
+    error = response.get("error")
+    data = error.get("data") if isinstance(error, Mapping) else None
+    tx_hash = data.get("txHash") if isinstance(data, Mapping) else None
+    return isinstance(tx_hash, str) and HexBytes(tx_hash) == HexBytes(tx.hash)
 
 
 def collect_receipts(
@@ -359,12 +387,47 @@ def _check_statuses(
     txs = rpc.call([("eth_getTransactionByHash", [h.to_0x_hex()]) for h in hashes])
     failures = []
     for i, tx_hash, tx in zip(failed, hashes, txs, strict=True):
+        fields = _result(tx, "eth_getTransactionByHash")
         revert = None
         if decoder is not None:
-            revert = mined_revert(rpc.w3, receipts[i], decoder, f"Bulk transaction #{i}")
-        gas_limit = int(_result(tx, "eth_getTransactionByHash")["gas"], 16)
+            action = f"Bulk transaction #{i}"
+            revert = mined_revert(rpc.w3, receipts[i], decoder, action)
+            if revert is None:
+                revert = _replayed_revert(rpc, fields, receipts[i], decoder, action)
+        gas_limit = int(fields["gas"], 16)
         failures.append(BulkFailure(i, tx_hash, revert, gas_limit, int(receipts[i]["gasUsed"])))
     raise BulkTransactionFailed(failures, receipts)
+
+
+def _replayed_revert(
+    rpc: JsonRpcBatcher,
+    tx: Mapping[str, Any],
+    receipt: TxReceipt,
+    decoder: RevertDecoder,
+    action: str,
+) -> TransactionReverted | None:
+    """For nodes without a call tracer (Hardhat 2): replay the transaction with eth_call on its
+    parent block's state. Exact when it was alone in its block (automine); otherwise the state
+    lacks the block's earlier transactions."""
+    call = {k: tx[k] for k in ("from", "to", "input", "value", "gas") if tx.get(k) is not None}
+    (response,) = rpc.call([("eth_call", [call, hex(int(receipt["blockNumber"]) - 1)])])
+    raw = _revert_data(response.get("error"))
+    if raw is None:
+        return None
+    return TransactionReverted(decoder.decode(raw), raw, action)
+
+
+def _revert_data(error: Any) -> bytes | None:
+    """Revert bytes from a JSON-RPC error: ``data`` is hex (Anvil, geth) or holds ``data``."""
+    data = error.get("data") if isinstance(error, Mapping) else None
+    if isinstance(data, Mapping):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes(HexBytes(data))
+        except ValueError:
+            return None
+    return None
 
 
 # --------------------------------------------------------------------- one sender
