@@ -517,7 +517,7 @@ def chain() -> None:
 def _dev_only(state: CliState, what: str) -> Web3:
     w3 = state.connect()
     if not state.is_dev():
-        raise DevChainOnly(f"`chain {what}` works only on a dev chain (Anvil, Hardhat).")
+        raise DevChainOnly(f"`{what}` works only on a dev chain (Anvil, Hardhat).")
     return w3
 
 
@@ -533,7 +533,7 @@ def _time_document(w3: Web3) -> dict[str, Any]:
 def chain_time_command(ctx: click.Context) -> None:
     """Show the time of the latest block."""
     state = state_of(ctx)
-    document = _time_document(_dev_only(state, "time"))
+    document = _time_document(_dev_only(state, "chain time"))
     emit(
         state,
         document,
@@ -550,7 +550,7 @@ def chain_time_command(ctx: click.Context) -> None:
 def chain_advance(ctx: click.Context, duration: int) -> None:
     """Move the chain clock forward by DURATION (30d, 12h, 90m, 45s or seconds)."""
     state = state_of(ctx)
-    w3 = _dev_only(state, "advance")
+    w3 = _dev_only(state, "chain advance")
     if duration <= 0:
         raise InvalidInput("The duration must be positive.")
     from loanservicing.chain import increase_time

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -269,11 +270,32 @@ def test_unreachable_rpc_and_foreign_deployment_file(
 
 
 def test_dev_only_commands_refused_elsewhere(run: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    loan_id = _create(run)
     monkeypatch.setattr("loanservicing.cli.is_dev_chain", lambda w3: False)
     run.fails("chain", "advance", "30d", match="works only on a dev chain")
     run.fails("chain", "time", match="works only on a dev chain")
-    run.fails("--account", "2", "repay", "1", "5", match="exist only on dev chains")
-    run.fails("repay", "1", "5", match="not a dev chain, so name an account")
+    run.fails("faucet", BORROWER, "5", match="works only on a dev chain")
+    run.fails("--account", "2", "repay", str(loan_id), "5", match="exist only on dev chains")
+    run.fails("repay", str(loan_id), "5", match="not a dev chain, so name an account")
+    run.fails("deploy", "--fresh", match="pass --token ADDRESS")
+    # Off dev chains LOANSERVICING_PRIVATE_KEY is the default account.
+    key_address = Account.from_key(KEY).address
+    env = {"LOANSERVICING_PRIVATE_KEY": KEY}
+    run.fails("repay", str(loan_id), "5", env=env, match=f"The account {key_address} holds 0")
+
+
+def test_first_due_date_and_negative_faucet(run: Cli) -> None:
+    now = run.json("chain", "time")["timestamp"]
+    first_due = now + 10 * DAY
+    iso = datetime.fromtimestamp(first_due, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    loan_id = _create(run, "--first-due", iso)
+    shown = run.json("loan", "show", str(loan_id))
+    assert shown["next_due_timestamp"] == first_due
+    assert shown["next_due_date"] == iso
+    run.fails("loan", "create", "--borrower", BORROWER, "--principal", "10", "--apr", "1",
+              "--installments", "2", "--period", "30d", "--first-due", "2001-01-01",
+              match="first due date must be after now")  # fmt: skip
+    run.fails("faucet", BORROWER, "-3", match="negative")
 
 
 def test_embedded_chain_without_deployment_explains_itself() -> None:
