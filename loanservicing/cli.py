@@ -606,6 +606,11 @@ def _register() -> None:
 
     for module in ("loanservicing.cli_loans", "loanservicing.demo"):
         importlib.import_module(module)
+    from loanservicing.cli_data import register as register_data
+    from loanservicing.cli_index import index_group
+
+    register_data(cli)
+    cli.add_command(index_group)
 
 
 _register()
