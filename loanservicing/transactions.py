@@ -12,7 +12,7 @@ from typing import Any
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
@@ -31,7 +31,7 @@ _REVERTS = (ContractCustomError, ContractPanicError, ContractLogicError)
 
 def send(
     w3: Web3,
-    fn: ContractFunction,
+    fn: ContractFunction | ContractConstructor,
     sender: ChecksumAddress,
     decoder: RevertDecoder,
     action: str = "",
@@ -90,15 +90,18 @@ def mined_revert(
 
 def _replayed_revert(
     w3: Web3,
-    fn: ContractFunction,
+    fn: ContractFunction | ContractConstructor,
     sender: ChecksumAddress,
     receipt: TxReceipt,
     decoder: RevertDecoder,
     action: str,
 ) -> TransactionReverted:
-    """Re-run a mined, failed transaction as a call at its block to recover the revert data."""
+    """Re-run a mined, failed transaction as a call at its block to recover the revert data
+    (a failed deployment has nothing to call: it is reported without a reason)."""
+    if not isinstance(fn, ContractFunction):
+        return TransactionReverted(None, b"", action)
     try:
         fn.call({"from": sender}, block_identifier=receipt["blockNumber"] - 1)
     except _REVERTS as exc:
         return _decoded(decoder, exc, action)
-    return TransactionReverted(None, HexBytes(b""), action)
+    return TransactionReverted(None, b"", action)
