@@ -54,7 +54,7 @@ class NoticeStoreError(LoanServicingError):
 
 _SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS monitor_notices (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     kind TEXT NOT NULL,
     loan_id INTEGER NOT NULL,
