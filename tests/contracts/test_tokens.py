@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import DAY, System
+from web3.contract import Contract
 
 from loanservicing.deploy import deploy_contract
 from loanservicing.schedule import Curve, ScheduleKind
@@ -34,85 +35,42 @@ def test_eighteen_decimal_loan_full_cycle_and_normalised_credit_record(system: S
     assert system.record(borrower)["totalRepaid"] == total + payoff * 10**12
 
 
+def _loan_in(system: System, token_name: str, principal: int) -> tuple[Contract, int]:
+    """A two-installment loan to accounts[3] in a freshly deployed test token."""
+    token = deploy_contract(system.w3, system.artifacts[token_name], system.admin, system.decoder)
+    loan_id = system.originate(
+        system.accounts[3],
+        principal=principal,
+        installments=2,
+        grace=DAY,
+        late_fee_bps=0,
+        penalty_apr_bps=0,
+        default_after_days=30,
+        token=token,
+    )
+    return token, loan_id
+
+
 def test_token_without_return_values(system: System) -> None:
-    token = deploy_contract(
-        system.w3, system.artifacts["NoReturnToken"], system.admin, system.decoder
-    )
     borrower = system.accounts[3]
-    system.send(token.functions.mint(system.admin, 10**12))
-    system.send(token.functions.approve(system.ledger.address, 2**255))
-    start = system.now() + 10
-    terms = system.terms(
-        borrower,
-        1_000 * 10**6,
-        1200,
-        2,
-        PERIOD,
-        start + PERIOD,
-        ScheduleKind.EQUAL_PRINCIPAL,
-        DAY,
-        0,
-        0,
-        30,
-        token,
-    )
-    system.send(system.ledger.functions.originate(terms), at=start)
+    token, loan_id = _loan_in(system, "NoReturnToken", 1_000 * 10**6)
     assert token.functions.balanceOf(borrower).call() == 1_000 * 10**6
-    loan_id = system.ledger.functions.loanCount().call()
-    system.send(token.functions.approve(system.ledger.address, 2**255), borrower)
-    payoff = system.due(loan_id, start + DAY)["payoff"]
-    system.send(token.functions.mint(borrower, payoff), borrower)
-    system.send(system.ledger.functions.repay(loan_id, payoff), borrower, at=start + DAY)
+    at = system.now() + DAY
+    payoff = system.due(loan_id, at)["payoff"]
+    system.repay(loan_id, payoff, borrower, at=at, token=token)
     assert system.loan(loan_id)["status"] == 2
-    # A failing transferFrom of such a token (no allowance left) reverts the repayment.
-    terms2 = system.terms(
-        borrower,
-        10**6,
-        1200,
-        2,
-        PERIOD,
-        system.now() + PERIOD,
-        ScheduleKind.ANNUITY,
-        DAY,
-        0,
-        0,
-        30,
-        token,
-    )
-    system.send(system.ledger.functions.originate(terms2))
-    second = system.ledger.functions.loanCount().call()
-    system.send(token.functions.approve(system.ledger.address, 0), borrower)
+    # A failing transferFrom of such a token (the borrower never approved this second token)
+    # reverts the repayment and changes nothing.
+    _, second = _loan_in(system, "NoReturnToken", 10**6)
     before = system.loan(second)
     system.reverts("InsufficientAllowance", system.ledger.functions.repay(second, 1), borrower)
     assert system.loan(second) == before
 
 
 def test_reentrant_token_cannot_reenter(system: System) -> None:
-    token = deploy_contract(
-        system.w3, system.artifacts["ReentrantToken"], system.admin, system.decoder
-    )
     borrower = system.accounts[3]
-    system.send(token.functions.mint(system.admin, 10**24))
-    system.send(token.functions.approve(system.ledger.address, 2**255))
-    start = system.now() + 10
-    terms = system.terms(
-        borrower,
-        1_000 * 10**18,
-        1200,
-        2,
-        PERIOD,
-        start + PERIOD,
-        ScheduleKind.ANNUITY,
-        DAY,
-        0,
-        0,
-        30,
-        token,
-    )
-    system.send(system.ledger.functions.originate(terms), at=start)
-    loan_id = system.ledger.functions.loanCount().call()
-    system.send(token.functions.approve(system.ledger.address, 2**255), borrower)
-    system.send(token.functions.mint(borrower, 10**24))
+    token, loan_id = _loan_in(system, "ReentrantToken", 1_000 * 10**18)
+    system.fund(borrower, 10**24, token)
     # During the repayment's transferFrom the token calls repay again.
     reenter = system.ledger.encode_abi("repay", args=[loan_id, 10**18])
     system.send(token.functions.arm(system.ledger.address, reenter))
@@ -121,8 +79,13 @@ def test_reentrant_token_cannot_reenter(system: System) -> None:
         "ReentrancyGuardReentrantCall", system.ledger.functions.repay(loan_id, 10**18), borrower
     )
     assert system.loan(loan_id) == before
-    # Re-entering origination during the disbursement fails the same way.
-    terms2 = system.terms(
+    # Re-entering during an origination's disbursement fails the same way.
+    system.send(
+        token.functions.arm(
+            system.ledger.address, system.ledger.encode_abi("assess", args=[loan_id])
+        )
+    )
+    terms = system.terms(
         system.accounts[4],
         10**18,
         1200,
@@ -136,9 +99,4 @@ def test_reentrant_token_cannot_reenter(system: System) -> None:
         30,
         token,
     )
-    system.send(
-        token.functions.arm(
-            system.ledger.address, system.ledger.encode_abi("assess", args=[loan_id])
-        )
-    )
-    system.reverts("ReentrancyGuardReentrantCall", system.ledger.functions.originate(terms2))
+    system.reverts("ReentrancyGuardReentrantCall", system.ledger.functions.originate(terms))
