@@ -477,6 +477,11 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
             outstanding -= excess < outstanding ? excess : outstanding;
         }
         if (outstanding == 0) revert NothingToRestructure(loanId);
+        uint256 maxPrincipal = _maxPrincipal(p.aprBps, p.installments, p.periodSeconds);
+        if (outstanding > maxPrincipal) revert InvalidPrincipal(outstanding, maxPrincipal);
+        if (d + p.installments > type(uint16).max) {
+            revert InvalidInstallments(d + p.installments, type(uint16).max);
+        }
         delete _proposals[loanId];
         w.aprBps = p.aprBps;
         w.period = p.periodSeconds;
@@ -966,10 +971,11 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
     function _validate(OriginationTerms calldata t) internal view {
         if (t.borrower == address(0) || t.token == address(0)) revert ZeroAddress();
         if (t.borrower == msg.sender) revert BorrowerIsLender(t.borrower);
-        if (t.principal == 0 || t.principal > MAX_PRINCIPAL) {
-            revert InvalidPrincipal(t.principal, MAX_PRINCIPAL);
-        }
         _validateSchedule(t.aprBps, t.installments, t.periodSeconds);
+        uint256 maxPrincipal = _maxPrincipal(t.aprBps, t.installments, t.periodSeconds);
+        if (t.principal == 0 || t.principal > maxPrincipal) {
+            revert InvalidPrincipal(t.principal, maxPrincipal);
+        }
         if (t.penaltyAprBps > MAX_RATE_BPS) revert InvalidRate(t.penaltyAprBps, MAX_RATE_BPS);
         if (t.lateFeeBps > MAX_LATE_FEE_BPS) revert InvalidLateFee(t.lateFeeBps, MAX_LATE_FEE_BPS);
         if (t.gracePeriodSeconds > MAX_GRACE) revert InvalidGracePeriod(t.gracePeriodSeconds, MAX_GRACE);
@@ -990,6 +996,17 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         if (period < MIN_PERIOD || period > MAX_PERIOD) {
             revert InvalidPeriod(period, MIN_PERIOD, MAX_PERIOD);
         }
+    }
+
+    /// @dev The largest principal whose scheduled principal plus interest (at most that of a
+    ///      bullet loan, P (1 + r m)) fits the 96-bit amounts the ledger stores.
+    function _maxPrincipal(uint256 aprBps, uint256 installments_, uint256 period)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 rateDen = LoanSchedule.RATE_DEN;
+        return (MAX_PRINCIPAL * rateDen) / (rateDen + aprBps * period * installments_);
     }
 
     function _take(uint256 available, uint256 owed) private pure returns (uint256 taken, uint256 rest) {

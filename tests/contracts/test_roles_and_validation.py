@@ -39,6 +39,11 @@ def _terms(system: System, **changes: Any) -> tuple[Any, ...]:
     [
         ({"principal": 0}, "InvalidPrincipal"),
         ({"principal": 2**96}, "InvalidPrincipal"),
+        # principal plus the most interest it can accrue must fit the ledger's 96-bit amounts
+        (
+            {"principal": 2**90, "apr_bps": 10_000, "installments": 480, "period": 366 * DAY},
+            "InvalidPrincipal",
+        ),
         ({"installments": 0}, "InvalidInstallments"),
         ({"installments": 481}, "InvalidInstallments"),
         ({"period": DAY - 1}, "InvalidPeriod"),
