@@ -114,10 +114,11 @@ def measure() -> dict[str, int]:
         for borrower in borrowers:
             b.fund(borrower, 1_000_000 * UNIT)
 
-        # Reference: a bare ERC20 transferFrom (warm balances, unlimited allowance).
+        # Reference: a bare ERC20 transferFrom between accounts that already hold tokens, with an
+        # unlimited allowance (the same token work a repayment does).
         b.tx(b.token.functions.approve(b.accounts[9], 2**256 - 1), b.lender)
         gas["erc20_transfer_from"] = b.tx(
-            b.token.functions.transferFrom(b.lender, b.accounts[8], UNIT), b.accounts[9]
+            b.token.functions.transferFrom(b.lender, borrowers[-1], UNIT), b.accounts[9]
         )
 
         # Origination: the borrower's first loan (no credit record yet) and a repeat borrower.
