@@ -215,9 +215,9 @@ def _send_and_wait(rpc: JsonRpcBatcher, signed: Sequence[SignedTx], batch_size: 
     while pending:
         still = []
         for start in range(0, len(pending), batch_size):
-            chunk = pending[start : start + batch_size]
-            replies = rpc.call([("eth_getTransactionReceipt", [h]) for h in chunk])
-            for tx_hash, reply in zip(chunk, replies, strict=True):
+            polled = pending[start : start + batch_size]
+            replies = rpc.call([("eth_getTransactionReceipt", [h]) for h in polled])
+            for tx_hash, reply in zip(polled, replies, strict=True):
                 receipt = reply.get("result")
                 if receipt is None:
                     still.append(tx_hash)

@@ -23,15 +23,18 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import islice
 from typing import Any, cast
 
 import requests
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
-from web3._utils.method_formatters import receipt_formatter
 from web3.contract.contract import ContractFunction
 from web3.datastructures import AttributeDict
 from web3.types import RPCEndpoint, TxParams, TxReceipt
@@ -53,6 +56,7 @@ __all__ = [
     "ReceiptTimeout",
     "current_fees",
     "estimate_gas",
+    "format_receipt",
 ]
 
 logger = logging.getLogger(__name__)
@@ -201,7 +205,7 @@ class JsonRpcBatcher:
             raise LoanServicingError(
                 f"The node refused a JSON-RPC batch of {count} requests: {error}."
             )
-        by_id = {item.get("id"): item for item in reply if isinstance(item, Mapping)}
+        by_id = {item.get("id"): item for item in reply if isinstance(item, dict)}
         try:
             return [by_id[first + i] for i in range(count)]
         except KeyError:
@@ -258,45 +262,120 @@ def estimate_gas(
 # --------------------------------------------------------------------- submission
 def _send_raw_batches(
     rpc: JsonRpcBatcher,
-    signed: Sequence[tuple[ChecksumAddress, SignedTx]],
+    signed: Iterable[tuple[ChecksumAddress, SignedTx]],
     batch_size: int,
 ) -> tuple[list[HexBytes], list[tuple[ChecksumAddress, int, int, str]]]:
     """Post ``signed`` in batches; stop after the first batch with a rejection.
 
-    A node may handle the requests of one batch concurrently, out of order; one that cannot
-    queue a transaction whose predecessor has not arrived yet (Hardhat when automining) answers
-    "nonce too high". Those are sent again, in order, while each round gets some accepted.
-    Returns the accepted hashes (in order) and the rejections as (sender, index, nonce, message).
+    ``signed`` may be lazy (signing as it goes): batch k is posted by a worker thread while
+    the caller's iterator signs batch k+1, so local work overlaps the node's. Returns the
+    accepted hashes (in order) and the rejections as (sender, index, nonce, message).
     """
-    hashes: list[HexBytes | None] = [None] * len(signed)
-    for start in range(0, len(signed), batch_size):
-        todo = list(range(start, min(start + batch_size, len(signed))))
-        rejected: list[tuple[ChecksumAddress, int, int, str]] = []
-        while todo:
-            responses = rpc.call(
-                [("eth_sendRawTransaction", ["0x" + signed[i][1].raw.hex()]) for i in todo]
-            )
-            gapped: list[int] = []
-            for i, response in zip(todo, responses, strict=True):
-                sender, tx = signed[i]
-                if "error" not in response or _mined_anyway(response, tx):
-                    hashes[i] = HexBytes(tx.hash)
-                elif _NONCE_GAP in _message(response).lower():
-                    gapped.append(i)
-                else:
-                    rejected.append((sender, i, tx.nonce, _message(response)))
-            if len(gapped) == len(todo):  # no progress: report them
-                for i in gapped:
-                    sender, tx = signed[i]
-                    message = _message(responses[todo.index(i)])
-                    rejected.append((sender, i, tx.nonce, message))
-                break
-            if gapped:
-                logger.debug("Resending %d transactions the node saw out of order", len(gapped))
-            todo = gapped
-        if rejected:
-            return [h for h in hashes if h is not None], sorted(rejected, key=lambda r: r[1])
-    return cast(list[HexBytes], hashes), []
+    accepted: list[HexBytes] = []
+    iterator = iter(signed)
+    offset = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-send") as pool:
+        in_flight: Future[tuple[list[HexBytes], list[tuple[ChecksumAddress, int, int, str]]]]
+        in_flight = pool.submit(lambda: ([], []))
+        while True:
+            chunk = list(islice(iterator, batch_size))  # signs while the last batch is out
+            hashes, rejected = in_flight.result()
+            accepted += hashes
+            if rejected:
+                return accepted, rejected
+            if not chunk:
+                return accepted, []
+            in_flight = pool.submit(_send_batch, rpc, chunk, offset)
+            offset += len(chunk)
+
+
+def _send_batch(
+    rpc: JsonRpcBatcher, chunk: Sequence[tuple[ChecksumAddress, SignedTx]], offset: int
+) -> tuple[list[HexBytes], list[tuple[ChecksumAddress, int, int, str]]]:
+    """Send one batch. A node may handle a batch's requests concurrently, out of order; one
+    that cannot queue a transaction whose predecessor has not arrived yet (Hardhat when
+    automining) answers "nonce too high". Those are sent again, in order, while each round
+    gets some accepted."""
+    hashes: list[HexBytes | None] = [None] * len(chunk)
+    rejected: list[tuple[ChecksumAddress, int, int, str]] = []
+    todo = list(range(len(chunk)))
+    while todo:
+        responses = rpc.call(
+            [("eth_sendRawTransaction", ["0x" + chunk[i][1].raw.hex()]) for i in todo]
+        )
+        gapped: list[int] = []
+        for i, response in zip(todo, responses, strict=True):
+            sender, tx = chunk[i]
+            if "error" not in response or _mined_anyway(response, tx):
+                hashes[i] = HexBytes(tx.hash)
+            elif _NONCE_GAP in _message(response).lower():
+                gapped.append(i)
+            else:
+                rejected.append((sender, offset + i, tx.nonce, _message(response)))
+        if len(gapped) == len(todo):  # no progress: report them
+            for i in gapped:
+                sender, tx = chunk[i]
+                message = _message(responses[todo.index(i)])
+                rejected.append((sender, offset + i, tx.nonce, message))
+            break
+        if gapped:
+            logger.debug("Resending %d transactions the node saw out of order", len(gapped))
+        todo = gapped
+    return [h for h in hashes if h is not None], sorted(rejected, key=lambda r: r[1])
+
+
+_RECEIPT_INTS = frozenset(
+    ("blockNumber", "transactionIndex", "cumulativeGasUsed", "status", "gasUsed",
+     "effectiveGasPrice", "type", "blobGasPrice", "blobGasUsed")
+)  # fmt: skip
+_RECEIPT_HASHES = frozenset(("blockHash", "transactionHash", "logsBloom"))
+_RECEIPT_ADDRESSES = frozenset(("contractAddress", "from", "to"))
+_LOG_INTS = frozenset(("blockNumber", "transactionIndex", "logIndex"))
+_LOG_BYTES = frozenset(("blockHash", "transactionHash", "data"))
+
+
+@lru_cache(maxsize=4096)
+def _checksum(address: str) -> ChecksumAddress:
+    return to_checksum_address(address)
+
+
+def _log(raw: Mapping[str, Any]) -> AttributeDict[str, Any]:
+    log: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value is None:
+            log[key] = value
+        elif key in _LOG_INTS:
+            log[key] = int(value, 16)
+        elif key in _LOG_BYTES:
+            log[key] = HexBytes(value)
+        elif key == "address":
+            log[key] = _checksum(value)
+        elif key == "topics":
+            log[key] = [HexBytes(topic) for topic in value]
+        else:
+            log[key] = value
+    return AttributeDict(log)
+
+
+def format_receipt(raw: Mapping[str, Any]) -> TxReceipt:
+    """A JSON-RPC receipt as web3's ``get_transaction_receipt`` returns it (the same fields,
+    types and AttributeDicts), without its generic formatter machinery: ~10x faster, which
+    matters when thousands of receipts are collected."""
+    receipt: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value is None:
+            receipt[key] = value
+        elif key in _RECEIPT_INTS:
+            receipt[key] = int(value, 16)
+        elif key in _RECEIPT_HASHES:
+            receipt[key] = HexBytes(value)
+        elif key in _RECEIPT_ADDRESSES:
+            receipt[key] = _checksum(value)
+        elif key == "logs":
+            receipt[key] = [_log(log) for log in value]
+        else:
+            receipt[key] = value
+    return cast(TxReceipt, AttributeDict(receipt))
 
 
 def _mined_anyway(response: Mapping[str, Any], tx: SignedTx) -> bool:
@@ -339,7 +418,7 @@ def collect_receipts(
                 if raw is None:
                     still.append(i)
                 else:
-                    found[i] = cast(TxReceipt, AttributeDict.recursive(receipt_formatter(raw)))
+                    found[i] = format_receipt(raw)
         now = time.monotonic()
         if len(still) < len(pending):
             last_progress = now
@@ -450,6 +529,8 @@ class BulkSender:
         poll_interval: float = DEFAULT_POLL_INTERVAL_S,
         receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT_S,
         rpc: JsonRpcBatcher | None = None,
+        chain_id: int | None = None,
+        nonce: int | None = None,
     ) -> None:
         if batch_size < 1:
             raise LoanServicingError("The batch size must be at least 1.")
@@ -461,11 +542,14 @@ class BulkSender:
         self.receipt_timeout = receipt_timeout
         self.rpc = rpc or JsonRpcBatcher(w3)
         self.signer = LocalSigner(account)
-        chain_id, nonce = self.rpc.call(
-            [("eth_chainId", []), ("eth_getTransactionCount", [self.address, "pending"])]
-        )
-        self.chain_id = int(_result(chain_id, "eth_chainId"), 16)
-        self.nonce = int(_result(nonce, "eth_getTransactionCount"), 16)
+        if chain_id is None or nonce is None:
+            chain_reply, nonce_reply = self.rpc.call(
+                [("eth_chainId", []), ("eth_getTransactionCount", [self.address, "pending"])]
+            )
+            chain_id = int(_result(chain_reply, "eth_chainId"), 16)
+            nonce = int(_result(nonce_reply, "eth_getTransactionCount"), 16)
+        self.chain_id: int = chain_id
+        self.nonce: int = nonce
 
     @property
     def address(self) -> ChecksumAddress:
@@ -490,15 +574,17 @@ class BulkSender:
     def submit(self, calls: Iterable[BulkCall]) -> list[HexBytes]:
         """Sign and send ``calls`` in JSON-RPC batches; return their hashes, in order.
 
-        Raises BulkSubmissionRejected if the node refuses a transaction (nothing after that
-        batch is sent and the nonce is read again from the node).
+        Signing runs while the previous batch is with the node. Raises BulkSubmissionRejected
+        if the node refuses a transaction (nothing after that batch is sent and the nonce is
+        read again from the node).
         """
-        return self.send_signed(self.sign(calls))
+        fees = self.fees or current_fees(self.w3, self.rpc)
+        return self.send_signed(self.sign_one(encode_call(fn), gas, fees) for fn, gas in calls)
 
-    def send_signed(self, signed: Sequence[SignedTx]) -> list[HexBytes]:
+    def send_signed(self, signed: Iterable[SignedTx]) -> list[HexBytes]:
         """Send transactions signed by :meth:`sign`, in batches."""
         accepted, rejected = _send_raw_batches(
-            self.rpc, [(self.address, tx) for tx in signed], self.batch_size
+            self.rpc, ((self.address, tx) for tx in signed), self.batch_size
         )
         if rejected:
             self.resync_nonce()
@@ -553,7 +639,13 @@ class BulkSenders:
         self.receipt_timeout = receipt_timeout
         self.rpc = JsonRpcBatcher(w3)
         self.senders: dict[ChecksumAddress, BulkSender] = {}
-        for account in accounts:
+        accounts = list(accounts)
+        replies = self.rpc.call(
+            [("eth_chainId", [])]
+            + [("eth_getTransactionCount", [a.address, "pending"]) for a in accounts]
+        )  # the chain id and every nonce in one request
+        chain_id = int(_result(replies[0], "eth_chainId"), 16)
+        for account, reply in zip(accounts, replies[1:], strict=True):
             self.senders[account.address] = BulkSender(
                 w3,
                 account,
@@ -563,6 +655,8 @@ class BulkSenders:
                 poll_interval=poll_interval,
                 receipt_timeout=receipt_timeout,
                 rpc=self.rpc,
+                chain_id=chain_id,
+                nonce=int(_result(reply, "eth_getTransactionCount"), 16),
             )
 
     def sender(self, address: ChecksumAddress) -> BulkSender:
@@ -588,13 +682,17 @@ class BulkSenders:
         self, calls: Iterable[tuple[ChecksumAddress, ContractFunction, int]]
     ) -> list[HexBytes]:
         """Sign and send; hashes in input order. See BulkSender.submit for rejections."""
-        return self.send_signed(self.sign(calls))
+        fees = self.fees or current_fees(self.w3, self.rpc)
+        return self.send_signed(
+            (address, self.sender(address).sign_one(encode_call(fn), gas, fees))
+            for address, fn, gas in calls
+        )
 
-    def send_signed(self, signed: Sequence[tuple[ChecksumAddress, SignedTx]]) -> list[HexBytes]:
+    def send_signed(self, signed: Iterable[tuple[ChecksumAddress, SignedTx]]) -> list[HexBytes]:
         accepted, rejected = _send_raw_batches(self.rpc, signed, self.batch_size)
         if rejected:
-            for address in {sender for sender, _ in signed}:
-                self.senders[address].resync_nonce()
+            for bulk_sender in self.senders.values():
+                bulk_sender.resync_nonce()
             sender = rejected[0][0]
             raise BulkSubmissionRejected(sender, [(i, n, m) for _, i, n, m in rejected], accepted)
         return accepted

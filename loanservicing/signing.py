@@ -21,8 +21,8 @@ from eth_abi.exceptions import EncodingError
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 from eth_typing import ChecksumAddress
-from eth_utils import to_bytes
 from eth_utils.abi import get_abi_input_types
+from eth_utils.conversions import to_bytes
 from web3.contract.contract import ContractFunction
 
 from loanservicing.errors import LoanServicingError

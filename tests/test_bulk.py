@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import coincurve
 import eth_keys.backends
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_keys.backends.coincurve import CoinCurveECCBackend
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
@@ -45,7 +46,9 @@ Account.enable_unaudited_hdwallet_features()
 
 
 def dev_key(index: int) -> LocalAccount:
-    return Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return cast(
+        LocalAccount, Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    )
 
 
 @dataclass
@@ -81,7 +84,7 @@ class Deployed:
     def loan(self, loan_id: int) -> dict[str, Any]:
         outputs = next(
             item["outputs"][0]["components"]
-            for item in self.ledger.abi
+            for item in cast(list[dict[str, Any]], self.ledger.abi)
             if item.get("type") == "function" and item["name"] == "loan"
         )
         raw = self.ledger.functions.loan(loan_id).call()
@@ -243,8 +246,8 @@ def test_signatures_use_coincurve_and_equal_eth_account(deployed: Deployed, w3: 
     d = deployed
     account = dev_key(3)
     # eth_account signs through eth-keys, whose backend here is coincurve (libsecp256k1) ...
-    assert isinstance(eth_keys.backends.get_backend(), eth_keys.backends.CoinCurveECCBackend)
-    assert isinstance(account._key_obj.backend, eth_keys.backends.CoinCurveECCBackend)
+    assert isinstance(eth_keys.backends.get_backend(), CoinCurveECCBackend)
+    assert isinstance(account._key_obj.backend, CoinCurveECCBackend)
     # ... and the bulk path calls coincurve directly, producing the same bytes.
     signer = LocalSigner(account)
     assert SIGNING_BACKEND == "coincurve"
@@ -284,3 +287,13 @@ def test_fees_follow_the_base_fee(w3: Web3) -> None:
     base_fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
     assert fees.max_fee_per_gas == 2 * base_fee + fees.max_priority_fee_per_gas
     assert fees.max_priority_fee_per_gas > 0
+
+
+def test_receipts_are_formatted_like_web3s(deployed: Deployed, w3: Web3) -> None:
+    d = deployed
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    (fast,) = BulkSender(w3, dev_key(0), d.decoder).send_all(
+        [(d.ledger.functions.originate(d.terms(5, now)), ORIGINATE_GAS)]
+    )
+    assert fast == w3.eth.get_transaction_receipt(fast["transactionHash"])
+    assert len(fast["logs"]) >= 3

@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from eth_account import Account
@@ -115,13 +115,15 @@ def hardhat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def dev_key(index: int) -> LocalAccount:
-    return Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return cast(
+        LocalAccount, Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    )
 
 
 def _loan(ledger: Contract, loan_id: int) -> dict[str, Any]:
     outputs = next(
         item["outputs"][0]["components"]
-        for item in ledger.abi
+        for item in cast(list[dict[str, Any]], ledger.abi)
         if item.get("type") == "function" and item["name"] == "loan"
     )
     raw = ledger.functions.loan(loan_id).call()
@@ -147,7 +149,7 @@ def test_deploy_originate_repay_show_on_hardhat(
     w3 = Web3(HTTPProvider(hardhat_url))
     assert "hardhat" in str(w3.client_version).lower()
     assert is_dev_chain(w3)
-    admin, borrower = w3.eth.accounts[0], w3.eth.accounts[1]
+    admin, borrower = list(w3.eth.accounts)[:2]
     assert [admin, borrower] == [dev_key(0).address, dev_key(1).address]
     decoder: RevertDecoder = revert_decoder(artifacts)
 
