@@ -604,7 +604,7 @@ def _register() -> None:
     """Attach the commands of the submodules to ``cli`` (they import this module)."""
     import importlib
 
-    for module in ("loanservicing.cli_loans", "loanservicing.demo"):
+    for module in ("loanservicing.cli_loans", "loanservicing.demo", "loanservicing.cli_monitor"):
         importlib.import_module(module)
     from loanservicing.cli_data import register as register_data
     from loanservicing.cli_index import index_group

@@ -281,13 +281,23 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
 @loan.command("list")
 @click.option("--borrower", type=ADDRESS, help="Only this borrower's loans.")
 @click.option("--status", type=click.Choice(STATUS_LABELS), help="Only loans in this status.")
+@click.option(
+    "--bucket",
+    type=click.Choice(BUCKETS),
+    help="Only active loans this many days past due now (current, 1-30, 31-60, 61-90, 90+).",
+)
 @json_option
 @click.pass_context
-def loan_list(ctx: click.Context, borrower: ChecksumAddress | None, status: str | None) -> None:
-    """All loans, optionally filtered by borrower and status."""
+def loan_list(
+    ctx: click.Context, borrower: ChecksumAddress | None, status: str | None, bucket: str | None
+) -> None:
+    """All loans, optionally filtered by borrower, status and delinquency bucket."""
     state = state_of(ctx)
     servicer = state.servicer(write=False)
     loans = servicer.loans(borrower, status)
+    if bucket is not None:
+        wanted = BUCKETS.index(bucket)
+        loans = [s for s in loans if s.status == "active" and s.delinquency_bucket == wanted]
     document = {
         "count": len(loans),
         "decimals": servicer.token_decimals,
