@@ -14,7 +14,9 @@ advances the clock by exactly one second (``anvil_setBlockTimestampInterval``), 
 counts repeat exactly (only calendar dates move with the day the demo runs).
 
 Monitors hook in through ``on_day``: callables run after each simulated day with a
-:class:`DemoDay` (the servicer, the day number and the chain time).
+:class:`DemoDay` (the servicer, the day number and the chain time). The post-loan monitor
+(:class:`loanservicing.monitor.DayMonitor`, over its own in-memory event index) is one of them
+unless ``monitor=False``: the summary counts the notices it raised.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from loanservicing.cli import cli, json_option, state_of
 from loanservicing.compile import ContractArtifact, compile_contracts
 from loanservicing.deploy import deploy_system, revert_decoder
 from loanservicing.errors import LoanServicingError
+from loanservicing.monitor import DayMonitor
+from loanservicing.notices import NOTICE_KINDS
 from loanservicing.portfolio import BUCKET_LABELS, PortfolioSummary, summarize
 from loanservicing.schedule import ScheduleKind
 from loanservicing.servicing import LoanTerms, Servicer
@@ -139,6 +143,9 @@ class DemoReport:
     summary: PortfolioSummary
     credit_records: list[dict[str, Any]]
     profiles: Counter[str] = field(default_factory=Counter)
+    notices: dict[str, int] = field(default_factory=dict)
+    """Notices the monitor raised while the months passed, by kind."""
+    notice_examples: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -159,6 +166,7 @@ class DemoReport:
             "events": {key: self.counts[key] for key in sorted({*EVENT_KEYS, *self.counts})},
             "summary": self.summary.to_json(),
             "credit_records": self.credit_records,
+            "notices": self.notices,
         }
 
 
@@ -235,6 +243,7 @@ class PortfolioDemo:
         reporter: Reporter | None = None,
         on_day: Sequence[DayHook] = (),
         artifacts: dict[str, ContractArtifact] | None = None,
+        monitor: bool = True,
     ) -> None:
         if not is_dev_chain(w3):
             raise LoanServicingError("The demo needs a dev chain (Anvil, Hardhat) to move time.")
@@ -250,6 +259,8 @@ class PortfolioDemo:
         self.transactions = 0
         self.start = 0
         self.loans: list[_Loan] = []
+        self.with_monitor = monitor
+        self.monitor: DayMonitor | None = None
 
     # ----------------------------------------------------------------- driver
 
@@ -262,6 +273,18 @@ class PortfolioDemo:
             deployment = deploy_system(sender, self.artifacts, None, 6)
             self.transactions += 6
             self.servicer = Servicer(self.w3, deployment, self.artifacts, dev_signer(0))
+            if self.with_monitor:
+                self.monitor = DayMonitor(
+                    str(getattr(self.w3.provider, "endpoint_uri", "")),
+                    deployment.ledger.address,
+                    deployment.credit_registry.address,
+                    deployment.block,
+                    abis={
+                        "ledger": self.artifacts["LoanLedger"].abi,
+                        "credit_registry": self.artifacts["CreditRegistry"].abi,
+                    },
+                )
+                self.on_day.append(self.monitor)
             self.lender = self.servicer._require_sender()
             self._pin_fees(self.lender)
             self.borrowers = self._borrowers()
@@ -274,6 +297,12 @@ class PortfolioDemo:
             with suppress(Web3Exception, ValueError):  # give the node its wall clock back
                 _request(self.w3, "anvil_removeBlockTimestampInterval", [])
         summary = summarize(self.servicer)
+        notices: dict[str, int] = {}
+        examples: list[str] = []
+        if self.monitor is not None:
+            notices = self.monitor.counts()
+            examples = _notice_examples(self.monitor)
+            self.monitor.close()
         return DemoReport(
             config=self.config,
             chain_id=self.lender.chain_id,
@@ -286,6 +315,8 @@ class PortfolioDemo:
             summary=summary,
             credit_records=self._credit_records(),
             profiles=Counter(loan.profile for loan in self.loans),
+            notices=notices,
+            notice_examples=examples,
         )
 
     def _setup_clock(self) -> None:
@@ -628,6 +659,17 @@ def _request(w3: Web3, method: str, params: list[Any]) -> Any:
     return w3.manager.request_blocking(RPCEndpoint(method), params)
 
 
+def _notice_examples(monitor: DayMonitor) -> list[str]:
+    """The first notice of each kind, as one line each."""
+    from loanservicing.channels import describe
+
+    seen: dict[str, str] = {}
+    for notice in monitor.raised:
+        if notice.kind not in seen:
+            seen[notice.kind] = f"{iso_date(notice.chain_timestamp)[:10]} {describe(notice)}"
+    return [seen[kind] for kind in NOTICE_KINDS if kind in seen]
+
+
 def run_demo(
     config: DemoConfig,
     rpc_url: str | None = None,
@@ -697,6 +739,20 @@ def render_report(report: DemoReport, console: Console) -> None:
                 "restructurings", "payoffs", "closed"):  # fmt: skip
         events.add_row(key.replace("_", " "), str(report.counts[key]))
     console.print(events)
+    if report.notices:
+        notices = Table(
+            title="Monitor notices",
+            title_justify="left",
+            show_header=False,
+        )
+        notices.add_column(style="bold")
+        notices.add_column(justify="right")
+        for kind in NOTICE_KINDS:
+            notices.add_row(kind.replace("_", " "), str(report.notices.get(kind, 0)))
+        notices.add_row("total", str(sum(report.notices.values())))
+        console.print(notices)
+        for line in report.notice_examples:
+            console.print(f"  [dim]{line}[/dim]")
     credit = Table(title="Credit records of a few borrowers", title_justify="left")
     for name in ("borrower", "on time", "late", "missed", "max dpd", "defaults", "opened",
                  "closed", "repaid"):  # fmt: skip

@@ -45,6 +45,7 @@ from typing import Any
 from loanservicing.amounts import iso_date
 from loanservicing.errors import LoanServicingError
 from loanservicing.index_db import IndexDB
+from loanservicing.indexer import Indexer, IndexerConfig
 from loanservicing.keeper import behind_loans
 from loanservicing.loan_state import (
     DAY,
@@ -65,6 +66,7 @@ __all__ = [
     "DEFAULT_REMINDER_DAYS",
     "AgingReport",
     "AgingRow",
+    "DayMonitor",
     "Evaluation",
     "Monitor",
     "MonitorConfig",
@@ -600,12 +602,12 @@ class MonitorService:
 
     def __init__(
         self,
-        indexer: Any,
+        indexer: Indexer,
         monitor: Monitor,
         dispatcher: Any | None = None,
         keeper: Any | None = None,
     ) -> None:
-        self.indexer = indexer  # loanservicing.indexer.Indexer
+        self.indexer = indexer
         self.monitor = monitor
         self.dispatcher = dispatcher  # loanservicing.channels.Dispatcher
         self.keeper = keeper  # loanservicing.keeper.Keeper
@@ -632,3 +634,48 @@ class MonitorService:
             if behind:
                 self.indexer.sync()
         return result
+
+
+# ---------------------------------------------------------------------- in-process monitor
+
+
+class DayMonitor:
+    """A monitor over its own in-memory index, ticked from a simulation (the demo's
+    ``on_day`` hook): each call syncs the index and raises the day's notices."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        ledger: str,
+        registry: str,
+        from_block: int,
+        abis: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+        reminder_days: int = DEFAULT_REMINDER_DAYS,
+        db_path: str = ":memory:",
+    ) -> None:
+        self.db = IndexDB(db_path)
+        config = IndexerConfig(
+            rpc_url=rpc_url,
+            ledger=ledger,
+            registry=registry,
+            from_block=from_block,
+            reorg_window=8,
+        )
+        self.indexer = Indexer(config, self.db, abis=abis)
+        self.monitor = Monitor(self.db, MonitorConfig(reminder_days=reminder_days))
+        self.service = MonitorService(self.indexer, self.monitor)
+        self.raised: list[Notice] = []
+        self.seconds = 0.0
+
+    def __call__(self, day: object = None) -> list[Notice]:
+        started = time.perf_counter()
+        raised = self.service.tick().tick.raised
+        self.raised += raised
+        self.seconds += time.perf_counter() - started
+        return raised
+
+    def counts(self) -> dict[str, int]:
+        return self.monitor.store.counts()
+
+    def close(self) -> None:
+        self.db.close()
