@@ -161,10 +161,12 @@ class JsonRpcBatcher:
         provider = w3.provider
         self._endpoint: str | None = None
         self._session: requests.Session | None = None
-        self._timeout = timeout
+        self._request_kwargs: dict[str, Any] = {"timeout": timeout}
         if isinstance(provider, HTTPProvider):
             self._endpoint = str(provider.endpoint_uri)
             self._session = requests.Session()
+            # the provider's own headers (authentication, user agent), timeout and proxies
+            self._request_kwargs.update(provider.get_request_kwargs())
             self._session.headers.update({"Content-Type": "application/json"})
 
     def call(self, batch: Sequence[tuple[str, Sequence[Any]]]) -> list[dict[str, Any]]:
@@ -182,8 +184,9 @@ class JsonRpcBatcher:
         assert self._endpoint is not None
         try:
             response = self._session.post(
-                self._endpoint, data=json.dumps(body), timeout=self._timeout
+                self._endpoint, data=json.dumps(body), **self._request_kwargs
             )
+            response.raise_for_status()
             reply = response.json()
         except (requests.RequestException, ValueError) as exc:
             raise LoanServicingError(

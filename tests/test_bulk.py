@@ -14,7 +14,7 @@ from eth_account.signers.local import LocalAccount
 from eth_keys.backends.coincurve import CoinCurveECCBackend
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
@@ -29,6 +29,7 @@ from loanservicing.bulk import (
 from loanservicing.chain import revert, snapshot
 from loanservicing.compile import ContractArtifact
 from loanservicing.deploy import deploy_contracts, revert_decoder
+from loanservicing.errors import LoanServicingError
 from loanservicing.reverts import RevertDecoder
 from loanservicing.schedule import ScheduleKind
 from loanservicing.signing import SIGNING_BACKEND, Fees, LocalSigner, encode_call
@@ -297,3 +298,9 @@ def test_receipts_are_formatted_like_web3s(deployed: Deployed, w3: Web3) -> None
     )
     assert fast == w3.eth.get_transaction_receipt(fast["transactionHash"])
     assert len(fast["logs"]) >= 3
+
+
+def test_an_unreachable_node_is_one_clear_error() -> None:
+    w3 = Web3(HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 2}))
+    with pytest.raises(LoanServicingError, match=r"^A JSON-RPC batch of 2 requests to http"):
+        BulkSender(w3, dev_key(0), None)
