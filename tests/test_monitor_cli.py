@@ -4,6 +4,10 @@ through CliRunner against the session Anvil."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -140,3 +144,29 @@ def test_human_output_and_bad_input(run: Cli, tmp_path: Path) -> None:
     assert bad_since.exit_code == 1 and "Traceback" not in bad_since.stderr
     bad_interval = run.raw("monitor", "run", "--db", str(run.db), "--interval", "0s")
     assert bad_interval.exit_code == 1 and "positive" in bad_interval.stderr
+
+
+def test_monitor_run_loops_until_sigterm(run: Cli, anvil: AnvilNode) -> None:
+    loan_id = _create(run, BORROWERS[0])
+    command = [
+        sys.executable, "-m", "loanservicing.cli", *run.base,
+        "monitor", "run", "--db", str(run.db), "--interval", "1s", "--json",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())
+        assert first["loans"] >= 1 and first["notices"] == []
+        run.json("repay", str(loan_id), "100", "--account", "1")
+        seen: list[str] = []
+        deadline = time.monotonic() + 20
+        while "payment_received" not in seen and time.monotonic() < deadline:
+            tick = json.loads(process.stdout.readline())  # one line per tick
+            seen += [n["kind"] for n in tick["notices"]]
+        assert seen == ["payment_received"]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
