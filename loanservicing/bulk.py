@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import islice
 from typing import Any, cast
 
@@ -39,6 +39,7 @@ from web3.contract.contract import ContractFunction
 from web3.datastructures import AttributeDict
 from web3.types import RPCEndpoint, TxParams, TxReceipt
 
+from loanservicing.chain import is_dev_chain
 from loanservicing.errors import LoanServicingError
 from loanservicing.reverts import RevertDecoder, TransactionReverted
 from loanservicing.signing import CallData, Fees, LocalSigner, SignedTx, encode_call
@@ -65,7 +66,7 @@ DEFAULT_BATCH_SIZE = 250
 DEFAULT_RECEIPT_TIMEOUT_S = 120.0
 DEFAULT_POLL_INTERVAL_S = 0.02
 DEFAULT_GAS_MARGIN_PERCENT = 25
-STALL_NUDGE_S = 0.5  # no new receipt for this long: check the dev node's pool (see below)
+STALL_NUDGE_S = 0.1  # no new receipt for this long: check the dev node's pool (see below)
 FALLBACK_PRIORITY_FEE = 10**9  # 1 gwei, when the node has no eth_maxPriorityFeePerGas
 _MAX_FAILURES_SHOWN = 5
 _NONCE_GAP = "nonce too high"
@@ -168,6 +169,11 @@ class JsonRpcBatcher:
             # the provider's own headers (authentication, user agent), timeout and proxies
             self._request_kwargs.update(provider.get_request_kwargs())
             self._session.headers.update({"Content-Type": "application/json"})
+
+    @cached_property
+    def is_dev_chain(self) -> bool:
+        """Whether the node answers dev RPC methods (asked once)."""
+        return is_dev_chain(self.w3)
 
     def call(self, batch: Sequence[tuple[str, Sequence[Any]]]) -> list[dict[str, Any]]:
         """The responses (dicts with ``result`` or ``error``) in the order of ``batch``."""
@@ -449,8 +455,10 @@ def _nudge_stalled_pool(rpc: JsonRpcBatcher) -> None:
     Anvil's automine occasionally misses the last transactions of a burst: they sit in its
     pool as ``pending`` (ready) and are only mined when another transaction arrives (seen in
     about one run in three at 1,000 transactions with Anvil 1.7.1; cf. foundry-rs/foundry#10122).
-    A node without ``txpool_status`` or ``evm_mine`` (a public network) is left alone.
+    Only on dev chains (Anvil, Hardhat, Ganache); an extra block there is harmless.
     """
+    if not rpc.is_dev_chain:
+        return
     (status,) = rpc.call([("txpool_status", [])])
     pool = status.get("result")
     if not isinstance(pool, Mapping) or int(str(pool.get("pending", "0x0")), 16) == 0:
