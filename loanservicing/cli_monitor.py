@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DB = "loanservicing-index.db"
 LIVE_CONFIRMATIONS = 12
+HEAD_POLL_S = 0.1
 
 
 def _db_option(fn: Any) -> Any:
@@ -66,7 +67,9 @@ def _db_option(fn: Any) -> Any:
     )(fn)
 
 
-def _indexer(state: CliState, db: IndexDB) -> tuple[Indexer, Deployment]:
+def _indexer(
+    state: CliState, db: IndexDB, wait_for_node: bool = False
+) -> tuple[Indexer, Deployment]:
     state.connect()
     deployment = state.deployment()
     rpc_url = state.rpc_url
@@ -79,7 +82,7 @@ def _indexer(state: CliState, db: IndexDB) -> tuple[Indexer, Deployment]:
         registry=deployment.credit_registry.address,
         from_block=deployment.block,
         confirmations=0 if state.is_dev() else LIVE_CONFIRMATIONS,
-        max_unreachable_seconds=60.0,
+        max_unreachable_seconds=None if wait_for_node else 60.0,
     )
     return Indexer(config, db), deployment
 
@@ -134,7 +137,7 @@ def monitor_run(
     if interval <= 0:
         raise InvalidInput("The interval must be positive.")
     with IndexDB(db_path) as db:
-        indexer, deployment = _indexer(state, db)
+        indexer, deployment = _indexer(state, db, wait_for_node=not once)
         monitor = Monitor(db, MonitorConfig(reminder_days=reminder_days))
         channels: list[Channel] = []
         if not state.json and not quiet:
@@ -183,28 +186,43 @@ def _emit_tick(state: CliState, result: ServiceTick, one_line: bool = False) -> 
 
 
 def _loop(state: CliState, service: MonitorService, interval: int) -> None:
+    """Tick at once, then whenever a new block arrives (the head is polled every
+    ``HEAD_POLL_S``) and at least every ``interval``; retry undelivered notices as their
+    channel's backoff allows. Chain time only moves with blocks, so ticking on new blocks
+    raises notices within a poll of the block that makes them due."""
     stop = threading.Event()
 
     def _stop(signum: int, frame: object) -> None:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, _stop)
+    last_head: int | None = None
+    next_tick = 0.0
     try:
         while not stop.is_set():
-            started = time.monotonic()
-            _emit_tick(state, service.tick(), one_line=True)
-            deadline = started + interval
-            while not stop.is_set() and time.monotonic() < deadline:
-                dispatcher = service.dispatcher
-                retry = dispatcher.next_retry() if dispatcher is not None else None
-                wake = deadline if retry is None else min(deadline, retry)
-                stop.wait(max(0.0, wake - time.monotonic()))
-                if dispatcher is not None and retry is not None and time.monotonic() >= retry:
-                    dispatcher.deliver()
+            head = _head(service)
+            if head is None or head != last_head or time.monotonic() >= next_tick:
+                result = service.tick()
+                last_head = head
+                next_tick = time.monotonic() + interval
+                if state.json or result.tick.raised or result.keeper:
+                    _emit_tick(state, result, one_line=True)
+            dispatcher = service.dispatcher
+            retry = dispatcher.next_retry() if dispatcher is not None else None
+            if dispatcher is not None and retry is not None and time.monotonic() >= retry:
+                dispatcher.deliver()
+            stop.wait(HEAD_POLL_S)
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _head(service: MonitorService) -> int | None:
+    try:
+        return int(service.indexer.rpc.call("eth_blockNumber", [], timeout=5), 16)
+    except Exception:  # the node is down: the tick's sync waits for it and says so
+        return None
 
 
 @monitor_group.command("notices")
