@@ -151,8 +151,10 @@ class Monitor:
         """Evaluate at chain time ``now`` (block ``block``) and store the new notices, with an
         outbox row for each of ``channels``; returns them."""
         started = time.perf_counter()
-        evaluation = self.evaluate(now, block)
+        # One write transaction around reads and writes: an indexer in another process
+        # cannot commit (or roll back a reorg) between reading the loans and their events.
         with self.db.transaction():
+            evaluation = self.evaluate(now, block)
             raised = self.store.insert(evaluation.notices, channels)
             self.store.record_sources(evaluation.sources)
             self.store.set_buckets(evaluation.buckets)
