@@ -51,12 +51,14 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
 from loanservicing.bulk import (
+    STALL_NUDGE_S,
     BulkSender,
     BulkSenders,
     JsonRpcBatcher,
     ReceiptTimeout,
     current_fees,
     estimate_gas,
+    nudge_stalled_pool,
 )
 from loanservicing.chain import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
 from loanservicing.compile import compile_contracts
@@ -216,7 +218,16 @@ def _send_and_wait(rpc: JsonRpcBatcher, signed: Sequence[SignedTx], batch_size: 
     pending = ["0x" + tx.hash.hex() for tx in signed]
     deadline = time.monotonic() + 120
     stalled_since = time.monotonic()
+    pool_before: list[int] = []
     while pending:
+        if len(pending) > 1:  # probe the last one first, as bulk.collect_receipts does
+            (probe,) = rpc.call([("eth_getTransactionReceipt", [pending[-1]])])
+            if probe.get("result") is None:
+                if time.monotonic() - stalled_since > STALL_NUDGE_S:  # as bulk.py does
+                    nudge_stalled_pool(rpc, pool_before)
+                    stalled_since = time.monotonic()
+                time.sleep(0.02)
+                continue
         still = []
         for start in range(0, len(pending), batch_size):
             polled = pending[start : start + batch_size]
@@ -229,8 +240,8 @@ def _send_and_wait(rpc: JsonRpcBatcher, signed: Sequence[SignedTx], batch_size: 
                     raise LoanServicingError(f"Pre-signed transaction {tx_hash} reverted.")
         if len(still) < len(pending):
             stalled_since = time.monotonic()
-        elif time.monotonic() - stalled_since > 0.1:  # the same automine nudge as bulk.py
-            rpc.call([("evm_mine", [])])
+        elif time.monotonic() - stalled_since > STALL_NUDGE_S:
+            nudge_stalled_pool(rpc, pool_before)
             stalled_since = time.monotonic()
         pending = still
         if pending:

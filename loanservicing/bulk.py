@@ -58,6 +58,7 @@ __all__ = [
     "current_fees",
     "estimate_gas",
     "format_receipt",
+    "nudge_stalled_pool",
 ]
 
 logger = logging.getLogger(__name__)
@@ -415,7 +416,19 @@ def collect_receipts(
     pending = list(range(len(wanted)))
     deadline = time.monotonic() + timeout
     last_progress = time.monotonic()
+    pool_before: list[int] = []  # the dev node's ready-transaction count at the last check
     while pending:
+        if len(pending) > 1 and not _mined(rpc, wanted[pending[-1]]):
+            # Until the last transaction sent is mined, polling the others mostly returns
+            # nulls and takes the node's time from mining: probe only the last one.
+            now = time.monotonic()
+            if now - last_progress > STALL_NUDGE_S:
+                nudge_stalled_pool(rpc, pool_before)
+                last_progress = now
+            if now > deadline:
+                raise _timeout(wanted, pending, timeout)
+            time.sleep(poll_interval)
+            continue
         still: list[int] = []
         for start in range(0, len(pending), batch_size):
             chunk = pending[start : start + batch_size]
@@ -432,16 +445,12 @@ def collect_receipts(
         if len(still) < len(pending):
             last_progress = now
         elif now - last_progress > STALL_NUDGE_S:
-            _nudge_stalled_pool(rpc)
+            nudge_stalled_pool(rpc, pool_before)
             last_progress = now
         pending = still
         if pending:
             if now > deadline:
-                raise ReceiptTimeout(
-                    f"{len(pending)} of {len(wanted)} bulk transactions were not mined within "
-                    f"{timeout:g} s (first pending: #{pending[0]}, "
-                    f"{wanted[pending[0]].to_0x_hex()})."
-                )
+                raise _timeout(wanted, pending, timeout)
             time.sleep(poll_interval)
     receipts = cast(list[TxReceipt], found)
     if check:
@@ -449,22 +458,43 @@ def collect_receipts(
     return receipts
 
 
-def _nudge_stalled_pool(rpc: JsonRpcBatcher) -> None:
+def _mined(rpc: JsonRpcBatcher, tx_hash: HexBytes) -> bool:
+    (response,) = rpc.call([("eth_getTransactionReceipt", [tx_hash.to_0x_hex()])])
+    return _result(response, "eth_getTransactionReceipt") is not None
+
+
+def _timeout(wanted: Sequence[HexBytes], pending: Sequence[int], timeout: float) -> ReceiptTimeout:
+    return ReceiptTimeout(
+        f"{len(pending)} of {len(wanted)} bulk transactions were not mined within {timeout:g} s "
+        f"(first pending: #{pending[0]}, {wanted[pending[0]].to_0x_hex()})."
+    )
+
+
+def nudge_stalled_pool(rpc: JsonRpcBatcher, pool_before: list[int]) -> None:
     """Mine a block when a dev node holds ready transactions that automine left behind.
 
     Anvil's automine occasionally misses the last transactions of a burst: they sit in its
     pool as ``pending`` (ready) and are only mined when another transaction arrives (seen in
     about one run in three at 1,000 transactions with Anvil 1.7.1; cf. foundry-rs/foundry#10122).
-    Only on dev chains (Anvil, Hardhat, Ganache); an extra block there is harmless.
+    Called when no receipt arrived for a while; mines only if the pool's ready count has not
+    fallen since the previous call (``pool_before`` keeps it), i.e. nothing is being mined.
+    Only on dev chains (Anvil, Hardhat, Ganache), where an extra block is harmless.
     """
     if not rpc.is_dev_chain:
         return
     (status,) = rpc.call([("txpool_status", [])])
     pool = status.get("result")
-    if not isinstance(pool, Mapping) or int(str(pool.get("pending", "0x0")), 16) == 0:
+    if not isinstance(pool, Mapping):
         return
-    logger.info("Receipts stalled with %s ready transactions in the pool; mining a block", pool)
-    rpc.call([("evm_mine", [])])
+    ready = int(str(pool.get("pending", "0x0")), 16)
+    previous = pool_before[0] if pool_before else None
+    pool_before[:] = [ready]
+    if ready == 0 or previous is None or ready < previous:
+        return
+    logger.info("Receipts stalled with %d ready transactions in the pool; mining a block", ready)
+    _, after = rpc.call([("evm_mine", []), ("txpool_status", [])])
+    left = after.get("result")
+    pool_before[:] = [int(str(left.get("pending", "0x0")), 16)] if isinstance(left, Mapping) else []
 
 
 def _check_statuses(
