@@ -22,11 +22,13 @@ unless ``monitor=False``: the summary counts the notices it raised.
 from __future__ import annotations
 
 import random
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import click
@@ -45,6 +47,7 @@ from loanservicing.amounts import iso_date
 from loanservicing.chain import chain_time, connect, is_dev_chain, mine, set_next_timestamp
 from loanservicing.cli import cli, json_option, state_of
 from loanservicing.compile import ContractArtifact, compile_contracts
+from loanservicing.data_demo import run_data_sharing
 from loanservicing.deploy import deploy_system, revert_decoder
 from loanservicing.errors import LoanServicingError
 from loanservicing.monitor import DayMonitor
@@ -93,6 +96,9 @@ class DemoConfig:
     loans: int = 60
     months: int = 6
     borrowers: int = 12
+    data_sharing: bool = True
+    """After the months: attesters vouch for borrowers, borrowers consent, the lender and a
+    regulator read the vault, one borrower is erased (see loanservicing.data_demo)."""
 
     @property
     def days(self) -> int:
@@ -146,6 +152,9 @@ class DemoReport:
     notices: dict[str, int] = field(default_factory=dict)
     """Notices the monitor raised while the months passed, by kind."""
     notice_examples: list[str] = field(default_factory=list)
+    shared: list[str] = field(default_factory=list)
+    """What was shared with whom: one sentence per consent, vault read and erasure."""
+    data_contracts: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -167,6 +176,7 @@ class DemoReport:
             "summary": self.summary.to_json(),
             "credit_records": self.credit_records,
             "notices": self.notices,
+            "data_sharing": {"contracts": self.data_contracts, "shared": self.shared},
         }
 
 
@@ -261,6 +271,8 @@ class PortfolioDemo:
         self.loans: list[_Loan] = []
         self.with_monitor = monitor
         self.monitor: DayMonitor | None = None
+        self.shared: list[str] = []
+        self.data_contracts: dict[str, str] = {}
 
     # ----------------------------------------------------------------- driver
 
@@ -297,6 +309,9 @@ class PortfolioDemo:
             with suppress(Web3Exception, ValueError):  # give the node its wall clock back
                 _request(self.w3, "anvil_removeBlockTimestampInterval", [])
         summary = summarize(self.servicer)
+        credit_records = self._credit_records()
+        if self.config.data_sharing:  # after the portfolio figures: its loans are not the demo's
+            self._share_data()
         notices: dict[str, int] = {}
         examples: list[str] = []
         if self.monitor is not None:
@@ -313,11 +328,33 @@ class PortfolioDemo:
             transactions=self.transactions,
             counts=self.counts,
             summary=summary,
-            credit_records=self._credit_records(),
+            credit_records=credit_records,
             profiles=Counter(loan.profile for loan in self.loans),
             notices=notices,
             notice_examples=examples,
+            shared=self.shared,
+            data_contracts=self.data_contracts,
         )
+
+    def _share_data(self) -> None:
+        """Attestations, consents, consent-checked vault reads and one erasure; the personal
+        documents stay in a temporary vault, only salted hashes reach the chain."""
+        self.reporter.phase("Sharing verified facts: attestations, consents, vault, erasure")
+        with tempfile.TemporaryDirectory(prefix="loanservicing-vault-") as vault_dir:
+            result = run_data_sharing(
+                self.w3,
+                self.artifacts,
+                self.servicer.ledger,
+                self.servicer.token,
+                Path(vault_dir),
+                enforce_policy=False,
+            )
+        self.shared = result.shared_with_whom()
+        self.data_contracts = {
+            "attestation_registry": result.contracts.attestation_registry.address,
+            "consent_registry": result.contracts.consent_registry.address,
+            "attestation_policy": result.contracts.policy.address,
+        }
 
     def _setup_clock(self) -> None:
         # Anvil: one second per block, whatever the wall clock does (elsewhere: wall clock).
@@ -753,6 +790,10 @@ def render_report(report: DemoReport, console: Console) -> None:
         console.print(notices)
         for line in report.notice_examples:
             console.print(f"  [dim]{line}[/dim]")
+    if report.shared:
+        console.print("[bold]What was shared with whom[/bold] (personal data stayed off chain)")
+        for line in report.shared:
+            console.print(f"  {line}")
     credit = Table(title="Credit records of a few borrowers", title_justify="left")
     for name in ("borrower", "on time", "late", "missed", "max dpd", "defaults", "opened",
                  "closed", "repaid"):  # fmt: skip
