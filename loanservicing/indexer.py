@@ -34,6 +34,7 @@ from typing import Any
 
 import requests
 from eth_abi import decode as abi_decode
+from eth_hash.auto import keccak as _keccak256
 from eth_utils import keccak, to_checksum_address
 
 from loanservicing.errors import LoanServicingError, NodeUnreachable
@@ -113,16 +114,22 @@ class _ChainChanged(Exception):
 # =========================================================================== JSON-RPC
 
 
-try:  # msgspec parses large getLogs responses several times faster than json
+try:  # msgspec parses and writes JSON several times faster than json (optional)
     import msgspec.json as _msgspec_json
 
     def _loads(data: bytes) -> Any:
         return _msgspec_json.decode(data)
 
+    def _dumps(value: Any) -> str:
+        return _msgspec_json.encode(value).decode()
+
 except ImportError:  # pragma: no cover - optional speed-up
 
     def _loads(data: bytes) -> Any:
         return json.loads(data)
+
+    def _dumps(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"))
 
 
 class JsonRpc:
@@ -193,9 +200,13 @@ class JsonRpc:
 # ============================================================================ decoding
 
 
-@lru_cache(maxsize=65_536)
-def _checksum(raw: bytes) -> str:
-    return str(to_checksum_address(raw))
+@lru_cache(maxsize=262_144)
+def _checksum_hex(lower: str) -> str:
+    """EIP-55 checksum of 40 lowercase hex digits (no 0x), as ``to_checksum_address``."""
+    digest = _keccak256(lower.encode()).hex()
+    return "0x" + "".join(
+        c.upper() if c > "9" and digest[i] > "7" else c for i, c in enumerate(lower)
+    )
 
 
 def _canonical_type(param: Mapping[str, Any]) -> str:
@@ -206,19 +217,24 @@ def _canonical_type(param: Mapping[str, Any]) -> str:
     return kind
 
 
-def _word_reader(kind: str) -> Callable[[bytes], Any] | None:
-    """A reader of one 32-byte ABI word for a static elementary type, None otherwise."""
+def _signed(word: str) -> int:
+    value = int(word, 16)
+    return value - (1 << 256) if value >> 255 else value
+
+
+def _word_reader(kind: str) -> Callable[[str], Any] | None:
+    """A reader of one ABI word given as 64 hex digits, for a static elementary type."""
     if kind.startswith("uint"):
-        return lambda w: int.from_bytes(w, "big")
+        return lambda w: int(w, 16)
     if kind.startswith("int"):
-        return lambda w: int.from_bytes(w, "big", signed=True)
+        return _signed
     if kind == "address":
-        return lambda w: _checksum(w[12:])
+        return lambda w: _checksum_hex(w[24:].lower())
     if kind == "bool":
-        return lambda w: w[31] == 1
+        return lambda w: w[63] == "1"
     if kind.startswith("bytes") and kind != "bytes":
         size = int(kind[5:])
-        return lambda w: "0x" + w[:size].hex()
+        return lambda w: "0x" + w[: 2 * size].lower()
     return None
 
 
@@ -241,15 +257,16 @@ def _static_layout(params: Sequence[Mapping[str, Any]]) -> list[tuple[str, Any]]
 
 
 def _read_static(
-    layout: list[tuple[str, Any]], data: bytes, offset: int
+    layout: list[tuple[str, Any]], data: str, offset: int
 ) -> tuple[dict[str, Any], int]:
+    """Read words from ``data`` (hex digits after 0x) starting at hex offset ``offset``."""
     values: dict[str, Any] = {}
     for name, reader in layout:
         if isinstance(reader, list):
             values[name], offset = _read_static(reader, data, offset)
         else:
-            values[name] = reader(data[offset : offset + 32])
-            offset += 32
+            values[name] = reader(data[offset : offset + 64])
+            offset += 64
     return values, offset
 
 
@@ -264,7 +281,7 @@ def _jsonable(value: Any, param: Mapping[str, Any]) -> Any:
         inner = {**param, "type": kind[: kind.rindex("[")]}
         return [_jsonable(v, inner) for v in value]
     if kind == "address":
-        return str(to_checksum_address(value))
+        return _checksum_hex(str(value).lower()[2:])
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
@@ -277,7 +294,7 @@ class EventSpec:
     name: str
     role: str
     topic0: str
-    indexed: tuple[tuple[str, Callable[[bytes], Any] | None], ...]
+    indexed: tuple[tuple[str, Callable[[str], Any] | None], ...]
     data_params: tuple[Mapping[str, Any], ...]
     data_types: tuple[str, ...]
     static_layout: list[tuple[str, Any]] | None
@@ -285,13 +302,12 @@ class EventSpec:
     def decode(self, topics: Sequence[str], data: str) -> dict[str, Any]:
         args: dict[str, Any] = {}
         for (name, reader), topic in zip(self.indexed, topics[1:], strict=True):
-            args[name] = topic if reader is None else reader(bytes.fromhex(topic[2:]))
-        raw = bytes.fromhex(data[2:])
+            args[name] = topic if reader is None else reader(topic[2:])
         if self.static_layout is not None:
-            values, _ = _read_static(self.static_layout, raw, 0)
+            values, _ = _read_static(self.static_layout, data, 2)
             args.update(values)
         else:
-            decoded = abi_decode(list(self.data_types), raw)
+            decoded = abi_decode(list(self.data_types), bytes.fromhex(data[2:]))
             for param, value in zip(self.data_params, decoded, strict=True):
                 args[str(param["name"])] = _jsonable(value, param)
         return args
@@ -369,7 +385,7 @@ class EventCodec:
             role=role,
             event=spec.name,
             args=spec.decode(topics, log["data"]),
-            address=_checksum(bytes.fromhex(log["address"][2:])),
+            address=_checksum_hex(log["address"][2:].lower()),
             block_number=int(log["blockNumber"], 16),
             block_hash=str(log["blockHash"]),
             log_index=int(log["logIndex"], 16),
@@ -787,7 +803,7 @@ class Indexer:
                     d.event,
                     loan_id,
                     borrower,
-                    json.dumps(d.args, separators=(",", ":")),
+                    _dumps(d.args),
                 )
             )
             if d.role == REGISTRY:
