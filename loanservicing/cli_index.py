@@ -178,6 +178,13 @@ def index_group() -> None:
     show_default=True,
     help="Seconds between head polls with --follow.",
 )
+@click.option(
+    "--give-up-after",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Seconds an unreachable node is retried before giving up "
+    "(default: 60 without --follow, never with it).",
+)
 @click.pass_context
 def sync_command(
     ctx: click.Context,
@@ -192,6 +199,7 @@ def sync_command(
     initial_range: int,
     max_range: int,
     poll_interval: float,
+    give_up_after: float | None,
 ) -> None:
     """Index events up to the head (minus confirmations); with --follow, keep going."""
     try:
@@ -209,7 +217,9 @@ def sync_command(
                 initial_range=min(initial_range, max_range),
                 max_range=max_range,
                 poll_interval=poll_interval,
-                max_unreachable_seconds=None if follow else 60.0,
+                max_unreachable_seconds=(
+                    give_up_after if give_up_after is not None else None if follow else 60.0
+                ),
             )
             indexer = Indexer(config, db)
             report = _follow(indexer, as_json) if follow else indexer.sync()
