@@ -707,9 +707,9 @@ class Indexer:
         headers = self._headers(wanted)
         if first in headers and cp_hash is not None and headers[first].parent_hash != cp_hash:
             raise _ChainChanged(f"block {first}'s parent is not the checkpoint block")
-        for number, header in headers.items():
+        for number, fetched in headers.items():
             previous = headers.get(number - 1)
-            if previous is not None and header.parent_hash != previous.hash:
+            if previous is not None and fetched.parent_hash != previous.hash:
                 raise _ChainChanged(f"blocks {number - 1} and {number} do not chain")
 
         decoded: list[DecodedLog] = []
@@ -718,8 +718,8 @@ class Indexer:
         decode = self.codec.decode
         for log in raw_logs:
             number = int(log["blockNumber"], 16)
-            header = headers.get(number)
-            if header is not None and header.hash != log["blockHash"]:
+            known = headers.get(number)
+            if known is not None and known.hash != log["blockHash"]:
                 raise _ChainChanged(f"block {number}'s hash changed")
             stamp = log.get("blockTimestamp")
             timestamp = int(stamp, 16) if stamp is not None else headers[number].timestamp
@@ -734,14 +734,14 @@ class Indexer:
 
         blocks: list[BlockRow] = []
         for number, (block_hash, timestamp) in log_blocks.items():
-            header = headers.get(number) if number >= window_start else None
-            parent = header.parent_hash if header is not None else None
+            in_window = headers.get(number) if number >= window_start else None
+            parent = in_window.parent_hash if in_window is not None else None
             blocks.append(BlockRow(number, block_hash, parent, timestamp, True))
-        for number, header in headers.items():
+        for number, fetched in headers.items():
             if number in log_blocks:
                 continue
-            parent = header.parent_hash if number >= window_start else None
-            blocks.append(BlockRow(number, header.hash, parent, header.timestamp, False))
+            parent = fetched.parent_hash if number >= window_start else None
+            blocks.append(BlockRow(number, fetched.hash, parent, fetched.timestamp, False))
 
         new_tokens = self._new_tokens(decoded, last)
         try:
