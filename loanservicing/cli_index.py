@@ -34,6 +34,7 @@ from loanservicing.indexer import (
 __all__ = ["index_group"]
 
 DEFAULT_DB = "loanservicing-index.db"
+logger = logging.getLogger(__name__)
 DEFAULT_CONFIRMATIONS_LIVE = 12
 
 
@@ -45,7 +46,7 @@ class _Target:
     from_block: int
 
 
-def _from_context(ctx: click.Context) -> dict[str, Any]:
+def _from_context(ctx: click.Context, need_deployment: bool) -> dict[str, Any]:
     """What the main CLI's context object knows (duck-typed; absent attributes are fine)."""
     obj = ctx.find_root().obj
     found: dict[str, Any] = {}
@@ -55,11 +56,16 @@ def _from_context(ctx: click.Context) -> dict[str, Any]:
     if rpc_url is None:
         w3 = getattr(obj, "w3", None)
         rpc_url = getattr(getattr(w3, "provider", None), "endpoint_uri", None)
-    if rpc_url is not None:
-        found["rpc_url"] = str(rpc_url)
-    deployment = getattr(obj, "deployment", None)
+    if rpc_url is None:
+        return found  # no node named: a deployment could only be on a temporary Anvil
+    found["rpc_url"] = str(rpc_url)
+    deployment = getattr(obj, "deployment", None) if need_deployment else None
     if callable(deployment):
-        deployment = deployment()
+        try:
+            deployment = deployment()
+        except LoanServicingError as exc:
+            logger.debug("No deployment from the CLI context: %s", exc)
+            deployment = None
     if deployment is not None:
         for key, attr in (("ledger", "ledger"), ("registry", "credit_registry")):
             entry = getattr(deployment, attr, None)
@@ -80,8 +86,9 @@ def _resolve(
     registry: str | None,
     from_block: int | None,
 ) -> _Target:
-    context = _from_context(ctx)
     stored_block = db.meta("from_block")
+    need_deployment = (ledger is None or registry is None) and db.meta("ledger") is None
+    context = _from_context(ctx, need_deployment)
     rpc = rpc_url or context.get("rpc_url")
     ledger_address = ledger or context.get("ledger") or db.meta("ledger")
     registry_address = registry or context.get("registry") or db.meta("credit_registry")

@@ -98,3 +98,22 @@ def test_an_unreachable_node_is_one_sentence(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"The node at http://127.0.0.1:{port} did not answer" in result.output
     assert "Traceback" not in result.output
+
+
+def test_through_the_main_cli_with_its_deployment(
+    anvil: AnvilNode, w3: Web3, tmp_path: Path
+) -> None:
+    """Registered on ``loanservicing``: node and contracts come from the global options."""
+    from loanservicing.cli import cli
+
+    base = ["--rpc-url", anvil.rpc_url, "--deployment", str(tmp_path / "deployment.json")]
+    runner = CliRunner()
+    deployed = runner.invoke(cli, [*base, "deploy", "--fresh", "--json"])
+    assert deployed.exit_code == 0, deployed.output
+    db = str(tmp_path / "index.db")
+    synced = runner.invoke(cli, [*base, "index", "sync", "--db", db, "--json"])
+    assert synced.exit_code == 0, synced.output
+    assert json.loads(synced.output)["end_block"] == w3.eth.block_number
+    verified = runner.invoke(cli, [*base, "index", "verify", "--db", db, "--json"])
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.output)["ok"] is True
