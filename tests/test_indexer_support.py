@@ -45,7 +45,9 @@ class Deployed:
     def now(self) -> int:
         return chain_time(self.w3)
 
-    def send(self, fn: Any, sender: ChecksumAddress | None = None, at: int | None = None) -> TxReceipt:
+    def send(
+        self, fn: Any, sender: ChecksumAddress | None = None, at: int | None = None
+    ) -> TxReceipt:
         if at is not None:
             set_next_timestamp(self.w3, at)
         gas = None if at is None else 3_000_000
@@ -88,7 +90,9 @@ class Deployed:
         self.send(self.ledger.functions.originate(terms), at=start)
         return int(self.ledger.functions.loanCount().call())
 
-    def repay(self, loan_id: int, amount: int, payer: ChecksumAddress, at: int | None = None) -> None:
+    def repay(
+        self, loan_id: int, amount: int, payer: ChecksumAddress, at: int | None = None
+    ) -> None:
         self.fund(payer, amount)
         self.send(self.ledger.functions.repay(loan_id, amount), payer, at=at)
 
@@ -103,9 +107,7 @@ class Deployed:
         return self.w3.manager.request_blocking(RPCEndpoint(method), params)
 
 
-def deploy_system(
-    w3: Web3, rpc_url: str, artifacts: dict[str, ContractArtifact]
-) -> Deployed:
+def deploy_system(w3: Web3, rpc_url: str, artifacts: dict[str, ContractArtifact]) -> Deployed:
     accounts = list(w3.eth.accounts)
     deployed = deploy_contracts(w3, artifacts, accounts[0], with_token=True, token_decimals=6)
     assert deployed.token is not None
