@@ -630,7 +630,9 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         uint256 k0 = w.lateCount;
         uint256 k1 = _dueCount(w, t, w.grace);
         bool lateUnpaid = k0 > w.paidCount;
-        if (!lateUnpaid && k1 == k0) return a;
+        // Nothing unpaid is or became late: nothing to charge or record (the fast repayment
+        // path relies on this to leave the same state as this one).
+        if (!lateUnpaid && k1 <= w.paidCount) return a;
         uint256 u0 = lateUnpaid ? _unpaidThrough(w, c, k0) : 0;
         if (u0 != 0 && t > w.lastAccrual) {
             // u0 < 2^97, penaltyAprBps <= 1e4, elapsed < 2^40: no overflow.

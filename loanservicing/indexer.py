@@ -66,7 +66,6 @@ logger = logging.getLogger(__name__)
 LEDGER = "ledger"
 REGISTRY = "credit_registry"
 _HEADER_BATCH = 100
-_REPAY_SELECTOR = "0x" + keccak(text="repay(uint256,uint256)")[:4].hex()
 _ANCESTOR_BATCH = 32
 
 # Messages by which providers say a getLogs range is too big (Alchemy, Infura, QuickNode,
@@ -893,7 +892,7 @@ class Indexer:
             self._loans.update(db.loans(missing))
         changed: dict[int, int] = {}
         for (_, loan_id), events in groups.items():
-            state = apply_ledger_events(self._loans.get(loan_id), events, self._requested_amount)
+            state = apply_ledger_events(self._loans.get(loan_id), events)
             self._loans[loan_id] = state
             changed[loan_id] = events[-1].block_number
         self._save_loans(changed)
@@ -911,18 +910,6 @@ class Indexer:
             apply_registry_event(record, d.event, d.args)
             touched[borrower] = d.block_number
         self._save_credits(touched)
-
-    def _requested_amount(self, event: LedgerEvent) -> int | None:
-        """The amount argument of the ``repay`` call behind a RepaymentApplied event, read from
-        its transaction's input (asked only when the events alone cannot tell)."""
-        tx = self.rpc.call("eth_getTransactionByHash", [event.tx_hash])
-        if tx is None or str(tx.get("to") or "").lower() != self.ledger.lower():
-            return None
-        data = str(tx.get("input") or "")
-        if not data.startswith(_REPAY_SELECTOR) or len(data) != 10 + 128:
-            return None
-        loan_id, amount = int(data[10:74], 16), int(data[74:138], 16)
-        return amount if loan_id == int(event.args["loanId"]) else None
 
     def _save_loans(self, changed: Mapping[int, int]) -> None:
         by_block: dict[int, list[LoanState]] = {}
@@ -987,7 +974,7 @@ class Indexer:
         for loan_id, by_tx in groups.items():
             state: LoanState | None = None
             for events in by_tx.values():
-                state = apply_ledger_events(state, events, self._requested_amount)
+                state = apply_ledger_events(state, events)
             assert state is not None
             self.db.save_loans([state], last_block[loan_id])
         records: dict[str, CreditRecord] = {}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from enum import IntEnum
 from functools import lru_cache
@@ -38,7 +38,6 @@ __all__ = [
     "apply_registry_event",
     "bucket_of",
     "days_past_due",
-    "is_ambiguous_repayment",
     "originate",
 ]
 
@@ -269,7 +268,7 @@ def _accrue(w: LoanState, c: Curve, t: int) -> _Accrual:
     k0 = w.late_count
     k1 = _due_count(w, t, w.grace)
     late_unpaid = k0 > w.paid_count
-    if not late_unpaid and k1 == k0:
+    if not late_unpaid and k1 <= w.paid_count:
         return a
     u0 = _unpaid_through(w, c, k0) if late_unpaid else 0
     if u0 != 0 and t > w.last_accrual:
@@ -515,33 +514,16 @@ def _repay_current_installment(
     return expected
 
 
-def _repay(w: LoanState, amount: int, t: int, requested: int | None = None) -> _Expected:
-    """Replay ``repay``: ``amount`` is what was applied; ``requested`` the call's argument
-    when known (it decides between the two paths in the one case the events cannot)."""
+def _repay(w: LoanState, amount: int, t: int) -> _Expected:
+    """Replay ``repay`` of ``amount`` (what was applied). Both ledger paths leave the same
+    state, so the applied amount decides, as the ledger's argument would."""
     current = _current_installment_due(w, t)
     if current is not None:
         interest_due, principal_due = current
         installment_due = interest_due + principal_due
-        if installment_due != 0 and (requested if requested is not None else amount) <= (
-            installment_due
-        ):
+        if installment_due != 0 and amount <= installment_due:
             return _repay_current_installment(w, amount, interest_due, installment_due)
     return _general_repay(w, amount, t)
-
-
-def is_ambiguous_repayment(state: LoanState, amount: int, t: int) -> bool:
-    """True when a repayment of ``amount`` at ``t`` closing the loan could have been sent
-    through either of the ledger's paths (an argument equal to, or above, the payoff of a
-    current loan's last installment); only the call's argument tells them apart."""
-    current = _current_installment_due(state, t)
-    if current is None:
-        return False
-    installment_due = sum(current)
-    return (
-        installment_due != 0
-        and amount == installment_due
-        and (state.principal_outstanding == current[1])
-    )
 
 
 def _general_repay(w: LoanState, amount: int, t: int) -> _Expected:
@@ -814,15 +796,11 @@ def _apply_from_event(w: LoanState, event: LedgerEvent) -> None:
 def apply_ledger_events(
     state: LoanState | None,
     events: Sequence[LedgerEvent],
-    requested_amount: Callable[[LedgerEvent], int | None] | None = None,
 ) -> LoanState:
     """Apply the ledger events of ONE loan from one transaction, in log order.
 
-    ``requested_amount(event)`` returns the amount argument of the ``repay`` call that emitted
-    a RepaymentApplied event (from the transaction's input), or None when unknown; it is
-    asked only in the ambiguous case of :func:`is_ambiguous_repayment`. Returns the new state
-    (``state`` is updated in place when it is not None). Raises ReplayMismatch only for events
-    that cannot belong to any ledger call.
+    Returns the new state (``state`` is updated in place when it is not None). Raises
+    ReplayMismatch only for events that cannot belong to any ledger call.
     """
     i = 0
     while i < len(events):
@@ -851,10 +829,7 @@ def apply_ledger_events(
             anchor = next(e for e in events[i : i + 3] if e.name == "RepaymentApplied")
             a = anchor.args
             amount = sum(int(a[k]) for k in ("fees", "penalty", "interest", "principal"))
-            requested = None
-            if requested_amount is not None and is_ambiguous_repayment(state, amount, t):
-                requested = requested_amount(anchor)
-            expected = _repay(state, amount, t, requested)
+            expected = _repay(state, amount, t)
         elif kind == "assess":
             expected = _assess(state, t)
         elif kind == "default":
