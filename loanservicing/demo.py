@@ -114,7 +114,7 @@ class DemoDay:
     servicer: Servicer
 
 
-DayHook = Callable[[DemoDay], None]
+DayHook = Callable[[DemoDay], object]
 
 
 @dataclass
