@@ -3,20 +3,25 @@ window of recent block hashes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from test_indexer_support import UNIT, Deployed, deploy_system, make_indexer
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 
 from loanservicing.chain import AnvilNode
 from loanservicing.compile import ContractArtifact
 from loanservicing.indexer import verify_index
 
 
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
-    return deploy_system(w3, anvil.rpc_url, artifacts)
+@pytest.fixture
+def deployed(artifacts: dict[str, ContractArtifact]) -> Iterator[Deployed]:
+    """A private Anvil for every test: ``anvil_reorg`` rewrites history, and the snapshots
+    that isolate tests on the shared session chain do not survive that reliably."""
+    with AnvilNode() as node:
+        w3 = Web3(HTTPProvider(node.rpc_url))
+        yield deploy_system(w3, node.rpc_url, artifacts)
 
 
 def _payments(indexer_db: object) -> list[tuple[str, int]]:

@@ -4,21 +4,26 @@ including a repayment transaction that the new chain includes again in another b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from monitor_support import UNIT, Deployed, Watch, deploy_system
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 
 from loanservicing.chain import AnvilNode
 from loanservicing.channels import Dispatcher, JsonLinesChannel
 from loanservicing.compile import ContractArtifact
 
 
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
-    return deploy_system(w3, anvil.rpc_url, artifacts)
+@pytest.fixture
+def deployed(artifacts: dict[str, ContractArtifact]) -> Iterator[Deployed]:
+    """A private Anvil for every test: ``anvil_reorg`` rewrites history, and the snapshots
+    that isolate tests on the shared session chain do not survive that reliably."""
+    with AnvilNode() as node:
+        w3 = Web3(HTTPProvider(node.rpc_url))
+        yield deploy_system(w3, node.rpc_url, artifacts)
 
 
 def _repay_tx(s: Deployed, loan_id: int, amount: int, payer: str, nonce: int) -> dict[str, Any]:
