@@ -398,14 +398,16 @@ def node(ctx: click.Context, port: int, chain_id: int) -> None:
                         f"Anvil did not answer on {url} within 20 s."
                     ) from None
                 time.sleep(0.05)
-        if state.json:
-            click.echo(json.dumps({"rpc_url": url, "chain_id": chain_id, "pid": process.pid}))
-            sys.stdout.flush()
-        else:
-            stderr_console().print(
-                f"[bold]Anvil is running at {url}[/bold]; use --rpc-url {url}. Ctrl-C stops it."
-            )
+        # Ctrl-C may come as soon as the address is out: from then on it means "stop".
         with suppress(KeyboardInterrupt):
+            if state.json:
+                click.echo(json.dumps({"rpc_url": url, "chain_id": chain_id, "pid": process.pid}))
+                sys.stdout.flush()
+            else:
+                stderr_console().print(
+                    f"[bold]Anvil is running at {url}[/bold]; use --rpc-url {url}. "
+                    "Ctrl-C stops it."
+                )
             process.wait()
 
 
