@@ -426,7 +426,7 @@ def collect_receipts(
                 nudge_stalled_pool(rpc, pool_before)
                 last_progress = now
             if now > deadline:
-                raise _timeout(wanted, pending, timeout)
+                raise _timeout(rpc, wanted, pending, timeout)
             time.sleep(poll_interval)
             continue
         still: list[int] = []
@@ -450,7 +450,7 @@ def collect_receipts(
         pending = still
         if pending:
             if now > deadline:
-                raise _timeout(wanted, pending, timeout)
+                raise _timeout(rpc, wanted, pending, timeout)
             time.sleep(poll_interval)
     receipts = cast(list[TxReceipt], found)
     if check:
@@ -463,10 +463,22 @@ def _mined(rpc: JsonRpcBatcher, tx_hash: HexBytes) -> bool:
     return _result(response, "eth_getTransactionReceipt") is not None
 
 
-def _timeout(wanted: Sequence[HexBytes], pending: Sequence[int], timeout: float) -> ReceiptTimeout:
+def _timeout(
+    rpc: JsonRpcBatcher, wanted: Sequence[HexBytes], pending: Sequence[int], timeout: float
+) -> ReceiptTimeout:
+    first = wanted[pending[0]].to_0x_hex()
+    tx, pool = rpc.call([("eth_getTransactionByHash", [first]), ("txpool_status", [])])
+    known = "known to the node" if tx.get("result") else "unknown to the node"
+    status = pool.get("result")
+    where = (
+        f"; the pool holds {int(status.get('pending', '0x0'), 16)} ready and "
+        f"{int(status.get('queued', '0x0'), 16)} queued transactions"
+        if isinstance(status, Mapping)
+        else ""
+    )
     return ReceiptTimeout(
         f"{len(pending)} of {len(wanted)} bulk transactions were not mined within {timeout:g} s "
-        f"(first pending: #{pending[0]}, {wanted[pending[0]].to_0x_hex()})."
+        f"(first pending: #{pending[0]}, {first}, {known}{where})."
     )
 
 
