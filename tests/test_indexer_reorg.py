@@ -7,21 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_indexer_support import UNIT, Deployed, deploy_system, make_indexer
-from web3 import HTTPProvider, Web3
+from test_indexer_support import UNIT, Deployed, make_indexer, private_deployment
 
-from loanservicing.chain import AnvilNode
 from loanservicing.compile import ContractArtifact
 from loanservicing.indexer import verify_index
 
 
 @pytest.fixture
 def deployed(artifacts: dict[str, ContractArtifact]) -> Iterator[Deployed]:
-    """A private Anvil for every test: ``anvil_reorg`` rewrites history, and the snapshots
-    that isolate tests on the shared session chain do not survive that reliably."""
-    with AnvilNode() as node:
-        w3 = Web3(HTTPProvider(node.rpc_url))
-        yield deploy_system(w3, node.rpc_url, artifacts)
+    """A private Anvil for every test: anvil_reorg rewrites history."""
+    with private_deployment(artifacts) as system:
+        yield system
 
 
 def _payments(indexer_db: object) -> list[tuple[str, int]]:

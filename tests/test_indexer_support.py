@@ -1,20 +1,23 @@
-"""Shared helpers for the indexer tests: a deployed system, a driver, an indexer factory.
+"""Shared helpers for the indexer and monitor tests: a deployed system, a driver, an indexer
+factory.
 
 (Named test_* to sit among the indexer's test files; it holds no tests itself.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eth_typing import ChecksumAddress
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.types import RPCEndpoint, TxReceipt
 
-from loanservicing.chain import chain_time, set_next_timestamp
+from loanservicing.chain import AnvilNode, chain_time, set_next_timestamp
 from loanservicing.compile import ContractArtifact
 from loanservicing.deploy import deploy_contracts, revert_decoder
 from loanservicing.index_db import IndexDB
@@ -92,9 +95,19 @@ class Deployed:
 
     def repay(
         self, loan_id: int, amount: int, payer: ChecksumAddress, at: int | None = None
-    ) -> None:
+    ) -> TxReceipt:
         self.fund(payer, amount)
-        self.send(self.ledger.functions.repay(loan_id, amount), payer, at=at)
+        return self.send(self.ledger.functions.repay(loan_id, amount), payer, at=at)
+
+    def view(self, fn: str, *args: Any) -> Any:
+        return getattr(self.ledger.functions, fn)(*args).call()
+
+    def installment_total(self, loan_id: int, number: int) -> int:
+        _, principal, interest = self.view("installment", loan_id, number)
+        return int(principal) + int(interest)
+
+    def due_date(self, loan_id: int, number: int) -> int:
+        return int(self.view("installment", loan_id, number)[0])
 
     def loan_view(self, loan_id: int) -> dict[str, Any]:
         item = next(
@@ -122,6 +135,16 @@ def deploy_system(w3: Web3, rpc_url: str, artifacts: dict[str, ContractArtifact]
         accounts,
         deployed.block,
     )
+
+
+@contextmanager
+def private_deployment(artifacts: dict[str, ContractArtifact]) -> Iterator[Deployed]:
+    """The system on a private Anvil, stopped afterwards: for tests that rewrite history
+    (``anvil_reorg``), which the snapshots isolating tests on the shared chain do not
+    survive reliably."""
+    with AnvilNode() as node:
+        w3 = Web3(HTTPProvider(node.rpc_url))
+        yield deploy_system(w3, node.rpc_url, artifacts)
 
 
 def make_indexer(system: Deployed, db_path: Path | str, **options: Any) -> Indexer:

@@ -9,21 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from monitor_support import UNIT, Deployed, Watch, deploy_system
-from web3 import HTTPProvider, Web3
+from monitor_support import UNIT, Deployed, Watch
+from test_indexer_support import private_deployment
 
-from loanservicing.chain import AnvilNode
 from loanservicing.channels import Dispatcher, JsonLinesChannel
 from loanservicing.compile import ContractArtifact
 
 
 @pytest.fixture
 def deployed(artifacts: dict[str, ContractArtifact]) -> Iterator[Deployed]:
-    """A private Anvil for every test: ``anvil_reorg`` rewrites history, and the snapshots
-    that isolate tests on the shared session chain do not survive that reliably."""
-    with AnvilNode() as node:
-        w3 = Web3(HTTPProvider(node.rpc_url))
-        yield deploy_system(w3, node.rpc_url, artifacts)
+    """A private Anvil for every test: anvil_reorg rewrites history."""
+    with private_deployment(artifacts) as system:
+        yield system
 
 
 def _repay_tx(s: Deployed, loan_id: int, amount: int, payer: str, nonce: int) -> dict[str, Any]:
