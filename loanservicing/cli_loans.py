@@ -556,20 +556,7 @@ def credit() -> None:
 
 
 def credit_document(servicer: Servicer, borrower: ChecksumAddress) -> dict[str, Any]:
-    r = servicer.credit_record(borrower)
-    return {
-        "borrower": r.borrower,
-        "paid_on_time": r.paid_on_time,
-        "paid_late": r.paid_late,
-        "missed": r.missed,
-        "days_past_due": r.days_past_due,
-        "max_days_past_due": r.max_days_past_due,
-        "defaults": r.defaults,
-        "loans_opened": r.loans_opened,
-        "loans_closed": r.loans_closed,
-        "total_repaid": r.total_repaid,
-        "decimals": r.decimals,
-    }
+    return servicer.credit_record(borrower).to_json()
 
 
 @credit.command("show")

@@ -674,22 +674,7 @@ class PortfolioDemo:
                 if record not in chosen:
                     chosen.append(record)
                     break
-        return [
-            {
-                "borrower": r.borrower,
-                "paid_on_time": r.paid_on_time,
-                "paid_late": r.paid_late,
-                "missed": r.missed,
-                "days_past_due": r.days_past_due,
-                "max_days_past_due": r.max_days_past_due,
-                "defaults": r.defaults,
-                "loans_opened": r.loans_opened,
-                "loans_closed": r.loans_closed,
-                "total_repaid": r.total_repaid,
-                "decimals": r.decimals,
-            }
-            for r in chosen
-        ]
+        return [r.to_json() for r in chosen]
 
 
 def _request(w3: Web3, method: str, params: list[Any]) -> Any:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from eth_typing import ChecksumAddress
@@ -246,6 +246,10 @@ class CreditRecord:
     total_repaid: int
     """In 18-decimal units, whatever the loans' tokens."""
     decimals: int = 18
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as the CLI prints it (`credit show --json`)."""
+        return asdict(self)
 
 
 # --------------------------------------------------------------------------- the API
