@@ -46,6 +46,7 @@ from loanservicing.loan_state import (
     apply_ledger_events,
     apply_registry_event,
 )
+from loanservicing.reverts import canonical_type
 
 __all__ = [
     "DecodedLog",
@@ -208,14 +209,6 @@ def _checksum_hex(lower: str) -> str:
     )
 
 
-def _canonical_type(param: Mapping[str, Any]) -> str:
-    kind = str(param["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_canonical_type(c) for c in param["components"])
-        return f"({inner}){kind[5:]}"
-    return kind
-
-
 def _signed(word: str) -> int:
     value = int(word, 16)
     return value - (1 << 256) if value >> 255 else value
@@ -353,7 +346,7 @@ class EventCodec:
     @staticmethod
     def _spec(role: str, item: Mapping[str, Any]) -> EventSpec:
         inputs = list(item["inputs"])
-        signature = f"{item['name']}({','.join(_canonical_type(p) for p in inputs)})"
+        signature = f"{item['name']}({','.join(canonical_type(p) for p in inputs)})"
         topic0 = "0x" + keccak(text=signature).hex()
         indexed = tuple(
             (str(p["name"]), _word_reader(str(p["type"]))) for p in inputs if p.get("indexed")
@@ -365,7 +358,7 @@ class EventCodec:
             topic0=topic0,
             indexed=indexed,
             data_params=data_params,
-            data_types=tuple(_canonical_type(p) for p in data_params),
+            data_types=tuple(canonical_type(p) for p in data_params),
             static_layout=_static_layout(data_params),
         )
 

@@ -19,7 +19,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, ContractPan
 
 from loanservicing.errors import LoanServicingError
 
-__all__ = ["DecodedRevert", "RevertDecoder", "TransactionReverted"]
+__all__ = ["DecodedRevert", "RevertDecoder", "TransactionReverted", "canonical_type"]
 
 _STANDARD_ERRORS: list[dict[str, Any]] = [
     {"type": "error", "name": "Error", "inputs": [{"name": "message", "type": "string"}]},
@@ -27,11 +27,11 @@ _STANDARD_ERRORS: list[dict[str, Any]] = [
 ]
 
 
-def _canonical_type(item: Mapping[str, Any]) -> str:
-    """ABI type as it appears in a signature (tuples expanded)."""
+def canonical_type(item: Mapping[str, Any]) -> str:
+    """ABI type of a parameter as it appears in a signature (tuples expanded)."""
     kind = str(item["type"])
     if kind.startswith("tuple"):
-        inner = ",".join(_canonical_type(c) for c in item["components"])
+        inner = ",".join(canonical_type(c) for c in item["components"])
         return f"({inner}){kind[len('tuple') :]}"
     return kind
 
@@ -83,7 +83,7 @@ class RevertDecoder:
             for item in abi:
                 if item.get("type") != "error":
                     continue
-                types = ",".join(_canonical_type(i) for i in item["inputs"])
+                types = ",".join(canonical_type(i) for i in item["inputs"])
                 selector = function_signature_to_4byte_selector(f"{item['name']}({types})")
                 self._errors[selector] = item
 
@@ -94,7 +94,7 @@ class RevertDecoder:
         item = self._errors.get(data[:4])
         if item is None:
             return None
-        types = [_canonical_type(i) for i in item["inputs"]]
+        types = [canonical_type(i) for i in item["inputs"]]
         try:
             values = abi_decode(types, data[4:])
         except Exception:  # malformed payload: report it as unknown rather than crash
