@@ -38,9 +38,14 @@ gas: setup
 	$(PY) benchmarks/gas.py
 
 # ape-foundry looks for `anvil` on PATH only, so put the pinned one from node_modules first.
+# Ape's data folder (with its cache of running nodes) is kept inside the project, and that
+# cache is cleared first: a stale entry from another checkout or an earlier run must not be
+# reused or signalled.
+APE := APE_DATA_FOLDER=$(CURDIR)/.build/ape-data PATH=$(CURDIR)/node_modules/.bin:$$PATH $(VENV)/bin/ape
 ape-test: setup
-	PATH=$(CURDIR)/node_modules/.bin:$$PATH $(VENV)/bin/ape compile
-	PATH=$(CURDIR)/node_modules/.bin:$$PATH $(VENV)/bin/ape test tests/ape -q --network ethereum:local:foundry
+	rm -rf .build/ape-data/processes
+	$(APE) compile
+	$(APE) test tests/ape -q --network ethereum:local:foundry
 
 clean:
 	rm -rf build .build .pytest_cache .hypothesis .mypy_cache .ruff_cache
