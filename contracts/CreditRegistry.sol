@@ -40,14 +40,16 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         uint256 amount,
         bool closed
     ) external onlyRole(REPORTER_ROLE) {
-        CreditRecord memory record = _records[borrower];
-        record.paidOnTime = _add24(record.paidOnTime, paidOnTime);
-        record.paidLate = _add24(record.paidLate, paidLate);
-        _setDaysPastDue(record, daysPastDue);
+        // Runs in every repayment: touch only the fields that change (one slot, one write).
+        CreditRecord storage record = _records[borrower];
+        if (paidOnTime != 0) record.paidOnTime = _add24(record.paidOnTime, paidOnTime);
+        if (paidLate != 0) record.paidLate = _add24(record.paidLate, paidLate);
+        uint16 dpd = daysPastDue > type(uint16).max ? type(uint16).max : uint16(daysPastDue);
+        if (record.currentDaysPastDue != dpd) record.currentDaysPastDue = dpd;
+        if (dpd > record.maxDaysPastDue) record.maxDaysPastDue = dpd;
         uint256 total = uint256(record.totalRepaid) + amount;
         record.totalRepaid = total > type(uint96).max ? type(uint96).max : uint96(total);
         if (closed) record.loansClosed = _add16(record.loansClosed, 1);
-        _records[borrower] = record;
         emit RepaymentReported(borrower, msg.sender, paidOnTime, paidLate, daysPastDue, amount);
         if (closed) emit LoanClosedReported(borrower, msg.sender);
     }
