@@ -43,10 +43,12 @@ import {LoanSchedule} from "./libraries/LoanSchedule.sol";
 ///      slot 0: borrower (160) | tokenId (16) | installments (16) | aprBps (16) |
 ///              penaltyAprBps (16) | lateFeeBps (16) | defaultAfterDays (16)
 ///      slot 1: lender (160) | principal (96)
-///      slot 2: basePrincipal (96) | paidPrincipal (96) | periodSeconds (32) | grace (32)
-///      slot 3: paidInterest (96) | segmentStart (40) | lastAccrual (40) | status (8) |
-///              kind (8) | bucket (8) | flags (8) | baseIndex (16) | paidCount (16) |
-///              lateCount (16)
+///      slot 2: basePrincipal (96) | segmentStart (40) | lastAccrual (40) | lateCount (16) |
+///              periodSeconds (32) | grace (32)
+///      slot 3: paidPrincipal (96) | paidInterest (96) | status (8) | kind (8) | bucket (8) |
+///              flags (8) | baseIndex (16) | paidCount (16)
+///              (FLAG_LIVE keeps the slot non-zero from origination, so the first repayment
+///              does not pay for a new slot; an on-time repayment writes only this slot)
 ///      slot 4: feesOwed (96) | penaltyOwed (96)        read only when FLAG_CHARGES is set
 ///      slot 5: carriedInterest (96)                    read only when FLAG_CARRIED is set
 contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTransient {
@@ -69,8 +71,10 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
 
     uint8 private constant FLAG_CHARGES = 1;
     uint8 private constant FLAG_CARRIED = 2;
+    uint8 private constant FLAG_LIVE = 0x80;
 
     struct Loan {
+        // slot 0: parties and rates
         address borrower;
         uint16 tokenId;
         uint16 installments;
@@ -78,24 +82,29 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         uint16 penaltyAprBps;
         uint16 lateFeeBps;
         uint16 defaultAfterDays;
+        // slot 1
         address lender;
         uint96 principal;
+        // slot 2: the schedule segment in force and the lateness clock
         uint96 basePrincipal;
-        uint96 paidPrincipal;
-        uint32 periodSeconds;
-        uint32 gracePeriodSeconds;
-        uint96 paidInterest;
         uint40 segmentStart;
         uint40 lastAccrual;
+        uint16 lateCount;
+        uint32 periodSeconds;
+        uint32 gracePeriodSeconds;
+        // slot 3: everything an on-time repayment writes, in one slot
+        uint96 paidPrincipal;
+        uint96 paidInterest;
         LoanStatus status;
         ScheduleKind kind;
         uint8 bucket;
         uint8 flags;
         uint16 baseIndex;
         uint16 paidCount;
-        uint16 lateCount;
+        // slot 4, read only when FLAG_CHARGES is set
         uint96 feesOwed;
         uint96 penaltyOwed;
+        // slot 5, read only when FLAG_CARRIED is set
         uint96 carriedInterest;
     }
 
@@ -158,6 +167,16 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         uint256 principal;
         uint256 prepaid;
         uint256 total;
+    }
+
+    /// @dev The current installment of a loan that is up to date (the fast repayment path).
+    struct Current {
+        uint256 paidCount;
+        uint256 interestDue;
+        uint256 principalDue;
+        uint256 basePrincipal;
+        uint256 paidPrincipal;
+        uint256 paidInterest;
     }
 
     /// @dev What a repayment changed, for events and the credit report.
@@ -224,6 +243,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         s.gracePeriodSeconds = terms.gracePeriodSeconds;
         s.segmentStart = terms.firstDueDate - terms.periodSeconds;
         s.kind = terms.kind;
+        s.flags = FLAG_LIVE;
         emit LoanOriginated(loanId, terms.borrower, msg.sender, terms);
         creditRegistry.reportLoanOpened(terms.borrower);
         IERC20(terms.token).safeTransferFrom(msg.sender, terms.borrower, terms.principal);
@@ -286,53 +306,56 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
     ///      allocate identically (interest of the current installment first, then principal).
     function _repayCurrentInstallment(uint256 loanId, uint256 amount) internal returns (uint256) {
         Loan storage s = _loans[loanId];
-        (uint256 due, uint256 interestDue, uint256 principalDue) = _currentInstallmentDue(s);
-        uint256 installmentDue = interestDue + principalDue;
+        Current memory cur = _currentInstallmentDue(s);
+        uint256 installmentDue = cur.interestDue + cur.principalDue;
         if (installmentDue == 0 || amount > installmentDue) return 0;
-        uint256 toInterest = amount < interestDue ? amount : interestDue;
+        uint256 toInterest = amount < cur.interestDue ? amount : cur.interestDue;
         uint256 paidPrincipal;
+        uint256 paidInterest;
         unchecked {
             // Both stay at or under the cumulative amounts due, which fit in 96 bits.
-            paidPrincipal = s.paidPrincipal + amount - toInterest;
-            s.paidInterest += uint96(toInterest);
+            paidPrincipal = cur.paidPrincipal + amount - toInterest;
+            paidInterest = cur.paidInterest + toInterest;
         }
-        s.paidPrincipal = uint96(paidPrincipal);
         uint256 settled = amount == installmentDue ? 1 : 0;
-        if (settled != 0) s.paidCount = uint16(due + 1);
-        uint256 outstanding = s.basePrincipal - paidPrincipal;
+        uint256 paidCount = cur.paidCount + settled;
+        uint256 outstanding = cur.basePrincipal - paidPrincipal;
+        s.paidPrincipal = uint96(paidPrincipal);
+        s.paidInterest = uint96(paidInterest);
+        s.paidCount = uint16(paidCount);
         if (outstanding == 0) s.status = LoanStatus.Closed;
-        _reportCurrentRepayment(loanId, s, amount, toInterest, outstanding, settled);
+        _reportCurrentRepayment(loanId, s, amount, toInterest, outstanding, paidCount, settled);
         return amount;
     }
 
-    /// @dev For a current loan (nothing past due, no charges, bucket 0): the absolute number of
-    ///      installments due before now and what is left of the next installment. Zeros when the
-    ///      loan is not in that state.
-    function _currentInstallmentDue(Loan storage s)
-        private
-        view
-        returns (uint256 due, uint256 interestDue, uint256 principalDue)
-    {
+    /// @dev For a current loan (nothing past due, no charges, bucket 0): what is left of the
+    ///      next installment, with the fields a repayment of it needs, each read once. Zero
+    ///      amounts due when the loan is not in that state.
+    function _currentInstallmentDue(Loan storage s) private view returns (Current memory cur) {
         uint256 paidCount = s.paidCount;
-        uint256 count;
+        uint256 base = s.baseIndex;
+        if (s.flags != FLAG_LIVE || s.bucket != 0 || s.status != LoanStatus.Active) return cur;
+        uint256 count = s.installments - base;
+        if (count == 0) return cur; // no such loan (or nothing left to schedule)
+        uint256 period = s.periodSeconds;
+        uint256 due; // installments of the segment due before now
         {
-            uint256 base = s.baseIndex;
             uint256 start = s.segmentStart;
-            if (s.flags != 0 || s.bucket != 0 || s.status != LoanStatus.Active) return (0, 0, 0);
-            count = s.installments - base;
-            if (count == 0) return (0, 0, 0); // no such loan (or nothing left to schedule)
             unchecked {
                 // start >= period > 0 and timestamps < 2^40: no wrap-around.
-                if (block.timestamp > start) due = (block.timestamp - start - 1) / s.periodSeconds;
+                if (block.timestamp > start) due = (block.timestamp - start - 1) / period;
             }
-            if (due >= count || paidCount != base + due) return (0, 0, 0);
         }
-        LoanSchedule.Curve memory c =
-            LoanSchedule.curve(s.kind, s.basePrincipal, count, s.aprBps, s.periodSeconds);
-        (uint256 cumPrincipal, uint256 cumInterest) = c.cumulative(due + 1);
-        interestDue = _sub(cumInterest, s.paidInterest);
-        principalDue = _sub(cumPrincipal, s.paidPrincipal);
-        due = paidCount;
+        if (due >= count || paidCount != base + due) return cur;
+        cur.paidCount = paidCount;
+        cur.basePrincipal = s.basePrincipal;
+        cur.paidPrincipal = s.paidPrincipal;
+        cur.paidInterest = s.paidInterest;
+        (uint256 cumPrincipal, uint256 cumInterest) = LoanSchedule.curve(
+            s.kind, cur.basePrincipal, count, s.aprBps, period
+        ).cumulative(due + 1);
+        cur.interestDue = _sub(cumInterest, cur.paidInterest);
+        cur.principalDue = _sub(cumPrincipal, cur.paidPrincipal);
     }
 
     /// @dev Events, credit report and token transfer of a fast-path repayment.
@@ -342,6 +365,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
         uint256 amount,
         uint256 toInterest,
         uint256 outstanding,
+        uint256 paidCount,
         uint256 settled
     ) private {
         address borrower = s.borrower;
@@ -354,7 +378,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
             toInterest,
             amount - toInterest,
             outstanding,
-            s.paidCount,
+            paidCount,
             closed ? LoanStatus.Closed : LoanStatus.Active
         );
         if (closed) emit LoanClosed(loanId, borrower, false);
@@ -914,7 +938,7 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
     /// @dev Writes back the mutable fields; terms in slots 0 and 1 change only on restructure.
     function _store(uint256 loanId, Work memory w) internal {
         Loan storage s = _loans[loanId];
-        uint8 flags = (w.fees | w.penalty) != 0 ? FLAG_CHARGES : 0;
+        uint8 flags = (w.fees | w.penalty) != 0 ? FLAG_LIVE | FLAG_CHARGES : FLAG_LIVE;
         if (w.carried != 0) flags |= FLAG_CARRIED;
         if (w.aprBps != s.aprBps || w.installments != s.installments) {
             s.aprBps = uint16(w.aprBps);

@@ -49,11 +49,14 @@ class ScheduleKind(IntEnum):
 
 def pow_scaled(x: int, e: int) -> int:
     """``x**e`` in SCALE fixed point, rounded down at every step as ``LoanSchedule.pow``."""
-    r = SCALE
+    if e == 0:
+        return SCALE
+    r = x if e & 1 else SCALE
+    e >>= 1
     while e:
+        x = x * x // SCALE
         if e & 1:
             r = r * x // SCALE
-        x = x * x // SCALE
         e >>= 1
     return r
 

@@ -101,15 +101,15 @@ library LoanSchedule {
     }
 
     /// @notice x^e in SCALE fixed point for x <= SCALE, rounded down at every step.
-    /// @dev Square-and-multiply: at most 16 rounds for a uint16 exponent. x, r <= SCALE = 1e36,
-    ///      so x * x <= 1e72 < 2^256.
+    /// @dev Square-and-multiply: at most 9 squarings for the exponents used here (< 512).
+    ///      x, r <= SCALE = 1e36, so x * x <= 1e72 < 2^256.
     function pow(uint256 x, uint256 e) internal pure returns (uint256 r) {
-        r = SCALE;
+        if (e == 0) return SCALE;
         unchecked {
-            while (e != 0) {
-                if (e & 1 != 0) r = (r * x) / SCALE;
+            r = e & 1 != 0 ? x : SCALE;
+            for (e >>= 1; e != 0; e >>= 1) {
                 x = (x * x) / SCALE;
-                e >>= 1;
+                if (e & 1 != 0) r = (r * x) / SCALE;
             }
         }
     }
