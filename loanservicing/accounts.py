@@ -81,6 +81,10 @@ class Signer:
     def sign(self, tx: dict[str, Any]) -> HexBytes:
         return HexBytes(self._account.sign_transaction(tx).raw_transaction)
 
+    def local_account(self) -> LocalAccount:
+        """The key itself, for code that signs in bulk (never print or log it)."""
+        return self._account
+
     def __repr__(self) -> str:
         return f"Signer({self.address}, {self.label})"
 

@@ -31,9 +31,9 @@ from loanservicing.index_db import IndexDB
 from loanservicing.loan_state import (
     LoanState,
     LoanStatus,
-    _due_count,
     bucket_of,
     days_past_due,
+    due_count,
 )
 from loanservicing.reverts import RevertDecoder
 
@@ -48,7 +48,7 @@ def is_behind(state: LoanState, now: int) -> bool:
     """Whether ``assess`` at ``now`` would move the loan's stored bucket or record a miss."""
     if state.status is not LoanStatus.ACTIVE:
         return False
-    late_through = _due_count(state, now, state.grace)
+    late_through = due_count(state, now, state.grace)
     if late_through > max(state.late_count, state.paid_count):
         return True
     return bucket_of(days_past_due(state, now)) != state.bucket
@@ -62,7 +62,7 @@ def behind_loans(loans: Mapping[int, LoanState] | IndexDB, now: int) -> list[int
 
 def local_account(signer: Signer) -> LocalAccount:
     """The local key behind a CLI signer (the bulk path signs with it directly)."""
-    account: LocalAccount = signer._account
+    account: LocalAccount = signer.local_account()
     return account
 
 

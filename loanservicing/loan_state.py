@@ -37,8 +37,12 @@ __all__ = [
     "apply_ledger_events",
     "apply_registry_event",
     "bucket_of",
+    "cumulative_due",
     "days_past_due",
+    "due_count",
     "originate",
+    "paid_through",
+    "unpaid_through",
 ]
 
 logger = logging.getLogger(__name__)
@@ -213,7 +217,7 @@ class _Allocation:
 
 
 @lru_cache(maxsize=262_144)
-def _cumulative(curve: Curve, j: int) -> tuple[int, int]:
+def cumulative_due(curve: Curve, j: int) -> tuple[int, int]:
     return curve.cumulative(j)
 
 
@@ -234,7 +238,7 @@ def bucket_of(days: int) -> int:
     return 4
 
 
-def _due_count(w: LoanState, t: int, offset: int) -> int:
+def due_count(w: LoanState, t: int, offset: int) -> int:
     start = w.segment_start + offset
     if t <= start:
         return w.base_index
@@ -246,18 +250,19 @@ def _due_count(w: LoanState, t: int, offset: int) -> int:
 def _days_past_due(w: LoanState, c: Curve, t: int) -> int:
     """Whole days, rounded up, since the due date of the oldest installment due before ``t``
     that is not fully paid; installments of zero amount count as paid."""
-    d = _due_count(w, t, 0)
+    d = due_count(w, t, 0)
     if w.paid_count >= d:
         return 0
-    paid_through = _paid_through(w, c, d)
-    if paid_through >= d:
+    settled = paid_through(w, c, d)
+    if settled >= d:
         return 0
-    due = w.due_date(paid_through + 1)
+    due = w.due_date(settled + 1)
     return (t - due + DAY - 1) // DAY
 
 
-def _unpaid_through(w: LoanState, c: Curve, k: int) -> int:
-    cp, ci = _cumulative(c, k - w.base_index)
+def unpaid_through(w: LoanState, c: Curve, k: int) -> int:
+    """Unpaid scheduled principal and interest of installments 1..k (absolute numbers)."""
+    cp, ci = cumulative_due(c, k - w.base_index)
     return _sub(cp, w.paid_principal) + _sub(ci, w.paid_interest)
 
 
@@ -266,15 +271,15 @@ def _accrue(w: LoanState, c: Curve, t: int) -> _Accrual:
     if w.status is not LoanStatus.ACTIVE:
         return a
     k0 = w.late_count
-    k1 = _due_count(w, t, w.grace)
+    k1 = due_count(w, t, w.grace)
     late_unpaid = k0 > w.paid_count
     if not late_unpaid and k1 <= w.paid_count:
         return a
-    u0 = _unpaid_through(w, c, k0) if late_unpaid else 0
+    u0 = unpaid_through(w, c, k0) if late_unpaid else 0
     if u0 != 0 and t > w.last_accrual:
         a.penalty = u0 * w.penalty_apr_bps * (t - w.last_accrual) // RATE_DEN
     if k1 > k0:
-        newly_late = _unpaid_through(w, c, k1) - u0
+        newly_late = unpaid_through(w, c, k1) - u0
         a.late_fee = newly_late * w.late_fee_bps // BPS
         late_since = w.due_date(k1) + w.grace
         if t > late_since:
@@ -294,18 +299,18 @@ def _owed(w: LoanState, c: Curve, t: int) -> AmountDue:
     outstanding = w.base_principal - w.paid_principal
     current_interest = current_principal = next_installment = next_due = remaining = 0
     if w.status is LoanStatus.DEFAULTED:
-        dd = _due_count(w, w.last_accrual, 0)
-        _, cid_default = _cumulative(c, dd - w.base_index)
+        dd = due_count(w, w.last_accrual, 0)
+        _, cid_default = cumulative_due(c, dd - w.base_index)
         interest = w.carried + _sub(cid_default, w.paid_interest)
         principal = outstanding
     else:
-        d = _due_count(w, t, 0)
+        d = due_count(w, t, 0)
         jd = d - w.base_index
-        cpd, cid = _cumulative(c, jd)
+        cpd, cid = cumulative_due(c, jd)
         interest = w.carried + _sub(cid, w.paid_interest)
         principal = _sub(cpd, w.paid_principal)
         if jd < c.count:
-            cp1, ci1 = _cumulative(c, jd + 1)
+            cp1, ci1 = cumulative_due(c, jd + 1)
             current_interest = _sub(ci1, max(w.paid_interest, cid))
             current_principal = _sub(cp1, max(w.paid_principal, cpd))
             next_installment = d + 1
@@ -420,12 +425,12 @@ def _allocate(w: LoanState, q: AmountDue, amount: int) -> _Allocation:
     return al
 
 
-def _paid_through(w: LoanState, c: Curve, d: int) -> int:
+def paid_through(w: LoanState, c: Curve, d: int) -> int:
     lo = w.paid_count - w.base_index
     hi = d - w.base_index
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        cp, ci = _cumulative(c, mid)
+        cp, ci = cumulative_due(c, mid)
         if cp <= w.paid_principal and ci <= w.paid_interest:
             lo = mid
         else:
@@ -452,17 +457,17 @@ def _advance(w: LoanState, c: Curve, q: AmountDue, al: _Allocation) -> _Expected
             )
         ]
     jd = d - w.base_index
-    cpd, cid = _cumulative(c, jd)
+    cpd, cid = cumulative_due(c, jd)
     if w.paid_principal >= cpd and w.paid_interest >= cid:
         count = d
         if jd < c.count:
-            cp1, ci1 = _cumulative(c, jd + 1)
+            cp1, ci1 = cumulative_due(c, jd + 1)
             if w.paid_principal >= cp1 and w.paid_interest >= ci1:
                 count = d + 1
         if count > w.paid_count:
             w.paid_count = count
     else:
-        w.paid_count = _paid_through(w, c, d)
+        w.paid_count = paid_through(w, c, d)
     return []
 
 
@@ -477,7 +482,7 @@ def _current_installment_due(w: LoanState, t: int) -> tuple[int, int] | None:
     due = (t - w.segment_start - 1) // w.period if t > w.segment_start else 0
     if due >= count or w.paid_count != w.base_index + due:
         return None
-    cum_principal, cum_interest = _cumulative(w.curve(), due + 1)
+    cum_principal, cum_interest = cumulative_due(w.curve(), due + 1)
     return _sub(cum_interest, w.paid_interest), _sub(cum_principal, w.paid_principal)
 
 
@@ -632,8 +637,8 @@ def _accept_restructure(
 ) -> _Expected:
     c = w.curve()
     a = _accrue(w, c, t)
-    d = _due_count(w, t, 0)
-    _, cid = _cumulative(c, d - w.base_index)
+    d = due_count(w, t, 0)
+    _, cid = cumulative_due(c, d - w.base_index)
     outstanding = w.base_principal - w.paid_principal
     if w.paid_interest < cid:
         w.carried += cid - w.paid_interest
@@ -836,7 +841,7 @@ def apply_ledger_events(
             expected = _declare_default(state, t)
         else:
             reset = next(e for e in events[i : i + 2] if e.name == "ScheduleReset").args
-            d = _due_count(state, t, 0)
+            d = due_count(state, t, 0)
             expected = _accept_restructure(
                 state,
                 t,

@@ -51,13 +51,12 @@ from loanservicing.loan_state import (
     DAY,
     LoanState,
     LoanStatus,
-    _cumulative,
-    _due_count,
-    _paid_through,
-    _sub,
     amount_due,
     bucket_of,
     days_past_due,
+    due_count,
+    paid_through,
+    unpaid_through,
 )
 from loanservicing.notices import Notice, NoticeStore
 
@@ -263,11 +262,6 @@ class Monitor:
 # ---------------------------------------------------------------------- evaluation
 
 
-def _unpaid_through(state: LoanState, curve: Any, k: int) -> int:
-    cp, ci = _cumulative(curve, k - state.base_index)
-    return _sub(cp, state.paid_principal) + _sub(ci, state.paid_interest)
-
-
 def _evaluate_loan(
     s: LoanState,
     now: int,
@@ -278,7 +272,7 @@ def _evaluate_loan(
     out: list[Notice],
 ) -> int:
     """Append the time-driven notices of one active loan at ``now``; return its bucket."""
-    d = _due_count(s, now, 0)
+    d = due_count(s, now, 0)
     # Nothing past due and no reminder window (the common case): nothing to evaluate.
     if (
         s.paid_count >= d
@@ -324,12 +318,12 @@ def _evaluate_loan(
     if dpd == 0:
         return bucket
     curve = s.curve()
-    paid_through = _paid_through(s, curve, d)
-    since = s.due_date(paid_through + 1)
-    late_through = _due_count(s, now, s.grace)
-    unpaid_before = _unpaid_through(s, curve, paid_through)
-    for k in range(paid_through + 1, late_through + 1):
-        unpaid = _unpaid_through(s, curve, k)
+    settled = paid_through(s, curve, d)
+    since = s.due_date(settled + 1)
+    late_through = due_count(s, now, s.grace)
+    unpaid_before = unpaid_through(s, curve, settled)
+    for k in range(settled + 1, late_through + 1):
+        unpaid = unpaid_through(s, curve, k)
         amount = unpaid - unpaid_before
         unpaid_before = unpaid
         if amount > 0:
