@@ -405,8 +405,7 @@ def node(ctx: click.Context, port: int, chain_id: int) -> None:
                 sys.stdout.flush()
             else:
                 stderr_console().print(
-                    f"[bold]Anvil is running at {url}[/bold]; use --rpc-url {url}. "
-                    "Ctrl-C stops it."
+                    f"[bold]Anvil is running at {url}[/bold]; use --rpc-url {url}. Ctrl-C stops it."
                 )
             process.wait()
 
