@@ -793,14 +793,14 @@ contract LoanLedger is ILoanLedger, AccessControl, Pausable, ReentrancyGuardTran
             );
             return;
         }
-        uint256 jd = d - w.baseIndex;
-        (uint256 cpd, uint256 cid) = c.cumulative(jd);
-        if (w.paidPrincipal >= cpd && w.paidInterest >= cid) {
+        // The waterfall pays past-due interest and principal before the current installment,
+        // so the quote and the split tell which installments are now settled.
+        if (al.principal >= q.principal && al.interest >= q.interest) {
             uint256 count = d;
-            if (jd < c.count) {
-                (uint256 cp1, uint256 ci1) = c.cumulative(jd + 1);
-                if (w.paidPrincipal >= cp1 && w.paidInterest >= ci1) count = d + 1;
-            }
+            if (
+                q.nextInstallment != 0 && al.principal >= q.principal + q.currentPrincipal
+                    && al.interest >= q.interest + q.currentInterest
+            ) count = d + 1;
             if (count > w.paidCount) w.paidCount = count;
         } else {
             w.paidCount = _paidThrough(w, c, d);

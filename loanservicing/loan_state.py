@@ -456,14 +456,15 @@ def _advance(w: LoanState, c: Curve, q: AmountDue, al: _Allocation) -> _Expected
                 },
             )
         ]
-    jd = d - w.base_index
-    cpd, cid = cumulative_due(c, jd)
-    if w.paid_principal >= cpd and w.paid_interest >= cid:
+    # As the ledger: the quote and the split tell which installments are now settled.
+    if al.principal >= q.principal and al.interest >= q.interest:
         count = d
-        if jd < c.count:
-            cp1, ci1 = cumulative_due(c, jd + 1)
-            if w.paid_principal >= cp1 and w.paid_interest >= ci1:
-                count = d + 1
+        if (
+            q.next_installment != 0
+            and al.principal >= q.principal + q.current_principal
+            and al.interest >= q.interest + q.current_interest
+        ):
+            count = d + 1
         if count > w.paid_count:
             w.paid_count = count
     else:
