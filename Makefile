@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.loanservicing-npm.stamp
 .PHONY: setup test lint demo gas ape-test clean
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
-	$(PY) -m loanservicing.solc
+	$(PY) -m loanservicing.deployment.solc
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,11 @@ test: setup
 	$(PY) -m pytest -p no:ape_test -n 2 -q
 	$(MAKE) --no-print-directory ape-test
 
-lint:
+lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy --strict loanservicing
+	$(VENV)/bin/lint-imports
 
 demo: setup
 	$(VENV)/bin/loanservicing demo

@@ -27,12 +27,12 @@ from rich.table import Table
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from loanservicing.chain import AnvilNode, chain_time, set_next_timestamp
-from loanservicing.compile import compile_contracts
-from loanservicing.deploy import deploy_contracts, revert_decoder
-from loanservicing.reverts import RevertDecoder
-from loanservicing.schedule import ScheduleKind
-from loanservicing.transactions import send
+from loanservicing.chain.node import AnvilNode, chain_time, set_next_timestamp
+from loanservicing.chain.reverts import RevertDecoder
+from loanservicing.chain.transactions import send
+from loanservicing.deployment.compile import compile_contracts
+from loanservicing.deployment.deploy import deploy_contracts, revert_decoder
+from loanservicing.ledger.schedule import ScheduleKind
 
 DAY = 86_400
 PERIOD = 30 * DAY

@@ -33,12 +33,12 @@ from eth_utils import keccak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loanservicing.chain import AnvilNode
-from loanservicing.compile import compile_contracts
-from loanservicing.deploy import deploy_contracts
-from loanservicing.index_db import IndexDB
-from loanservicing.indexer import Indexer, IndexerConfig, JsonRpc
-from loanservicing.signing import CallData, Fees, LocalSigner
+from loanservicing.chain.node import AnvilNode
+from loanservicing.chain.signing import CallData, Fees, LocalSigner
+from loanservicing.deployment.compile import compile_contracts
+from loanservicing.deployment.deploy import deploy_contracts
+from loanservicing.indexing.database import IndexDB
+from loanservicing.indexing.indexer import Indexer, IndexerConfig, JsonRpc
 
 MNEMONIC = "test test test test test test test test test test test junk"
 DAY = 86_400

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/monitor_tick.py [--loans 10000] [--sample 1000]``.
 
 Data: on a fresh local Anvil (automine), the lender originates ``--loans`` loans through the
-bulk path (:class:`loanservicing.bulk.BulkSender`: local signing, JSON-RPC batches) to 20
+bulk path (:class:`loanservicing.chain.bulk.BulkSender`: local signing, JSON-RPC batches) to 20
 borrowers, with the three schedule kinds, 6 to 24 installments, 14- or 30-day periods, first
 due dates spread over a month. Then the clock moves 40 days and the borrowers repay through
 ``BulkSenders``: 55 % of the loans pay their first installments in full (or more), 20 % pay
@@ -46,14 +46,14 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
-from loanservicing.bulk import BulkSender, BulkSenders
-from loanservicing.chain import RPC_TIMEOUT_S, AnvilNode, mine
-from loanservicing.compile import compile_contracts
-from loanservicing.deploy import deploy_contracts, revert_decoder
+from loanservicing.chain.bulk import BulkSender, BulkSenders
+from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode, mine
+from loanservicing.deployment.compile import compile_contracts
+from loanservicing.deployment.deploy import deploy_contracts, revert_decoder
 from loanservicing.errors import LoanServicingError
-from loanservicing.index_db import IndexDB
-from loanservicing.indexer import Indexer, IndexerConfig
-from loanservicing.monitor import Monitor, MonitorService
+from loanservicing.indexing.database import IndexDB
+from loanservicing.indexing.indexer import Indexer, IndexerConfig
+from loanservicing.monitoring.monitor import Monitor, MonitorService
 
 DAY = 86_400
 UNIT = 10**6

@@ -9,7 +9,7 @@ then one repayment per loan by its borrower — ``2 n`` transactions.
 
 - naive: ``fn.transact({"from": ...})`` (the node signs; web3 estimates gas) and
   ``wait_for_transaction_receipt`` for every transaction;
-- bulk: :class:`loanservicing.bulk.BulkSender` (lender) and ``BulkSenders`` (borrowers): build
+- bulk: :class:`loanservicing.chain.bulk.BulkSender` (lender) and ``BulkSenders`` (borrowers): build
   the calls, estimate gas once per kind, sign locally, send in JSON-RPC batches, collect and
   check every receipt. Everything from building the first call to the last checked receipt is
   timed;
@@ -50,7 +50,7 @@ from rich.table import Table
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from loanservicing.bulk import (
+from loanservicing.chain.bulk import (
     STALL_NUDGE_S,
     BulkSender,
     BulkSenders,
@@ -60,12 +60,12 @@ from loanservicing.bulk import (
     estimate_gas,
     nudge_stalled_pool,
 )
-from loanservicing.chain import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
-from loanservicing.compile import compile_contracts
-from loanservicing.deploy import deploy_contracts, revert_decoder
+from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
+from loanservicing.chain.reverts import RevertDecoder
+from loanservicing.chain.signing import SignedTx
+from loanservicing.deployment.compile import compile_contracts
+from loanservicing.deployment.deploy import deploy_contracts, revert_decoder
 from loanservicing.errors import LoanServicingError
-from loanservicing.reverts import RevertDecoder
-from loanservicing.signing import SignedTx
 
 DAY = 86_400
 UNIT = 10**6

@@ -50,7 +50,7 @@ def parse_amount(text: str, decimals: int, what: str = "amount") -> int:
             f"the precision of the token."
         )
     # Integer arithmetic on the digits: exact at any size (Decimal would round at 28 digits).
-    units = int(whole or "0") * 10**decimals + int(fraction.ljust(decimals, "0") or "0")
+    units: int = int(whole or "0") * 10**decimals + int(fraction.ljust(decimals, "0") or "0")
     if units == 0:
         raise InvalidInput(f"The {what} must be greater than zero, not {text!r}.")
     return units

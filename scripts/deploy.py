@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from loanservicing.cli import cli
+from loanservicing.cli.app import cli
 
 GLOBAL_OPTIONS_WITH_VALUE = {
     "--rpc-url",

@@ -19,8 +19,15 @@ with warnings.catch_warnings():
 from eth_typing import ChecksumAddress
 from web3 import HTTPProvider, Web3
 
-from loanservicing.chain import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
-from loanservicing.compile import ContractArtifact, compile_contracts
+from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
+from loanservicing.deployment.compile import ContractArtifact, compile_contracts
+
+# Fixtures shared across test folders, declared once.
+pytest_plugins = [
+    "tests.support.contracts",
+    "tests.support.servicing",
+    "tests.support.data",
+]
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

@@ -5,21 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_conftest import (  # noqa: F401
-    ADMIN,
-    BORROWER,
-    BUREAU,
-    DAY,
-    EMPLOYER,
-    OTHER,
-    WALLET_OWNER,
-    DataEnv,
-    data_fixture,
-    dev_keys_fixture,
-)
 from web3.logs import DISCARD
 
-from loanservicing.attestations import (
+from loanservicing.chain.node import mine
+from loanservicing.sharing.attestations import (
     ATTESTER_KINDS,
     attestation_digest,
     attestation_typed_data,
@@ -28,7 +17,16 @@ from loanservicing.attestations import (
     new_salt,
     sign_attestation_for_wallet,
 )
-from loanservicing.chain import mine
+from tests.support.data import (
+    ADMIN,
+    BORROWER,
+    BUREAU,
+    DAY,
+    EMPLOYER,
+    OTHER,
+    WALLET_OWNER,
+    DataEnv,
+)
 
 DOCUMENT = {"employer": "Bäckerei Müller GmbH", "position": "baker", "since": "2019-04-01"}
 

@@ -3,7 +3,12 @@ revocation, and regulator accesses recorded with the hash of their legal basis."
 
 from __future__ import annotations
 
-from data_conftest import (  # noqa: F401
+from web3 import Web3
+from web3.logs import DISCARD
+
+from loanservicing.chain.node import mine
+from loanservicing.sharing.consent import category_names, legal_basis_hash, parse_categories
+from tests.support.data import (
     ADMIN,
     BORROWER,
     DAY,
@@ -11,14 +16,7 @@ from data_conftest import (  # noqa: F401
     OTHER,
     REGULATOR,
     DataEnv,
-    data_fixture,
-    dev_keys_fixture,
 )
-from web3 import Web3
-from web3.logs import DISCARD
-
-from loanservicing.chain import mine
-from loanservicing.consent import category_names, legal_basis_hash, parse_categories
 
 INCOME, EMPLOYMENT, IDENTITY = 4, 2, 1
 

@@ -3,10 +3,9 @@ registry, and reads open to anyone."""
 
 from __future__ import annotations
 
-from conftest import DAY, UNIT, System
-
-from loanservicing.deploy import deploy_contract, role
-from loanservicing.schedule import Curve, ScheduleKind
+from loanservicing.deployment.deploy import deploy_contract, role
+from loanservicing.ledger.schedule import Curve, ScheduleKind
+from tests.support.contracts import DAY, UNIT, System
 
 PERIOD = 30 * DAY
 

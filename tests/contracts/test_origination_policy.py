@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from data_conftest import (  # noqa: F401
+from eth_typing import ChecksumAddress
+from web3.logs import DISCARD
+
+from loanservicing.chain.node import mine
+from loanservicing.deployment.deploy import role
+from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.sharing.attestations import claim_type_id
+from tests.support.data import (
     BORROWER,
     BUREAU,
     DAY,
@@ -15,19 +22,10 @@ from data_conftest import (  # noqa: F401
     LENDER,
     OTHER,
     DataEnv,
-    data_fixture,
-    dev_keys_fixture,
 )
-from eth_typing import ChecksumAddress
-from web3.logs import DISCARD
 
-from loanservicing.attestations import claim_type_id
-from loanservicing.chain import mine
-from loanservicing.deploy import role
-from loanservicing.schedule import ScheduleKind
-
-if TYPE_CHECKING:  # the `system` fixture's type, from tests/contracts/conftest.py
-    from conftest import System
+if TYPE_CHECKING:  # the `system` fixture's type
+    from tests.support.contracts import System
 
 INCOME, IDENTITY = claim_type_id("income"), claim_type_id("identity")
 

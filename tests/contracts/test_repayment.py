@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import DAY, UNIT, System
-
-from loanservicing.schedule import Curve, ScheduleKind
+from loanservicing.ledger.schedule import Curve, ScheduleKind
+from tests.support.contracts import DAY, UNIT, System
 
 PRINCIPAL = 12_000 * UNIT
 PERIOD = 30 * DAY

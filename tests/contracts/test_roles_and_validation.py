@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import DAY, UNIT, System
 
-from loanservicing.deploy import role
-from loanservicing.schedule import ScheduleKind
+from loanservicing.deployment.deploy import role
+from loanservicing.ledger.schedule import ScheduleKind
+from tests.support.contracts import DAY, UNIT, System
 
 PERIOD = 30 * DAY
 

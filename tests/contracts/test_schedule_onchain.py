@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import DAY, System
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loanservicing.schedule import Curve, ScheduleKind
+from loanservicing.ledger.schedule import Curve, ScheduleKind
+from tests.support.contracts import DAY, System
 
 terms = st.tuples(
     st.sampled_from(list(ScheduleKind)),

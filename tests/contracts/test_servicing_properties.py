@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import DAY, System
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loanservicing.chain import revert, snapshot
-from loanservicing.schedule import ScheduleKind
+from loanservicing.chain.node import revert, snapshot
+from loanservicing.ledger.schedule import ScheduleKind
+from tests.support.contracts import DAY, System
 
 ACTIONS = st.lists(
     st.tuples(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import DAY, System
 from web3.contract import Contract
 
-from loanservicing.deploy import deploy_contract
-from loanservicing.schedule import Curve, ScheduleKind
+from loanservicing.deployment.deploy import deploy_contract
+from loanservicing.ledger.schedule import Curve, ScheduleKind
+from tests.support.contracts import DAY, System
 
 PERIOD = 30 * DAY
 

@@ -1,0 +1,353 @@
+"""``loanservicing monitor run|notices`` and ``loanservicing report delinquency``.
+
+``monitor run`` syncs the event index (the same SQLite file as ``index sync``, ``--db``),
+evaluates every loan at the chain time of the newest indexed block, stores the new notices
+and delivers them to the console, a JSON-lines file and webhooks; ``--keeper`` also sends
+``assess`` for the loans whose on-chain delinquency is behind. ``--once`` does one tick;
+otherwise it ticks every ``--interval`` until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from loanservicing.amounts import InvalidInput, format_amount, iso_date, parse_date
+from loanservicing.cli.app import (
+    DURATION,
+    CliState,
+    account_option,
+    cli,
+    emit,
+    json_option,
+    state_of,
+)
+from loanservicing.deployment.deploy import revert_decoder
+from loanservicing.deployment.manifest import Deployment
+from loanservicing.indexing.database import IndexDB
+from loanservicing.indexing.indexer import Indexer, IndexerConfig
+from loanservicing.monitoring.channels import (
+    Channel,
+    ConsoleChannel,
+    Dispatcher,
+    JsonLinesChannel,
+    WebhookChannel,
+    describe,
+)
+from loanservicing.monitoring.keeper import Keeper, local_account
+from loanservicing.monitoring.monitor import (
+    DEFAULT_REMINDER_DAYS,
+    Monitor,
+    MonitorConfig,
+    MonitorService,
+    ServiceTick,
+    aging_report,
+)
+from loanservicing.monitoring.notices import NOTICE_KINDS, NoticeStore
+
+__all__ = ["monitor_group", "report_delinquency"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DB = "loanservicing-index.db"
+LIVE_CONFIRMATIONS = 12
+HEAD_POLL_S = 0.1
+
+
+def _db_option(fn: Any) -> Any:
+    return click.option(
+        "--db",
+        "db_path",
+        default=DEFAULT_DB,
+        envvar="LOANSERVICING_INDEX_DB",
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="SQLite file of the event index (notices are stored in it too).",
+    )(fn)
+
+
+def _indexer(
+    state: CliState, db: IndexDB, wait_for_node: bool = False
+) -> tuple[Indexer, Deployment]:
+    state.connect()
+    deployment = state.deployment()
+    rpc_url = state.rpc_url
+    if rpc_url is None:  # only with --deployment on a temporary chain
+        w3 = state.connect()
+        rpc_url = str(getattr(w3.provider, "endpoint_uri", ""))
+    config = IndexerConfig(
+        rpc_url=rpc_url,
+        ledger=deployment.ledger.address,
+        registry=deployment.credit_registry.address,
+        from_block=deployment.block,
+        confirmations=0 if state.is_dev() else LIVE_CONFIRMATIONS,
+        max_unreachable_seconds=None if wait_for_node else 60.0,
+    )
+    return Indexer(config, db), deployment
+
+
+@cli.group("monitor")
+def monitor_group() -> None:
+    """Watch every loan from the event index and raise notices (reminders, payments,
+    overdue installments, bucket changes, defaults); keep on-chain delinquency current."""
+
+
+@monitor_group.command("run")
+@_db_option
+@click.option("--once", is_flag=True, help="One tick (sync, evaluate, deliver), then exit.")
+@click.option(
+    "--interval",
+    type=DURATION,
+    default="10s",
+    show_default=True,
+    help="Time between ticks (10s, 1m, ...).",
+)
+@click.option("--keeper", is_flag=True, help="Also call assess() for loans that are behind.")
+@click.option(
+    "--reminder-days",
+    type=click.IntRange(0, 366),
+    default=DEFAULT_REMINDER_DAYS,
+    show_default=True,
+    help="Days before each due date to remind.",
+)
+@click.option("--webhook", "webhooks", multiple=True, help="POST each notice's JSON to this URL.")
+@click.option(
+    "--jsonl",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append each notice as one JSON line to this file.",
+)
+@click.option("--quiet", is_flag=True, help="Do not print notices on the console.")
+@account_option
+@json_option
+@click.pass_context
+def monitor_run(
+    ctx: click.Context,
+    db_path: Path,
+    once: bool,
+    interval: int,
+    keeper: bool,
+    reminder_days: int,
+    webhooks: tuple[str, ...],
+    jsonl: Path | None,
+    quiet: bool,
+) -> None:
+    """Sync the index, raise new notices at the chain's current time and deliver them."""
+    state = state_of(ctx)
+    if interval <= 0:
+        raise InvalidInput("The interval must be positive.")
+    with IndexDB(db_path) as db:
+        indexer, deployment = _indexer(state, db, wait_for_node=not once)
+        monitor = Monitor(db, MonitorConfig(reminder_days=reminder_days))
+        channels: list[Channel] = []
+        if not state.json and not quiet:
+            channels.append(ConsoleChannel(Console(highlight=False, soft_wrap=True)))
+        if jsonl is not None:
+            channels.append(JsonLinesChannel(jsonl))
+        channels += [WebhookChannel(url) for url in webhooks]
+        dispatcher = Dispatcher(monitor.store, channels)
+        keeper_ = None
+        if keeper:
+            artifacts = state.artifacts()
+            keeper_ = Keeper(
+                state.connect(),
+                deployment.ledger.address,
+                artifacts["LoanLedger"].abi,
+                local_account(state.signer()),
+                revert_decoder(artifacts),
+            )
+        service = MonitorService(indexer, monitor, dispatcher, keeper_)
+        if once:
+            result = service.tick(drain=True)
+            _emit_tick(state, result)
+            return
+        _loop(state, service, interval)
+
+
+def _emit_tick(state: CliState, result: ServiceTick, one_line: bool = False) -> None:
+    document = result.as_dict()
+    if state.json:
+        click.echo(json.dumps(document, indent=None if one_line else 2))
+        return
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    t = result.tick
+    pending = sum((document["delivery"] or {}).get("pending", {}).values())
+    line = (
+        f"[dim]{iso_date(t.now)} block {t.block}:[/dim] {t.loans} loans, "
+        f"{len(t.raised)} new notices"
+    )
+    if pending:
+        line += f", [yellow]{pending} waiting for delivery[/yellow]"
+    if result.keeper is not None:
+        line += f", assessed {len(result.keeper['assessed'])}"
+        if result.keeper["failed"]:
+            line += f" ([red]{len(result.keeper['failed'])} failed[/red])"
+    console.print(line)
+
+
+def _loop(state: CliState, service: MonitorService, interval: int) -> None:
+    """Tick at once, then whenever a new block arrives (the head is polled every
+    ``HEAD_POLL_S``) and at least every ``interval``; retry undelivered notices as their
+    channel's backoff allows. Chain time only moves with blocks, so ticking on new blocks
+    raises notices within a poll of the block that makes them due."""
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    last_head: int | None = None
+    next_tick = 0.0
+    try:
+        while not stop.is_set():
+            head = _head(service)
+            if head is None or head != last_head or time.monotonic() >= next_tick:
+                result = service.tick()
+                last_head = head
+                next_tick = time.monotonic() + interval
+                if state.json or result.tick.raised or result.keeper:
+                    _emit_tick(state, result, one_line=True)
+            dispatcher = service.dispatcher
+            retry = dispatcher.next_retry() if dispatcher is not None else None
+            if dispatcher is not None and retry is not None and time.monotonic() >= retry:
+                dispatcher.deliver()
+            stop.wait(HEAD_POLL_S)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _head(service: MonitorService) -> int | None:
+    try:
+        return int(service.indexer.rpc.call("eth_blockNumber", [], timeout=5), 16)
+    except Exception:  # the node is down: the tick's sync waits for it and says so
+        return None
+
+
+@monitor_group.command("notices")
+@_db_option
+@click.option("--since", help="Only notices at or after this chain time (ISO date or unix s).")
+@click.option("--kind", type=click.Choice(NOTICE_KINDS), help="Only notices of this kind.")
+@click.option("--loan", "loan_id", type=click.IntRange(min=1), help="Only this loan's notices.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@json_option
+@click.pass_context
+def monitor_notices(
+    ctx: click.Context,
+    db_path: Path,
+    since: str | None,
+    kind: str | None,
+    loan_id: int | None,
+    limit: int | None,
+) -> None:
+    """Notices raised so far, oldest first (reads the database only)."""
+    state = state_of(ctx)
+    since_ts = parse_date(since, "--since") if since is not None else None
+    if not db_path.exists():
+        raise InvalidInput(f"There is no index database at {db_path}; run `monitor run` first.")
+    with IndexDB(db_path) as db:
+        store = NoticeStore(db)
+        notices = store.notices(since=since_ts, kind=kind, loan_id=loan_id, limit=limit)
+        deliveries = {n.id: store.deliveries(n.seq or 0) for n in notices}
+    document = {
+        "count": len(notices),
+        "notices": [
+            {
+                **n.to_json(),
+                "delivered_to": [d["channel"] for d in deliveries[n.id] if d["delivered_at"]],
+                "pending_for": [
+                    d["channel"]
+                    for d in deliveries[n.id]
+                    if not d["delivered_at"] and not d["failed"]
+                ],
+            }
+            for n in notices
+        ],
+    }
+
+    def render(console: Console) -> None:
+        table = Table(title=f"{len(notices)} notices", title_justify="left")
+        for name in ("chain time", "kind", "loan", "dpd", "amount", "what"):
+            table.add_column(name)
+        for n in notices:
+            table.add_row(
+                iso_date(n.chain_timestamp),
+                n.kind,
+                str(n.loan_id),
+                str(n.days_past_due),
+                format_amount(n.amount, n.decimals),
+                describe(n).split(": ", 1)[-1],
+            )
+        console.print(table)
+
+    emit(state, document, render)
+
+
+@click.command("delinquency")
+@_db_option
+@json_option
+@click.pass_context
+def report_delinquency(ctx: click.Context, db_path: Path) -> None:
+    """Aging table at the chain's current time: loans and outstanding principal per days-past-
+    due bucket, defaulted loans, PAR30 and PAR90 (syncs the index first)."""
+    state = state_of(ctx)
+    with IndexDB(db_path) as db:
+        indexer, deployment = _indexer(state, db)
+        service = MonitorService(indexer, Monitor(db))
+        indexer.sync()
+        now, block = service.chain_clock()
+        report = aging_report(db, now, block, deployment.token.address)
+    document = report.as_dict()
+
+    def render(console: Console) -> None:
+        d = report.decimals
+        table = Table(title=f"Delinquency at {iso_date(now)} (block {block})", title_justify="left")
+        for name in ("days past due", "loans", "outstanding principal", "share"):
+            table.add_column(name, justify="left" if name == "days past due" else "right")
+        for row in report.rows:
+            share = (
+                row.principal_outstanding / report.principal_outstanding
+                if report.principal_outstanding
+                else 0.0
+            )
+            table.add_row(
+                row.bucket,
+                str(row.loans),
+                format_amount(row.principal_outstanding, d),
+                f"{share:.2%}",
+            )
+        table.add_row(
+            "[bold]total[/bold]",
+            str(sum(r.loans for r in report.rows)),
+            format_amount(report.principal_outstanding, d),
+            "",
+        )
+        console.print(table)
+        console.print(f"PAR30 {report.par30:.2%}   PAR90 {report.par90:.2%}")
+
+    emit(state, document, render)
+
+
+def _attach_report() -> None:
+    existing = cli.commands.get("report")
+    if isinstance(existing, click.Group):
+        existing.add_command(report_delinquency)
+        return
+
+    @cli.group("report")
+    def report() -> None:
+        """Reports over the portfolio."""
+
+    report.add_command(report_delinquency)
+
+
+_attach_report()

@@ -1,0 +1,829 @@
+"""``loanservicing demo``: a lending portfolio run for months on a local chain.
+
+On its own Anvil (or ``--rpc-url`` to a dev chain) the demo deploys the system, funds a lender
+and a dozen borrowers with the 6-decimal TestStablecoin, originates loans of all three schedule
+kinds and then lives through the months day by day with ``evm_setNextBlockTimestamp``:
+borrowers mostly pay on time, some pay late inside or after the grace period, some pay only
+part, a few stop paying and are assessed weekly and declared in default past the threshold;
+one loan is restructured and one is paid off early. It ends with a portfolio summary and the
+credit records of a few borrowers.
+
+Reproducible: ``--seed`` drives every choice through ``random.Random(seed)``; borrower keys
+derive from the seed; the simulation starts at the next UTC midnight and, on Anvil, every block
+advances the clock by exactly one second (``anvil_setBlockTimestampInterval``), so amounts and
+counts repeat exactly (only calendar dates move with the day the demo runs).
+
+Monitors hook in through ``on_day``: callables run after each simulated day with a
+:class:`DemoDay` (the servicer, the day number and the chain time). The post-loan monitor
+(:class:`loanservicing.monitoring.monitor.DayMonitor`, over its own in-memory event index)
+is one of them unless ``monitor=False``: the summary counts the notices it raised.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import click
+from eth_account import Account
+from hexbytes import HexBytes
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from web3 import Web3
+from web3.exceptions import Web3Exception
+from web3.logs import DISCARD
+from web3.types import RPCEndpoint
+
+from loanservicing.amounts import iso_date
+from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
+from loanservicing.chain.node import chain_time, connect, is_dev_chain, mine, set_next_timestamp
+from loanservicing.cli.app import cli, json_option, state_of
+from loanservicing.demo.data_sharing import run_data_sharing
+from loanservicing.deployment.compile import ContractArtifact, compile_contracts
+from loanservicing.deployment.deploy import deploy_system, revert_decoder
+from loanservicing.errors import LoanServicingError
+from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.monitoring.monitor import DayMonitor
+from loanservicing.monitoring.notices import NOTICE_KINDS
+from loanservicing.servicing.portfolio import BUCKET_LABELS, PortfolioSummary, summarize
+from loanservicing.servicing.servicer import LoanTerms, Servicer
+
+__all__ = ["DemoConfig", "DemoDay", "DemoReport", "PortfolioDemo", "run_demo"]
+
+DAY = 86_400
+NOON = DAY // 2
+UNIT = 10**6  # the demo token has 6 decimals
+MAX_UINT = 2**256 - 1
+ORIGINATE_GAS = 600_000
+REPAY_GAS = 700_000
+SMALL_GAS = 120_000
+ASSESS_GAS = 400_000
+DEFAULT_AFTER_DAYS = 60
+
+# Behaviour profiles: how a borrower pays each installment.
+ON_TIME, LATE_IN_GRACE, LATE, PARTIAL, STOPPER = (
+    "on-time",
+    "late-in-grace",
+    "late",
+    "partial",
+    "stopper",
+)
+RESTRUCTURE, PAYOFF = "restructure", "payoff"
+EVENT_KEYS = (
+    "originated",
+    "repayments",
+    "late_payments",
+    "partial_payments",
+    "assessments",
+    "defaults",
+    "restructurings",
+    "payoffs",
+    "closed",
+)
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    seed: int = 7
+    loans: int = 60
+    months: int = 6
+    borrowers: int = 12
+    data_sharing: bool = True
+    """After the months: attesters vouch for borrowers, borrowers consent, the lender and a
+    regulator read the vault, one borrower is erased (see loanservicing.demo.data_sharing)."""
+
+    @property
+    def days(self) -> int:
+        return round(self.months * 365 / 12)
+
+
+@dataclass(frozen=True)
+class DemoDay:
+    """What an ``on_day`` hook is given after each simulated day."""
+
+    day: int
+    chain_time: int
+    servicer: Servicer
+
+
+DayHook = Callable[[DemoDay], object]
+
+
+@dataclass
+class _Borrower:
+    index: int
+    signer: Signer
+    sender: TransactionSender
+
+
+@dataclass
+class _Loan:
+    loan_id: int
+    borrower: _Borrower
+    profile: str
+    stop_after: int = 0
+    next_day: int | None = None
+    payments: int = 0
+    restructured: bool = False
+    status: str = "active"
+
+
+@dataclass
+class DemoReport:
+    config: DemoConfig
+    chain_id: int
+    ledger: str
+    start_timestamp: int
+    end_timestamp: int
+    elapsed_seconds: float
+    transactions: int
+    counts: Counter[str]
+    summary: PortfolioSummary
+    credit_records: list[dict[str, Any]]
+    profiles: Counter[str] = field(default_factory=Counter)
+    notices: dict[str, int] = field(default_factory=dict)
+    """Notices the monitor raised while the months passed, by kind."""
+    notice_examples: list[str] = field(default_factory=list)
+    shared: list[str] = field(default_factory=list)
+    """What was shared with whom: one sentence per consent, vault read and erasure."""
+    data_contracts: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.config.seed,
+            "loans": self.config.loans,
+            "borrowers": self.config.borrowers,
+            "months": self.config.months,
+            "days_simulated": self.config.days,
+            "chain_id": self.chain_id,
+            "ledger": self.ledger,
+            "start_date": iso_date(self.start_timestamp),
+            "start_timestamp": self.start_timestamp,
+            "end_date": iso_date(self.end_timestamp),
+            "end_timestamp": self.end_timestamp,
+            "elapsed_seconds": round(self.elapsed_seconds, 2),
+            "transactions": self.transactions,
+            "profiles": dict(sorted(self.profiles.items())),
+            "events": {key: self.counts[key] for key in sorted({*EVENT_KEYS, *self.counts})},
+            "summary": self.summary.to_json(),
+            "credit_records": self.credit_records,
+            "notices": self.notices,
+            "data_sharing": {"contracts": self.data_contracts, "shared": self.shared},
+        }
+
+
+class Reporter(Protocol):
+    def phase(self, text: str) -> None: ...
+    def event(self, text: str) -> None: ...
+    def day(self, day: int, total: int, now: int, counts: Counter[str]) -> None: ...
+    def close(self) -> None: ...
+
+
+class SilentReporter:
+    def phase(self, text: str) -> None:
+        pass
+
+    def event(self, text: str) -> None:
+        pass
+
+    def day(self, day: int, total: int, now: int, counts: Counter[str]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class RichReporter:
+    """Progress bar and notable events on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[stats]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task: TaskID | None = None
+
+    def phase(self, text: str) -> None:
+        self.console.print(f"[cyan]▸[/cyan] {text}")
+
+    def event(self, text: str) -> None:
+        self.progress.console.print(f"  {text}")
+
+    def day(self, day: int, total: int, now: int, counts: Counter[str]) -> None:
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task("", total=total, stats="")
+        stats = (
+            f"paid {counts['repayments']} late {counts['late_payments']} "
+            f"partial {counts['partial_payments']} defaulted {counts['defaults']} "
+            f"closed {counts['closed']}"
+        )
+        self.progress.update(
+            self.task,
+            completed=day,
+            description=f"{iso_date(now)[:10]} day {day:>3}/{total}",
+            stats=stats,
+        )
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.progress.stop()
+
+
+class PortfolioDemo:
+    """One run of the demo on a dev chain."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        config: DemoConfig,
+        reporter: Reporter | None = None,
+        on_day: Sequence[DayHook] = (),
+        artifacts: dict[str, ContractArtifact] | None = None,
+        monitor: bool = True,
+    ) -> None:
+        if not is_dev_chain(w3):
+            raise LoanServicingError("The demo needs a dev chain (Anvil, Hardhat) to move time.")
+        if config.loans < 1 or config.borrowers < 1 or config.months < 1:
+            raise LoanServicingError("The demo needs at least one loan, borrower and month.")
+        self.w3 = w3
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.reporter = reporter or SilentReporter()
+        self.on_day = list(on_day)
+        self.artifacts = artifacts or compile_contracts()
+        self.counts: Counter[str] = Counter()
+        self.transactions = 0
+        self.start = 0
+        self.loans: list[_Loan] = []
+        self.with_monitor = monitor
+        self.monitor: DayMonitor | None = None
+        self.shared: list[str] = []
+        self.data_contracts: dict[str, str] = {}
+
+    # ----------------------------------------------------------------- driver
+
+    def run(self) -> DemoReport:
+        began = time.monotonic()
+        try:
+            self._setup_clock()
+            self.reporter.phase("Deploying the credit registry, the ledger and tUSDC")
+            sender = TransactionSender(self.w3, dev_signer(0), revert_decoder(self.artifacts))
+            deployment = deploy_system(sender, self.artifacts, None, 6)
+            self.transactions += 6
+            self.servicer = Servicer(self.w3, deployment, self.artifacts, dev_signer(0))
+            if self.with_monitor:
+                self.monitor = DayMonitor(
+                    str(getattr(self.w3.provider, "endpoint_uri", "")),
+                    deployment.ledger.address,
+                    deployment.credit_registry.address,
+                    deployment.block,
+                    abis={
+                        "ledger": self.artifacts["LoanLedger"].abi,
+                        "credit_registry": self.artifacts["CreditRegistry"].abi,
+                    },
+                )
+                self.on_day.append(self.monitor)
+            self.lender = self.servicer._require_sender()
+            self._pin_fees(self.lender)
+            self.borrowers = self._borrowers()
+            self._originate()
+            self._fund_borrowers()
+            for day in range(1, self.config.days + 1):
+                self._day(day)
+        finally:
+            self.reporter.close()
+            with suppress(Web3Exception, ValueError):  # give the node its wall clock back
+                _request(self.w3, "anvil_removeBlockTimestampInterval", [])
+        summary = summarize(self.servicer)
+        credit_records = self._credit_records()
+        if self.config.data_sharing:  # after the portfolio figures: its loans are not the demo's
+            self._share_data()
+        notices: dict[str, int] = {}
+        examples: list[str] = []
+        if self.monitor is not None:
+            notices = self.monitor.counts()
+            examples = _notice_examples(self.monitor)
+            self.monitor.close()
+        return DemoReport(
+            config=self.config,
+            chain_id=self.lender.chain_id,
+            ledger=self.servicer.ledger.address,
+            start_timestamp=self.start,
+            end_timestamp=chain_time(self.w3),
+            elapsed_seconds=time.monotonic() - began,
+            transactions=self.transactions,
+            counts=self.counts,
+            summary=summary,
+            credit_records=credit_records,
+            profiles=Counter(loan.profile for loan in self.loans),
+            notices=notices,
+            notice_examples=examples,
+            shared=self.shared,
+            data_contracts=self.data_contracts,
+        )
+
+    def _share_data(self) -> None:
+        """Attestations, consents, consent-checked vault reads and one erasure; the personal
+        documents stay in a temporary vault, only salted hashes reach the chain."""
+        self.reporter.phase("Sharing verified facts: attestations, consents, vault, erasure")
+        with tempfile.TemporaryDirectory(prefix="loanservicing-vault-") as vault_dir:
+            result = run_data_sharing(
+                self.w3,
+                self.artifacts,
+                self.servicer.ledger,
+                self.servicer.token,
+                Path(vault_dir),
+                enforce_policy=False,
+            )
+        self.shared = result.shared_with_whom()
+        self.data_contracts = {
+            "attestation_registry": result.contracts.attestation_registry.address,
+            "consent_registry": result.contracts.consent_registry.address,
+            "attestation_policy": result.contracts.policy.address,
+        }
+
+    def _setup_clock(self) -> None:
+        # Anvil: one second per block, whatever the wall clock does (elsewhere: wall clock).
+        with suppress(Web3Exception, ValueError):
+            _request(self.w3, "anvil_setBlockTimestampInterval", [1])
+        self.start = (chain_time(self.w3) // DAY + 1) * DAY
+        set_next_timestamp(self.w3, self.start)
+        mine(self.w3)
+
+    def _pin_fees(self, sender: TransactionSender) -> None:
+        sender.pinned_fees = None
+        sender.pinned_fees = sender.fees()
+
+    # ----------------------------------------------------------------- setup
+
+    def _borrowers(self) -> list[_Borrower]:
+        self.reporter.phase(
+            f"Creating {self.config.borrowers} borrowers from seed {self.config.seed}"
+        )
+        borrowers = []
+        for i in range(self.config.borrowers):
+            key = Web3.keccak(text=f"loanservicing demo seed {self.config.seed} borrower {i}")
+            signer = Signer(Account.from_key(key), f"demo borrower {i}")
+            _request(self.w3, "hardhat_setBalance", [signer.address, hex(10**21)])
+            sender = TransactionSender(self.w3, signer, self.servicer.decoder)
+            sender.pinned_fees = self.lender.pinned_fees
+            borrowers.append(_Borrower(i, signer, sender))
+        return borrowers
+
+    def _profiles(self) -> list[str]:
+        n = self.config.loans
+        fixed = [PAYOFF, RESTRUCTURE] if n >= 4 else []
+        stoppers = max(1, n * 8 // 100) if n >= 3 else 0
+        counts = {
+            STOPPER: stoppers,
+            PARTIAL: n * 10 // 100,
+            LATE: n * 10 // 100,
+            LATE_IN_GRACE: n * 12 // 100,
+        }
+        profiles = fixed + [p for p, c in counts.items() for _ in range(c)]
+        profiles += [ON_TIME] * max(0, n - len(profiles))
+        profiles = profiles[:n]
+        self.rng.shuffle(profiles)
+        return profiles
+
+    def _terms(self, index: int, borrower: _Borrower) -> LoanTerms:
+        rng = self.rng
+        kind = list(ScheduleKind)[index % 3]
+        period_days = 14 if rng.random() < 0.2 else 30
+        if kind is ScheduleKind.BULLET:
+            installments = rng.choice([3, 4, 6, 12] if period_days == 30 else [6, 8, 12])
+        else:
+            installments = rng.choice([6, 9, 12, 18, 24] if period_days == 30 else [8, 12, 26])
+        first_due_day = period_days - rng.randint(1, min(10, period_days - 1))
+        return LoanTerms(
+            borrower=borrower.signer.address,
+            principal=rng.randrange(20, 501) * 50 * UNIT,
+            apr_bps=rng.choice([600, 900, 1200, 1500, 1800, 2400]),
+            installments=installments,
+            period_seconds=period_days * DAY,
+            kind=kind,
+            grace_seconds=5 * DAY,
+            late_fee_bps=500,
+            penalty_apr_bps=600,
+            default_after_days=DEFAULT_AFTER_DAYS,
+            first_due_timestamp=self.start + first_due_day * DAY + NOON,
+        )
+
+    def _originate(self) -> None:
+        n = self.config.loans
+        self.reporter.phase(f"Originating {n} loans (annuity, equal-principal, bullet)")
+        profiles = self._profiles()
+        plans = []
+        for i in range(n):
+            borrower = (
+                self.borrowers[i % len(self.borrowers)]
+                if i < len(self.borrowers)
+                else (self.rng.choice(self.borrowers))
+            )
+            plans.append((borrower, self._terms(i, borrower), profiles[i]))
+        total = sum(t.principal for _, t, _ in plans)
+        token, ledger = self.servicer.token, self.servicer.ledger
+        self._wait_all(
+            [
+                (
+                    self.lender,
+                    self.lender.submit(
+                        token.functions.mint(self.lender.address, total), gas=SMALL_GAS
+                    ),
+                ),
+                (
+                    self.lender,
+                    self.lender.submit(
+                        token.functions.approve(ledger.address, MAX_UINT), gas=SMALL_GAS
+                    ),
+                ),
+            ]
+        )
+        hashes = [
+            (
+                self.lender,
+                self.lender.submit(
+                    ledger.functions.originate(
+                        self.servicer.terms_tuple(t, t.first_due_timestamp or 0)
+                    ),
+                    "Originating",
+                    gas=ORIGINATE_GAS,
+                ),
+            )
+            for _, t, _ in plans
+        ]
+        receipts = self._wait_all(hashes)
+        for (borrower, terms, profile), receipt in zip(plans, receipts, strict=True):
+            (event,) = ledger.events.LoanOriginated().process_receipt(receipt, errors=DISCARD)
+            loan = _Loan(int(event["args"]["loanId"]), borrower, profile)
+            if profile in (STOPPER, RESTRUCTURE):
+                loan.stop_after = 1 if profile == RESTRUCTURE else self.rng.randint(0, 1)
+            self.loans.append(loan)
+            self.counts["originated"] += 1
+            self.counts[f"originated_{terms.kind.label}"] += 1
+        for loan in self.loans:
+            self._plan(loan, 0)
+        self.reporter.event(
+            f"{n} loans, {self.servicer.show(total)} lent to {len(self.borrowers)} borrowers"
+        )
+
+    def _fund_borrowers(self) -> None:
+        self.reporter.phase("Funding borrowers for interest and approving the ledger")
+        token, ledger = self.servicer.token, self.servicer.ledger
+        owed: Counter[int] = Counter()
+        for loan in self.loans:
+            owed[loan.borrower.index] += self.servicer.loan_view(loan.loan_id)["principal"]
+        submitted = []
+        for b in self.borrowers:
+            buffer = owed[b.index] // 2 + 1_000 * UNIT
+            submitted.append(
+                (
+                    self.lender,
+                    self.lender.submit(
+                        token.functions.mint(b.signer.address, buffer), gas=SMALL_GAS
+                    ),
+                )
+            )
+            submitted.append(
+                (
+                    b.sender,
+                    b.sender.submit(
+                        token.functions.approve(ledger.address, MAX_UINT), gas=SMALL_GAS
+                    ),
+                )
+            )
+        self._wait_all(submitted)
+
+    # ----------------------------------------------------------------- one day
+
+    def _day(self, day: int) -> None:
+        now = self.start + day * DAY
+        set_next_timestamp(self.w3, now)
+        mine(self.w3)
+        due_today = [
+            loan
+            for loan in self.loans
+            if loan.status == "active" and loan.next_day is not None and loan.next_day <= day
+        ]
+        if due_today:
+            self._pay(due_today, day)
+        if day % 7 == 0:
+            self._weekly_review(day)
+        for hook in self.on_day:
+            hook(DemoDay(day, chain_time(self.w3), self.servicer))
+        self.reporter.day(day, self.config.days, now, self.counts)
+
+    def _pay(self, loans: list[_Loan], day: int) -> None:
+        submitted = []
+        paying = []
+        for loan in loans:
+            amount = self._amount(loan, day)
+            if amount <= 0:
+                self._plan(loan, day)
+                continue
+            fn = self.servicer.ledger.functions.repay(loan.loan_id, amount)
+            submitted.append((loan.borrower.sender, loan.borrower.sender.submit(fn, gas=REPAY_GAS)))
+            paying.append(loan)
+        receipts = self._wait_all(submitted)
+        for loan, receipt in zip(paying, receipts, strict=True):
+            result = self.servicer.repayment_from_receipt(loan.loan_id, receipt, 6)
+            loan.payments += 1
+            self.counts["repayments"] += 1
+            if result.fees or result.penalty:
+                self.counts["late_payments"] += 1
+            if loan.profile == PARTIAL and loan.payments % 3:
+                self.counts["partial_payments"] += 1
+            if result.status == "closed":
+                loan.status = "closed"
+                self.counts["closed"] += 1
+                if loan.profile == PAYOFF:
+                    self.counts["payoffs"] += 1
+                    self.reporter.event(
+                        f"[green]Loan {loan.loan_id} paid off early[/green] on day {day} "
+                        f"({self.servicer.show(result.total)})"
+                    )
+                else:
+                    self.reporter.event(f"Loan {loan.loan_id} repaid in full on day {day}")
+            self._plan(loan, day)
+
+    def _amount(self, loan: _Loan, day: int) -> int:
+        if loan.profile == PAYOFF and day >= self.config.days * 45 // 100:
+            payoff = int(self.servicer.ledger.functions.payoffAmount(loan.loan_id).call())
+            return payoff + UNIT  # the ledger takes at most the payoff
+        due = self.servicer.amount_due(loan.loan_id)
+        owed = due["pastDue"] or due["pastDue"] + due["currentInterest"] + due["currentPrincipal"]
+        if loan.profile == PARTIAL and (loan.payments + 1) % 3:
+            return owed * self.rng.randint(40, 80) // 100
+        return owed
+
+    def _plan(self, loan: _Loan, day: int) -> None:
+        """Choose the day of the loan's next payment from its next unpaid installment."""
+        view = self.servicer.loan_view(loan.loan_id)
+        if int(view["status"]) != 0:
+            loan.next_day = None
+            return
+        paid, total = int(view["installmentsPaid"]), int(view["installments"])
+        stopped = loan.profile in (STOPPER, RESTRUCTURE) and not loan.restructured
+        if paid >= total or (stopped and loan.payments >= loan.stop_after):
+            loan.next_day = None
+            return
+        due = int(view["segmentStart"]) + (paid + 1 - int(view["baseIndex"])) * int(
+            view["periodSeconds"]
+        )
+        due_day = (due - self.start) // DAY
+        offset = {
+            ON_TIME: self.rng.choice([-2, -1, 0, 0, 0]),
+            PAYOFF: 0,
+            STOPPER: 0,
+            RESTRUCTURE: 0,
+            LATE_IN_GRACE: self.rng.randint(1, 4),
+            LATE: self.rng.randint(8, 25),
+            PARTIAL: self.rng.choice([0, 1, 3]),
+        }[loan.profile]
+        next_day = due_day + offset
+        if loan.profile == PAYOFF:
+            next_day = min(next_day, max(day + 1, self.config.days * 45 // 100))
+        if next_day <= day:
+            next_day = day + (self.rng.randint(5, 12) if loan.profile == PARTIAL else 1)
+        loan.next_day = next_day
+
+    def _weekly_review(self, day: int) -> None:
+        """The servicer's week: assess delinquent loans, default those past the threshold,
+        restructure the loan that asked for it."""
+        ledger = self.servicer.ledger
+        active = [loan for loan in self.loans if loan.status == "active"]
+        late = []
+        for loan in active:
+            dpd = int(ledger.functions.daysPastDue(loan.loan_id).call())
+            if dpd > 0:
+                late.append((loan, dpd))
+        assessed = self._wait_all(
+            [
+                (
+                    self.lender,
+                    self.lender.submit(ledger.functions.assess(loan.loan_id), gas=ASSESS_GAS),
+                )
+                for loan, _ in late
+            ]
+        )
+        self.counts["assessments"] += len(assessed)
+        for loan, dpd in late:
+            if loan.profile == RESTRUCTURE and not loan.restructured and dpd >= 20:
+                self._restructure(loan, day)
+            elif dpd >= DEFAULT_AFTER_DAYS:
+                self.servicer.declare_default(loan.loan_id)
+                self.transactions += 1
+                loan.status = "defaulted"
+                loan.next_day = None
+                self.counts["defaults"] += 1
+                self.reporter.event(
+                    f"[red]Loan {loan.loan_id} declared in default[/red] on day {day} "
+                    f"at {dpd} days past due"
+                )
+
+    def _restructure(self, loan: _Loan, day: int) -> None:
+        view = self.servicer.loan_view(loan.loan_id)
+        remaining = int(view["installments"]) - int(view["installmentsPaid"])
+        apr = max(int(view["aprBps"]) - 300, 0)
+        self.servicer.propose_restructure(
+            loan.loan_id, apr, remaining + 6, 30 * DAY, chain_time(self.w3) + 7 * DAY
+        )
+        borrower = self.servicer.as_account(loan.borrower.signer)
+        borrower.sender = loan.borrower.sender
+        borrower.accept_restructure(loan.loan_id)
+        self.transactions += 2
+        loan.restructured = True
+        self.counts["restructurings"] += 1
+        self.reporter.event(
+            f"[yellow]Loan {loan.loan_id} restructured[/yellow] on day {day}: "
+            f"{remaining + 6} installments at {apr / 100:g} %"
+        )
+        self._plan(loan, day)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _wait_all(self, submitted: list[tuple[TransactionSender, HexBytes]]) -> list[Any]:
+        receipts = [sender.wait(tx_hash) for sender, tx_hash in submitted]
+        self.transactions += len(receipts)
+        return receipts
+
+    def _credit_records(self) -> list[dict[str, Any]]:
+        records = [self.servicer.credit_record(b.signer.address) for b in self.borrowers]
+        chosen = []
+        for key in (
+            lambda r: (r.defaults, r.missed),
+            lambda r: (r.paid_late, r.missed),
+            lambda r: (r.paid_on_time, -r.paid_late),
+            lambda r: (r.loans_closed, r.paid_on_time),
+        ):
+            for record in sorted(records, key=key, reverse=True):
+                if record not in chosen:
+                    chosen.append(record)
+                    break
+        return [r.to_json() for r in chosen]
+
+
+def _request(w3: Web3, method: str, params: list[Any]) -> Any:
+    return w3.manager.request_blocking(RPCEndpoint(method), params)
+
+
+def _notice_examples(monitor: DayMonitor) -> list[str]:
+    """The first notice of each kind, as one line each."""
+    from loanservicing.monitoring.channels import describe
+
+    seen: dict[str, str] = {}
+    for notice in monitor.raised:
+        if notice.kind not in seen:
+            seen[notice.kind] = f"{iso_date(notice.chain_timestamp)[:10]} {describe(notice)}"
+    return [seen[kind] for kind in NOTICE_KINDS if kind in seen]
+
+
+def run_demo(
+    config: DemoConfig,
+    rpc_url: str | None = None,
+    reporter: Reporter | None = None,
+    on_day: Sequence[DayHook] = (),
+) -> DemoReport:
+    """Run the demo on a new Anvil (stopped afterwards) or on the dev chain at ``rpc_url``."""
+    w3, node = connect(rpc_url)
+    try:
+        return PortfolioDemo(w3, config, reporter, on_day).run()
+    finally:
+        if node is not None:
+            node.stop()
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def render_summary(s: PortfolioSummary, console: Console, symbol: str = "tUSDC") -> None:
+    """Tables of a portfolio summary: status, buckets, figures (whole tokens)."""
+    d = s.decimals
+
+    def money(units: int) -> str:
+        return f"{units // 10**d:,} {symbol}"
+
+    status = Table(title="Loans by status", title_justify="left")
+    for name in ("active", "defaulted", "closed", "total"):
+        status.add_column(name, justify="right")
+    status.add_row(*(str(s.by_status[k]) for k in ("active", "defaulted", "closed")), str(s.loans))
+    console.print(status)
+    buckets = Table(title="Active loans by days past due", title_justify="left")
+    for name in BUCKET_LABELS:
+        buckets.add_column(name, justify="right")
+    buckets.add_row(*(str(s.by_bucket[k]) for k in BUCKET_LABELS))
+    console.print(buckets)
+    figures = Table(title="Figures", title_justify="left", show_header=False)
+    figures.add_column(style="bold")
+    figures.add_column(justify="right")
+    for label, value in (
+        ("principal originated", money(s.principal_originated)),
+        ("principal outstanding", money(s.principal_outstanding)),
+        ("  of which defaulted", money(s.principal_defaulted)),
+        ("collected", money(s.collected)),
+        ("  interest", money(s.collected_interest)),
+        ("  late fees and penalty", money(s.collected_fees)),
+        ("PAR30", f"{s.par30:.2%}"),
+    ):
+        figures.add_row(label, value)
+    console.print(figures)
+
+
+def render_report(report: DemoReport, console: Console) -> None:
+    s = report.summary
+
+    console.print()
+    console.print(
+        f"[bold]Portfolio after {report.config.days} days[/bold] "
+        f"({iso_date(report.start_timestamp)[:10]} → {iso_date(report.end_timestamp)[:10]}), "
+        f"seed {report.config.seed}: {report.transactions} transactions in "
+        f"{report.elapsed_seconds:.1f} s"
+    )
+    render_summary(s, console)
+    events = Table(title="What happened", title_justify="left", show_header=False)
+    events.add_column(style="bold")
+    events.add_column(justify="right")
+    for key in ("repayments", "late_payments", "partial_payments", "assessments", "defaults",
+                "restructurings", "payoffs", "closed"):  # fmt: skip
+        events.add_row(key.replace("_", " "), str(report.counts[key]))
+    console.print(events)
+    if report.notices:
+        notices = Table(
+            title="Monitor notices",
+            title_justify="left",
+            show_header=False,
+        )
+        notices.add_column(style="bold")
+        notices.add_column(justify="right")
+        for kind in NOTICE_KINDS:
+            notices.add_row(kind.replace("_", " "), str(report.notices.get(kind, 0)))
+        notices.add_row("total", str(sum(report.notices.values())))
+        console.print(notices)
+        for line in report.notice_examples:
+            console.print(f"  [dim]{line}[/dim]")
+    if report.shared:
+        console.print("[bold]What was shared with whom[/bold] (personal data stayed off chain)")
+        for line in report.shared:
+            console.print(f"  {line}")
+    credit = Table(title="Credit records of a few borrowers", title_justify="left")
+    for name in ("borrower", "on time", "late", "missed", "max dpd", "defaults", "opened",
+                 "closed", "repaid"):  # fmt: skip
+        credit.add_column(name, justify="right" if name != "borrower" else "left")
+    for r in report.credit_records:
+        credit.add_row(
+            f"{r['borrower'][:8]}…{r['borrower'][-4:]}",
+            str(r["paid_on_time"]),
+            str(r["paid_late"]),
+            str(r["missed"]),
+            str(r["max_days_past_due"]),
+            str(r["defaults"]),
+            str(r["loans_opened"]),
+            str(r["loans_closed"]),
+            f"{int(r['total_repaid']) // 10**18:,}",
+        )
+    console.print(credit)
+
+
+@cli.command()
+@click.option("--seed", type=int, default=7, show_default=True, help="Makes the run reproducible.")
+@click.option("--loans", type=click.IntRange(1, 2000), default=60, show_default=True)
+@click.option("--borrowers", type=click.IntRange(1, 500), default=12, show_default=True)
+@click.option("--months", type=click.IntRange(1, 60), default=6, show_default=True)
+@json_option
+@click.pass_context
+def demo(ctx: click.Context, seed: int, loans: int, borrowers: int, months: int) -> None:
+    """Run a lending portfolio for months on a local chain and summarise it.
+
+    Deploys the system, originates LOANS loans to BORROWERS borrowers across the three
+    schedule kinds, simulates MONTHS months day by day (on-time, late, partial and stopped
+    payments, assessments, defaults, a restructuring, an early payoff), then prints the
+    portfolio summary and a few credit records. Uses a temporary Anvil unless --rpc-url names
+    a dev chain.
+    """
+    state = state_of(ctx)
+    config = DemoConfig(seed=seed, loans=loans, months=months, borrowers=borrowers)
+    reporter: Reporter = (
+        SilentReporter() if state.json else RichReporter(Console(stderr=True, highlight=False))
+    )
+    w3 = state.connect()
+    report = PortfolioDemo(w3, config, reporter, artifacts=state.artifacts()).run()
+    if state.json:
+        import json
+
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        render_report(report, Console(highlight=False))

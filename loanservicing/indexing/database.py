@@ -1,0 +1,592 @@
+"""The event index's SQLite database: schema, versioned migrations, writes and reads.
+
+Storage only; what to write comes from :mod:`loanservicing.indexing.indexer`. Every change the
+indexer makes for one fetched block range (logs, blocks, derived rows, checkpoints) happens inside
+one ``transaction()``, so a process killed at any instant leaves the database at a range boundary.
+
+Types: block numbers, timestamps, counts, basis points and enums are INTEGER; token amounts
+are TEXT holding the decimal integer (an 18-decimal amount does not fit SQLite's 64-bit
+INTEGER), read back as ``int`` by the accessors here. Addresses are checksummed text, hashes
+0x-prefixed lowercase hex. A log is identified by ``(block_hash, log_index)``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loanservicing.errors import LoanServicingError
+from loanservicing.ledger.loan_state import CreditRecord, LoanState
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BlockRow",
+    "Checkpoint",
+    "IndexDB",
+    "IndexDatabaseError",
+    "LogRow",
+]
+
+
+class IndexDatabaseError(LoanServicingError):
+    """The index database cannot be used (newer schema, other chain or contracts)."""
+
+
+_MIGRATION_1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE checkpoints (
+    contract TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    block_number INTEGER NOT NULL,
+    block_hash TEXT
+);
+CREATE TABLE blocks (
+    number INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    parent_hash TEXT,
+    timestamp INTEGER NOT NULL,
+    has_logs INTEGER NOT NULL
+);
+CREATE TABLE logs (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    tx_index INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    event TEXT NOT NULL,
+    loan_id INTEGER,
+    borrower TEXT,
+    args TEXT NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE INDEX logs_by_block ON logs (block_number, log_index);
+CREATE INDEX logs_by_loan ON logs (loan_id, block_number, log_index) WHERE loan_id IS NOT NULL;
+CREATE INDEX logs_by_borrower ON logs (borrower, block_number, log_index)
+    WHERE borrower IS NOT NULL;
+CREATE TABLE tokens (address TEXT PRIMARY KEY, decimals INTEGER NOT NULL);
+CREATE TABLE loans (
+    loan_id INTEGER PRIMARY KEY,
+    borrower TEXT NOT NULL,
+    lender TEXT NOT NULL,
+    token TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    principal TEXT NOT NULL,
+    principal_outstanding TEXT NOT NULL,
+    installments INTEGER NOT NULL,
+    apr_bps INTEGER NOT NULL,
+    penalty_apr_bps INTEGER NOT NULL,
+    late_fee_bps INTEGER NOT NULL,
+    default_after_days INTEGER NOT NULL,
+    period INTEGER NOT NULL,
+    grace INTEGER NOT NULL,
+    base_index INTEGER NOT NULL,
+    base_principal TEXT NOT NULL,
+    segment_start INTEGER NOT NULL,
+    paid_principal TEXT NOT NULL,
+    paid_interest TEXT NOT NULL,
+    paid_count INTEGER NOT NULL,
+    late_count INTEGER NOT NULL,
+    last_accrual INTEGER NOT NULL,
+    fees TEXT NOT NULL,
+    penalty TEXT NOT NULL,
+    carried TEXT NOT NULL,
+    proposal_apr_bps INTEGER NOT NULL,
+    proposal_installments INTEGER NOT NULL,
+    proposal_period INTEGER NOT NULL,
+    proposal_deadline INTEGER NOT NULL,
+    originated_timestamp INTEGER NOT NULL,
+    total_paid TEXT NOT NULL,
+    closed_after_default INTEGER NOT NULL,
+    updated_block INTEGER NOT NULL
+);
+CREATE INDEX loans_by_borrower ON loans (borrower);
+CREATE INDEX loans_by_status_bucket ON loans (status, bucket);
+CREATE TABLE segments (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    loan_id INTEGER NOT NULL,
+    base_index INTEGER NOT NULL,
+    installments INTEGER NOT NULL,
+    base_principal TEXT NOT NULL,
+    segment_start INTEGER NOT NULL,
+    apr_bps INTEGER NOT NULL,
+    period INTEGER NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE INDEX segments_by_loan ON segments (loan_id, block_number, log_index);
+CREATE TABLE payments (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    loan_id INTEGER NOT NULL,
+    payer TEXT NOT NULL,
+    fees TEXT NOT NULL,
+    penalty TEXT NOT NULL,
+    interest TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    principal_outstanding TEXT NOT NULL,
+    installments_paid INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE INDEX payments_by_loan ON payments (loan_id, block_number, log_index);
+CREATE INDEX payments_by_block ON payments (block_number);
+CREATE TABLE charges (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    loan_id INTEGER NOT NULL,
+    late_fee TEXT NOT NULL,
+    penalty TEXT NOT NULL,
+    missed INTEGER NOT NULL,
+    installments_assessed_late INTEGER NOT NULL,
+    fees_owed TEXT NOT NULL,
+    penalty_owed TEXT NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE INDEX charges_by_loan ON charges (loan_id, block_number, log_index);
+CREATE TABLE delinquency_changes (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    loan_id INTEGER NOT NULL,
+    from_bucket INTEGER NOT NULL,
+    to_bucket INTEGER NOT NULL,
+    days_past_due INTEGER NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE INDEX delinquency_by_loan ON delinquency_changes (loan_id, block_number, log_index);
+CREATE TABLE credit_records (
+    borrower TEXT PRIMARY KEY,
+    paid_on_time INTEGER NOT NULL,
+    paid_late INTEGER NOT NULL,
+    missed INTEGER NOT NULL,
+    current_days_past_due INTEGER NOT NULL,
+    max_days_past_due INTEGER NOT NULL,
+    defaults INTEGER NOT NULL,
+    loans_opened INTEGER NOT NULL,
+    loans_closed INTEGER NOT NULL,
+    total_repaid TEXT NOT NULL,
+    updated_block INTEGER NOT NULL
+);
+"""
+
+# Each entry moves the schema from version i to i + 1; append, never edit a released one.
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Tables whose rows are projections of single logs: deleted with their block on a rollback.
+_PER_LOG_TABLES = ("logs", "segments", "payments", "charges", "delinquency_changes")
+
+_AMOUNT_FIELDS = frozenset(
+    {
+        "principal",
+        "base_principal",
+        "paid_principal",
+        "paid_interest",
+        "fees",
+        "penalty",
+        "carried",
+        "total_paid",
+    }
+)
+_LOAN_FIELDS = tuple(LoanState.__dataclass_fields__)
+_LOAN_COLUMNS = (*_LOAN_FIELDS, "principal_outstanding", "updated_block")
+_CREDIT_FIELDS = (
+    "borrower",
+    "paid_on_time",
+    "paid_late",
+    "missed",
+    "current_days_past_due",
+    "max_days_past_due",
+    "defaults",
+    "loans_opened",
+    "loans_closed",
+    "total_repaid",
+)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The last block indexed for one contract (hash None: nothing indexed yet)."""
+
+    contract: str
+    name: str
+    block_number: int
+    block_hash: str | None
+
+
+@dataclass(frozen=True)
+class BlockRow:
+    number: int
+    hash: str
+    parent_hash: str | None
+    timestamp: int
+    has_logs: bool
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """A stored, decoded log."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    timestamp: int
+    tx_hash: str
+    tx_index: int
+    address: str
+    event: str
+    loan_id: int | None
+    borrower: str | None
+    args: dict[str, Any]
+
+
+class IndexDB:
+    """One index database file; open it with ``IndexDB(path)`` (migrates) and ``close()``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL survives a killed process (not a power cut) with every
+        # committed transaction intact.
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> IndexDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ schema
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Apply every migration newer than the file's version, each in its own transaction."""
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise IndexDatabaseError(
+                f"The index database {self.path} has schema version {version}, newer than "
+                f"this program's {SCHEMA_VERSION}; upgrade loanservicing or use another file."
+            )
+        while version < SCHEMA_VERSION:
+            with self.transaction():
+                # Re-read under the write lock: another process may have migrated meanwhile.
+                version = self.schema_version
+                if version >= SCHEMA_VERSION:
+                    break
+                for statement in _statements(MIGRATIONS[version]):
+                    self.conn.execute(statement)
+                version += 1
+                self.conn.execute(f"PRAGMA user_version = {version}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -------------------------------------------------------------------- meta
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # ------------------------------------------------------------- checkpoints
+    def checkpoints(self) -> list[Checkpoint]:
+        rows = self.conn.execute(
+            "SELECT contract, name, block_number, block_hash FROM checkpoints ORDER BY contract"
+        ).fetchall()
+        return [Checkpoint(r[0], r[1], int(r[2]), r[3]) for r in rows]
+
+    def set_checkpoint(self, contract: str, name: str, number: int, block_hash: str | None) -> None:
+        self.conn.execute(
+            "INSERT INTO checkpoints (contract, name, block_number, block_hash) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (contract) DO UPDATE SET "
+            "block_number = excluded.block_number, block_hash = excluded.block_hash",
+            (contract, name, number, block_hash),
+        )
+
+    # ------------------------------------------------------------------ blocks
+    def upsert_blocks(self, blocks: Iterable[BlockRow]) -> None:
+        self.conn.executemany(
+            "INSERT INTO blocks (number, hash, parent_hash, timestamp, has_logs) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash, "
+            "parent_hash = COALESCE(excluded.parent_hash, blocks.parent_hash), "
+            "timestamp = excluded.timestamp, has_logs = MAX(blocks.has_logs, excluded.has_logs)",
+            [(b.number, b.hash, b.parent_hash, b.timestamp, int(b.has_logs)) for b in blocks],
+        )
+
+    def prune_blocks(self, below: int) -> None:
+        """Forget blocks without logs numbered below ``below`` (outside the reorg window)."""
+        self.conn.execute("DELETE FROM blocks WHERE number < ? AND has_logs = 0", (below,))
+
+    def block(self, number: int) -> BlockRow | None:
+        row = self.conn.execute(
+            "SELECT number, hash, parent_hash, timestamp, has_logs FROM blocks WHERE number = ?",
+            (number,),
+        ).fetchone()
+        return None if row is None else BlockRow(row[0], row[1], row[2], row[3], bool(row[4]))
+
+    def block_hashes_below(self, number: int, limit: int) -> list[tuple[int, str]]:
+        """Stored (number, hash) at or below ``number``, newest first."""
+        rows = self.conn.execute(
+            "SELECT number, hash FROM blocks WHERE number <= ? ORDER BY number DESC LIMIT ?",
+            (number, limit),
+        ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    # -------------------------------------------------------------------- logs
+    def insert_logs(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows in the column order of ``logs``; a log already stored is left as it is."""
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO logs (block_hash, log_index, block_number, timestamp, "
+            "tx_hash, tx_index, address, event, loan_id, borrower, args) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        if not rows:
+            return
+        if table not in _PER_LOG_TABLES:
+            raise ValueError(f"unknown per-log table {table}")
+        placeholders = ", ".join("?" for _ in columns)
+        self.conn.executemany(
+            f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+            rows,
+        )
+
+    def logs_of_loans(self, loan_ids: Iterable[int]) -> list[LogRow]:
+        """Every stored ledger log of the given loans, in chain order."""
+        ids = sorted(set(loan_ids))
+        result: list[LogRow] = []
+        for chunk in _chunks(ids, 500):
+            marks = ", ".join("?" for _ in chunk)
+            result += self._log_rows(f"SELECT * FROM logs WHERE loan_id IN ({marks})", chunk)
+        result.sort(key=lambda r: (r.block_number, r.log_index))
+        return result
+
+    def logs_of_borrowers(self, borrowers: Iterable[str]) -> list[LogRow]:
+        """Every stored credit-registry log of the given borrowers, in chain order."""
+        keys = sorted(set(borrowers))
+        result: list[LogRow] = []
+        for chunk in _chunks(keys, 500):
+            marks = ", ".join("?" for _ in chunk)
+            result += self._log_rows(
+                f"SELECT * FROM logs WHERE borrower IN ({marks}) AND loan_id IS NULL", chunk
+            )
+        result.sort(key=lambda r: (r.block_number, r.log_index))
+        return result
+
+    def logs(self, event: str | None = None, since_block: int = 0) -> list[LogRow]:
+        sql = "SELECT * FROM logs WHERE block_number >= ?"
+        params: list[Any] = [since_block]
+        if event is not None:
+            sql += " AND event = ?"
+            params.append(event)
+        rows = self._log_rows(sql + " ORDER BY block_number, log_index", params)
+        return rows
+
+    def _log_rows(self, sql: str, params: Sequence[Any]) -> list[LogRow]:
+        return [
+            LogRow(
+                r["block_hash"],
+                r["log_index"],
+                r["block_number"],
+                r["timestamp"],
+                r["tx_hash"],
+                r["tx_index"],
+                r["address"],
+                r["event"],
+                r["loan_id"],
+                r["borrower"],
+                json.loads(r["args"]),
+            )
+            for r in self.conn.execute(sql, params)
+        ]
+
+    def count_logs(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM logs").fetchone()[0])
+
+    def rollback_above(self, number: int) -> tuple[set[int], set[str]]:
+        """Delete every log, per-log row and block above ``number``.
+
+        Returns the loan ids and borrowers whose derived state the deleted logs touched.
+        """
+        loans = {
+            int(r[0])
+            for r in self.conn.execute(
+                "SELECT DISTINCT loan_id FROM logs WHERE block_number > ? AND loan_id IS NOT NULL",
+                (number,),
+            )
+        }
+        borrowers = {
+            str(r[0])
+            for r in self.conn.execute(
+                "SELECT DISTINCT borrower FROM logs "
+                "WHERE block_number > ? AND borrower IS NOT NULL",
+                (number,),
+            )
+        }
+        for table in _PER_LOG_TABLES:
+            self.conn.execute(f"DELETE FROM {table} WHERE block_number > ?", (number,))
+        self.conn.execute("DELETE FROM blocks WHERE number > ?", (number,))
+        return loans, borrowers
+
+    # ---------------------------------------------------------------- tokens
+    def token_decimals(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self.conn.execute("SELECT address, decimals FROM tokens")}
+
+    def set_token_decimals(self, address: str, decimals: int) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO tokens (address, decimals) VALUES (?, ?)", (address, decimals)
+        )
+
+    # ----------------------------------------------------------------- loans
+    def save_loans(self, states: Iterable[LoanState], block: int) -> None:
+        placeholders = ", ".join("?" for _ in _LOAN_COLUMNS)
+        self.conn.executemany(
+            f"INSERT OR REPLACE INTO loans ({', '.join(_LOAN_COLUMNS)}) VALUES ({placeholders})",
+            [_loan_row(s, block) for s in states],
+        )
+
+    def delete_loans(self, loan_ids: Iterable[int]) -> None:
+        self.conn.executemany("DELETE FROM loans WHERE loan_id = ?", [(i,) for i in loan_ids])
+
+    def loan(self, loan_id: int) -> LoanState | None:
+        row = self.conn.execute("SELECT * FROM loans WHERE loan_id = ?", (loan_id,)).fetchone()
+        return None if row is None else _loan_from_row(row)
+
+    def loans(self, loan_ids: Iterable[int] | None = None) -> dict[int, LoanState]:
+        """Loan states by id: all of them, or those among ``loan_ids`` that exist."""
+        if loan_ids is None:
+            rows = self.conn.execute("SELECT * FROM loans ORDER BY loan_id").fetchall()
+            return {int(r["loan_id"]): _loan_from_row(r) for r in rows}
+        result: dict[int, LoanState] = {}
+        for chunk in _chunks(sorted(set(loan_ids)), 500):
+            marks = ", ".join("?" for _ in chunk)
+            for r in self.conn.execute(f"SELECT * FROM loans WHERE loan_id IN ({marks})", chunk):
+                result[int(r["loan_id"])] = _loan_from_row(r)
+        return result
+
+    def loan_count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM loans").fetchone()[0])
+
+    # --------------------------------------------------------- credit records
+    def save_credit_records(self, records: Iterable[CreditRecord], block: int) -> None:
+        self.conn.executemany(
+            f"INSERT OR REPLACE INTO credit_records ({', '.join(_CREDIT_FIELDS)}, updated_block) "
+            f"VALUES ({', '.join('?' for _ in _CREDIT_FIELDS)}, ?)",
+            [
+                (*(getattr(r, f) for f in _CREDIT_FIELDS[:-1]), str(r.total_repaid), block)
+                for r in records
+            ],
+        )
+
+    def delete_credit_records(self, borrowers: Iterable[str]) -> None:
+        self.conn.executemany(
+            "DELETE FROM credit_records WHERE borrower = ?", [(b,) for b in borrowers]
+        )
+
+    def credit_records(self, borrowers: Iterable[str] | None = None) -> dict[str, CreditRecord]:
+        if borrowers is None:
+            rows = self.conn.execute("SELECT * FROM credit_records ORDER BY borrower").fetchall()
+        else:
+            rows = []
+            for chunk in _chunks(sorted(set(borrowers)), 500):
+                marks = ", ".join("?" for _ in chunk)
+                rows += self.conn.execute(
+                    f"SELECT * FROM credit_records WHERE borrower IN ({marks})", chunk
+                ).fetchall()
+        return {
+            r["borrower"]: CreditRecord(
+                **{f: r[f] for f in _CREDIT_FIELDS[:-1]}, total_repaid=int(r["total_repaid"])
+            )
+            for r in rows
+        }
+
+    # ------------------------------------------------------------------ dump
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every table's rows, sorted: two databases with equal dumps hold the same index."""
+        tables = [
+            str(r[0])
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        result: dict[str, list[tuple[Any, ...]]] = {}
+        for table in tables:
+            rows = [tuple(r) for r in self.conn.execute(f"SELECT * FROM {table}")]
+            result[table] = sorted(rows, key=repr)
+        result["schema_version"] = [(self.schema_version,)]
+        return result
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _loan_row(state: LoanState, block: int) -> tuple[Any, ...]:
+    values: list[Any] = []
+    for name in _LOAN_FIELDS:
+        value = getattr(state, name)
+        if name in _AMOUNT_FIELDS:
+            value = str(value)
+        elif isinstance(value, bool) or not isinstance(value, str):
+            value = int(value)
+        values.append(value)
+    values.append(str(state.principal_outstanding))
+    values.append(block)
+    return tuple(values)
+
+
+def _loan_from_row(row: sqlite3.Row) -> LoanState:
+    values = {name: row[name] for name in _LOAN_FIELDS}
+    for name in _AMOUNT_FIELDS:
+        values[name] = int(values[name])
+    return LoanState.from_dict(values)

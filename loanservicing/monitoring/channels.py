@@ -1,0 +1,311 @@
+"""Where notices go: the console (rich), a JSON-lines file, webhooks; delivered from the
+outbox so that each channel gets each notice once.
+
+A channel is known in the outbox by its ``name`` (``console``, ``jsonl:/abs/path``,
+``webhook:URL``). :class:`Dispatcher` sends each channel's undelivered notices in the order
+they were raised and marks each delivered as soon as the channel accepted it, so a crash
+re-sends at most the notice in flight. While a channel fails with a transient error
+(connection refused, timeout, HTTP 5xx, 408, 429) it is retried with exponential backoff and
+the notices wait in the outbox, across restarts too; a permanent refusal (another HTTP 4xx)
+marks that notice failed for that channel and moves on.
+
+Duplicates after a crash: the JSON-lines channel reads the ids already in its file and never
+writes one twice; a webhook receiver gets the notice id in the body and in the
+``Idempotency-Key`` header, to drop the rare repeat of a POST whose answer was lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import requests
+from rich.console import Console
+
+from loanservicing.amounts import format_amount, iso_date
+from loanservicing.monitoring.notices import Notice, NoticeStore
+
+__all__ = [
+    "Channel",
+    "ConsoleChannel",
+    "DeliveryError",
+    "DeliveryReport",
+    "Dispatcher",
+    "JsonLinesChannel",
+    "WebhookChannel",
+]
+
+logger = logging.getLogger(__name__)
+
+_STYLE = {
+    "reminder": "cyan",
+    "payment_received": "green",
+    "overdue": "yellow",
+    "bucket_changed": "yellow",
+    "default_eligible": "red",
+    "defaulted": "bold red",
+    "restructured": "magenta",
+    "closed": "dim",
+}
+
+
+class DeliveryError(Exception):
+    """A channel did not take a notice; ``permanent`` when retrying cannot help."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, notice: Notice) -> None:
+        """Deliver one notice or raise DeliveryError."""
+
+
+def describe(notice: Notice) -> str:
+    """One line for people."""
+    money = format_amount(notice.amount, notice.decimals)
+    due = f", due {iso_date(notice.due_timestamp)[:10]}" if notice.due_timestamp else ""
+    d = notice.details
+    text = {
+        "reminder": f"installment {d.get('installment')} of {money}{due}",
+        "payment_received": (
+            f"{money} received (fees {format_amount(d.get('fees', 0), notice.decimals)}, "
+            f"penalty {format_amount(d.get('penalty', 0), notice.decimals)}, interest "
+            f"{format_amount(d.get('interest', 0), notice.decimals)}, principal "
+            f"{format_amount(d.get('principal', 0), notice.decimals)})"
+        ),
+        "overdue": f"installment {d.get('installment')} unpaid after grace: {money}{due}",
+        "bucket_changed": (
+            f"now {d.get('to_bucket')} days past due (was {d.get('from_bucket')}), {money} past due"
+        ),
+        "default_eligible": (
+            f"{notice.days_past_due} days past due reach the threshold of "
+            f"{d.get('default_after_days')}"
+        ),
+        "defaulted": f"declared in default at {notice.days_past_due} days past due, {money} owed",
+        "restructured": f"restructured, {money} principal outstanding",
+        "closed": "closed" + (" after default" if d.get("after_default") else ""),
+    }.get(notice.kind, notice.kind)
+    return f"loan {notice.loan_id}: {text}"
+
+
+class ConsoleChannel:
+    """One rich line per notice."""
+
+    name = "console"
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False, soft_wrap=True)
+
+    def send(self, notice: Notice) -> None:
+        style = _STYLE.get(notice.kind, "")
+        stamp = iso_date(notice.chain_timestamp)
+        self.console.print(
+            f"[dim]{stamp}[/dim] [{style}]{notice.kind:<17}[/{style}] {describe(notice)}"
+        )
+
+
+class JsonLinesChannel:
+    """Appends one JSON object per notice to a file; never writes an id twice."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).resolve()
+        self.name = f"jsonl:{self.path}"
+        self._ids: set[str] | None = None
+
+    def _written(self) -> set[str]:
+        if self._ids is None:
+            self._ids = set()
+            if self.path.exists():
+                with self.path.open(encoding="utf-8") as lines:
+                    for line in lines:
+                        try:
+                            self._ids.add(str(json.loads(line)["id"]))
+                        except (ValueError, KeyError, TypeError):
+                            continue  # a torn last line from a crash: rewritten below
+        return self._ids
+
+    def send(self, notice: Notice) -> None:
+        written = self._written()
+        if notice.id in written:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a+b") as file:
+                file.seek(0, os.SEEK_END)
+                if file.tell() > 0:
+                    file.seek(-1, os.SEEK_END)
+                    if file.read(1) != b"\n":
+                        file.write(b"\n")  # end a line torn by a crash
+                line = json.dumps(notice.to_json(), separators=(",", ":")) + "\n"
+                file.write(line.encode())
+                file.flush()
+                os.fsync(file.fileno())
+        except OSError as exc:
+            raise DeliveryError(f"cannot write {self.path}: {exc}") from exc
+        written.add(notice.id)
+
+
+class WebhookChannel:
+    """HTTP POST of the notice's JSON to ``url``; 2xx is delivered."""
+
+    def __init__(
+        self, url: str, timeout: float = 5.0, session: requests.Session | None = None
+    ) -> None:
+        self.url = url
+        self.name = f"webhook:{url}"
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def send(self, notice: Notice) -> None:
+        body = json.dumps(notice.to_json(), separators=(",", ":"))
+        try:
+            response = self.session.post(
+                self.url,
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": notice.id,
+                    "X-Loanservicing-Notice": notice.id,
+                },
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        permanent = 400 <= status < 500 and status not in (408, 425, 429)
+        raise DeliveryError(f"HTTP {status} from {self.url}", permanent=permanent)
+
+
+@dataclass
+class DeliveryReport:
+    delivered: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, dict[str, int] | dict[str, str]]:
+        return {
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "pending": self.pending,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class _Backoff:
+    failures: int = 0
+    next_try: float = 0.0
+
+
+class Dispatcher:
+    """Delivers the outbox of a :class:`NoticeStore` to a set of channels."""
+
+    def __init__(
+        self,
+        store: NoticeStore,
+        channels: Sequence[Channel],
+        backoff_initial: float = 0.5,
+        backoff_max: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.channels = list(channels)
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.clock = clock
+        self._backoff = {c.name: _Backoff() for c in self.channels}
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.channels]
+
+    def next_retry(self) -> float | None:
+        """Clock time of the earliest retry of a channel that is down (None: none is)."""
+        waiting = [b.next_try for b in self._backoff.values() if b.failures]
+        return min(waiting) if waiting else None
+
+    def deliver(self) -> DeliveryReport:
+        """Send every channel's undelivered notices; a channel that fails waits its backoff."""
+        report = DeliveryReport()
+        for channel in self.channels:
+            state = self._backoff[channel.name]
+            if state.failures and self.clock() < state.next_try:
+                report.pending[channel.name] = self.store.pending_count(channel.name)
+                continue
+            delivered = failed = 0
+            while True:
+                batch = self.store.pending(channel.name, limit=500)
+                if not batch:
+                    break
+                stop = False
+                for item in batch:
+                    seq = item.notice.seq
+                    assert seq is not None
+                    try:
+                        channel.send(item.notice)
+                    except DeliveryError as exc:
+                        self.store.mark_attempt(seq, channel.name, str(exc), exc.permanent)
+                        if exc.permanent:
+                            failed += 1
+                            logger.error(
+                                "%s refused notice %s for good: %s",
+                                channel.name,
+                                item.notice.id,
+                                exc,
+                            )
+                            continue
+                        state.failures += 1
+                        delay = min(
+                            self.backoff_initial * 2 ** (state.failures - 1), self.backoff_max
+                        )
+                        state.next_try = self.clock() + delay
+                        report.errors[channel.name] = str(exc)
+                        logger.warning(
+                            "%s is unavailable (%s); retrying in %.1f s.", channel.name, exc, delay
+                        )
+                        stop = True
+                        break
+                    self.store.mark_delivered(seq, channel.name)
+                    delivered += 1
+                    if state.failures:
+                        logger.warning("%s accepts notices again.", channel.name)
+                        state.failures, state.next_try = 0, 0.0
+                if stop:
+                    break
+            if delivered:
+                report.delivered[channel.name] = delivered
+            if failed:
+                report.failed[channel.name] = failed
+            report.pending[channel.name] = self.store.pending_count(channel.name)
+        return report
+
+    def drain(self, attempts: int = 4) -> DeliveryReport:
+        """Deliver, retrying a channel that is down with its backoff up to ``attempts`` times
+        in all (for one-shot runs); whatever is left stays in the outbox."""
+        report = self.deliver()
+        for _ in range(attempts - 1):
+            retry = self.next_retry()
+            if retry is None:
+                break
+            time.sleep(max(0.0, retry - self.clock()))
+            again = self.deliver()
+            for name, count in again.delivered.items():
+                report.delivered[name] = report.delivered.get(name, 0) + count
+            for name, count in again.failed.items():
+                report.failed[name] = report.failed.get(name, 0) + count
+            report.pending = again.pending
+            report.errors = again.errors
+        return report

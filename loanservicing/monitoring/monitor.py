@@ -1,0 +1,678 @@
+"""The post-loan monitor: every loan evaluated at the chain's current time, from the index.
+
+One evaluation (:meth:`Monitor.tick`) reads the loans the indexer rebuilt from events
+(:mod:`loanservicing.ledger.loan_state`), evaluates each active loan at chain time ``now`` with the
+ledger's own arithmetic (no RPC call per loan), turns the new ledger events into notices, and
+stores the notices in ONE transaction (:mod:`loanservicing.monitoring.notices`). Kinds and
+their ids:
+
+=====================  ============================================  ========================
+kind                   raised when                                   id
+=====================  ============================================  ========================
+``reminder``           ``now`` is at most N days (default 3) before  loan, installment, due
+                       the next due date and it is not paid
+``overdue``            an installment is unpaid after its due date   loan, installment, due
+                       plus the grace period (one second after)
+``bucket_changed``     the days past due at ``now`` put the loan in  loan, bucket, date the
+                       another bucket 1-30, 31-60, 61-90 or 90+      oldest unpaid fell due
+``default_eligible``   days past due reach the loan's threshold      loan, that same date
+``payment_received``   a RepaymentApplied event (with its split)     loan, tx hash, ordinal
+``restructured``       a LoanRestructured event                      loan, tx hash, ordinal
+``defaulted``          a LoanDefaulted event                         loan
+``closed``             a LoanClosed event                            loan
+=====================  ============================================  ========================
+
+Event notices are keyed by the transaction hash and the event's ordinal among that loan's
+events of that kind in the transaction, not by the block's log index: a transaction that a
+reorg moves to another block (or another position) keeps its notice, a replacement
+transaction gets its own. A notice raised for a repayment that a reorg then removes stays
+recorded (it was true when it was sent; the index no longer has the payment).
+
+Event notices are found incrementally: the monitor remembers the last block whose events it
+turned into notices, with that block's hash; when the index no longer has that block (the
+indexer rolled back a reorg), the next evaluation rescans every event against the
+``monitor_sources`` table of logs already handled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from loanservicing.amounts import iso_date
+from loanservicing.errors import LoanServicingError
+from loanservicing.indexing.database import IndexDB
+from loanservicing.indexing.indexer import Indexer, IndexerConfig
+from loanservicing.ledger.loan_state import (
+    DAY,
+    LoanState,
+    LoanStatus,
+    amount_due,
+    bucket_of,
+    days_past_due,
+    due_count,
+    paid_through,
+    unpaid_through,
+)
+from loanservicing.monitoring.keeper import behind_loans
+from loanservicing.monitoring.notices import Notice, NoticeStore
+
+__all__ = [
+    "BUCKET_LABELS",
+    "DEFAULT_REMINDER_DAYS",
+    "AgingReport",
+    "AgingRow",
+    "DayMonitor",
+    "Evaluation",
+    "Monitor",
+    "MonitorConfig",
+    "MonitorService",
+    "ServiceTick",
+    "TickReport",
+    "aging_report",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REMINDER_DAYS = 3
+BUCKET_LABELS = ("current", "1-30", "31-60", "61-90", "90+")
+_EVENTS = ("RepaymentApplied", "LoanRestructured", "LoanDefaulted", "LoanClosed")
+_CURSOR_BLOCK = "events_block"
+_CURSOR_HASH = "events_block_hash"
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    reminder_days: int = DEFAULT_REMINDER_DAYS
+
+
+@dataclass
+class Evaluation:
+    """What one evaluation found, before it is stored."""
+
+    now: int
+    block: int
+    notices: list[Notice] = field(default_factory=list)
+    buckets: list[tuple[int, int]] = field(default_factory=list)
+    sources: list[tuple[str, int, str]] = field(default_factory=list)
+    cursor: tuple[int, str] | None = None
+    loans: int = 0
+    active: int = 0
+    rescanned: bool = False
+
+
+@dataclass
+class TickReport:
+    """What one tick did: loans evaluated, notices found and newly raised."""
+
+    now: int
+    block: int
+    loans: int
+    active: int
+    candidates: int
+    raised: list[Notice]
+    seconds: float
+    rescanned: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for n in self.raised:
+            counts[n.kind] = counts.get(n.kind, 0) + 1
+        return {
+            "chain_timestamp": self.now,
+            "block": self.block,
+            "loans": self.loans,
+            "active": self.active,
+            "raised": len(self.raised),
+            "raised_by_kind": counts,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+class Monitor:
+    """Evaluates the loans of one index database and raises notices into it."""
+
+    def __init__(
+        self,
+        db: IndexDB,
+        config: MonitorConfig | None = None,
+        store: NoticeStore | None = None,
+    ) -> None:
+        self.db = db
+        self.config = config or MonitorConfig()
+        self.store = store or NoticeStore(db)
+
+    # ------------------------------------------------------------------ public
+    def tick(self, now: int, block: int, channels: Sequence[str] = ()) -> TickReport:
+        """Evaluate at chain time ``now`` (block ``block``) and store the new notices, with an
+        outbox row for each of ``channels``; returns them."""
+        started = time.perf_counter()
+        # One write transaction around reads and writes: an indexer in another process
+        # cannot commit (or roll back a reorg) between reading the loans and their events.
+        with self.db.transaction():
+            evaluation = self.evaluate(now, block)
+            raised = self.store.insert(evaluation.notices, channels)
+            self.store.record_sources(evaluation.sources)
+            self.store.set_buckets(evaluation.buckets)
+            if evaluation.cursor is not None:
+                self.store.set_meta(_CURSOR_BLOCK, str(evaluation.cursor[0]))
+                self.store.set_meta(_CURSOR_HASH, evaluation.cursor[1])
+        for n in raised:
+            logger.info("Raised %s", n.id)
+        return TickReport(
+            now=now,
+            block=block,
+            loans=evaluation.loans,
+            active=evaluation.active,
+            candidates=len(evaluation.notices),
+            raised=raised,
+            seconds=time.perf_counter() - started,
+            rescanned=evaluation.rescanned,
+        )
+
+    def evaluate(self, now: int, block: int) -> Evaluation:
+        """Every notice that applies at ``now`` (raised before or not) and the bookkeeping
+        that goes with it; nothing is written."""
+        result = Evaluation(now, block)
+        loans = self.db.loans()
+        decimals_of = self.db.token_decimals()
+        previous = self.store.buckets()
+        result.loans = len(loans)
+        self._event_notices(result, loans, decimals_of, now)
+        window = self.config.reminder_days * DAY
+        for loan_id, state in loans.items():
+            if state.status is not LoanStatus.ACTIVE:
+                if previous.get(loan_id, 0) != 0:
+                    result.buckets.append((loan_id, 0))
+                continue
+            result.active += 1
+            before = previous.get(loan_id, 0)
+            bucket = _evaluate_loan(
+                state,
+                now,
+                block,
+                decimals_of.get(state.token, 0),
+                window,
+                before,
+                result.notices,
+            )
+            if bucket != before:
+                result.buckets.append((loan_id, bucket))
+        return result
+
+    # ------------------------------------------------------------------ events
+    def _event_notices(
+        self,
+        result: Evaluation,
+        loans: Mapping[int, LoanState],
+        decimals_of: Mapping[str, int],
+        now: int,
+    ) -> None:
+        since = -1
+        stored_block = self.store.meta(_CURSOR_BLOCK)
+        if stored_block is not None:
+            row = self.db.block(int(stored_block))
+            if row is not None and row.hash == self.store.meta(_CURSOR_HASH):
+                since = int(stored_block)
+            else:
+                result.rescanned = True
+                logger.info(
+                    "Block %s is no longer in the index (a reorg); rescanning every event.",
+                    stored_block,
+                )
+        marks = ", ".join("?" for _ in _EVENTS)
+        rows = self.db.conn.execute(
+            "SELECT block_hash, log_index, block_number, timestamp, tx_hash, event, loan_id, "
+            f"args FROM logs WHERE event IN ({marks}) AND block_number > ? AND NOT EXISTS ("
+            "SELECT 1 FROM monitor_sources s WHERE s.block_hash = logs.block_hash AND "
+            "s.log_index = logs.log_index) ORDER BY block_number, log_index",
+            (*_EVENTS, since),
+        ).fetchall()
+        ordinals: dict[tuple[str, int, str], int] = {}
+        for r in rows:
+            loan_id = r["loan_id"]
+            state = loans.get(loan_id) if loan_id is not None else None
+            if state is None:
+                continue
+            event, tx_hash = str(r["event"]), str(r["tx_hash"])
+            key = (tx_hash, int(loan_id), event)
+            ordinal = ordinals.get(key, 0)
+            ordinals[key] = ordinal + 1
+            notice = _event_notice(
+                event,
+                json.loads(r["args"]),
+                state,
+                decimals_of.get(state.token, 0),
+                tx_hash,
+                ordinal,
+                int(r["timestamp"]),
+                int(r["block_number"]),
+                now,
+            )
+            result.notices.append(notice)
+            result.sources.append((str(r["block_hash"]), int(r["log_index"]), notice.id))
+        if rows:
+            last = rows[-1]
+            result.cursor = (int(last["block_number"]), str(last["block_hash"]))
+
+
+# ---------------------------------------------------------------------- evaluation
+
+
+def _evaluate_loan(
+    s: LoanState,
+    now: int,
+    block: int,
+    decimals: int,
+    window: int,
+    before: int,
+    out: list[Notice],
+) -> int:
+    """Append the time-driven notices of one active loan at ``now``; return its bucket."""
+    d = due_count(s, now, 0)
+    # Nothing past due and no reminder window (the common case): nothing to evaluate.
+    if (
+        s.paid_count >= d
+        and before == 0
+        and (d >= s.installments or s.due_date(d + 1) - now > window)
+    ):
+        return 0
+    q = amount_due(s, now)
+    dpd = q.days_past_due
+    bucket = bucket_of(dpd)
+    loan_id, borrower = s.loan_id, s.borrower
+
+    def notice(kind: str, key: str, amount: int, due: int | None, **details: Any) -> Notice:
+        return Notice(
+            f"{kind}:{loan_id}:{key}",
+            kind,
+            loan_id,
+            borrower,
+            dpd,
+            amount,
+            decimals,
+            due,
+            now,
+            block,
+            details,
+        )
+
+    if q.next_installment and q.next_due_date - now <= window:
+        current = q.current_interest + q.current_principal
+        if current > 0:
+            out.append(
+                notice(
+                    "reminder",
+                    f"{q.next_installment}:{q.next_due_date}",
+                    q.past_due + current,
+                    q.next_due_date,
+                    installment=q.next_installment,
+                    current_interest=q.current_interest,
+                    current_principal=q.current_principal,
+                    past_due=q.past_due,
+                )
+            )
+    if dpd == 0:
+        return bucket
+    curve = s.curve()
+    settled = paid_through(s, curve, d)
+    since = s.due_date(settled + 1)
+    late_through = due_count(s, now, s.grace)
+    unpaid_before = unpaid_through(s, curve, settled)
+    for k in range(settled + 1, late_through + 1):
+        unpaid = unpaid_through(s, curve, k)
+        amount = unpaid - unpaid_before
+        unpaid_before = unpaid
+        if amount > 0:
+            due = s.due_date(k)
+            out.append(
+                notice(
+                    "overdue",
+                    f"{k}:{due}",
+                    amount,
+                    due,
+                    installment=k,
+                    grace_seconds=s.grace,
+                    past_due=q.past_due,
+                )
+            )
+    if bucket != before:
+        out.append(
+            notice(
+                "bucket_changed",
+                f"{bucket}:{since}",
+                q.past_due,
+                since,
+                from_bucket=BUCKET_LABELS[before],
+                to_bucket=BUCKET_LABELS[bucket],
+                recorded_bucket=BUCKET_LABELS[s.bucket],
+            )
+        )
+    if dpd >= s.default_after_days:
+        out.append(
+            notice(
+                "default_eligible",
+                str(since),
+                q.past_due,
+                since,
+                default_after_days=s.default_after_days,
+                payoff=q.payoff,
+                principal_outstanding=s.principal_outstanding,
+            )
+        )
+    return bucket
+
+
+def _event_notice(
+    event: str,
+    args: Mapping[str, Any],
+    state: LoanState,
+    decimals: int,
+    tx_hash: str,
+    ordinal: int,
+    timestamp: int,
+    block: int,
+    now: int,
+) -> Notice:
+    loan_id = state.loan_id
+    dpd = 0
+    if state.status is LoanStatus.ACTIVE:
+        dpd = amount_due(state, max(now, state.last_accrual)).days_past_due
+    if event == "RepaymentApplied":
+        split = {k: int(args[k]) for k in ("fees", "penalty", "interest", "principal")}
+        return Notice(
+            f"payment_received:{loan_id}:{tx_hash}:{ordinal}",
+            "payment_received",
+            loan_id,
+            state.borrower,
+            dpd,
+            sum(split.values()),
+            decimals,
+            None,
+            timestamp,
+            block,
+            {
+                **split,
+                "principal_outstanding": int(args["principalOutstanding"]),
+                "installments_paid": int(args["installmentsPaid"]),
+                "status": LoanStatus(int(args["status"])).label,
+                "payer": str(args["payer"]),
+                "tx_hash": tx_hash,
+            },
+        )
+    if event == "LoanRestructured":
+        return Notice(
+            f"restructured:{loan_id}:{tx_hash}:{ordinal}",
+            "restructured",
+            loan_id,
+            state.borrower,
+            0,
+            int(args["principalOutstanding"]),
+            decimals,
+            None,
+            timestamp,
+            block,
+            {
+                "carried_interest": int(args["carriedInterest"]),
+                "fees_owed": int(args["feesOwed"]),
+                "penalty_owed": int(args["penaltyOwed"]),
+                "tx_hash": tx_hash,
+            },
+        )
+    if event == "LoanDefaulted":
+        owed = sum(
+            int(args[k])
+            for k in ("principalOutstanding", "interestOwed", "feesOwed", "penaltyOwed")
+        )
+        return Notice(
+            f"defaulted:{loan_id}",
+            "defaulted",
+            loan_id,
+            state.borrower,
+            int(args["daysPastDue"]),
+            owed,
+            decimals,
+            None,
+            timestamp,
+            block,
+            {
+                "principal_outstanding": int(args["principalOutstanding"]),
+                "interest_owed": int(args["interestOwed"]),
+                "fees_owed": int(args["feesOwed"]),
+                "penalty_owed": int(args["penaltyOwed"]),
+                "servicer": str(args["servicer"]),
+                "tx_hash": tx_hash,
+            },
+        )
+    return Notice(
+        f"closed:{loan_id}",
+        "closed",
+        loan_id,
+        state.borrower,
+        0,
+        state.total_paid,
+        decimals,
+        None,
+        timestamp,
+        block,
+        {"after_default": bool(args["afterDefault"]), "tx_hash": tx_hash},
+    )
+
+
+# ---------------------------------------------------------------------- aging report
+
+
+@dataclass(frozen=True)
+class AgingRow:
+    bucket: str
+    loans: int
+    principal_outstanding: int
+
+
+@dataclass(frozen=True)
+class AgingReport:
+    """Loans and outstanding principal per delinquency bucket at a chain time, and PAR."""
+
+    chain_timestamp: int
+    block: int
+    decimals: int
+    rows: list[AgingRow]
+    at_risk_30: int
+    at_risk_90: int
+    principal_outstanding: int
+
+    @property
+    def par30(self) -> float:
+        return self.at_risk_30 / self.principal_outstanding if self.principal_outstanding else 0.0
+
+    @property
+    def par90(self) -> float:
+        return self.at_risk_90 / self.principal_outstanding if self.principal_outstanding else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        def bps(part: int) -> int:
+            return part * 10_000 // self.principal_outstanding if self.principal_outstanding else 0
+
+        return {
+            "chain_timestamp": self.chain_timestamp,
+            "chain_date": iso_date(self.chain_timestamp),
+            "block": self.block,
+            "decimals": self.decimals,
+            "buckets": [
+                {
+                    "bucket": r.bucket,
+                    "loans": r.loans,
+                    "principal_outstanding": r.principal_outstanding,
+                }
+                for r in self.rows
+            ],
+            "loans": sum(r.loans for r in self.rows),
+            "principal_outstanding": self.principal_outstanding,
+            "at_risk_30": self.at_risk_30,
+            "at_risk_90": self.at_risk_90,
+            "par30": round(self.par30, 6),
+            "par90": round(self.par90, 6),
+            "par30_bps": bps(self.at_risk_30),
+            "par90_bps": bps(self.at_risk_90),
+        }
+
+
+def aging_report(db: IndexDB, now: int, block: int, token: str | None = None) -> AgingReport:
+    """The aging table at chain time ``now`` from the index: active loans by days past due
+    (current, 1-30, 31-60, 61-90, 90+) plus defaulted loans, with their outstanding principal.
+
+    PAR30 (PAR90): outstanding principal of active loans more than 30 (90) days past due plus
+    that of defaulted loans, over the outstanding principal of active and defaulted loans.
+    Closed loans are left out. ``token`` limits the report to loans in that token.
+    """
+    labels = (*BUCKET_LABELS, "defaulted")
+    counts = dict.fromkeys(labels, 0)
+    principal = dict.fromkeys(labels, 0)
+    decimals_of = db.token_decimals()
+    tokens: set[str] = set()
+    at_risk_30 = at_risk_90 = 0
+    for state in db.loans().values():
+        if token is not None and state.token.lower() != token.lower():
+            continue
+        if state.status is LoanStatus.CLOSED:
+            continue
+        tokens.add(state.token)
+        outstanding = state.principal_outstanding
+        if state.status is LoanStatus.DEFAULTED:
+            label = "defaulted"
+            at_risk_30 += outstanding
+            at_risk_90 += outstanding
+        else:
+            dpd = days_past_due(state, now)
+            label = BUCKET_LABELS[bucket_of(dpd)]
+            if dpd > 30:
+                at_risk_30 += outstanding
+            if dpd > 90:
+                at_risk_90 += outstanding
+        counts[label] += 1
+        principal[label] += outstanding
+    if len(tokens) > 1:
+        raise LoanServicingError(
+            f"The index holds loans in {len(tokens)} tokens; name one to add amounts up."
+        )
+    decimals = decimals_of.get(next(iter(tokens)), 0) if tokens else 0
+    return AgingReport(
+        chain_timestamp=now,
+        block=block,
+        decimals=decimals,
+        rows=[AgingRow(label, counts[label], principal[label]) for label in labels],
+        at_risk_30=at_risk_30,
+        at_risk_90=at_risk_90,
+        principal_outstanding=sum(principal.values()),
+    )
+
+
+# ---------------------------------------------------------------------- one service tick
+
+
+@dataclass
+class ServiceTick:
+    """What one full tick did: sync, evaluation, delivery, keeper."""
+
+    sync: dict[str, Any]
+    tick: TickReport
+    delivery: dict[str, Any] | None = None
+    keeper: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sync": self.sync,
+            **self.tick.as_dict(),
+            "notices": [n.to_json() for n in self.tick.raised],
+            "delivery": self.delivery,
+            "keeper": self.keeper,
+        }
+
+
+class MonitorService:
+    """Sync the index, evaluate, deliver, and (optionally) keep the ledger's delinquency
+    current: what ``loanservicing monitor run`` does each interval."""
+
+    def __init__(
+        self,
+        indexer: Indexer,
+        monitor: Monitor,
+        dispatcher: Any | None = None,
+        keeper: Any | None = None,
+    ) -> None:
+        self.indexer = indexer
+        self.monitor = monitor
+        self.dispatcher = dispatcher  # loanservicing.monitoring.channels.Dispatcher
+        self.keeper = keeper  # loanservicing.monitoring.keeper.Keeper
+
+    def chain_clock(self) -> tuple[int, int]:
+        """(timestamp, number) of the newest indexed block: the time the index is valid at."""
+        number = int(self.indexer.checkpoint()[0])
+        header = self.indexer.rpc.call("eth_getBlockByNumber", [hex(number), False])
+        return int(header["timestamp"], 16), number
+
+    def tick(self, drain: bool = False) -> ServiceTick:
+        sync = self.indexer.sync()
+        now, block = self.chain_clock()
+        names = self.dispatcher.names if self.dispatcher is not None else ()
+        report = self.monitor.tick(now, block, names)
+        result = ServiceTick(sync.as_dict(), report)
+        if self.dispatcher is not None:
+            delivery = self.dispatcher.drain() if drain else self.dispatcher.deliver()
+            result.delivery = delivery.as_dict()
+        if self.keeper is not None:
+            behind = behind_loans(self.monitor.db, now)
+            kept = self.keeper.assess(behind)
+            result.keeper = {"behind": behind, **kept.as_dict()}
+            if behind:
+                self.indexer.sync()
+        return result
+
+
+# ---------------------------------------------------------------------- in-process monitor
+
+
+class DayMonitor:
+    """A monitor over its own in-memory index, ticked from a simulation (the demo's
+    ``on_day`` hook): each call syncs the index and raises the day's notices."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        ledger: str,
+        registry: str,
+        from_block: int,
+        abis: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+        reminder_days: int = DEFAULT_REMINDER_DAYS,
+        db_path: str = ":memory:",
+    ) -> None:
+        self.db = IndexDB(db_path)
+        config = IndexerConfig(
+            rpc_url=rpc_url,
+            ledger=ledger,
+            registry=registry,
+            from_block=from_block,
+            reorg_window=8,
+        )
+        self.indexer = Indexer(config, self.db, abis=abis)
+        self.monitor = Monitor(self.db, MonitorConfig(reminder_days=reminder_days))
+        self.service = MonitorService(self.indexer, self.monitor)
+        self.raised: list[Notice] = []
+        self.seconds = 0.0
+
+    def __call__(self, day: object = None) -> list[Notice]:
+        started = time.perf_counter()
+        raised = self.service.tick().tick.raised
+        self.raised += raised
+        self.seconds += time.perf_counter() - started
+        return raised
+
+    def counts(self) -> dict[str, int]:
+        return self.monitor.store.counts()
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,380 @@
+"""Monitor notices: persisted, deduplicated, with a delivery outbox per channel.
+
+The notices live in the index's SQLite file, in tables of their own (``monitor_*``, created
+idempotently, versioned in ``monitor_meta``; the index's ``PRAGMA user_version`` is the
+indexer's and is never touched here).
+
+Exactly once:
+
+* every notice has a deterministic id built from what it is about (kind, loan, and the
+  installment, delinquency episode or transaction), and is inserted with ``INSERT OR IGNORE``:
+  evaluating the same situation twice, or after a restart, raises nothing new;
+* the notice and its outbox rows (one per channel configured when it was raised) are written
+  in ONE transaction, and a row is marked delivered right after its channel accepted it; a
+  crash between the two re-sends at most that one notice, and receivers can dedupe by ``id``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from loanservicing.amounts import iso_date
+from loanservicing.errors import LoanServicingError
+from loanservicing.indexing.database import IndexDB
+
+__all__ = [
+    "NOTICES_SCHEMA_VERSION",
+    "NOTICE_KINDS",
+    "Notice",
+    "NoticeStore",
+    "NoticeStoreError",
+    "PendingDelivery",
+]
+
+NOTICE_KINDS = (
+    "reminder",
+    "payment_received",
+    "overdue",
+    "bucket_changed",
+    "default_eligible",
+    "defaulted",
+    "restructured",
+    "closed",
+)
+
+
+class NoticeStoreError(LoanServicingError):
+    """The notice tables cannot be used (written by a newer program)."""
+
+
+_SCHEMA_1 = """
+CREATE TABLE IF NOT EXISTS monitor_notices (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    loan_id INTEGER NOT NULL,
+    borrower TEXT NOT NULL,
+    days_past_due INTEGER NOT NULL,
+    amount TEXT NOT NULL,
+    decimals INTEGER NOT NULL,
+    due_timestamp INTEGER,
+    chain_timestamp INTEGER NOT NULL,
+    block INTEGER NOT NULL,
+    details TEXT NOT NULL,
+    raised_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS monitor_notices_by_time ON monitor_notices (chain_timestamp);
+CREATE INDEX IF NOT EXISTS monitor_notices_by_kind ON monitor_notices (kind, chain_timestamp);
+CREATE INDEX IF NOT EXISTS monitor_notices_by_loan ON monitor_notices (loan_id);
+CREATE TABLE IF NOT EXISTS monitor_outbox (
+    notice_seq INTEGER NOT NULL REFERENCES monitor_notices (seq),
+    channel TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    delivered_at REAL,
+    failed INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    PRIMARY KEY (notice_seq, channel)
+);
+CREATE INDEX IF NOT EXISTS monitor_outbox_pending ON monitor_outbox (channel, notice_seq)
+    WHERE delivered_at IS NULL AND failed = 0;
+CREATE TABLE IF NOT EXISTS monitor_sources (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    notice_id TEXT NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS monitor_loans (
+    loan_id INTEGER PRIMARY KEY,
+    bucket INTEGER NOT NULL
+)
+"""
+
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_1,)
+NOTICES_SCHEMA_VERSION = len(_MIGRATIONS)
+_COLUMNS = (
+    "seq, id, kind, loan_id, borrower, days_past_due, amount, decimals, due_timestamp, "
+    "chain_timestamp, block, details"
+)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something about a loan that needs attention; amounts in the token's smallest units."""
+
+    id: str
+    kind: str
+    loan_id: int
+    borrower: str
+    days_past_due: int
+    amount: int
+    decimals: int
+    due_timestamp: int | None
+    chain_timestamp: int
+    block: int
+    details: dict[str, Any] = field(default_factory=dict)
+    seq: int | None = None
+    """Order in which the store raised it (None before it is stored)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "loan_id": self.loan_id,
+            "borrower": self.borrower,
+            "days_past_due": self.days_past_due,
+            "amount": self.amount,
+            "decimals": self.decimals,
+            "due_timestamp": self.due_timestamp,
+            "due_date": iso_date(self.due_timestamp) if self.due_timestamp else None,
+            "chain_timestamp": self.chain_timestamp,
+            "chain_date": iso_date(self.chain_timestamp),
+            "block": self.block,
+            "seq": self.seq,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    notice: Notice
+    channel: str
+    attempts: int
+
+
+class NoticeStore:
+    """The notice and outbox tables of one index database."""
+
+    def __init__(self, db: IndexDB) -> None:
+        self.db = db
+        self.conn = db.conn
+        self.migrate()
+
+    # ------------------------------------------------------------------ schema
+    def _version(self) -> int:
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'monitor_meta'"
+        ).fetchone()
+        if exists is None:
+            return 0
+        row = self.conn.execute(
+            "SELECT value FROM monitor_meta WHERE key = 'schema_version'"
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def migrate(self) -> None:
+        version = self._version()
+        if version > NOTICES_SCHEMA_VERSION:
+            raise NoticeStoreError(
+                f"The notice tables in {self.db.path} have schema version {version}, newer "
+                f"than this program's {NOTICES_SCHEMA_VERSION}; upgrade loanservicing."
+            )
+        if version == NOTICES_SCHEMA_VERSION:
+            return
+        with self.db.transaction():
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS monitor_meta "
+                "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            version = self._version()  # re-read under the write lock
+            while version < NOTICES_SCHEMA_VERSION:
+                for statement in _MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                version += 1
+            self.set_meta("schema_version", str(version))
+
+    @property
+    def schema_version(self) -> int:
+        return self._version()
+
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM monitor_meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO monitor_meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # ------------------------------------------------------------------ raising
+    def insert(self, notices: Iterable[Notice], channels: Sequence[str]) -> list[Notice]:
+        """Insert the notices not yet raised, with an outbox row per channel; return the new
+        ones (with ``seq``). Call inside ``db.transaction()``."""
+        new: list[Notice] = []
+        now = time.time()
+        execute = self.conn.execute
+        for n in notices:
+            cursor = execute(
+                "INSERT OR IGNORE INTO monitor_notices (id, kind, loan_id, borrower, "
+                "days_past_due, amount, decimals, due_timestamp, chain_timestamp, block, "
+                "details, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    n.id,
+                    n.kind,
+                    n.loan_id,
+                    n.borrower,
+                    n.days_past_due,
+                    str(n.amount),
+                    n.decimals,
+                    n.due_timestamp,
+                    n.chain_timestamp,
+                    n.block,
+                    json.dumps(n.details, separators=(",", ":"), sort_keys=True),
+                    now,
+                ),
+            )
+            if cursor.rowcount != 1:
+                continue
+            seq = int(cursor.lastrowid or 0)
+            for channel in channels:
+                execute(
+                    "INSERT OR IGNORE INTO monitor_outbox (notice_seq, channel) VALUES (?, ?)",
+                    (seq, channel),
+                )
+            new.append(_with_seq(n, seq))
+        return new
+
+    def has(self, notice_id: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM monitor_notices WHERE id = ?", (notice_id,))
+        return row.fetchone() is not None
+
+    # ------------------------------------------------------------------ sources
+    def record_sources(self, rows: Iterable[tuple[str, int, str]]) -> None:
+        """Remember which logs (block hash, log index) were turned into which notice id."""
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO monitor_sources (block_hash, log_index, notice_id) "
+            "VALUES (?, ?, ?)",
+            list(rows),
+        )
+
+    # ------------------------------------------------------------------ loan buckets
+    def buckets(self) -> dict[int, int]:
+        """The delinquency bucket each loan was in at the monitor's previous evaluation."""
+        return {int(r[0]): int(r[1]) for r in self.conn.execute("SELECT * FROM monitor_loans")}
+
+    def set_buckets(self, changes: Iterable[tuple[int, int]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO monitor_loans (loan_id, bucket) VALUES (?, ?) "
+            "ON CONFLICT (loan_id) DO UPDATE SET bucket = excluded.bucket",
+            list(changes),
+        )
+
+    # ------------------------------------------------------------------ outbox
+    def pending(self, channel: str, limit: int = 1000) -> list[PendingDelivery]:
+        rows = self.conn.execute(
+            f"SELECT {_prefixed('n.')}, o.attempts FROM monitor_outbox o "
+            "JOIN monitor_notices n ON n.seq = o.notice_seq "
+            "WHERE o.channel = ? AND o.delivered_at IS NULL AND o.failed = 0 "
+            "ORDER BY o.notice_seq LIMIT ?",
+            (channel, limit),
+        ).fetchall()
+        return [PendingDelivery(_notice(r), channel, int(r["attempts"])) for r in rows]
+
+    def pending_count(self, channel: str | None = None) -> int:
+        sql = "SELECT COUNT(*) FROM monitor_outbox WHERE delivered_at IS NULL AND failed = 0"
+        params: tuple[Any, ...] = ()
+        if channel is not None:
+            sql += " AND channel = ?"
+            params = (channel,)
+        return int(self.conn.execute(sql, params).fetchone()[0])
+
+    def mark_delivered(self, seq: int, channel: str) -> None:
+        with self.db.transaction():
+            self.conn.execute(
+                "UPDATE monitor_outbox SET delivered_at = ?, attempts = attempts + 1, "
+                "last_error = NULL WHERE notice_seq = ? AND channel = ?",
+                (time.time(), seq, channel),
+            )
+
+    def mark_attempt(self, seq: int, channel: str, error: str, permanent: bool) -> None:
+        with self.db.transaction():
+            self.conn.execute(
+                "UPDATE monitor_outbox SET attempts = attempts + 1, last_error = ?, failed = ? "
+                "WHERE notice_seq = ? AND channel = ?",
+                (error, int(permanent), seq, channel),
+            )
+
+    def deliveries(self, seq: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT channel, attempts, delivered_at, failed, last_error FROM monitor_outbox "
+            "WHERE notice_seq = ? ORDER BY channel",
+            (seq,),
+        )
+        return [dict(r) for r in rows]
+
+    # ------------------------------------------------------------------ reading
+    def notices(
+        self,
+        since: int | None = None,
+        kind: str | None = None,
+        loan_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[Notice]:
+        """Stored notices in the order they were raised, filtered by chain time (at or after
+        ``since``), kind and loan."""
+        sql = f"SELECT {_COLUMNS} FROM monitor_notices WHERE 1 = 1"
+        params: list[Any] = []
+        if since is not None:
+            sql += " AND chain_timestamp >= ?"
+            params.append(since)
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        if loan_id is not None:
+            sql += " AND loan_id = ?"
+            params.append(loan_id)
+        sql += " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_notice(r) for r in self.conn.execute(sql, params)]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT kind, COUNT(*) FROM monitor_notices GROUP BY kind")
+        found = {str(r[0]): int(r[1]) for r in rows}
+        return {kind: found.get(kind, 0) for kind in NOTICE_KINDS}
+
+
+def _prefixed(prefix: str) -> str:
+    return ", ".join(prefix + c.strip() for c in _COLUMNS.split(","))
+
+
+def _with_seq(n: Notice, seq: int) -> Notice:
+    return Notice(
+        n.id,
+        n.kind,
+        n.loan_id,
+        n.borrower,
+        n.days_past_due,
+        n.amount,
+        n.decimals,
+        n.due_timestamp,
+        n.chain_timestamp,
+        n.block,
+        n.details,
+        seq,
+    )
+
+
+def _notice(r: sqlite3.Row) -> Notice:
+    return Notice(
+        id=str(r["id"]),
+        kind=str(r["kind"]),
+        loan_id=int(r["loan_id"]),
+        borrower=str(r["borrower"]),
+        days_past_due=int(r["days_past_due"]),
+        amount=int(r["amount"]),
+        decimals=int(r["decimals"]),
+        due_timestamp=None if r["due_timestamp"] is None else int(r["due_timestamp"]),
+        chain_timestamp=int(r["chain_timestamp"]),
+        block=int(r["block"]),
+        details=json.loads(r["details"]),
+        seq=int(r["seq"]),
+    )

@@ -1,0 +1,63 @@
+"""The demo end to end, small: each run on its own temporary Anvil."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+from click.testing import CliRunner
+
+from loanservicing.cli.app import cli
+from loanservicing.demo.portfolio import DemoConfig, DemoDay, run_demo
+
+STABLE_KEYS = ("summary", "events", "profiles", "credit_records", "transactions", "ledger")
+
+
+def _demo_json(*args: str) -> dict[str, Any]:
+    result = CliRunner(mix_stderr=False).invoke(cli, ["demo", "--json", *args])
+    assert result.exit_code == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)  # one document, nothing else
+    return document
+
+
+def test_demo_json_is_a_consistent_reproducible_portfolio() -> None:
+    first = _demo_json("--loans", "15", "--borrowers", "8", "--months", "4", "--seed", "11")
+    summary = first["summary"]
+    assert summary["loans"] == 15 and summary["decimals"] == 6
+    assert sum(summary["by_status"].values()) == 15
+    assert set(summary["by_schedule"]) == {"annuity", "equal-principal", "bullet"}
+    assert sum(summary["by_bucket"].values()) == summary["by_status"]["active"]
+    events = first["events"]
+    assert events["originated"] == 15
+    assert events["repayments"] > 30
+    assert events["late_payments"] > 0 and events["partial_payments"] > 0
+    assert events["restructurings"] == 1 and events["payoffs"] == 1
+    assert events["defaults"] >= 1 and summary["by_status"]["defaulted"] == events["defaults"]
+    assert summary["collected"] > summary["collected_interest"] > 0
+    assert summary["principal_outstanding"] < summary["principal_originated"]
+    assert summary["at_risk_30"] >= summary["principal_defaulted"] > 0
+    assert 0 < summary["par30"] <= 1
+    assert len(first["credit_records"]) == 4
+    assert max(r["defaults"] for r in first["credit_records"]) >= 1
+    assert first["days_simulated"] == 122
+    assert first["end_timestamp"] - first["start_timestamp"] >= 122 * 86_400
+    again = _demo_json("--loans", "15", "--borrowers", "8", "--months", "4", "--seed", "11")
+    assert {k: again[k] for k in STABLE_KEYS} == {k: first[k] for k in STABLE_KEYS}
+    other = _demo_json("--loans", "15", "--borrowers", "8", "--months", "4", "--seed", "12")
+    assert other["summary"] != first["summary"]
+
+
+def test_demo_calls_day_hooks_and_renders_a_summary() -> None:
+    days: list[DemoDay] = []
+    report = run_demo(DemoConfig(seed=1, loans=6, months=1, borrowers=3), on_day=[days.append])
+    assert [d.day for d in days] == list(range(1, 31))
+    assert all(b.chain_time > a.chain_time for a, b in itertools.pairwise(days))
+    assert report.summary.loans == 6
+    result = CliRunner(mix_stderr=False).invoke(
+        cli, ["demo", "--loans", "6", "--borrowers", "3", "--months", "1"]
+    )
+    assert result.exit_code == 0, result.stderr
+    for text in ("Loans by status", "PAR30", "Credit records", "collected"):
+        assert text in result.stdout
+    assert "Originating 6 loans" in result.stderr

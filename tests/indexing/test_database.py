@@ -1,0 +1,93 @@
+"""The index database: versioned migrations, idempotent log inserts, rollback, dump."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from loanservicing.indexing.database import SCHEMA_VERSION, BlockRow, IndexDatabaseError, IndexDB
+from loanservicing.ledger.loan_state import CreditRecord, LoanState
+from loanservicing.ledger.schedule import ScheduleKind
+
+
+def _log(block: int, index: int, loan_id: int | None = 1, borrower: str | None = None) -> tuple:
+    return (
+        f"0x{block:064x}", index, block, 1_700_000_000 + block, f"0x{block * 100 + index:064x}",
+        0, "0xLedger", "RepaymentApplied", loan_id, borrower, '{"loanId":1}',
+    )  # fmt: skip
+
+
+def _loan(loan_id: int = 1) -> LoanState:
+    return LoanState(
+        loan_id=loan_id,
+        borrower="0xB",
+        lender="0xL",
+        token="0xT",
+        kind=ScheduleKind.ANNUITY,
+        principal=12_000 * 10**18,  # does not fit SQLite's INTEGER: stored as text
+        installments=12,
+        apr_bps=1200,
+        penalty_apr_bps=600,
+        late_fee_bps=500,
+        default_after_days=90,
+        period=30 * 86_400,
+        grace=5 * 86_400,
+        base_principal=12_000 * 10**18,
+        segment_start=1_700_000_000,
+    )
+
+
+def test_a_new_database_is_at_the_current_schema_version(tmp_path: Path) -> None:
+    with IndexDB(tmp_path / "i.db") as db:
+        assert db.schema_version == SCHEMA_VERSION
+        assert {"logs", "loans", "payments", "credit_records", "checkpoints"} <= set(db.dump())
+    with IndexDB(tmp_path / "i.db") as db:  # reopening migrates nothing twice
+        assert db.schema_version == SCHEMA_VERSION
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "i.db"
+    IndexDB(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(IndexDatabaseError, match="newer than"):
+        IndexDB(path)
+
+
+def test_log_inserts_are_idempotent_and_rollback_reports_what_it_touched(tmp_path: Path) -> None:
+    with IndexDB(tmp_path / "i.db") as db:
+        with db.transaction():
+            db.insert_logs([_log(5, 0), _log(6, 0), _log(7, 1, None, "0xB")])
+            db.insert_logs([_log(5, 0)])
+            db.upsert_blocks([BlockRow(n, f"0x{n:064x}", None, n, True) for n in (5, 6, 7)])
+        assert db.count_logs() == 3
+        with db.transaction():
+            loans, borrowers = db.rollback_above(5)
+        assert (loans, borrowers) == ({1}, {"0xB"})
+        assert db.count_logs() == 1
+        assert db.block_hashes_below(10, 5) == [(5, f"0x{5:064x}")]
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    with IndexDB(tmp_path / "i.db") as db:
+        with pytest.raises(RuntimeError), db.transaction():
+            db.insert_logs([_log(5, 0)])
+            raise RuntimeError("crash")
+        assert db.count_logs() == 0
+
+
+def test_loans_and_credit_records_round_trip_big_amounts(tmp_path: Path) -> None:
+    with IndexDB(tmp_path / "i.db") as db:
+        loan = _loan()
+        loan.fees = 2**95
+        record = CreditRecord("0xB", paid_on_time=3, total_repaid=2**90)
+        with db.transaction():
+            db.save_loans([loan], 9)
+            db.save_credit_records([record], 9)
+        assert db.loan(1) == loan
+        assert db.credit_records() == {"0xB": record}
+        row = db.conn.execute("SELECT principal_outstanding FROM loans").fetchone()
+        assert int(row[0]) == 12_000 * 10**18

@@ -1,0 +1,146 @@
+"""The indexer against a real Anvil: sync, idempotence, state rebuilt from events, verify."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from loanservicing.chain.node import AnvilNode
+from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.indexing.database import IndexDB
+from loanservicing.indexing.indexer import verify_index
+from loanservicing.ledger.loan_state import LoanStatus, amount_due
+from loanservicing.ledger.schedule import ScheduleKind
+from tests.support.indexing import DAY, UNIT, Deployed, deploy_system, make_indexer
+
+
+@pytest.fixture(scope="session")
+def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
+    return deploy_system(w3, anvil.rpc_url, artifacts)
+
+
+def _history(s: Deployed) -> list[int]:
+    """A little of everything: on-time, late, partial, prepayment, default, restructure."""
+    borrower, other = s.accounts[1], s.accounts[2]
+    t0 = s.now() + 10
+    a = s.originate(borrower, at=t0)
+    b = s.originate(other, kind=ScheduleKind.EQUAL_PRINCIPAL, principal=5_000 * UNIT, at=t0 + 5)
+    c = s.originate(borrower, kind=ScheduleKind.BULLET, installments=6, at=t0 + 10)
+    d = s.originate(other, installments=4, default_after_days=30, at=t0 + 15)
+    s.repay(a, 1_066 * UNIT, borrower, at=t0 + 29 * DAY)  # on time, ~one installment
+    s.repay(b, 100 * UNIT, other, at=t0 + 40 * DAY)  # partial and late
+    s.repay(c, 3_000 * UNIT, borrower, at=t0 + 41 * DAY)  # late, with a prepayment
+    s.send(s.ledger.functions.assess(d), at=t0 + 50 * DAY)
+    s.send(s.ledger.functions.assess(b), at=t0 + 70 * DAY)
+    s.send(s.ledger.functions.declareDefault(d), at=t0 + 80 * DAY)
+    s.repay(d, 500 * UNIT, other, at=t0 + 81 * DAY)  # a recovery
+    s.send(
+        s.ledger.functions.proposeRestructure(a, 900, 18, 30 * DAY, t0 + 120 * DAY),
+        at=t0 + 90 * DAY,
+    )
+    s.send(s.ledger.functions.acceptRestructure(a), borrower, at=t0 + 95 * DAY)
+    s.repay(a, 2_000 * UNIT, borrower, at=t0 + 100 * DAY)
+    s.repay(c, 10**12 * UNIT, borrower, at=t0 + 101 * DAY)  # pays off
+    return [a, b, c, d]
+
+
+def test_sync_rebuilds_every_loan_and_credit_record(
+    deployed: Deployed, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    loans = _history(deployed)
+    indexer = make_indexer(deployed, tmp_path / "index.db")
+    report = indexer.sync()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # every replay matched
+    assert report.end_block == deployed.w3.eth.block_number
+    assert report.logs > 30
+    result = verify_index(indexer.db, deployed.rpc_url, deployed.abis())
+    assert result.differences == []
+    assert result.loans == len(loans)
+    assert result.borrowers == 2
+    states = indexer.db.loans()
+    assert states[loans[2]].status is LoanStatus.CLOSED
+    assert states[loans[3]].status is LoanStatus.DEFAULTED
+    assert states[loans[0]].base_index > 0  # restructured
+    # The Python amount due equals the ledger's, now and later.
+    now = deployed.now()
+    for loan_id in loans:
+        for t in (now, now + 3 * DAY, now + 45 * DAY, now + 400 * DAY):
+            chain = deployed.ledger.functions.amountDue(loan_id, t).call()
+            assert amount_due(states[loan_id], t).as_tuple() == tuple(chain), (loan_id, t)
+
+
+def test_resync_is_idempotent_and_incremental(deployed: Deployed, tmp_path: Path) -> None:
+    borrower = deployed.accounts[3]
+    loan_id = deployed.originate(borrower)
+    path = tmp_path / "index.db"
+    first = make_indexer(deployed, path)
+    first.sync()
+    before = first.db.dump()
+    assert first.sync().logs == 0
+    assert first.db.dump() == before
+    first.db.close()
+    deployed.repay(loan_id, 500 * UNIT, borrower)
+    second = make_indexer(deployed, path)  # a new process would do the same
+    report = second.sync()
+    assert report.logs == 2  # RepaymentApplied + RepaymentReported
+    payments = second.db.conn.execute("SELECT COUNT(*) FROM payments").fetchone()[0]
+    assert payments == 1
+    assert verify_index(second.db, deployed.rpc_url, deployed.abis()).differences == []
+
+
+def test_small_ranges_give_the_same_database(deployed: Deployed, tmp_path: Path) -> None:
+    _history(deployed)
+    big = make_indexer(deployed, tmp_path / "big.db")
+    big.sync()
+    small = make_indexer(deployed, tmp_path / "small.db", initial_range=1, max_range=3)
+    report = small.sync()
+    assert report.ranges > 10
+    assert small.db.dump() == big.db.dump()
+
+
+def test_verify_reports_a_difference(deployed: Deployed, tmp_path: Path) -> None:
+    borrower = deployed.accounts[4]
+    loan_id = deployed.originate(borrower)
+    indexer = make_indexer(deployed, tmp_path / "index.db")
+    indexer.sync()
+    indexer.db.conn.execute("UPDATE loans SET paid_count = 3 WHERE loan_id = ?", (loan_id,))
+    result = verify_index(IndexDB(tmp_path / "index.db"), deployed.rpc_url, deployed.abis())
+    assert [(d.key, d.field, d.index_value, d.chain_value) for d in result.differences] == [
+        (str(loan_id), "installmentsPaid", 3, 0)
+    ]
+
+
+def test_a_database_of_another_deployment_is_refused(deployed: Deployed, tmp_path: Path) -> None:
+    path = tmp_path / "index.db"
+    make_indexer(deployed, path).sync()
+    other = make_indexer(deployed, path, from_block=deployed.block + 1)
+    with pytest.raises(Exception, match="was built with from_block"):
+        other.sync()
+
+
+def test_closing_repayments_through_either_ledger_path(deployed: Deployed, tmp_path: Path) -> None:
+    """A current loan's last installment paid with exactly the payoff (the ledger's fast path)
+    or with more (the general path) emits the same events and leaves the same state, so the
+    events alone rebuild both. (Bug fixed: the general path used to bring the lateness
+    bookkeeping current although nothing unpaid was late, which the events could not show.)"""
+    s = deployed
+    borrower = s.accounts[8]
+    t0 = s.now() + 10
+    exact = s.originate(borrower, installments=2, grace=0, at=t0)
+    over = s.originate(borrower, installments=2, grace=0, at=t0 + 1)
+    for loan_id, offset in ((exact, 2), (over, 3)):
+        first = s.ledger.functions.installment(loan_id, 1).call()
+        s.repay(loan_id, first[1] + first[2], borrower, at=t0 + 20 * DAY + offset)
+    t1 = t0 + 40 * DAY
+    payoff_exact = s.ledger.functions.amountDue(exact, t1).call()[8]
+    s.repay(exact, payoff_exact, borrower, at=t1)
+    payoff_over = s.ledger.functions.amountDue(over, t1 + 1).call()[8]
+    s.repay(over, payoff_over + 5 * UNIT, borrower, at=t1 + 1)
+    views = {loan_id: s.loan_view(loan_id) for loan_id in (exact, over)}
+    for field in ("installmentsAssessedLate", "lastAccrual", "installmentsPaid", "status"):
+        assert views[exact][field] == views[over][field], field
+    indexer = make_indexer(s, tmp_path / "index.db")
+    indexer.sync()
+    assert verify_index(indexer.db, s.rpc_url, s.abis()).differences == []

@@ -1,0 +1,140 @@
+"""Fetching and decoding: adaptive getLogs ranges behind a provider that refuses big ranges,
+and the fast decoder against web3's own decoding of the same logs."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+
+from loanservicing.chain.node import AnvilNode
+from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.ledger.schedule import ScheduleKind
+from tests.support.indexing import DAY, UNIT, Deployed, deploy_system, make_indexer
+
+LIMIT_BLOCKS = 3
+
+
+@pytest.fixture(scope="session")
+def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
+    return deploy_system(w3, anvil.rpc_url, artifacts)
+
+
+class _Provider:
+    """A JSON-RPC proxy that answers getLogs over more than LIMIT_BLOCKS blocks with the
+    error Alchemy-style providers send, and forwards everything else to Anvil."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.refused = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                reply = proxy.handle(json.loads(body))
+                data = json.dumps(reply).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def handle(self, request: Any) -> Any:
+        if isinstance(request, list):
+            return [self.handle(r) for r in request]
+        if request["method"] == "eth_getLogs":
+            f = request["params"][0]
+            if int(f["toBlock"], 16) - int(f["fromBlock"], 16) + 1 > LIMIT_BLOCKS:
+                self.refused += 1
+                message = "query returned more than 10000 results. Try with this block range"
+                return {"jsonrpc": "2.0", "id": request["id"],
+                        "error": {"code": -32602, "message": message}}  # fmt: skip
+        forwarded = urllib.request.Request(
+            self.upstream, json.dumps(request).encode(), {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(forwarded) as response:
+            return json.loads(response.read())
+
+
+@pytest.fixture
+def provider(deployed: Deployed) -> Iterator[_Provider]:
+    proxy = _Provider(deployed.rpc_url)
+    thread = threading.Thread(target=proxy.server.serve_forever, daemon=True)
+    thread.start()
+    yield proxy
+    proxy.server.shutdown()
+    proxy.server.server_close()
+
+
+def _activity(s: Deployed) -> None:
+    borrower = s.accounts[1]
+    t0 = s.now() + 10
+    a = s.originate(borrower, at=t0)
+    b = s.originate(borrower, kind=ScheduleKind.BULLET, at=t0 + 1)
+    for n in range(6):
+        s.repay(a if n % 2 else b, (n + 1) * 100 * UNIT, borrower, at=t0 + (n + 1) * 20 * DAY)
+
+
+def test_ranges_shrink_on_too_many_results_and_the_index_is_the_same(
+    deployed: Deployed, provider: _Provider, tmp_path: Path
+) -> None:
+    _activity(deployed)
+    direct = make_indexer(deployed, tmp_path / "direct.db")
+    direct.sync()
+    limited = make_indexer(deployed, tmp_path / "limited.db", initial_range=64)
+    limited.rpc.url = provider.url
+    report = limited.sync()
+    assert provider.refused >= 1
+    assert limited.range_size < 64
+    assert report.end_block == direct.checkpoint()[0]
+    assert limited.db.dump() == direct.db.dump()
+
+
+def test_ranges_grow_while_sparse(deployed: Deployed, tmp_path: Path) -> None:
+    for _ in range(40):
+        deployed.rpc("evm_mine", [])
+    indexer = make_indexer(deployed, tmp_path / "i.db", initial_range=2, max_range=16)
+    report = indexer.sync()
+    assert indexer.range_size == 16
+    assert report.ranges < 10
+
+
+def test_decoding_equals_web3s(deployed: Deployed, tmp_path: Path) -> None:
+    _activity(deployed)
+    indexer = make_indexer(deployed, tmp_path / "i.db")
+    indexer.sync()
+    ours = {(r.tx_hash, r.log_index): (r.event, r.args) for r in indexer.db.logs()}
+    theirs = {}
+    for contract in (deployed.ledger, deployed.registry):
+        for event in contract.all_events():
+            for log in event.get_logs(from_block=deployed.block):
+                key = ("0x" + bytes(log["transactionHash"]).hex(), log["logIndex"])
+                theirs[key] = (log["event"], _plain(log["args"]))
+    assert ours == theirs
+    assert {name for name, _ in ours.values()} >= {
+        "LoanOriginated", "RepaymentApplied", "RepaymentReported", "LoanOpenedReported",
+    }  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
