@@ -55,11 +55,11 @@ from loanservicing.chain.bulk import (
     BulkSender,
     BulkSenders,
     JsonRpcBatcher,
-    ReceiptTimeout,
     current_fees,
     estimate_gas,
     nudge_stalled_pool,
 )
+from loanservicing.chain.errors import ReceiptTimeout
 from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.signing import SignedTx

@@ -36,7 +36,8 @@ from web3.exceptions import (
 )
 from web3.types import TxReceipt
 
-from loanservicing.chain.reverts import RevertDecoder, TransactionReverted
+from loanservicing.chain.errors import AccountError, TransactionReverted
+from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import mined_revert
 from loanservicing.errors import LoanServicingError
 
@@ -61,10 +62,6 @@ _REVERTS = (ContractCustomError, ContractPanicError, ContractLogicError)
 logger = logging.getLogger(__name__)
 
 Account.enable_unaudited_hdwallet_features()
-
-
-class AccountError(LoanServicingError):
-    """No usable signing account: a missing variable, a bad key, a wrong password."""
 
 
 class Signer:

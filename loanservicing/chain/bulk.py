@@ -39,8 +39,14 @@ from web3.contract.contract import ContractFunction
 from web3.datastructures import AttributeDict
 from web3.types import RPCEndpoint, TxParams, TxReceipt
 
+from loanservicing.chain.errors import (
+    BulkSubmissionRejected,
+    BulkTransactionFailed,
+    ReceiptTimeout,
+    TransactionReverted,
+)
 from loanservicing.chain.node import is_dev_chain
-from loanservicing.chain.reverts import RevertDecoder, TransactionReverted
+from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.signing import CallData, Fees, LocalSigner, SignedTx, encode_call
 from loanservicing.chain.transactions import mined_revert
 from loanservicing.errors import LoanServicingError
@@ -69,7 +75,6 @@ DEFAULT_POLL_INTERVAL_S = 0.02
 DEFAULT_GAS_MARGIN_PERCENT = 25
 STALL_NUDGE_S = 0.1  # no new receipt for this long: check the dev node's pool (see below)
 FALLBACK_PRIORITY_FEE = 10**9  # 1 gwei, when the node has no eth_maxPriorityFeePerGas
-_MAX_FAILURES_SHOWN = 5
 _NONCE_GAP = "nonce too high"
 
 BulkCall = tuple[ContractFunction, int]
@@ -77,26 +82,6 @@ BulkCall = tuple[ContractFunction, int]
 
 
 # ---------------------------------------------------------------------------- errors
-class BulkSubmissionRejected(LoanServicingError):
-    """The node refused one or more raw transactions of a batch (nonce, funds, fee too low)."""
-
-    def __init__(
-        self,
-        sender: str,
-        rejected: Sequence[tuple[int, int, str]],
-        accepted: Sequence[HexBytes],
-    ) -> None:
-        self.rejected = list(rejected)  # (index in the input, nonce, the node's message)
-        self.accepted = list(accepted)  # hashes the node took, in input order
-        index, nonce, message = self.rejected[0]
-        more = f" (and {len(self.rejected) - 1} more)" if len(self.rejected) > 1 else ""
-        super().__init__(
-            f"The node rejected bulk transaction #{index} from {sender} (nonce {nonce}): "
-            f"{message}{more}; {len(self.accepted)} earlier transactions were accepted and "
-            "nothing after that batch was sent."
-        )
-
-
 @dataclass(frozen=True)
 class BulkFailure:
     """A mined transaction of a bulk submission whose status is 0."""
@@ -124,28 +109,6 @@ class BulkFailure:
         if self.revert is not None and self.revert.raw:
             return f"#{self.index} reverted with unknown error data 0x{self.revert.raw.hex()}"
         return f"#{self.index} reverted without a reason (tx {self.tx_hash.to_0x_hex()})"
-
-
-class BulkTransactionFailed(LoanServicingError):
-    """Some transactions of a bulk submission were mined but reverted (status 0)."""
-
-    def __init__(self, failures: Sequence[BulkFailure], receipts: Sequence[TxReceipt]) -> None:
-        self.failures = list(failures)
-        self.receipts = list(receipts)
-        shown = ", ".join(str(f) for f in self.failures[:_MAX_FAILURES_SHOWN])
-        if len(self.failures) > _MAX_FAILURES_SHOWN:
-            shown += f" and {len(self.failures) - _MAX_FAILURES_SHOWN} more"
-        super().__init__(
-            f"{len(self.failures)} of {len(self.receipts)} bulk transactions reverted: {shown}."
-        )
-
-    @property
-    def indices(self) -> list[int]:
-        return [f.index for f in self.failures]
-
-
-class ReceiptTimeout(LoanServicingError):
-    """Receipts did not all arrive in time."""
 
 
 # ----------------------------------------------------------------------- JSON-RPC

@@ -17,7 +17,7 @@ from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.conversions import to_bytes
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 
-from loanservicing.errors import LoanServicingError
+from loanservicing.chain.errors import TransactionReverted
 
 __all__ = ["DecodedRevert", "RevertDecoder", "TransactionReverted", "canonical_type"]
 
@@ -52,26 +52,6 @@ def _show(value: Any) -> str:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return str(value)
-
-
-class TransactionReverted(LoanServicingError):
-    """The chain rejected a call or transaction; ``revert`` names the Solidity error."""
-
-    def __init__(self, revert: DecodedRevert | None, raw: bytes = b"", action: str = "") -> None:
-        self.revert = revert
-        self.raw = raw
-        what = f"{action} " if action else "The transaction "
-        if revert is not None:
-            message = f"{what}reverted with {revert}."
-        elif raw:
-            message = f"{what}reverted with unknown error data 0x{raw.hex()}."
-        else:
-            message = f"{what}reverted without a reason."
-        super().__init__(message[0].upper() + message[1:])
-
-    @property
-    def error_name(self) -> str | None:
-        return self.revert.name if self.revert else None
 
 
 class RevertDecoder:

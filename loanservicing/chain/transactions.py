@@ -21,7 +21,8 @@ from web3.exceptions import (
 )
 from web3.types import RPCEndpoint, TxReceipt
 
-from loanservicing.chain.reverts import RevertDecoder, TransactionReverted
+from loanservicing.chain.errors import TransactionReverted
+from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.errors import LoanServicingError
 
 __all__ = ["call", "mined_revert", "send"]

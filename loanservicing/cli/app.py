@@ -40,16 +40,17 @@ from loanservicing.chain.accounts import (
 from loanservicing.chain.node import AnvilNode, _probe_chain_id, connect, find_anvil, is_dev_chain
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.deploy import deploy_system, revert_decoder
+from loanservicing.deployment.errors import DeploymentMismatch
 from loanservicing.deployment.manifest import (
     Deployment,
-    DeploymentMismatch,
     default_path,
     read_deployment,
     verify_deployment,
     write_deployment,
 )
 from loanservicing.errors import LoanServicingError
-from loanservicing.servicing.servicer import DevChainOnly, Servicer
+from loanservicing.servicing.errors import DevChainOnly
+from loanservicing.servicing.servicer import Servicer
 
 __all__ = ["AddressType", "CliState", "cli", "emit", "main"]
 

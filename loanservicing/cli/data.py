@@ -42,7 +42,6 @@ from loanservicing.cli.app import (
     key_value_table,
     state_of,
 )
-from loanservicing.data_errors import DataSharingError
 from loanservicing.demo.data_sharing import DEV_MNEMONIC, personal_values, run_data_sharing
 from loanservicing.deployment.deploy import revert_decoder
 from loanservicing.deployment.deploy_data import (
@@ -66,6 +65,7 @@ from loanservicing.sharing.consent import (
     legal_basis_hash,
     parse_categories,
 )
+from loanservicing.sharing.errors import DataSharingError
 from loanservicing.sharing.privacy_scan import scan_chain
 from loanservicing.sharing.vault import Vault, sign_access_request
 

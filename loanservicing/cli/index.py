@@ -22,14 +22,8 @@ import click
 
 from loanservicing.errors import LoanServicingError
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.indexer import (
-    Indexer,
-    IndexerConfig,
-    JsonRpc,
-    RpcError,
-    SyncReport,
-    verify_index,
-)
+from loanservicing.indexing.errors import RpcError
+from loanservicing.indexing.indexer import Indexer, IndexerConfig, JsonRpc, SyncReport, verify_index
 
 __all__ = ["index_group"]
 

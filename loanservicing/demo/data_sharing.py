@@ -23,7 +23,6 @@ from web3.logs import DISCARD
 from loanservicing.amounts import iso_date
 from loanservicing.chain.node import chain_time
 from loanservicing.chain.transactions import send
-from loanservicing.data_errors import AccessDenied
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, revert_decoder
 from loanservicing.deployment.deploy_data import DataContracts, deploy_data_contracts
@@ -34,6 +33,7 @@ from loanservicing.sharing.attestations import (
     sign_attestation_for_wallet,
 )
 from loanservicing.sharing.consent import ConsentClient, category_names, parse_categories
+from loanservicing.sharing.errors import AccessDenied
 from loanservicing.sharing.vault import Vault, sign_access_request
 
 __all__ = [

@@ -17,9 +17,9 @@ from web3 import Web3
 from web3.contract import Contract
 
 from loanservicing.chain.transactions import send
-from loanservicing.data_errors import DataSharingError
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, revert_decoder, role
+from loanservicing.deployment.errors import DeploymentError
 
 __all__ = [
     "DataContracts",
@@ -70,7 +70,7 @@ def deploy_data_contracts(
         send(w3, fn, admin, decoder, "Granting the regulator role")
     if set_policy:
         if ledger is None:
-            raise DataSharingError("Setting the origination policy needs the ledger's address.")
+            raise DeploymentError("Setting the origination policy needs the ledger's address.")
         fn = ledger.functions.setOriginationPolicy(policy.address)
         send(w3, fn, admin, decoder, "Setting the ledger's origination policy")
     return DataContracts(attestations, consents, policy, first_block)
@@ -97,7 +97,7 @@ def bind_data_contracts(
             block,
         )
     except (KeyError, ValueError) as exc:
-        raise DataSharingError(f"The data deployment lacks a valid address: {exc}.") from None
+        raise DeploymentError(f"The data deployment lacks a valid address: {exc}.") from None
 
 
 def deployment_path(chain_id: int, directory: Path = Path("deployments")) -> Path:
@@ -118,17 +118,17 @@ def load_data_deployment(
     try:
         document = json.loads(path.read_text(encoding="utf8"))
     except (OSError, ValueError) as exc:
-        raise DataSharingError(f"Cannot read the data deployment file {path}: {exc}.") from None
+        raise DeploymentError(f"Cannot read the data deployment file {path}: {exc}.") from None
     chain_id = int(w3.eth.chain_id)
     if int(document.get("chain_id", -1)) != chain_id:
-        raise DataSharingError(
+        raise DeploymentError(
             f"The data deployment file {path} is for chain {document.get('chain_id')}, "
             f"but the node is chain {chain_id}."
         )
     contracts = bind_data_contracts(w3, artifacts, document, int(document.get("block", 0)))
     for contract in (contracts.attestation_registry, contracts.consent_registry, contracts.policy):
         if not w3.eth.get_code(contract.address):
-            raise DataSharingError(
+            raise DeploymentError(
                 f"No contract is deployed at {contract.address} on chain {chain_id}; "
                 f"the data deployment file {path} is stale."
             )

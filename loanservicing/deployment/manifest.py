@@ -19,7 +19,7 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.errors import LoanServicingError
+from loanservicing.deployment.errors import DeploymentMismatch
 
 __all__ = [
     "DEPLOYMENTS_DIR",
@@ -36,10 +36,6 @@ __all__ = [
 DEPLOYMENTS_DIR = Path("deployments")
 FORMAT_VERSION = 1
 ROLES = ("ledger", "credit_registry", "token")
-
-
-class DeploymentMismatch(LoanServicingError):
-    """A deployment file that does not describe the contracts on this node."""
 
 
 def abi_hash(abi: list[dict[str, Any]]) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loanservicing.errors import LoanServicingError
+from loanservicing.indexing.errors import IndexDatabaseError
 from loanservicing.ledger.loan_state import CreditRecord, LoanState
 
 __all__ = [
@@ -31,10 +31,6 @@ __all__ = [
     "IndexDatabaseError",
     "LogRow",
 ]
-
-
-class IndexDatabaseError(LoanServicingError):
-    """The index database cannot be used (newer schema, other chain or contracts)."""
 
 
 _MIGRATION_1 = """

@@ -40,7 +40,8 @@ from eth_utils.crypto import keccak
 
 from loanservicing.chain.reverts import canonical_type
 from loanservicing.errors import LoanServicingError, NodeUnreachable
-from loanservicing.indexing.database import BlockRow, IndexDatabaseError, IndexDB
+from loanservicing.indexing.database import BlockRow, IndexDB
+from loanservicing.indexing.errors import IndexDatabaseError, RpcError
 from loanservicing.ledger.loan_state import (
     CreditRecord,
     LedgerEvent,
@@ -84,16 +85,6 @@ _TOO_LARGE = (
     "timed out",
     "query timeout",
 )
-
-
-class RpcError(LoanServicingError):
-    """The node answered a JSON-RPC request with an error."""
-
-    def __init__(self, method: str, code: int | None, message: str) -> None:
-        super().__init__(f"The node answered {method} with error {code}: {message}.")
-        self.method = method
-        self.code = code
-        self.rpc_message = message
 
 
 class _NodeDown(Exception):

@@ -24,6 +24,7 @@ from enum import IntEnum
 from functools import lru_cache
 from typing import Any
 
+from loanservicing.ledger.errors import ReplayMismatch
 from loanservicing.ledger.schedule import BPS, RATE_DEN, Curve, ScheduleKind
 
 __all__ = [
@@ -63,10 +64,6 @@ class LoanStatus(IntEnum):
     @property
     def label(self) -> str:
         return self.name.lower()
-
-
-class ReplayMismatch(Exception):
-    """The Python replay of a ledger call did not produce the events the chain emitted."""
 
 
 @dataclass

@@ -29,6 +29,7 @@ import requests
 from rich.console import Console
 
 from loanservicing.amounts import format_amount, iso_date
+from loanservicing.monitoring.errors import DeliveryError
 from loanservicing.monitoring.notices import Notice, NoticeStore
 
 __all__ = [
@@ -53,14 +54,6 @@ _STYLE = {
     "restructured": "magenta",
     "closed": "dim",
 }
-
-
-class DeliveryError(Exception):
-    """A channel did not take a notice; ``permanent`` when retrying cannot help."""
-
-    def __init__(self, message: str, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 class Channel(Protocol):

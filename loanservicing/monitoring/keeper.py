@@ -26,7 +26,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from loanservicing.chain.accounts import Signer
-from loanservicing.chain.bulk import BulkSender, BulkTransactionFailed
+from loanservicing.chain.bulk import BulkSender
+from loanservicing.chain.errors import BulkTransactionFailed
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.indexing.database import IndexDB
 from loanservicing.ledger.loan_state import (

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loanservicing.amounts import iso_date
-from loanservicing.errors import LoanServicingError
 from loanservicing.indexing.database import IndexDB
+from loanservicing.monitoring.errors import NoticeStoreError
 
 __all__ = [
     "NOTICES_SCHEMA_VERSION",
@@ -46,10 +46,6 @@ NOTICE_KINDS = (
     "restructured",
     "closed",
 )
-
-
-class NoticeStoreError(LoanServicingError):
-    """The notice tables cannot be used (written by a newer program)."""
 
 
 _SCHEMA_1 = """

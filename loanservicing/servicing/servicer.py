@@ -30,8 +30,8 @@ from web3.types import RPCEndpoint, TxReceipt
 
 from loanservicing.amounts import format_amount
 from loanservicing.chain.accounts import Signer, TransactionSender
+from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import chain_time, increase_time, is_dev_chain
-from loanservicing.chain.reverts import TransactionReverted
 from loanservicing.chain.transactions import call, send
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.deploy import (
@@ -44,6 +44,15 @@ from loanservicing.deployment.deploy import (
 from loanservicing.deployment.manifest import Deployment
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger.schedule import Curve, ScheduleKind
+from loanservicing.servicing.errors import (
+    DevChainOnly,
+    InsufficientFunds,
+    InvalidTerms,
+    LoanNotFound,
+    LoanNotOpen,
+    MissingRole,
+    NoSigner,
+)
 
 __all__ = [
     "STATUS_LABELS",
@@ -81,34 +90,6 @@ MAX_GRACE = 90 * DAY
 MAX_DEFAULT_DAYS = 3650
 
 logger = logging.getLogger(__name__)
-
-
-class LoanNotFound(LoanServicingError):
-    """No loan has this id."""
-
-
-class LoanNotOpen(LoanServicingError):
-    """The loan is closed (or defaulted, for operations on active loans)."""
-
-
-class InsufficientFunds(LoanServicingError):
-    """The paying account lacks tokens or allowance."""
-
-
-class MissingRole(LoanServicingError):
-    """The account lacks the AccessControl role an operation needs."""
-
-
-class NoSigner(LoanServicingError):
-    """A write was asked of a read-only servicer."""
-
-
-class DevChainOnly(LoanServicingError):
-    """A faucet or time-travel request to a node that is not a dev chain."""
-
-
-class InvalidTerms(LoanServicingError):
-    """Origination or restructuring terms outside the ledger's limits."""
 
 
 # --------------------------------------------------------------------------- records

@@ -31,7 +31,7 @@ from web3.logs import DISCARD
 
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import call, send
-from loanservicing.data_errors import DataSharingError
+from loanservicing.sharing.errors import DataSharingError
 
 __all__ = [
     "ATTESTER_KINDS",

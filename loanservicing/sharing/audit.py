@@ -31,7 +31,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 
-from loanservicing.data_errors import AuditMismatch
+from loanservicing.sharing.errors import AuditMismatch
 
 __all__ = [
     "AuditSources",

@@ -16,8 +16,8 @@ from web3.logs import DISCARD
 
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import send
-from loanservicing.data_errors import DataSharingError
 from loanservicing.sharing.attestations import CLAIM_CATEGORIES
+from loanservicing.sharing.errors import DataSharingError
 
 __all__ = [
     "CATEGORY_BITS",

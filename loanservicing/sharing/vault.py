@@ -45,12 +45,6 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
-from loanservicing.data_errors import (
-    AccessDenied,
-    DataSharingError,
-    DocumentErased,
-    DocumentNotFound,
-)
 from loanservicing.sharing.attestations import (
     CLAIM_CATEGORIES,
     canonical_json,
@@ -58,6 +52,12 @@ from loanservicing.sharing.attestations import (
     new_salt,
 )
 from loanservicing.sharing.consent import ConsentClient, legal_basis_hash
+from loanservicing.sharing.errors import (
+    AccessDenied,
+    DataSharingError,
+    DocumentErased,
+    DocumentNotFound,
+)
 
 __all__ = [
     "REQUEST_MAX_AGE_S",

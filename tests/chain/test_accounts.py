@@ -9,7 +9,6 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from loanservicing.chain.accounts import (
-    AccountError,
     Signer,
     TransactionSender,
     dev_signer,
@@ -17,6 +16,7 @@ from loanservicing.chain.accounts import (
     signer_from_key,
     signer_from_keystore,
 )
+from loanservicing.chain.errors import AccountError
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import revert_decoder
 

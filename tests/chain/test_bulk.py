@@ -18,14 +18,8 @@ from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from loanservicing.chain.bulk import (
-    BulkSender,
-    BulkSenders,
-    BulkSubmissionRejected,
-    BulkTransactionFailed,
-    current_fees,
-    estimate_gas,
-)
+from loanservicing.chain.bulk import BulkSender, BulkSenders, current_fees, estimate_gas
+from loanservicing.chain.errors import BulkSubmissionRejected, BulkTransactionFailed
 from loanservicing.chain.node import revert, snapshot
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.signing import SIGNING_BACKEND, Fees, LocalSigner, encode_call

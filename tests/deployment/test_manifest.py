@@ -7,9 +7,9 @@ import pytest
 from web3 import Web3
 
 from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.deployment.errors import DeploymentMismatch
 from loanservicing.deployment.manifest import (
     Deployment,
-    DeploymentMismatch,
     read_deployment,
     verify_deployment,
     write_deployment,

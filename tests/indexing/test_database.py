@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from loanservicing.indexing.database import SCHEMA_VERSION, BlockRow, IndexDatabaseError, IndexDB
+from loanservicing.indexing.database import SCHEMA_VERSION, BlockRow, IndexDB
+from loanservicing.indexing.errors import IndexDatabaseError
 from loanservicing.ledger.loan_state import CreditRecord, LoanState
 from loanservicing.ledger.schedule import ScheduleKind
 

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 
+from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import AnvilNode, revert, snapshot
-from loanservicing.chain.reverts import TransactionReverted
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.indexing.indexer import verify_index
 from loanservicing.ledger.loan_state import amount_due

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
+from loanservicing.ledger.errors import ReplayMismatch
 from loanservicing.ledger.loan_state import (
     DAY,
     CreditRecord,
     LedgerEvent,
     LoanStatus,
-    ReplayMismatch,
     amount_due,
     apply_ledger_events,
     apply_registry_event,

@@ -7,11 +7,8 @@ from pathlib import Path
 import pytest
 
 from loanservicing.indexing.database import IndexDB
-from loanservicing.monitoring.notices import (
-    NOTICES_SCHEMA_VERSION,
-    NoticeStore,
-    NoticeStoreError,
-)
+from loanservicing.monitoring.errors import NoticeStoreError
+from loanservicing.monitoring.notices import NOTICES_SCHEMA_VERSION, NoticeStore
 from tests.support.monitoring import make_notice as _notice
 
 

@@ -27,9 +27,10 @@ from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from loanservicing.chain.bulk import BulkSender, BulkSenders, BulkTransactionFailed, estimate_gas
+from loanservicing.chain.bulk import BulkSender, BulkSenders, estimate_gas
+from loanservicing.chain.errors import BulkTransactionFailed, TransactionReverted
 from loanservicing.chain.node import is_dev_chain
-from loanservicing.chain.reverts import RevertDecoder, TransactionReverted
+from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import send
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contracts, revert_decoder

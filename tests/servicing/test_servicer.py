@@ -4,18 +4,17 @@ import pytest
 from web3 import Web3
 
 from loanservicing.chain.accounts import dev_signer
+from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import increase_time
-from loanservicing.chain.reverts import TransactionReverted
 from loanservicing.ledger.schedule import ScheduleKind
-from loanservicing.servicing.servicer import (
+from loanservicing.servicing.errors import (
     InsufficientFunds,
     LoanNotFound,
     LoanNotOpen,
-    LoanTerms,
     MissingRole,
     NoSigner,
-    Servicer,
 )
+from loanservicing.servicing.servicer import LoanTerms, Servicer
 from tests.support.servicing import DAY, UNIT
 
 BORROWER = dev_signer(1)

@@ -14,7 +14,6 @@ from web3 import Web3
 
 from loanservicing.chain.node import increase_time
 from loanservicing.chain.transactions import send
-from loanservicing.data_errors import DocumentErased
 from loanservicing.demo.data_sharing import (
     SAMPLE_PEOPLE,
     DataSharingSummary,
@@ -26,6 +25,7 @@ from loanservicing.deployment.deploy import revert_decoder
 from loanservicing.sharing.attestations import AttestationClient
 from loanservicing.sharing.audit import AuditSources, export_bundle, verify_bundle
 from loanservicing.sharing.consent import ConsentClient
+from loanservicing.sharing.errors import DocumentErased
 from loanservicing.sharing.privacy_scan import scan_chain
 from loanservicing.sharing.vault import Vault, sign_access_request
 from tests.support.data import LedgerEnv

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from loanservicing.chain.node import mine
-from loanservicing.data_errors import AccessDenied, DataSharingError, DocumentErased
 from loanservicing.sharing.attestations import claim_hash
+from loanservicing.sharing.errors import AccessDenied, DataSharingError, DocumentErased
 from loanservicing.sharing.vault import AccessRequest, Vault, sign_access_request
 from tests.support.data import (
     BORROWER,

@@ -12,8 +12,9 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import chain_time, mine, set_next_timestamp
-from loanservicing.chain.reverts import RevertDecoder, TransactionReverted
+from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import call, send
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, deploy_contracts, revert_decoder

@@ -15,8 +15,9 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
+from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import chain_time
-from loanservicing.chain.reverts import RevertDecoder, TransactionReverted
+from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import send
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, deploy_contracts, revert_decoder

@@ -1,0 +1,46 @@
+"""The errors of the servicing API: loans, terms, funds and roles.
+
+Every one derives from :class:`loanservicing.errors.LoanServicingError`.
+"""
+
+from __future__ import annotations
+
+from loanservicing.errors import LoanServicingError
+
+__all__ = [
+    "DevChainOnly",
+    "InsufficientFunds",
+    "InvalidTerms",
+    "LoanNotFound",
+    "LoanNotOpen",
+    "MissingRole",
+    "NoSigner",
+]
+
+
+class LoanNotFound(LoanServicingError):
+    """No loan has this id."""
+
+
+class LoanNotOpen(LoanServicingError):
+    """The loan is closed (or defaulted, for operations on active loans)."""
+
+
+class InsufficientFunds(LoanServicingError):
+    """The paying account lacks tokens or allowance."""
+
+
+class MissingRole(LoanServicingError):
+    """The account lacks the AccessControl role an operation needs."""
+
+
+class NoSigner(LoanServicingError):
+    """A write was asked of a read-only servicer."""
+
+
+class DevChainOnly(LoanServicingError):
+    """A faucet or time-travel request to a node that is not a dev chain."""
+
+
+class InvalidTerms(LoanServicingError):
+    """Origination or restructuring terms outside the ledger's limits."""
