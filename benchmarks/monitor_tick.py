@@ -53,7 +53,8 @@ from loanservicing.deployment.deploy import deploy_contracts, revert_decoder
 from loanservicing.errors import LoanServicingError
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.indexer import Indexer, IndexerConfig
-from loanservicing.monitoring.monitor import Monitor, MonitorService
+from loanservicing.monitoring.monitor import Monitor
+from loanservicing.monitoring.service import MonitorService
 
 DAY = 86_400
 UNIT = 10**6

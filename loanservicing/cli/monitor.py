@@ -44,15 +44,10 @@ from loanservicing.monitoring.channels import (
     describe,
 )
 from loanservicing.monitoring.keeper import Keeper, local_account
-from loanservicing.monitoring.monitor import (
-    DEFAULT_REMINDER_DAYS,
-    Monitor,
-    MonitorConfig,
-    MonitorService,
-    ServiceTick,
-    aging_report,
-)
+from loanservicing.monitoring.monitor import DEFAULT_REMINDER_DAYS, Monitor, MonitorConfig
 from loanservicing.monitoring.notices import NOTICE_KINDS, NoticeStore
+from loanservicing.monitoring.reports import aging_report
+from loanservicing.monitoring.service import MonitorService, ServiceTick
 
 __all__ = ["monitor_group", "report_delinquency"]
 

@@ -15,7 +15,7 @@ counts repeat exactly (only calendar dates move with the day the demo runs).
 
 Monitors hook in through ``on_day``: callables run after each simulated day with a
 :class:`DemoDay` (the servicer, the day number and the chain time). The post-loan monitor
-(:class:`loanservicing.monitoring.monitor.DayMonitor`, over its own in-memory event index)
+(:class:`loanservicing.monitoring.service.DayMonitor`, over its own in-memory event index)
 is one of them unless ``monitor=False``: the summary counts the notices it raised.
 """
 
@@ -51,8 +51,8 @@ from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.deploy import deploy_system, revert_decoder
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger.schedule import ScheduleKind
-from loanservicing.monitoring.monitor import DayMonitor
 from loanservicing.monitoring.notices import NOTICE_KINDS
+from loanservicing.monitoring.service import DayMonitor
 from loanservicing.servicing.portfolio import BUCKET_LABELS, PortfolioSummary, summarize
 from loanservicing.servicing.servicer import LoanTerms, Servicer
 

@@ -35,7 +35,6 @@ from loanservicing.monitoring.notices import Notice, NoticeStore
 __all__ = [
     "Channel",
     "ConsoleChannel",
-    "DeliveryError",
     "DeliveryReport",
     "Dispatcher",
     "JsonLinesChannel",

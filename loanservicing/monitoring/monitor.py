@@ -32,6 +32,9 @@ Event notices are found incrementally: the monitor remembers the last block whos
 turned into notices, with that block's hash; when the index no longer has that block (the
 indexer rolled back a reorg), the next evaluation rescans every event against the
 ``monitor_sources`` table of logs already handled.
+
+The tick ``monitor run`` does (sync, evaluate, deliver, keep) is
+:mod:`loanservicing.monitoring.service`; the aging table is :mod:`loanservicing.monitoring.reports`.
 """
 
 from __future__ import annotations
@@ -43,43 +46,31 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from loanservicing.amounts import iso_date
-from loanservicing.errors import LoanServicingError
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.indexer import Indexer, IndexerConfig
 from loanservicing.ledger.loan_state import (
     DAY,
     LoanState,
     LoanStatus,
     amount_due,
     bucket_of,
-    days_past_due,
     due_count,
     paid_through,
     unpaid_through,
 )
-from loanservicing.monitoring.keeper import behind_loans
 from loanservicing.monitoring.notices import Notice, NoticeStore
+from loanservicing.servicing.portfolio import BUCKET_LABELS
 
 __all__ = [
-    "BUCKET_LABELS",
     "DEFAULT_REMINDER_DAYS",
-    "AgingReport",
-    "AgingRow",
-    "DayMonitor",
     "Evaluation",
     "Monitor",
     "MonitorConfig",
-    "MonitorService",
-    "ServiceTick",
     "TickReport",
-    "aging_report",
 ]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_REMINDER_DAYS = 3
-BUCKET_LABELS = ("current", "1-30", "31-60", "61-90", "90+")
 _EVENTS = ("RepaymentApplied", "LoanRestructured", "LoanDefaulted", "LoanClosed")
 _CURSOR_BLOCK = "events_block"
 _CURSOR_HASH = "events_block_hash"
@@ -461,218 +452,3 @@ def _event_notice(
         block,
         {"after_default": bool(args["afterDefault"]), "tx_hash": tx_hash},
     )
-
-
-# ---------------------------------------------------------------------- aging report
-
-
-@dataclass(frozen=True)
-class AgingRow:
-    bucket: str
-    loans: int
-    principal_outstanding: int
-
-
-@dataclass(frozen=True)
-class AgingReport:
-    """Loans and outstanding principal per delinquency bucket at a chain time, and PAR."""
-
-    chain_timestamp: int
-    block: int
-    decimals: int
-    rows: list[AgingRow]
-    at_risk_30: int
-    at_risk_90: int
-    principal_outstanding: int
-
-    @property
-    def par30(self) -> float:
-        return self.at_risk_30 / self.principal_outstanding if self.principal_outstanding else 0.0
-
-    @property
-    def par90(self) -> float:
-        return self.at_risk_90 / self.principal_outstanding if self.principal_outstanding else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        def bps(part: int) -> int:
-            return part * 10_000 // self.principal_outstanding if self.principal_outstanding else 0
-
-        return {
-            "chain_timestamp": self.chain_timestamp,
-            "chain_date": iso_date(self.chain_timestamp),
-            "block": self.block,
-            "decimals": self.decimals,
-            "buckets": [
-                {
-                    "bucket": r.bucket,
-                    "loans": r.loans,
-                    "principal_outstanding": r.principal_outstanding,
-                }
-                for r in self.rows
-            ],
-            "loans": sum(r.loans for r in self.rows),
-            "principal_outstanding": self.principal_outstanding,
-            "at_risk_30": self.at_risk_30,
-            "at_risk_90": self.at_risk_90,
-            "par30": round(self.par30, 6),
-            "par90": round(self.par90, 6),
-            "par30_bps": bps(self.at_risk_30),
-            "par90_bps": bps(self.at_risk_90),
-        }
-
-
-def aging_report(db: IndexDB, now: int, block: int, token: str | None = None) -> AgingReport:
-    """The aging table at chain time ``now`` from the index: active loans by days past due
-    (current, 1-30, 31-60, 61-90, 90+) plus defaulted loans, with their outstanding principal.
-
-    PAR30 (PAR90): outstanding principal of active loans more than 30 (90) days past due plus
-    that of defaulted loans, over the outstanding principal of active and defaulted loans.
-    Closed loans are left out. ``token`` limits the report to loans in that token.
-    """
-    labels = (*BUCKET_LABELS, "defaulted")
-    counts = dict.fromkeys(labels, 0)
-    principal = dict.fromkeys(labels, 0)
-    decimals_of = db.token_decimals()
-    tokens: set[str] = set()
-    at_risk_30 = at_risk_90 = 0
-    for state in db.loans().values():
-        if token is not None and state.token.lower() != token.lower():
-            continue
-        if state.status is LoanStatus.CLOSED:
-            continue
-        tokens.add(state.token)
-        outstanding = state.principal_outstanding
-        if state.status is LoanStatus.DEFAULTED:
-            label = "defaulted"
-            at_risk_30 += outstanding
-            at_risk_90 += outstanding
-        else:
-            dpd = days_past_due(state, now)
-            label = BUCKET_LABELS[bucket_of(dpd)]
-            if dpd > 30:
-                at_risk_30 += outstanding
-            if dpd > 90:
-                at_risk_90 += outstanding
-        counts[label] += 1
-        principal[label] += outstanding
-    if len(tokens) > 1:
-        raise LoanServicingError(
-            f"The index holds loans in {len(tokens)} tokens; name one to add amounts up."
-        )
-    decimals = decimals_of.get(next(iter(tokens)), 0) if tokens else 0
-    return AgingReport(
-        chain_timestamp=now,
-        block=block,
-        decimals=decimals,
-        rows=[AgingRow(label, counts[label], principal[label]) for label in labels],
-        at_risk_30=at_risk_30,
-        at_risk_90=at_risk_90,
-        principal_outstanding=sum(principal.values()),
-    )
-
-
-# ---------------------------------------------------------------------- one service tick
-
-
-@dataclass
-class ServiceTick:
-    """What one full tick did: sync, evaluation, delivery, keeper."""
-
-    sync: dict[str, Any]
-    tick: TickReport
-    delivery: dict[str, Any] | None = None
-    keeper: dict[str, Any] | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sync": self.sync,
-            **self.tick.as_dict(),
-            "notices": [n.to_json() for n in self.tick.raised],
-            "delivery": self.delivery,
-            "keeper": self.keeper,
-        }
-
-
-class MonitorService:
-    """Sync the index, evaluate, deliver, and (optionally) keep the ledger's delinquency
-    current: what ``loanservicing monitor run`` does each interval."""
-
-    def __init__(
-        self,
-        indexer: Indexer,
-        monitor: Monitor,
-        dispatcher: Any | None = None,
-        keeper: Any | None = None,
-    ) -> None:
-        self.indexer = indexer
-        self.monitor = monitor
-        self.dispatcher = dispatcher  # loanservicing.monitoring.channels.Dispatcher
-        self.keeper = keeper  # loanservicing.monitoring.keeper.Keeper
-
-    def chain_clock(self) -> tuple[int, int]:
-        """(timestamp, number) of the newest indexed block: the time the index is valid at."""
-        number = int(self.indexer.checkpoint()[0])
-        header = self.indexer.rpc.call("eth_getBlockByNumber", [hex(number), False])
-        return int(header["timestamp"], 16), number
-
-    def tick(self, drain: bool = False) -> ServiceTick:
-        sync = self.indexer.sync()
-        now, block = self.chain_clock()
-        names = self.dispatcher.names if self.dispatcher is not None else ()
-        report = self.monitor.tick(now, block, names)
-        result = ServiceTick(sync.as_dict(), report)
-        if self.dispatcher is not None:
-            delivery = self.dispatcher.drain() if drain else self.dispatcher.deliver()
-            result.delivery = delivery.as_dict()
-        if self.keeper is not None:
-            behind = behind_loans(self.monitor.db, now)
-            kept = self.keeper.assess(behind)
-            result.keeper = {"behind": behind, **kept.as_dict()}
-            if behind:
-                self.indexer.sync()
-        return result
-
-
-# ---------------------------------------------------------------------- in-process monitor
-
-
-class DayMonitor:
-    """A monitor over its own in-memory index, ticked from a simulation (the demo's
-    ``on_day`` hook): each call syncs the index and raises the day's notices."""
-
-    def __init__(
-        self,
-        rpc_url: str,
-        ledger: str,
-        registry: str,
-        from_block: int,
-        abis: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
-        reminder_days: int = DEFAULT_REMINDER_DAYS,
-        db_path: str = ":memory:",
-    ) -> None:
-        self.db = IndexDB(db_path)
-        config = IndexerConfig(
-            rpc_url=rpc_url,
-            ledger=ledger,
-            registry=registry,
-            from_block=from_block,
-            reorg_window=8,
-        )
-        self.indexer = Indexer(config, self.db, abis=abis)
-        self.monitor = Monitor(self.db, MonitorConfig(reminder_days=reminder_days))
-        self.service = MonitorService(self.indexer, self.monitor)
-        self.raised: list[Notice] = []
-        self.seconds = 0.0
-
-    def __call__(self, day: object = None) -> list[Notice]:
-        started = time.perf_counter()
-        raised = self.service.tick().tick.raised
-        self.raised += raised
-        self.seconds += time.perf_counter() - started
-        return raised
-
-    def counts(self) -> dict[str, int]:
-        return self.monitor.store.counts()
-
-    def close(self) -> None:
-        self.db.close()

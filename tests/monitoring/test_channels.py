@@ -17,6 +17,7 @@ from web3 import Web3
 
 from loanservicing.chain.node import AnvilNode
 from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.errors import LoanServicingError
 from loanservicing.indexing.database import IndexDB
 from loanservicing.monitoring.channels import (
     ConsoleChannel,
@@ -24,6 +25,7 @@ from loanservicing.monitoring.channels import (
     JsonLinesChannel,
     WebhookChannel,
 )
+from loanservicing.monitoring.errors import DeliveryError
 from loanservicing.monitoring.monitor import Monitor
 from loanservicing.monitoring.notices import NoticeStore
 from tests.support.monitoring import DAY, UNIT, Deployed, Watch, deploy_system
@@ -32,7 +34,7 @@ from tests.support.monitoring import make_notice as _notice
 
 class Receiver:
     """A webhook endpoint on 127.0.0.1: refuses connections until started, then answers
-    503 while ``failing`` and 200 otherwise, recording every accepted body."""
+    410 on ``/gone``, 503 while ``failing`` and 200 otherwise, recording every accepted body."""
 
     def __init__(self) -> None:
         with socket.socket() as probe:
@@ -51,7 +53,10 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.failing > 0:
+                if self.path.endswith("/gone"):
+                    receiver.refused += 1
+                    self.send_response(410)
+                elif receiver.failing > 0:
                     receiver.failing -= 1
                     receiver.refused += 1
                     self.send_response(503)
@@ -153,19 +158,22 @@ def test_permanent_refusal_is_not_retried(tmp_path: Path, receiver: Receiver) ->
     receiver.start()
     with IndexDB(tmp_path / "index.db") as db:
         store = NoticeStore(db)
-        hook = WebhookChannel(receiver.url.replace("/notices", "/gone"), timeout=2)
-
-        class Gone(WebhookChannel):
-            def send(self, notice: object) -> None:
-                from loanservicing.monitoring.channels import DeliveryError
-
-                raise DeliveryError("HTTP 410", permanent=True)
-
-        gone = Gone(hook.url)
+        gone = WebhookChannel(receiver.url.replace("/notices", "/gone"), timeout=2)
+        with pytest.raises(DeliveryError) as refused:
+            gone.send(_notice(9, 1))
+        assert refused.value.permanent and isinstance(refused.value, LoanServicingError)
+        assert str(refused.value) == f"HTTP 410 from {gone.url}"
         with db.transaction():
             store.insert([_notice(1, 1), _notice(1, 2)], [gone.name])
-        report = Dispatcher(store, [gone]).deliver()
+        dispatcher = Dispatcher(store, [gone])
+        report = dispatcher.deliver()
         assert report.failed == {gone.name: 2} and report.pending == {gone.name: 0}
+        assert report.errors == {} and dispatcher.next_retry() is None  # no backoff
+        assert dispatcher.deliver().failed == {}  # never sent again
+        assert receiver.refused == 3
+        (row,) = store.deliveries(1)
+        assert row["failed"] and not row["delivered_at"] and row["attempts"] == 1
+        assert row["last_error"] == f"HTTP 410 from {gone.url}"
 
 
 def test_jsonl_file_holds_each_notice_once_even_after_a_torn_write(tmp_path: Path) -> None:
