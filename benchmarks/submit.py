@@ -42,7 +42,6 @@ with warnings.catch_warnings():
     from web3 import HTTPProvider, Web3
 
 import click
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from rich.console import Console
@@ -50,11 +49,11 @@ from rich.table import Table
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
+from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.bulk import (
     STALL_NUDGE_S,
     BulkSender,
     BulkSenders,
-    JsonRpcBatcher,
     current_fees,
     estimate_gas,
     nudge_stalled_pool,
@@ -62,16 +61,17 @@ from loanservicing.chain.bulk import (
 from loanservicing.chain.errors import ReceiptTimeout
 from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
 from loanservicing.chain.reverts import RevertDecoder
+from loanservicing.chain.rpc import RpcClient
 from loanservicing.chain.signing import SignedTx
+from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import compile_contracts
-from loanservicing.deployment.deploy import deploy_contracts, revert_decoder
+from loanservicing.deployment.deploy import deploy_system
 from loanservicing.errors import LoanServicingError
 
 DAY = 86_400
 UNIT = 10**6
 PRINCIPAL = 12_000 * UNIT
 REPAYMENT = 1_000 * UNIT
-MNEMONIC = "test test test test test test test test test test test junk"
 
 logger = logging.getLogger("benchmarks.submit")
 
@@ -123,19 +123,15 @@ class Result:
 
 
 def dev_keys(count: int) -> list[LocalAccount]:
-    Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)
-    ]
+    return [dev_signer(i).local_account() for i in range(count)]
 
 
 def setup(w3: Web3, n: int, keys: list[LocalAccount]) -> Bench:
     """Deploy, fund the lender for ``n`` loans and let every borrower approve the ledger."""
     artifacts = compile_contracts()
     lender, borrowers = keys[0], keys[1:]
-    system = deploy_contracts(w3, artifacts, lender.address, with_token=True, token_decimals=6)
-    if system.token is None:
-        raise LoanServicingError("The benchmark needs the test stablecoin, but none was deployed.")
+    sender = TransactionSender(w3, Signer(lender, "the lender"), revert_decoder(artifacts))
+    system = bind(w3, deploy_system(sender, artifacts), artifacts)
     token, ledger = system.token, system.ledger
     decoder = revert_decoder(artifacts)
     unlimited = 2**256 - 1
@@ -201,17 +197,17 @@ def run_ceiling(bench: Bench, n: int, batch_size: int) -> Result:
         signed
         for _, signed in payers.sign([(*bench.repay(first_id, i), 400_000) for i in range(n)], fees)
     ]
-    rpc = JsonRpcBatcher(w3)
+    rpc = RpcClient.for_web3(w3)
     start = time.perf_counter()
     for batch in (signed_originations, signed_repayments):
         _send_and_wait(rpc, batch, batch_size)
     return Result("ceiling: pre-signed, batches", time.perf_counter() - start, 2 * n)
 
 
-def _send_and_wait(rpc: JsonRpcBatcher, signed: Sequence[SignedTx], batch_size: int) -> None:
+def _send_and_wait(rpc: RpcClient, signed: Sequence[SignedTx], batch_size: int) -> None:
     for start in range(0, len(signed), batch_size):
         chunk = signed[start : start + batch_size]
-        replies = rpc.call([("eth_sendRawTransaction", ["0x" + tx.raw.hex()]) for tx in chunk])
+        replies = rpc.responses([("eth_sendRawTransaction", ["0x" + tx.raw.hex()]) for tx in chunk])
         errors = [r["error"] for r in replies if "error" in r]
         if errors:
             raise LoanServicingError(f"The node rejected a pre-signed transaction: {errors[0]}.")
@@ -221,7 +217,7 @@ def _send_and_wait(rpc: JsonRpcBatcher, signed: Sequence[SignedTx], batch_size: 
     pool_before: list[int] = []
     while pending:
         if len(pending) > 1:  # probe the last one first, as bulk.collect_receipts does
-            (probe,) = rpc.call([("eth_getTransactionReceipt", [pending[-1]])])
+            (probe,) = rpc.responses([("eth_getTransactionReceipt", [pending[-1]])])
             if probe.get("result") is None:
                 if time.monotonic() - stalled_since > STALL_NUDGE_S:  # as bulk.py does
                     nudge_stalled_pool(rpc, pool_before)
@@ -231,7 +227,7 @@ def _send_and_wait(rpc: JsonRpcBatcher, signed: Sequence[SignedTx], batch_size: 
         still = []
         for start in range(0, len(pending), batch_size):
             polled = pending[start : start + batch_size]
-            replies = rpc.call([("eth_getTransactionReceipt", [h]) for h in polled])
+            replies = rpc.responses([("eth_getTransactionReceipt", [h]) for h in polled])
             for tx_hash, reply in zip(polled, replies, strict=True):
                 receipt = reply.get("result")
                 if receipt is None:

@@ -3,9 +3,10 @@
 ``transactions.send`` sends one transaction and waits for its receipt: one round trip to sign
 (on the node), one to send, several to poll, about 50 transactions a second on Anvil. A
 :class:`BulkSender` instead reads the chain id and the account's pending nonce once, counts
-nonces itself, signs locally (:mod:`loanservicing.chain.signing`, libsecp256k1 via coincurve), posts
-the raw transactions as JSON-RPC batches (one HTTP request per ``batch_size`` transactions)
-and only then collects the receipts, again in batches. Every receipt's status is checked: a
+nonces itself, signs locally (:mod:`loanservicing.chain.signing`, libsecp256k1 via coincurve),
+posts the raw transactions as JSON-RPC batches (one HTTP request per ``batch_size``
+transactions, through :class:`loanservicing.chain.rpc.RpcClient`) and only then collects the
+receipts, again in batches. Every receipt's status is checked: a
 transaction that reverted raises :class:`BulkTransactionFailed` naming its index in the input
 and its decoded Solidity error. :class:`BulkSenders` does the same for calls from many keys
 (100 borrowers repaying), in one stream of batches.
@@ -19,25 +20,23 @@ See docs/bulk.md.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import islice
 from typing import Any, cast
 
-import requests
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
-from web3 import HTTPProvider, Web3
+from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.datastructures import AttributeDict
-from web3.types import RPCEndpoint, TxParams, TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from loanservicing.chain.errors import (
     BulkSubmissionRejected,
@@ -45,8 +44,8 @@ from loanservicing.chain.errors import (
     ReceiptTimeout,
     TransactionReverted,
 )
-from loanservicing.chain.node import is_dev_chain
 from loanservicing.chain.reverts import RevertDecoder
+from loanservicing.chain.rpc import RpcClient, response_result
 from loanservicing.chain.signing import CallData, Fees, LocalSigner, SignedTx, encode_call
 from loanservicing.chain.transactions import mined_revert
 from loanservicing.errors import LoanServicingError
@@ -59,7 +58,6 @@ __all__ = [
     "BulkSenders",
     "BulkSubmissionRejected",
     "BulkTransactionFailed",
-    "JsonRpcBatcher",
     "ReceiptTimeout",
     "current_fees",
     "estimate_gas",
@@ -111,94 +109,6 @@ class BulkFailure:
         return f"#{self.index} reverted without a reason (tx {self.tx_hash.to_0x_hex()})"
 
 
-# ----------------------------------------------------------------------- JSON-RPC
-class JsonRpcBatcher:
-    """Posts lists of JSON-RPC requests in one HTTP request each.
-
-    With an ``HTTPProvider`` the batch goes straight to its endpoint over a kept-alive
-    ``requests`` session (web3's own batch machinery adds middleware and formatting per item);
-    any other provider goes through its ``make_batch_request``.
-    """
-
-    def __init__(self, w3: Web3, timeout: float = 60.0) -> None:
-        self.w3 = w3
-        self._next_id = 1
-        provider = w3.provider
-        self._endpoint: str | None = None
-        self._session: requests.Session | None = None
-        self._request_kwargs: dict[str, Any] = {"timeout": timeout}
-        if isinstance(provider, HTTPProvider):
-            self._endpoint = str(provider.endpoint_uri)
-            self._session = requests.Session()
-            # the provider's own headers (authentication, user agent), timeout and proxies
-            self._request_kwargs.update(provider.get_request_kwargs())
-            self._session.headers.update({"Content-Type": "application/json"})
-
-    @cached_property
-    def is_dev_chain(self) -> bool:
-        """Whether the node answers dev RPC methods (asked once)."""
-        return is_dev_chain(self.w3)
-
-    def call(self, batch: Sequence[tuple[str, Sequence[Any]]]) -> list[dict[str, Any]]:
-        """The responses (dicts with ``result`` or ``error``) in the order of ``batch``."""
-        if not batch:
-            return []
-        if self._session is None:
-            return self._via_provider(batch)
-        first = self._next_id
-        self._next_id += len(batch)
-        body = [
-            {"jsonrpc": "2.0", "id": first + i, "method": method, "params": list(params)}
-            for i, (method, params) in enumerate(batch)
-        ]
-        assert self._endpoint is not None
-        try:
-            response = self._session.post(
-                self._endpoint, data=json.dumps(body), **self._request_kwargs
-            )
-            response.raise_for_status()
-            reply = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise LoanServicingError(
-                f"A JSON-RPC batch of {len(batch)} requests to {self._endpoint} failed: {exc}."
-            ) from exc
-        return self._ordered(reply, first, len(batch))
-
-    def _via_provider(self, batch: Sequence[tuple[str, Sequence[Any]]]) -> list[dict[str, Any]]:
-        requests_ = [(RPCEndpoint(m), list(p)) for m, p in batch]
-        reply = self.w3.provider.make_batch_request(requests_)  # type: ignore[attr-defined]
-        if not isinstance(reply, list):
-            raise LoanServicingError(f"The node refused a JSON-RPC batch: {reply}.")
-        return [dict(r) for r in reply]
-
-    @staticmethod
-    def _ordered(reply: Any, first: int, count: int) -> list[dict[str, Any]]:
-        if not isinstance(reply, list):
-            error = reply.get("error") if isinstance(reply, Mapping) else reply
-            raise LoanServicingError(
-                f"The node refused a JSON-RPC batch of {count} requests: {error}."
-            )
-        by_id = {item.get("id"): item for item in reply if isinstance(item, dict)}
-        try:
-            return [by_id[first + i] for i in range(count)]
-        except KeyError:
-            raise LoanServicingError(
-                f"The node answered a JSON-RPC batch of {count} requests with "
-                f"{len(reply)} responses."
-            ) from None
-
-    def single(self, method: str, params: Sequence[Any]) -> Any:
-        """One request (still through the batch path); raises on an error response."""
-        (response,) = self.call([(method, params)])
-        return _result(response, method)
-
-
-def _result(response: Mapping[str, Any], what: str) -> Any:
-    if "error" in response:
-        raise LoanServicingError(f"{what} failed on the node: {_message(response)}.")
-    return response.get("result")
-
-
 def _message(response: Mapping[str, Any]) -> str:
     error = response.get("error")
     if isinstance(error, Mapping):
@@ -207,13 +117,13 @@ def _message(response: Mapping[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------- fees and gas
-def current_fees(w3: Web3, rpc: JsonRpcBatcher | None = None) -> Fees:
+def current_fees(w3: Web3, rpc: RpcClient | None = None) -> Fees:
     """EIP-1559 caps from the node: ``2 * latest base fee + eth_maxPriorityFeePerGas``."""
-    rpc = rpc or JsonRpcBatcher(w3)
-    block, tip = rpc.call(
+    rpc = rpc or RpcClient.for_web3(w3)
+    block, tip = rpc.responses(
         [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", [])]
     )
-    latest = _result(block, "eth_getBlockByNumber")
+    latest = response_result(block, "eth_getBlockByNumber")
     base_fee = int(latest.get("baseFeePerGas") or "0x0", 16)
     priority = int(tip["result"], 16) if "result" in tip else FALLBACK_PRIORITY_FEE
     return Fees(max_fee_per_gas=2 * base_fee + priority, max_priority_fee_per_gas=priority)
@@ -234,7 +144,7 @@ def estimate_gas(
 
 # --------------------------------------------------------------------- submission
 def _send_raw_batches(
-    rpc: JsonRpcBatcher,
+    rpc: RpcClient,
     signed: Iterable[tuple[ChecksumAddress, SignedTx]],
     batch_size: int,
 ) -> tuple[list[HexBytes], list[tuple[ChecksumAddress, int, int, str]]]:
@@ -263,7 +173,7 @@ def _send_raw_batches(
 
 
 def _send_batch(
-    rpc: JsonRpcBatcher, chunk: Sequence[tuple[ChecksumAddress, SignedTx]], offset: int
+    rpc: RpcClient, chunk: Sequence[tuple[ChecksumAddress, SignedTx]], offset: int
 ) -> tuple[list[HexBytes], list[tuple[ChecksumAddress, int, int, str]]]:
     """Send one batch. A node may handle a batch's requests concurrently, out of order; one
     that cannot queue a transaction whose predecessor has not arrived yet (Hardhat when
@@ -273,7 +183,7 @@ def _send_batch(
     rejected: list[tuple[ChecksumAddress, int, int, str]] = []
     todo = list(range(len(chunk)))
     while todo:
-        responses = rpc.call(
+        responses = rpc.responses(
             [("eth_sendRawTransaction", ["0x" + chunk[i][1].raw.hex()]) for i in todo]
         )
         gapped: list[int] = []
@@ -361,7 +271,8 @@ def _mined_anyway(response: Mapping[str, Any], tx: SignedTx) -> bool:
 
 
 def collect_receipts(
-    rpc: JsonRpcBatcher,
+    w3: Web3,
+    rpc: RpcClient,
     hashes: Sequence[HexBytes | bytes],
     decoder: RevertDecoder | None,
     *,
@@ -395,11 +306,11 @@ def collect_receipts(
         still: list[int] = []
         for start in range(0, len(pending), batch_size):
             chunk = pending[start : start + batch_size]
-            responses = rpc.call(
+            responses = rpc.responses(
                 [("eth_getTransactionReceipt", [wanted[i].to_0x_hex()]) for i in chunk]
             )
             for i, response in zip(chunk, responses, strict=True):
-                raw = _result(response, "eth_getTransactionReceipt")
+                raw = response_result(response, "eth_getTransactionReceipt")
                 if raw is None:
                     still.append(i)
                 else:
@@ -417,20 +328,20 @@ def collect_receipts(
             time.sleep(poll_interval)
     receipts = cast(list[TxReceipt], found)
     if check:
-        _check_statuses(rpc, receipts, decoder)
+        _check_statuses(w3, rpc, receipts, decoder)
     return receipts
 
 
-def _mined(rpc: JsonRpcBatcher, tx_hash: HexBytes) -> bool:
-    (response,) = rpc.call([("eth_getTransactionReceipt", [tx_hash.to_0x_hex()])])
-    return _result(response, "eth_getTransactionReceipt") is not None
+def _mined(rpc: RpcClient, tx_hash: HexBytes) -> bool:
+    (response,) = rpc.responses([("eth_getTransactionReceipt", [tx_hash.to_0x_hex()])])
+    return response_result(response, "eth_getTransactionReceipt") is not None
 
 
 def _timeout(
-    rpc: JsonRpcBatcher, wanted: Sequence[HexBytes], pending: Sequence[int], timeout: float
+    rpc: RpcClient, wanted: Sequence[HexBytes], pending: Sequence[int], timeout: float
 ) -> ReceiptTimeout:
     first = wanted[pending[0]].to_0x_hex()
-    tx, pool = rpc.call([("eth_getTransactionByHash", [first]), ("txpool_status", [])])
+    tx, pool = rpc.responses([("eth_getTransactionByHash", [first]), ("txpool_status", [])])
     known = "known to the node" if tx.get("result") else "unknown to the node"
     status = pool.get("result")
     where = (
@@ -445,7 +356,7 @@ def _timeout(
     )
 
 
-def nudge_stalled_pool(rpc: JsonRpcBatcher, pool_before: list[int]) -> None:
+def nudge_stalled_pool(rpc: RpcClient, pool_before: list[int]) -> None:
     """Mine a block when a dev node holds ready transactions that automine left behind.
 
     Anvil's automine occasionally misses the last transactions of a burst: they sit in its
@@ -457,7 +368,7 @@ def nudge_stalled_pool(rpc: JsonRpcBatcher, pool_before: list[int]) -> None:
     """
     if not rpc.is_dev_chain:
         return
-    (status,) = rpc.call([("txpool_status", [])])
+    (status,) = rpc.responses([("txpool_status", [])])
     pool = status.get("result")
     if not isinstance(pool, Mapping):
         return
@@ -467,26 +378,26 @@ def nudge_stalled_pool(rpc: JsonRpcBatcher, pool_before: list[int]) -> None:
     if ready == 0 or previous is None or ready < previous:
         return
     logger.info("Receipts stalled with %d ready transactions in the pool; mining a block", ready)
-    _, after = rpc.call([("evm_mine", []), ("txpool_status", [])])
+    _, after = rpc.responses([("evm_mine", []), ("txpool_status", [])])
     left = after.get("result")
     pool_before[:] = [int(str(left.get("pending", "0x0")), 16)] if isinstance(left, Mapping) else []
 
 
 def _check_statuses(
-    rpc: JsonRpcBatcher, receipts: Sequence[TxReceipt], decoder: RevertDecoder | None
+    w3: Web3, rpc: RpcClient, receipts: Sequence[TxReceipt], decoder: RevertDecoder | None
 ) -> None:
     failed = [i for i, r in enumerate(receipts) if r["status"] != 1]
     if not failed:
         return
     hashes = [HexBytes(receipts[i]["transactionHash"]) for i in failed]
-    txs = rpc.call([("eth_getTransactionByHash", [h.to_0x_hex()]) for h in hashes])
+    txs = rpc.responses([("eth_getTransactionByHash", [h.to_0x_hex()]) for h in hashes])
     failures = []
     for i, tx_hash, tx in zip(failed, hashes, txs, strict=True):
-        fields = _result(tx, "eth_getTransactionByHash")
+        fields = response_result(tx, "eth_getTransactionByHash")
         revert = None
         if decoder is not None:
             action = f"Bulk transaction #{i}"
-            revert = mined_revert(rpc.w3, receipts[i], decoder, action)
+            revert = mined_revert(w3, receipts[i], decoder, action)
             if revert is None:
                 revert = _replayed_revert(rpc, fields, receipts[i], decoder, action)
         gas_limit = int(fields["gas"], 16)
@@ -495,7 +406,7 @@ def _check_statuses(
 
 
 def _replayed_revert(
-    rpc: JsonRpcBatcher,
+    rpc: RpcClient,
     tx: Mapping[str, Any],
     receipt: TxReceipt,
     decoder: RevertDecoder,
@@ -505,7 +416,7 @@ def _replayed_revert(
     parent block's state. Exact when it was alone in its block (automine); otherwise the state
     lacks the block's earlier transactions."""
     call = {k: tx[k] for k in ("from", "to", "input", "value", "gas") if tx.get(k) is not None}
-    (response,) = rpc.call([("eth_call", [call, hex(int(receipt["blockNumber"]) - 1)])])
+    (response,) = rpc.responses([("eth_call", [call, hex(int(receipt["blockNumber"]) - 1)])])
     raw = _revert_data(response.get("error"))
     if raw is None:
         return None
@@ -544,7 +455,7 @@ class BulkSender:
         fees: Fees | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL_S,
         receipt_timeout: float = DEFAULT_RECEIPT_TIMEOUT_S,
-        rpc: JsonRpcBatcher | None = None,
+        rpc: RpcClient | None = None,
         chain_id: int | None = None,
         nonce: int | None = None,
     ) -> None:
@@ -556,14 +467,14 @@ class BulkSender:
         self.fees = fees
         self.poll_interval = poll_interval
         self.receipt_timeout = receipt_timeout
-        self.rpc = rpc or JsonRpcBatcher(w3)
+        self.rpc = rpc or RpcClient.for_web3(w3)
         self.signer = LocalSigner(account)
         if chain_id is None or nonce is None:
-            chain_reply, nonce_reply = self.rpc.call(
+            chain_reply, nonce_reply = self.rpc.responses(
                 [("eth_chainId", []), ("eth_getTransactionCount", [self.address, "pending"])]
             )
-            chain_id = int(_result(chain_reply, "eth_chainId"), 16)
-            nonce = int(_result(nonce_reply, "eth_getTransactionCount"), 16)
+            chain_id = int(response_result(chain_reply, "eth_chainId"), 16)
+            nonce = int(response_result(nonce_reply, "eth_getTransactionCount"), 16)
         self.chain_id: int = chain_id
         self.nonce: int = nonce
 
@@ -573,7 +484,7 @@ class BulkSender:
 
     def resync_nonce(self) -> int:
         """Read the pending nonce from the node again (after a rejection or outside sends)."""
-        self.nonce = int(self.rpc.single("eth_getTransactionCount", [self.address, "pending"]), 16)
+        self.nonce = int(self.rpc.call("eth_getTransactionCount", [self.address, "pending"]), 16)
         return self.nonce
 
     def sign_one(self, call: CallData, gas: int, fees: Fees) -> SignedTx:
@@ -613,6 +524,7 @@ class BulkSender:
         """Receipts of ``hashes`` in order (polling until all are mined); with ``check``, raise
         BulkTransactionFailed for any that reverted, naming its index and decoded error."""
         return collect_receipts(
+            self.w3,
             self.rpc,
             hashes,
             self.decoder,
@@ -653,14 +565,14 @@ class BulkSenders:
         self.fees = fees
         self.poll_interval = poll_interval
         self.receipt_timeout = receipt_timeout
-        self.rpc = JsonRpcBatcher(w3)
+        self.rpc = RpcClient.for_web3(w3)
         self.senders: dict[ChecksumAddress, BulkSender] = {}
         accounts = list(accounts)
-        replies = self.rpc.call(
+        replies = self.rpc.responses(
             [("eth_chainId", [])]
             + [("eth_getTransactionCount", [a.address, "pending"]) for a in accounts]
         )  # the chain id and every nonce in one request
-        chain_id = int(_result(replies[0], "eth_chainId"), 16)
+        chain_id = int(response_result(replies[0], "eth_chainId"), 16)
         for account, reply in zip(accounts, replies[1:], strict=True):
             self.senders[account.address] = BulkSender(
                 w3,
@@ -672,7 +584,7 @@ class BulkSenders:
                 receipt_timeout=receipt_timeout,
                 rpc=self.rpc,
                 chain_id=chain_id,
-                nonce=int(_result(reply, "eth_getTransactionCount"), 16),
+                nonce=int(response_result(reply, "eth_getTransactionCount"), 16),
             )
 
     def sender(self, address: ChecksumAddress) -> BulkSender:
@@ -715,6 +627,7 @@ class BulkSenders:
 
     def receipts(self, hashes: Sequence[HexBytes | bytes], check: bool = True) -> list[TxReceipt]:
         return collect_receipts(
+            self.w3,
             self.rpc,
             hashes,
             self.decoder,

@@ -1,4 +1,5 @@
-"""The errors of talking to nodes: accounts, transactions, reverts and the bulk path.
+"""The errors of talking to nodes: JSON-RPC answers, accounts, transactions, reverts and the
+bulk path.
 
 Every one derives from :class:`loanservicing.errors.LoanServicingError`.
 """
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from hexbytes import HexBytes
 from web3.types import TxReceipt
 
-from loanservicing.errors import LoanServicingError
+from loanservicing.errors import LoanServicingError, NodeUnreachable
 
 if TYPE_CHECKING:
     from loanservicing.chain.bulk import BulkFailure
@@ -24,8 +25,27 @@ __all__ = [
     "BulkSubmissionRejected",
     "BulkTransactionFailed",
     "ReceiptTimeout",
+    "RpcError",
+    "RpcTimeout",
     "TransactionReverted",
 ]
+
+
+class RpcError(LoanServicingError):
+    """The node answered a JSON-RPC request with an error."""
+
+    def __init__(
+        self, method: str, code: int | None, message: str, data: object | None = None
+    ) -> None:
+        super().__init__(f"The node answered {method} with error {code}: {message}.")
+        self.method = method
+        self.code = code
+        self.rpc_message = message
+        self.data = data
+
+
+class RpcTimeout(NodeUnreachable):
+    """The node did not answer a JSON-RPC request within the timeout."""
 
 
 class AccountError(LoanServicingError):

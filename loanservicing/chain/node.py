@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import json
 import logging
 import os
 import shutil
@@ -20,8 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -31,6 +28,8 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
 from web3.types import RPCEndpoint
 
+from loanservicing.chain.errors import RpcError
+from loanservicing.chain.rpc import probe_chain_id
 from loanservicing.errors import LoanServicingError, NodeUnreachable
 from loanservicing.paths import NODE_BIN
 
@@ -94,20 +93,6 @@ def _die_with_parent() -> None:
     pr_set_pdeathsig = 1
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-
-
-def _probe_chain_id(rpc_url: str, timeout: float) -> int:
-    """Ask ``rpc_url`` for eth_chainId with a bare HTTP request; raise OSError/ValueError."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
-    request = urllib.request.Request(
-        rpc_url,
-        data=body.encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        reply = json.loads(response.read())
-    return int(reply["result"], 16)
 
 
 class _Registry:
@@ -262,8 +247,8 @@ class AnvilNode:
                     f"{self.rpc_url}; its stderr was: {self._stderr_text() or '(empty)'}"
                 )
             try:
-                chain_id = _probe_chain_id(self.rpc_url, timeout=1.0)
-            except (OSError, ValueError, KeyError):
+                chain_id = probe_chain_id(self.rpc_url, timeout=1.0)
+            except (NodeUnreachable, RpcError):
                 if time.monotonic() > deadline:
                     raise NodeUnreachable(
                         f"Anvil did not answer eth_chainId on {self.rpc_url} within "
@@ -328,10 +313,11 @@ def connect(rpc_url: str | None = None) -> tuple[Web3, AnvilNode | None]:
         node = AnvilNode().start()
         return _web3(node.rpc_url), node
     try:
-        chain_id = _probe_chain_id(rpc_url, timeout=RPC_TIMEOUT_S)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        chain_id = probe_chain_id(rpc_url, timeout=RPC_TIMEOUT_S)
+    except (NodeUnreachable, RpcError) as exc:
+        reason = exc.__cause__ or exc  # the transport's own words
         raise NodeUnreachable(
-            f"No Ethereum JSON-RPC node answered eth_chainId at {rpc_url} ({exc})."
+            f"No Ethereum JSON-RPC node answered eth_chainId at {rpc_url} ({reason})."
         ) from exc
     logger.debug("Connected to %s (chain id %d)", rpc_url, chain_id)
     return _web3(rpc_url), None

@@ -17,8 +17,8 @@ from loanservicing.chain.accounts import (
     signer_from_keystore,
 )
 from loanservicing.chain.errors import AccountError
+from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import revert_decoder
 
 KEY = "0x" + "11" * 32
 KEY_ADDRESS = Account.from_key(KEY).address

@@ -18,32 +18,29 @@ from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from loanservicing.chain.accounts import TransactionSender, dev_signer
 from loanservicing.chain.bulk import BulkSender, BulkSenders, current_fees, estimate_gas
 from loanservicing.chain.errors import BulkSubmissionRejected, BulkTransactionFailed
 from loanservicing.chain.node import revert, snapshot
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.signing import SIGNING_BACKEND, Fees, LocalSigner, encode_call
 from loanservicing.chain.transactions import send
+from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import deploy_contracts, revert_decoder
-from loanservicing.errors import LoanServicingError
+from loanservicing.deployment.deploy import deploy_system
+from loanservicing.errors import NodeUnreachable
 from loanservicing.ledger.schedule import ScheduleKind
 
 DAY = 86_400
 UNIT = 10**6
-MNEMONIC = "test test test test test test test test test test test junk"
 LOANS = 50
 BORROWERS = 5
 ORIGINATE_GAS = 400_000
 REPAY_GAS = 400_000
 
-Account.enable_unaudited_hdwallet_features()
-
 
 def dev_key(index: int) -> LocalAccount:
-    return cast(
-        LocalAccount, Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
-    )
+    return dev_signer(index).local_account()
 
 
 @dataclass
@@ -89,9 +86,9 @@ class Deployed:
 @pytest.fixture(scope="module")
 def deployed(w3: Web3, artifacts: dict[str, ContractArtifact]) -> Deployed:
     admin = w3.eth.accounts[0]
-    system = deploy_contracts(w3, artifacts, admin, with_token=True, token_decimals=6)
-    assert system.token is not None
     decoder = revert_decoder(artifacts)
+    sender = TransactionSender(w3, dev_signer(0), decoder)
+    system = bind(w3, deploy_system(sender, artifacts), artifacts)
     borrowers = [dev_key(i).address for i in range(1, BORROWERS + 1)]
     result = Deployed(w3, system.ledger, system.token, decoder, admin, borrowers)
     result.send(system.token.functions.mint(admin, 10**9 * UNIT))
@@ -296,5 +293,5 @@ def test_receipts_are_formatted_like_web3s(deployed: Deployed, w3: Web3) -> None
 
 def test_an_unreachable_node_is_one_clear_error() -> None:
     w3 = Web3(HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 2}))
-    with pytest.raises(LoanServicingError, match=r"^A JSON-RPC batch of 2 requests to http"):
+    with pytest.raises(NodeUnreachable, match=r"^A JSON-RPC batch of 2 requests to http"):
         BulkSender(w3, dev_key(0), None)

@@ -15,7 +15,6 @@ from web3.types import Wei
 from loanservicing.chain.node import (
     AnvilNode,
     _free_loopback_port,
-    _probe_chain_id,
     chain_time,
     connect,
     find_anvil,
@@ -26,6 +25,7 @@ from loanservicing.chain.node import (
     set_next_timestamp,
     snapshot,
 )
+from loanservicing.chain.rpc import probe_chain_id
 from loanservicing.errors import LoanServicingError, NodeUnreachable
 
 
@@ -59,7 +59,7 @@ def test_find_anvil_prefers_the_pinned_binary() -> None:
 def test_anvil_starts_on_a_free_port_answers_and_stops_without_leftovers() -> None:
     with AnvilNode(chain_id=4242, accounts=3) as node:
         assert node.rpc_url.startswith("http://127.0.0.1:")
-        assert _probe_chain_id(node.rpc_url, timeout=5) == 4242
+        assert probe_chain_id(node.rpc_url, timeout=5) == 4242
         w3, started = connect(node.rpc_url)
         assert started is None
         assert len(w3.eth.accounts) == 3
