@@ -1,8 +1,12 @@
 """Compile the project's Solidity sources through solc's standard-JSON interface, with a cache.
 
 Artifacts go to ``build/artifacts/<ContractName>.json``; ``build/artifacts/.hash`` records a
-sha256 over the compiler version, the settings, the OpenZeppelin version in package.json and
-every source under ``contracts/``. While that hash matches, no compiler is run.
+sha256 over the artifact format, the compiler version, the settings, the OpenZeppelin version in
+package.json and every source under ``contracts/``. While that hash matches, no compiler is run.
+
+A contract that calls an external library (the ledger's rarely used paths) has placeholders
+``__$<34 hex digits>$__`` in its bytecode where the library's address goes; its artifact lists
+them in ``link_references`` and ``ContractArtifact.linked_bytecode`` writes the addresses in.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import fcntl
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +32,7 @@ __all__ = [
     "EVM_VERSION",
     "OPTIMIZER_RUNS",
     "ContractArtifact",
+    "LinkReference",
     "compile_contracts",
     "load_artifact",
 ]
@@ -39,8 +44,30 @@ CONTRACTS_DIR = "contracts"
 ARTIFACTS_DIR = Path("build") / "artifacts"
 HASH_FILE = ".hash"
 LOCK_FILE = Path("build") / ".compile.lock"
+ARTIFACT_FORMAT = 2
+"""Version of the artifact files, part of the cache key (2: with link references)."""
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LinkReference:
+    """Where the address of one external library goes in a contract's creation bytecode."""
+
+    source_path: str
+    """Source unit of the library, e.g. ``contracts/libraries/LoanRestructuring.sol``."""
+    library: str
+    """The library's contract name (artifact names are unique)."""
+    offsets: tuple[int, ...]
+    """Byte offsets of the 20-byte placeholders, from the start of the bytecode."""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LinkReference:
+        return cls(
+            source_path=data["source_path"],
+            library=data["library"],
+            offsets=tuple(int(offset) for offset in data["offsets"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -52,9 +79,15 @@ class ContractArtifact:
     """Source unit name, relative to the project root, e.g. ``contracts/LoanBook.sol``."""
     abi: list[dict[str, Any]]
     bytecode: str
-    """Creation bytecode, ``0x``-prefixed hex (``0x`` alone for interfaces)."""
+    """Creation bytecode, ``0x``-prefixed hex (``0x`` alone for interfaces); unlinked, with a
+    placeholder for each library in ``link_references``."""
     deployed_bytecode: str
-    """Runtime bytecode, ``0x``-prefixed hex."""
+    """Runtime bytecode, ``0x``-prefixed hex (unlinked, like ``bytecode``)."""
+    link_references: tuple[LinkReference, ...] = ()
+    """The external libraries the creation bytecode calls, from solc's
+    ``evm.bytecode.linkReferences``."""
+    deployed_link_references: tuple[LinkReference, ...] = ()
+    """The same libraries' places in the runtime bytecode (``evm.deployedBytecode``)."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ContractArtifact:
@@ -64,7 +97,58 @@ class ContractArtifact:
             abi=data["abi"],
             bytecode=data["bytecode"],
             deployed_bytecode=data["deployed_bytecode"],
+            link_references=tuple(
+                LinkReference.from_json(ref) for ref in data.get("link_references", [])
+            ),
+            deployed_link_references=tuple(
+                LinkReference.from_json(ref) for ref in data.get("deployed_link_references", [])
+            ),
         )
+
+    @property
+    def libraries(self) -> tuple[str, ...]:
+        """Names of the external libraries to deploy and link before this contract."""
+        return tuple(ref.library for ref in self.link_references)
+
+    @property
+    def runtime_size(self) -> int:
+        """Size in bytes of the deployed (runtime) code, the size EIP-170 limits; a library
+        placeholder counts as the 20-byte address that replaces it."""
+        return (len(self.deployed_bytecode) - 2) // 2
+
+    def linked_bytecode(self, libraries: Mapping[str, str]) -> str:
+        """The creation bytecode with each library's address (by library name) written over
+        its placeholders. Raises CompilationError when a library's address is missing."""
+        code = self.bytecode[2:]
+        for ref in self.link_references:
+            address = libraries.get(ref.library)
+            if address is None:
+                raise CompilationError(
+                    f"{self.name} calls the library {ref.library}; deploy it first and pass "
+                    f"its address."
+                )
+            hex_address = address.lower().removeprefix("0x")
+            if len(hex_address) != 40:
+                raise CompilationError(
+                    f"The address {address} given for the library {ref.library} is not 20 bytes."
+                )
+            for offset in ref.offsets:
+                start = 2 * offset
+                code = code[:start] + hex_address + code[start + 40 :]
+        return "0x" + code
+
+
+def _link_references(raw: dict[str, dict[str, list[dict[str, int]]]]) -> tuple[LinkReference, ...]:
+    """solc's ``linkReferences`` (source -> library -> [{start, length}]) as LinkReferences."""
+    return tuple(
+        LinkReference(
+            source_path=source,
+            library=library,
+            offsets=tuple(sorted(int(place["start"]) for place in places)),
+        )
+        for source, libraries in sorted(raw.items())
+        for library, places in sorted(libraries.items())
+    )
 
 
 def compiler_settings() -> dict[str, Any]:
@@ -75,7 +159,15 @@ def compiler_settings() -> dict[str, Any]:
         "viaIR": False,
         "remappings": [OPENZEPPELIN_REMAPPING],
         "outputSelection": {
-            "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+            "*": {
+                "*": [
+                    "abi",
+                    "evm.bytecode.object",
+                    "evm.bytecode.linkReferences",
+                    "evm.deployedBytecode.object",
+                    "evm.deployedBytecode.linkReferences",
+                ]
+            }
         },
     }
 
@@ -106,6 +198,7 @@ def _openzeppelin_version(root: Path) -> str:
 def _sources_hash(root: Path, sources: dict[str, str]) -> str:
     digest = hashlib.sha256()
     header = {
+        "artifact_format": ARTIFACT_FORMAT,
         "solc": SOLC_VERSION,
         "settings": compiler_settings(),
         "openzeppelin": _openzeppelin_version(root),
@@ -209,12 +302,16 @@ def _artifacts_from_output(
                     f"and {source_name}; artifact names must be unique."
                 )
             evm = data.get("evm", {})
+            bytecode = evm.get("bytecode", {})
+            deployed = evm.get("deployedBytecode", {})
             artifacts[name] = ContractArtifact(
                 name=name,
                 source_path=source_name,
                 abi=data.get("abi", []),
-                bytecode="0x" + evm.get("bytecode", {}).get("object", ""),
-                deployed_bytecode="0x" + evm.get("deployedBytecode", {}).get("object", ""),
+                bytecode="0x" + bytecode.get("object", ""),
+                deployed_bytecode="0x" + deployed.get("object", ""),
+                link_references=_link_references(bytecode.get("linkReferences", {})),
+                deployed_link_references=_link_references(deployed.get("linkReferences", {})),
             )
     return artifacts
 
