@@ -31,6 +31,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 
+from loanservicing.chain.abi import output_fields
 from loanservicing.sharing.errors import AuditMismatch
 
 __all__ = [
@@ -193,10 +194,8 @@ def _event_rows(
 
 
 def _record_fields(registry: Contract) -> list[str]:
-    fn = next(
-        i for i in _abi(registry) if i.get("type") == "function" and i["name"] == "creditRecord"
-    )
-    return [c["name"] for c in fn["outputs"][0]["components"]]
+    """The fields of the registry's ``creditRecord`` struct, in the ABI's order."""
+    return output_fields(_abi(registry), "creditRecord")
 
 
 def _credit_record_rows(

@@ -20,36 +20,37 @@ from loanservicing.sharing.attestations import CLAIM_CATEGORIES
 from loanservicing.sharing.errors import DataSharingError
 
 __all__ = [
-    "CATEGORY_BITS",
     "ConsentClient",
     "ConsentGrant",
     "RegulatorAccess",
+    "category_bit",
     "category_names",
     "legal_basis_hash",
     "parse_categories",
 ]
 
-CATEGORY_BITS: dict[str, int] = dict(CLAIM_CATEGORIES)
-ALL_CATEGORIES = 15
+
+def category_bit(name: str) -> int:
+    """The consent bit of a data category (``income`` -> 4); an unknown name is an error."""
+    if name not in CLAIM_CATEGORIES:
+        known = ", ".join(CLAIM_CATEGORIES)
+        raise DataSharingError(f"Unknown data category {name!r}; the categories are: {known}.")
+    return CLAIM_CATEGORIES[name]
 
 
 def parse_categories(text: str) -> int:
     """``income,employment`` -> 6. Unknown names are an error."""
     mask = 0
     for name in (part.strip() for part in text.split(",")):
-        if not name:
-            continue
-        if name not in CATEGORY_BITS:
-            known = ", ".join(CATEGORY_BITS)
-            raise DataSharingError(f"Unknown data category {name!r}; the categories are: {known}.")
-        mask |= CATEGORY_BITS[name]
+        if name:
+            mask |= category_bit(name)
     if mask == 0:
         raise DataSharingError("Name at least one data category.")
     return mask
 
 
 def category_names(mask: int) -> list[str]:
-    return [name for name, bit in CATEGORY_BITS.items() if mask & bit]
+    return [name for name, bit in CLAIM_CATEGORIES.items() if mask & bit]
 
 
 def legal_basis_hash(legal_basis: str) -> bytes:
@@ -103,6 +104,12 @@ class ConsentClient:
         self, borrower: ChecksumAddress, viewer: ChecksumAddress, categories: int
     ) -> bool:
         return bool(self.registry.functions.hasConsent(borrower, viewer, categories).call())
+
+    def is_regulator(self, account: ChecksumAddress) -> bool:
+        """Whether ``account`` holds the registry's regulator role now (the role id is the
+        registry's own ``REGULATOR_ROLE``)."""
+        regulator_role = self.registry.functions.REGULATOR_ROLE().call()
+        return bool(self.registry.functions.hasRole(regulator_role, account).call())
 
     def current(self, borrower: ChecksumAddress, viewer: ChecksumAddress) -> ConsentGrant:
         categories, granted_at, expires_at = self.registry.functions.consent(

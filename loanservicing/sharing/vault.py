@@ -45,13 +45,8 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
 
-from loanservicing.sharing.attestations import (
-    CLAIM_CATEGORIES,
-    canonical_json,
-    claim_hash,
-    new_salt,
-)
-from loanservicing.sharing.consent import ConsentClient, legal_basis_hash
+from loanservicing.sharing.attestations import canonical_json, claim_hash, new_salt
+from loanservicing.sharing.consent import ConsentClient, category_bit, legal_basis_hash
 from loanservicing.sharing.errors import (
     AccessDenied,
     DataSharingError,
@@ -201,13 +196,6 @@ def _entry_hash(prev_hash: str, entry_json: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{entry_json}".encode()).hexdigest()
 
 
-def _check_category(category: str) -> int:
-    if category not in CLAIM_CATEGORIES:
-        known = ", ".join(CLAIM_CATEGORIES)
-        raise DataSharingError(f"Unknown data category {category!r}; the categories are: {known}.")
-    return CLAIM_CATEGORIES[category]
-
-
 class Vault:
     """Encrypted document storage with consent-checked, logged reads and erasure."""
 
@@ -255,7 +243,7 @@ class Vault:
     ) -> StoredDocument:
         """Encrypt and store ``document`` (JSON) as ``subject``'s ``category`` document, with a
         fresh salt for its claim hash (returned: the attester signs the hash)."""
-        _check_category(category)
+        category_bit(category)
         subject = Web3.to_checksum_address(subject)
         salt = salt or new_salt()
         hash_ = claim_hash(document, salt)
@@ -323,7 +311,7 @@ class Vault:
         """Decrypt ``request.subject``'s newest ``request.category`` document for the reader,
         after checking the signature and the on-chain consent or regulator record. Refusals
         raise AccessDenied and are logged like grants."""
-        bit = _check_category(request.category)
+        bit = category_bit(request.category)
         subject = Web3.to_checksum_address(request.subject)
         reader = Web3.to_checksum_address(request.reader)
         decision = self._authorise(request, reader, subject, bit)
@@ -411,8 +399,7 @@ class Vault:
             request.legal_basis
         ):
             return f"The stated legal basis does not match access record {access.access_id}."
-        regulator_role = bytes(Web3.keccak(text="REGULATOR_ROLE"))
-        if not self.consents.registry.functions.hasRole(regulator_role, reader).call():
+        if not self.consents.is_regulator(reader):
             return f"{reader} no longer holds the regulator role."
         marker = f"access record {request.access_tx}"
         for entry in self.log_entries(subject):

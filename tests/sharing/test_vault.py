@@ -129,6 +129,24 @@ def test_regulator_reads_need_a_matching_on_chain_record_used_once(
         vault.read(_request(data, REGULATOR, access_tx=tx, legal_basis=basis))
 
 
+def test_a_regulator_whose_role_was_revoked_cannot_use_its_record(
+    vault: Vault, data: DataEnv
+) -> None:
+    borrower, regulator = data.address(BORROWER), data.address(REGULATOR)
+    vault.store(borrower, "income", INCOME_DOC)
+    basis = "Art. 6(1)(c) GDPR; supervisory inspection 2026/18"
+    access = data.consents.record_regulator_access(regulator, borrower, 4, basis)
+    assert data.consents.is_regulator(regulator) and not data.consents.is_regulator(borrower)
+    registry = data.consent_registry
+    data.send(registry.functions.revokeRole(registry.functions.REGULATOR_ROLE().call(), regulator))
+    assert not data.consents.is_regulator(regulator)
+    request = _request(data, REGULATOR, access_tx=access.tx_hash.to_0x_hex(), legal_basis=basis)
+    with pytest.raises(AccessDenied, match=f"^{regulator} no longer holds the regulator role.$"):
+        vault.read(request)
+    refused = vault.log_entries(borrower)[-1]
+    assert (refused.action, refused.decision) == ("regulator-read", "refused")
+
+
 def _tamper(vault: Vault, sql: str) -> None:
     with sqlite3.connect(vault.data_path) as db:
         db.execute(sql)
