@@ -28,19 +28,20 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from web3 import HTTPProvider, Web3
 
-from eth_account import Account
 from eth_utils import keccak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from loanservicing.chain.accounts import TransactionSender, dev_signer
 from loanservicing.chain.node import AnvilNode
+from loanservicing.chain.rpc import RpcClient
 from loanservicing.chain.signing import CallData, Fees, LocalSigner
+from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import compile_contracts
-from loanservicing.deployment.deploy import deploy_contracts
+from loanservicing.deployment.deploy import deploy_system
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.indexer import Indexer, IndexerConfig, JsonRpc
+from loanservicing.indexing.sync import Indexer, IndexerConfig
 
-MNEMONIC = "test test test test test test test test test test test junk"
 DAY = 86_400
 UNIT = 10**6
 BATCH = 500
@@ -49,14 +50,10 @@ PAYERS = 9
 
 
 def _keys() -> list[Any]:
-    Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(PAYERS + 1)
-    ]
+    return [dev_signer(i).local_account() for i in range(PAYERS + 1)]
 
 
-def _send(rpc: JsonRpc, raws: list[bytes]) -> None:
+def _send(rpc: RpcClient, raws: list[bytes]) -> None:
     """Send in JSON-RPC batches, then wait until the last one is mined."""
     last = None
     for start in range(0, len(raws), BATCH):
@@ -73,13 +70,13 @@ def _send(rpc: JsonRpc, raws: list[bytes]) -> None:
 def generate(node: AnvilNode, events: int, loans: int) -> dict[str, Any]:
     """Deploy, originate ``loans`` late loans, repay them in rounds until enough events."""
     w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 120}))
-    rpc = JsonRpc(node.rpc_url, timeout=120)
+    rpc = RpcClient(node.rpc_url, timeout=120)
     # Blocks far below the gas target keep the EIP-1559 base fee from climbing as the
     # benchmark fills them back to back.
     rpc.call("evm_setBlockGasLimit", [hex(10**11)])
     artifacts = compile_contracts()
-    admin = w3.eth.accounts[0]
-    deployed = deploy_contracts(w3, artifacts, admin, with_token=True, token_decimals=6)
+    sender = TransactionSender(w3, dev_signer(0), revert_decoder(artifacts))
+    deployed = bind(w3, deploy_system(sender, artifacts), artifacts)
     ledger, registry, token = deployed.ledger, deployed.credit_registry, deployed.token
     assert token is not None
     chain_id = w3.eth.chain_id
@@ -152,7 +149,7 @@ def generate(node: AnvilNode, events: int, loans: int) -> dict[str, Any]:
     }
 
 
-def _count_logs(rpc: JsonRpc, first: int, addresses: list[str]) -> int:
+def _count_logs(rpc: RpcClient, first: int, addresses: list[str]) -> int:
     logs = rpc.call(
         "eth_getLogs", [{"fromBlock": hex(first), "toBlock": "latest", "address": addresses}]
     )

@@ -1,6 +1,6 @@
 """The event index's SQLite database: schema, versioned migrations, writes and reads.
 
-Storage only; what to write comes from :mod:`loanservicing.indexing.indexer`. Every change the
+Storage only; what to write comes from :mod:`loanservicing.indexing.sync`. Every change the
 indexer makes for one fetched block range (logs, blocks, derived rows, checkpoints) happens inside
 one ``transaction()``, so a process killed at any instant leaves the database at a range boundary.
 
@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from loanservicing.indexing.errors import IndexDatabaseError
-from loanservicing.ledger.loan_state import CreditRecord, LoanState
+from loanservicing.ledger.credit import CreditRecord
+from loanservicing.ledger.state import LoanState
 
 __all__ = [
     "SCHEMA_VERSION",

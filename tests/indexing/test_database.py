@@ -9,8 +9,9 @@ import pytest
 
 from loanservicing.indexing.database import SCHEMA_VERSION, BlockRow, IndexDB
 from loanservicing.indexing.errors import IndexDatabaseError
-from loanservicing.ledger.loan_state import CreditRecord, LoanState
+from loanservicing.ledger.credit import CreditRecord
 from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.ledger.state import LoanState
 
 
 def _log(block: int, index: int, loan_id: int | None = 1, borrower: str | None = None) -> tuple:

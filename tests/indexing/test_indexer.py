@@ -5,23 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from web3 import Web3
 
-from loanservicing.chain.node import AnvilNode
-from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.indexer import verify_index
-from loanservicing.ledger.loan_state import LoanStatus, amount_due
+from loanservicing.indexing.verify import verify_index
+from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.schedule import ScheduleKind
-from tests.support.indexing import DAY, UNIT, Deployed, deploy_system, make_indexer
+from loanservicing.ledger.state import LoanStatus
+from tests.support.indexing import make_indexer
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
-    return deploy_system(w3, anvil.rpc_url, artifacts)
-
-
-def _history(s: Deployed) -> list[int]:
+def _history(s: LedgerDriver) -> list[int]:
     """A little of everything: on-time, late, partial, prepayment, default, restructure."""
     borrower, other = s.accounts[1], s.accounts[2]
     t0 = s.now() + 10
@@ -47,15 +41,15 @@ def _history(s: Deployed) -> list[int]:
 
 
 def test_sync_rebuilds_every_loan_and_credit_record(
-    deployed: Deployed, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    system: LedgerDriver, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    loans = _history(deployed)
-    indexer = make_indexer(deployed, tmp_path / "index.db")
+    loans = _history(system)
+    indexer = make_indexer(system, tmp_path / "index.db")
     report = indexer.sync()
     assert not [r for r in caplog.records if r.levelname == "ERROR"]  # every replay matched
-    assert report.end_block == deployed.w3.eth.block_number
+    assert report.end_block == system.w3.eth.block_number
     assert report.logs > 30
-    result = verify_index(indexer.db, deployed.rpc_url, deployed.abis())
+    result = verify_index(indexer.db, system.rpc_url, system.abis())
     assert result.differences == []
     assert result.loans == len(loans)
     assert result.borrowers == 2
@@ -64,68 +58,70 @@ def test_sync_rebuilds_every_loan_and_credit_record(
     assert states[loans[3]].status is LoanStatus.DEFAULTED
     assert states[loans[0]].base_index > 0  # restructured
     # The Python amount due equals the ledger's, now and later.
-    now = deployed.now()
+    now = system.now()
     for loan_id in loans:
         for t in (now, now + 3 * DAY, now + 45 * DAY, now + 400 * DAY):
-            chain = deployed.ledger.functions.amountDue(loan_id, t).call()
+            chain = system.ledger.functions.amountDue(loan_id, t).call()
             assert amount_due(states[loan_id], t).as_tuple() == tuple(chain), (loan_id, t)
 
 
-def test_resync_is_idempotent_and_incremental(deployed: Deployed, tmp_path: Path) -> None:
-    borrower = deployed.accounts[3]
-    loan_id = deployed.originate(borrower)
+def test_resync_is_idempotent_and_incremental(system: LedgerDriver, tmp_path: Path) -> None:
+    borrower = system.accounts[3]
+    loan_id = system.originate(borrower)
     path = tmp_path / "index.db"
-    first = make_indexer(deployed, path)
+    first = make_indexer(system, path)
     first.sync()
     before = first.db.dump()
     assert first.sync().logs == 0
     assert first.db.dump() == before
     first.db.close()
-    deployed.repay(loan_id, 500 * UNIT, borrower)
-    second = make_indexer(deployed, path)  # a new process would do the same
+    system.repay(loan_id, 500 * UNIT, borrower)
+    second = make_indexer(system, path)  # a new process would do the same
     report = second.sync()
     assert report.logs == 2  # RepaymentApplied + RepaymentReported
     payments = second.db.conn.execute("SELECT COUNT(*) FROM payments").fetchone()[0]
     assert payments == 1
-    assert verify_index(second.db, deployed.rpc_url, deployed.abis()).differences == []
+    assert verify_index(second.db, system.rpc_url, system.abis()).differences == []
 
 
-def test_small_ranges_give_the_same_database(deployed: Deployed, tmp_path: Path) -> None:
-    _history(deployed)
-    big = make_indexer(deployed, tmp_path / "big.db")
+def test_small_ranges_give_the_same_database(system: LedgerDriver, tmp_path: Path) -> None:
+    _history(system)
+    big = make_indexer(system, tmp_path / "big.db")
     big.sync()
-    small = make_indexer(deployed, tmp_path / "small.db", initial_range=1, max_range=3)
+    small = make_indexer(system, tmp_path / "small.db", initial_range=1, max_range=3)
     report = small.sync()
     assert report.ranges > 10
     assert small.db.dump() == big.db.dump()
 
 
-def test_verify_reports_a_difference(deployed: Deployed, tmp_path: Path) -> None:
-    borrower = deployed.accounts[4]
-    loan_id = deployed.originate(borrower)
-    indexer = make_indexer(deployed, tmp_path / "index.db")
+def test_verify_reports_a_difference(system: LedgerDriver, tmp_path: Path) -> None:
+    borrower = system.accounts[4]
+    loan_id = system.originate(borrower)
+    indexer = make_indexer(system, tmp_path / "index.db")
     indexer.sync()
     indexer.db.conn.execute("UPDATE loans SET paid_count = 3 WHERE loan_id = ?", (loan_id,))
-    result = verify_index(IndexDB(tmp_path / "index.db"), deployed.rpc_url, deployed.abis())
+    result = verify_index(IndexDB(tmp_path / "index.db"), system.rpc_url, system.abis())
     assert [(d.key, d.field, d.index_value, d.chain_value) for d in result.differences] == [
         (str(loan_id), "installmentsPaid", 3, 0)
     ]
 
 
-def test_a_database_of_another_deployment_is_refused(deployed: Deployed, tmp_path: Path) -> None:
+def test_a_database_of_another_deployment_is_refused(system: LedgerDriver, tmp_path: Path) -> None:
     path = tmp_path / "index.db"
-    make_indexer(deployed, path).sync()
-    other = make_indexer(deployed, path, from_block=deployed.block + 1)
+    make_indexer(system, path).sync()
+    other = make_indexer(system, path, from_block=system.block + 1)
     with pytest.raises(Exception, match="was built with from_block"):
         other.sync()
 
 
-def test_closing_repayments_through_either_ledger_path(deployed: Deployed, tmp_path: Path) -> None:
+def test_closing_repayments_through_either_ledger_path(
+    system: LedgerDriver, tmp_path: Path
+) -> None:
     """A current loan's last installment paid with exactly the payoff (the ledger's fast path)
     or with more (the general path) emits the same events and leaves the same state, so the
     events alone rebuild both. (Bug fixed: the general path used to bring the lateness
     bookkeeping current although nothing unpaid was late, which the events could not show.)"""
-    s = deployed
+    s = system
     borrower = s.accounts[8]
     t0 = s.now() + 10
     exact = s.originate(borrower, installments=2, grace=0, at=t0)
@@ -138,7 +134,7 @@ def test_closing_repayments_through_either_ledger_path(deployed: Deployed, tmp_p
     s.repay(exact, payoff_exact, borrower, at=t1)
     payoff_over = s.ledger.functions.amountDue(over, t1 + 1).call()[8]
     s.repay(over, payoff_over + 5 * UNIT, borrower, at=t1 + 1)
-    views = {loan_id: s.loan_view(loan_id) for loan_id in (exact, over)}
+    views = {loan_id: s.loan(loan_id) for loan_id in (exact, over)}
     for field in ("installmentsAssessedLate", "lastAccrual", "installmentsPaid", "status"):
         assert views[exact][field] == views[over][field], field
     indexer = make_indexer(s, tmp_path / "index.db")

@@ -18,18 +18,19 @@ from web3 import HTTPProvider, Web3
 from loanservicing.chain.node import AnvilNode
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.indexing.database import IndexDB
-from tests.support.indexing import UNIT, Deployed, deploy_system, make_indexer
+from tests.support.indexing import make_indexer
+from tests.support.ledger_driver import UNIT, LedgerDriver
 
 LOANS = 12
 REPAYMENTS = 240
 
 
 @pytest.fixture(scope="module")
-def busy_chain(artifacts: dict[str, ContractArtifact]) -> Iterator[Deployed]:
+def busy_chain(artifacts: dict[str, ContractArtifact]) -> Iterator[LedgerDriver]:
     """Its own Anvil with a few hundred blocks of loans and repayments."""
     with AnvilNode() as node:
         w3 = Web3(HTTPProvider(node.rpc_url))
-        s = deploy_system(w3, node.rpc_url, artifacts)
+        s = LedgerDriver.deploy(w3, artifacts, node.rpc_url)
         borrowers = s.accounts[1:5]
         loans = [s.originate(borrowers[i % len(borrowers)]) for i in range(LOANS)]
         for borrower in borrowers:
@@ -50,11 +51,12 @@ def busy_chain(artifacts: dict[str, ContractArtifact]) -> Iterator[Deployed]:
         yield s
 
 
-def _sync_command(s: Deployed, db: Path) -> list[str]:
+def _sync_command(s: LedgerDriver, db: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "loanservicing.cli.index",
+        "loanservicing.cli",
+        "index",
         "sync",
         "--db",
         str(db),
@@ -83,7 +85,7 @@ def _checkpoint(db: Path) -> int:
 
 
 def test_kill_9_then_restart_equals_an_uninterrupted_run(
-    busy_chain: Deployed, tmp_path: Path
+    busy_chain: LedgerDriver, tmp_path: Path
 ) -> None:
     s = busy_chain
     head = s.w3.eth.block_number

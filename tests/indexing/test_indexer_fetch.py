@@ -12,19 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web3 import Web3
 
-from loanservicing.chain.node import AnvilNode
-from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.ledger.schedule import ScheduleKind
-from tests.support.indexing import DAY, UNIT, Deployed, deploy_system, make_indexer
+from tests.support.indexing import make_indexer
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 LIMIT_BLOCKS = 3
-
-
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
-    return deploy_system(w3, anvil.rpc_url, artifacts)
 
 
 class _Provider:
@@ -71,8 +64,8 @@ class _Provider:
 
 
 @pytest.fixture
-def provider(deployed: Deployed) -> Iterator[_Provider]:
-    proxy = _Provider(deployed.rpc_url)
+def provider(system: LedgerDriver) -> Iterator[_Provider]:
+    proxy = _Provider(system.rpc_url)
     thread = threading.Thread(target=proxy.server.serve_forever, daemon=True)
     thread.start()
     yield proxy
@@ -80,8 +73,9 @@ def provider(deployed: Deployed) -> Iterator[_Provider]:
     proxy.server.server_close()
 
 
-def _activity(s: Deployed) -> None:
+def _activity(s: LedgerDriver) -> None:
     borrower = s.accounts[1]
+    s.rpc("evm_mine", [])  # the latest block at the node's clock, which ran on meanwhile
     t0 = s.now() + 10
     a = s.originate(borrower, at=t0)
     b = s.originate(borrower, kind=ScheduleKind.BULLET, at=t0 + 1)
@@ -90,12 +84,12 @@ def _activity(s: Deployed) -> None:
 
 
 def test_ranges_shrink_on_too_many_results_and_the_index_is_the_same(
-    deployed: Deployed, provider: _Provider, tmp_path: Path
+    system: LedgerDriver, provider: _Provider, tmp_path: Path
 ) -> None:
-    _activity(deployed)
-    direct = make_indexer(deployed, tmp_path / "direct.db")
+    _activity(system)
+    direct = make_indexer(system, tmp_path / "direct.db")
     direct.sync()
-    limited = make_indexer(deployed, tmp_path / "limited.db", initial_range=64)
+    limited = make_indexer(system, tmp_path / "limited.db", initial_range=64)
     limited.rpc.url = provider.url
     report = limited.sync()
     assert provider.refused >= 1
@@ -104,24 +98,24 @@ def test_ranges_shrink_on_too_many_results_and_the_index_is_the_same(
     assert limited.db.dump() == direct.db.dump()
 
 
-def test_ranges_grow_while_sparse(deployed: Deployed, tmp_path: Path) -> None:
+def test_ranges_grow_while_sparse(system: LedgerDriver, tmp_path: Path) -> None:
     for _ in range(40):
-        deployed.rpc("evm_mine", [])
-    indexer = make_indexer(deployed, tmp_path / "i.db", initial_range=2, max_range=16)
+        system.rpc("evm_mine", [])
+    indexer = make_indexer(system, tmp_path / "i.db", initial_range=2, max_range=16)
     report = indexer.sync()
     assert indexer.range_size == 16
     assert report.ranges < 10
 
 
-def test_decoding_equals_web3s(deployed: Deployed, tmp_path: Path) -> None:
-    _activity(deployed)
-    indexer = make_indexer(deployed, tmp_path / "i.db")
+def test_decoding_equals_web3s(system: LedgerDriver, tmp_path: Path) -> None:
+    _activity(system)
+    indexer = make_indexer(system, tmp_path / "i.db")
     indexer.sync()
     ours = {(r.tx_hash, r.log_index): (r.event, r.args) for r in indexer.db.logs()}
     theirs = {}
-    for contract in (deployed.ledger, deployed.registry):
+    for contract in (system.ledger, system.registry):
         for event in contract.all_events():
-            for log in event.get_logs(from_block=deployed.block):
+            for log in event.get_logs(from_block=system.block):
                 key = ("0x" + bytes(log["transactionHash"]).hex(), log["logIndex"])
                 theirs[key] = (log["event"], _plain(log["args"]))
     assert ours == theirs

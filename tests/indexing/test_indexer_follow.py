@@ -18,8 +18,10 @@ from web3 import HTTPProvider, Web3
 from loanservicing.chain.node import AnvilNode, find_anvil
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.indexer import Indexer, verify_index
-from tests.support.indexing import UNIT, Deployed, deploy_system, make_indexer
+from loanservicing.indexing.sync import Indexer
+from loanservicing.indexing.verify import verify_index
+from tests.support.indexing import make_indexer
+from tests.support.ledger_driver import UNIT, LedgerDriver
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -57,12 +59,12 @@ def test_follow_waits_for_a_stopped_node_and_catches_up(
     caplog: pytest.LogCaptureFixture,
     following: Callable[[Indexer], None],
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="loanservicing.indexing.indexer")
+    caplog.set_level(logging.WARNING, logger="loanservicing.indexing.sync")
     node = AnvilNode().start()
     restarted: subprocess.Popen[bytes] | None = None
     try:
         w3 = Web3(HTTPProvider(node.rpc_url))
-        s = deploy_system(w3, node.rpc_url, artifacts)
+        s = LedgerDriver.deploy(w3, artifacts, node.rpc_url)
         borrower = s.accounts[1]
         loan_id = s.originate(borrower)
         s.repay(loan_id, 100 * UNIT, borrower)
@@ -117,7 +119,7 @@ def test_repayment_is_indexed_within_one_second_of_its_block(
 ) -> None:
     with AnvilNode() as node:
         w3 = Web3(HTTPProvider(node.rpc_url))
-        s: Deployed = deploy_system(w3, node.rpc_url, artifacts)
+        s: LedgerDriver = LedgerDriver.deploy(w3, artifacts, node.rpc_url)
         borrower = s.accounts[1]
         loan_id = s.originate(borrower)
         s.fund(borrower, 10_000 * UNIT)

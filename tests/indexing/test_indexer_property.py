@@ -10,21 +10,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from web3 import Web3
 
 from loanservicing.chain.errors import TransactionReverted
-from loanservicing.chain.node import AnvilNode, revert, snapshot
-from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.indexing.indexer import verify_index
-from loanservicing.ledger.loan_state import amount_due
+from loanservicing.chain.node import revert, snapshot
+from loanservicing.indexing.verify import verify_index
+from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.schedule import ScheduleKind
-from tests.support.indexing import DAY, UNIT, Deployed, deploy_system, make_indexer
-
-
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
-    return deploy_system(w3, anvil.rpc_url, artifacts)
-
+from tests.support.indexing import make_indexer
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 loan_terms = st.fixed_dictionaries(
     {
@@ -50,19 +43,19 @@ action = st.tuples(
 )
 
 
-def _due(s: Deployed, loan_id: int, t: int) -> dict[str, Any]:
+def _due(s: LedgerDriver, loan_id: int, t: int) -> dict[str, Any]:
     names = ["fees", "penalty", "interest", "principal", "currentInterest", "currentPrincipal",
              "remainingPrincipal", "pastDue", "payoff", "daysPastDue", "nextDueDate",
              "nextInstallment"]  # fmt: skip
     return dict(zip(names, s.ledger.functions.amountDue(loan_id, t).call(), strict=True))
 
 
-def _run(s: Deployed, borrower: str, loans: list[int], actions: list[Any]) -> None:
+def _run(s: LedgerDriver, borrower: str, loans: list[int], actions: list[Any]) -> None:
     t = s.now() + 10
     for kind, which, wait, bps in actions:
         loan_id = loans[which % len(loans)]
         t += wait
-        status = s.loan_view(loan_id)["status"]
+        status = s.loan(loan_id)["status"]
         if kind == "wait" or status == 2:
             continue
         try:
@@ -82,7 +75,7 @@ def _run(s: Deployed, borrower: str, loans: list[int], actions: list[Any]) -> No
                 s.send(s.ledger.functions.assess(loan_id), at=t)
             elif kind == "default":
                 due = _due(s, loan_id, t)
-                if due["daysPastDue"] < s.loan_view(loan_id)["defaultAfterDays"]:
+                if due["daysPastDue"] < s.loan(loan_id)["defaultAfterDays"]:
                     continue
                 s.send(s.ledger.functions.declareDefault(loan_id), at=t)
             else:
@@ -106,12 +99,12 @@ def _run(s: Deployed, borrower: str, loans: list[int], actions: list[Any]) -> No
     actions=st.lists(action, min_size=1, max_size=12),
 )
 def test_rebuilt_state_equals_the_ledger(
-    deployed: Deployed,
+    system: LedgerDriver,
     caplog: pytest.LogCaptureFixture,
     terms: list[dict[str, Any]],
     actions: list[Any],
 ) -> None:
-    s = deployed
+    s = system
     snapshot_id = snapshot(s.w3)
     try:
         borrower = s.accounts[7]

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.indexing.indexer import verify_index
-from tests.support.indexing import UNIT, Deployed, make_indexer, private_deployment
+from loanservicing.indexing.verify import verify_index
+from tests.support.indexing import make_indexer
+from tests.support.ledger_driver import UNIT, LedgerDriver, private_deployment
 
 
 @pytest.fixture
-def deployed(artifacts: dict[str, ContractArtifact]) -> Iterator[Deployed]:
+def system(artifacts: dict[str, ContractArtifact]) -> Iterator[LedgerDriver]:
     """A private Anvil for every test: anvil_reorg rewrites history."""
     with private_deployment(artifacts) as system:
         yield system
@@ -28,7 +29,9 @@ def _payments(indexer_db: object) -> list[tuple[str, int]]:
     ]
 
 
-def _repay_tx(s: Deployed, loan_id: int, amount: int, payer: str, nonce: int) -> dict[str, object]:
+def _repay_tx(
+    s: LedgerDriver, loan_id: int, amount: int, payer: str, nonce: int
+) -> dict[str, object]:
     data = s.ledger.functions.repay(loan_id, amount)._encode_transaction_data()
     return {
         "from": payer,
@@ -44,9 +47,9 @@ def _repay_tx(s: Deployed, loan_id: int, amount: int, payer: str, nonce: int) ->
 
 @pytest.mark.parametrize("depth", range(1, 11))
 def test_reorg_drops_and_replaces_repayments(
-    deployed: Deployed, tmp_path: Path, depth: int
+    system: LedgerDriver, tmp_path: Path, depth: int
 ) -> None:
-    s = deployed
+    s = system
     borrower = s.accounts[5]
     loan_id = s.originate(borrower)
     s.fund(borrower, 10_000 * UNIT)
@@ -78,8 +81,8 @@ def test_reorg_drops_and_replaces_repayments(
     assert verify_index(indexer.db, s.rpc_url, s.abis()).differences == []
 
 
-def test_reorg_deeper_than_the_hash_window(deployed: Deployed, tmp_path: Path) -> None:
-    s = deployed
+def test_reorg_deeper_than_the_hash_window(system: LedgerDriver, tmp_path: Path) -> None:
+    s = system
     borrower = s.accounts[6]
     loan_id = s.originate(borrower)
     s.fund(borrower, 10_000 * UNIT)

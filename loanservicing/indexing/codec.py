@@ -1,0 +1,233 @@
+"""Decoding the ledger's and the credit registry's logs: topic0 -> event, words -> arguments.
+
+:class:`EventCodec` precomputes one :class:`EventSpec` per event of each contract. Arguments of
+static types are sliced straight out of the hex data word by word (addresses checksummed with a
+cache); anything dynamic goes through ``eth_abi.decode``. Both give the same JSON-friendly
+shape as web3's decoding (structs as dicts, bytes as 0x-hex, addresses checksummed), which the
+index stores and the projections fold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_hash.auto import keccak as _keccak256
+from eth_utils.crypto import keccak
+
+from loanservicing.chain.reverts import canonical_type
+
+__all__ = [
+    "LEDGER",
+    "REGISTRY",
+    "DecodedLog",
+    "EventCodec",
+    "EventSpec",
+    "contract_abis",
+]
+
+LEDGER = "ledger"
+"""The role of the loan ledger's logs (and its key in the ABIs and the index's metadata)."""
+REGISTRY = "credit_registry"
+"""The role of the credit registry's logs."""
+
+
+@lru_cache(maxsize=262_144)
+def _checksum_hex(lower: str) -> str:
+    """EIP-55 checksum of 40 lowercase hex digits (no 0x), as ``to_checksum_address``."""
+    digest = _keccak256(lower.encode()).hex()
+    return "0x" + "".join(
+        c.upper() if c > "9" and digest[i] > "7" else c for i, c in enumerate(lower)
+    )
+
+
+def _signed(word: str) -> int:
+    value = int(word, 16)
+    return value - (1 << 256) if value >> 255 else value
+
+
+def _word_reader(kind: str) -> Callable[[str], Any] | None:
+    """A reader of one ABI word given as 64 hex digits, for a static elementary type."""
+    if kind.startswith("uint"):
+        return lambda w: int(w, 16)
+    if kind.startswith("int"):
+        return _signed
+    if kind == "address":
+        return lambda w: _checksum_hex(w[24:].lower())
+    if kind == "bool":
+        return lambda w: w[63] == "1"
+    if kind.startswith("bytes") and kind != "bytes":
+        size = int(kind[5:])
+        return lambda w: "0x" + w[: 2 * size].lower()
+    return None
+
+
+def _static_layout(params: Sequence[Mapping[str, Any]]) -> list[tuple[str, Any]] | None:
+    """(name, reader or nested layout) per parameter when all are static, else None."""
+    layout: list[tuple[str, Any]] = []
+    for p in params:
+        kind = str(p["type"])
+        if kind == "tuple":
+            nested = _static_layout(p["components"])
+            if nested is None:
+                return None
+            layout.append((str(p["name"]), nested))
+            continue
+        reader = _word_reader(kind)
+        if reader is None:
+            return None
+        layout.append((str(p["name"]), reader))
+    return layout
+
+
+def _read_static(
+    layout: list[tuple[str, Any]], data: str, offset: int
+) -> tuple[dict[str, Any], int]:
+    """Read words from ``data`` (hex digits after 0x) starting at hex offset ``offset``."""
+    values: dict[str, Any] = {}
+    for name, reader in layout:
+        if isinstance(reader, list):
+            values[name], offset = _read_static(reader, data, offset)
+        else:
+            values[name] = reader(data[offset : offset + 64])
+            offset += 64
+    return values, offset
+
+
+def _jsonable(value: Any, param: Mapping[str, Any]) -> Any:
+    """eth_abi output to the same JSON-friendly shape as the static fast path."""
+    kind = str(param["type"])
+    if kind == "tuple":
+        return {
+            str(c["name"]): _jsonable(v, c) for c, v in zip(param["components"], value, strict=True)
+        }
+    if kind.endswith("]"):
+        inner = {**param, "type": kind[: kind.rindex("[")]}
+        return [_jsonable(v, inner) for v in value]
+    if kind == "address":
+        return _checksum_hex(str(value).lower()[2:])
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """A precomputed decoder for one event of one contract."""
+
+    name: str
+    role: str
+    topic0: str
+    indexed: tuple[tuple[str, Callable[[str], Any] | None], ...]
+    data_params: tuple[Mapping[str, Any], ...]
+    data_types: tuple[str, ...]
+    static_layout: list[tuple[str, Any]] | None
+
+    def decode(self, topics: Sequence[str], data: str) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for (name, reader), topic in zip(self.indexed, topics[1:], strict=True):
+            args[name] = topic if reader is None else reader(topic[2:])
+        if self.static_layout is not None:
+            values, _ = _read_static(self.static_layout, data, 2)
+            args.update(values)
+        else:
+            decoded = abi_decode(list(self.data_types), bytes.fromhex(data[2:]))
+            for param, value in zip(self.data_params, decoded, strict=True):
+                args[str(param["name"])] = _jsonable(value, param)
+        return args
+
+
+@dataclass(frozen=True)
+class DecodedLog:
+    """A log decoded into its event name and arguments, with where it is on chain."""
+
+    role: str
+    event: str
+    args: dict[str, Any]
+    address: str
+    block_number: int
+    block_hash: str
+    log_index: int
+    tx_hash: str
+    tx_index: int
+    timestamp: int
+
+    @property
+    def loan_id(self) -> int | None:
+        value = self.args.get("loanId")
+        return None if value is None or self.role != LEDGER else int(value)
+
+    @property
+    def borrower(self) -> str | None:
+        value = self.args.get("borrower")
+        return None if value is None or self.role != REGISTRY else str(value)
+
+
+class EventCodec:
+    """topic0 -> event decoder, for the ledger's and the registry's events."""
+
+    def __init__(self, abis: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        self.specs: dict[tuple[str, str], EventSpec] = {}
+        for role, abi in abis.items():
+            for item in abi:
+                if item.get("type") != "event" or item.get("anonymous"):
+                    continue
+                spec = self._spec(role, item)
+                self.specs[(role, spec.topic0)] = spec
+
+    @staticmethod
+    def _spec(role: str, item: Mapping[str, Any]) -> EventSpec:
+        inputs = list(item["inputs"])
+        signature = f"{item['name']}({','.join(canonical_type(p) for p in inputs)})"
+        topic0 = "0x" + keccak(text=signature).hex()
+        indexed = tuple(
+            (str(p["name"]), _word_reader(str(p["type"]))) for p in inputs if p.get("indexed")
+        )
+        data_params = tuple(p for p in inputs if not p.get("indexed"))
+        return EventSpec(
+            name=str(item["name"]),
+            role=role,
+            topic0=topic0,
+            indexed=indexed,
+            data_params=data_params,
+            data_types=tuple(canonical_type(p) for p in data_params),
+            static_layout=_static_layout(data_params),
+        )
+
+    def topics(self) -> list[str]:
+        return sorted({topic for _, topic in self.specs})
+
+    def decode(self, log: Mapping[str, Any], role: str, timestamp: int) -> DecodedLog | None:
+        """Decode one raw ``eth_getLogs`` entry; None for an event this codec does not know."""
+        topics = log["topics"]
+        if not topics:
+            return None
+        spec = self.specs.get((role, topics[0]))
+        if spec is None:
+            return None
+        return DecodedLog(
+            role=role,
+            event=spec.name,
+            args=spec.decode(topics, log["data"]),
+            address=_checksum_hex(log["address"][2:].lower()),
+            block_number=int(log["blockNumber"], 16),
+            block_hash=str(log["blockHash"]),
+            log_index=int(log["logIndex"], 16),
+            tx_hash=str(log["transactionHash"]),
+            tx_index=int(log["transactionIndex"], 16),
+            timestamp=timestamp,
+        )
+
+
+def contract_abis() -> dict[str, list[dict[str, Any]]]:
+    """The ledger's and the registry's ABIs from the compiled artifacts."""
+    from loanservicing.deployment.compile import compile_contracts
+
+    artifacts = compile_contracts()
+    return {
+        LEDGER: list(artifacts["LoanLedger"].abi),
+        REGISTRY: list(artifacts["CreditRegistry"].abi),
+    }

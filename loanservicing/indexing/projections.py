@@ -1,0 +1,310 @@
+"""What the index derives from the decoded logs: per-event rows, loan states, credit records.
+
+:class:`Projections` writes one committed range's logs and the rows the monitor and the reports
+query (payments, charges, delinquency-bucket changes, schedule segments: one named row type per
+table, whose fields are the table's columns), and folds the ledger's events into loan states
+and the registry's into credit records through the ledger's replay
+(:func:`loanservicing.ledger.replay.apply_ledger_events`,
+:func:`loanservicing.ledger.credit.apply_registry_event`) — the same replay that
+``index verify`` checks against the contracts' views. After a reorg, :meth:`Projections.rebuild`
+recomputes the touched loans and borrowers from the logs that remain.
+
+The loan states and credit records touched lately are kept in memory between ranges;
+:meth:`Projections.forget` drops them when a transaction fails or rolls back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from loanservicing.indexing.codec import REGISTRY, DecodedLog
+from loanservicing.indexing.database import IndexDB
+from loanservicing.ledger.credit import CreditRecord, apply_registry_event
+from loanservicing.ledger.replay import apply_ledger_events
+from loanservicing.ledger.state import LedgerEvent, LoanState
+
+__all__ = ["ChargeRow", "DelinquencyChangeRow", "PaymentRow", "Projections", "SegmentRow"]
+
+try:  # msgspec writes JSON several times faster than json (optional)
+    import msgspec.json as _msgspec_json
+
+    def _dumps(value: Any) -> str:
+        return _msgspec_json.encode(value).decode()
+
+except ImportError:  # pragma: no cover - optional speed-up
+
+    def _dumps(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"))
+
+
+class PaymentRow(NamedTuple):
+    """A row of ``payments``: one ``RepaymentApplied`` (amounts as decimal text)."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    timestamp: int
+    tx_hash: str
+    loan_id: int
+    payer: str
+    fees: str
+    penalty: str
+    interest: str
+    principal: str
+    amount: str
+    principal_outstanding: str
+    installments_paid: int
+    status: int
+
+
+class ChargeRow(NamedTuple):
+    """A row of ``charges``: one ``ChargesAccrued`` (late fee and penalty interest)."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    timestamp: int
+    loan_id: int
+    late_fee: str
+    penalty: str
+    missed: int
+    installments_assessed_late: int
+    fees_owed: str
+    penalty_owed: str
+
+
+class DelinquencyChangeRow(NamedTuple):
+    """A row of ``delinquency_changes``: one ``DelinquencyBucketChanged``."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    timestamp: int
+    loan_id: int
+    from_bucket: int
+    to_bucket: int
+    days_past_due: int
+
+
+class SegmentRow(NamedTuple):
+    """A row of ``segments``: a schedule from origination or a restructuring's reset."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    loan_id: int
+    base_index: int
+    installments: int
+    base_principal: str
+    segment_start: int
+    apr_bps: int
+    period: int
+
+
+class Projections:
+    """Writes logs and their projections into ``db``, inside the caller's transaction."""
+
+    def __init__(self, db: IndexDB) -> None:
+        self.db = db
+        self._loans: dict[int, LoanState] = {}
+        self._credits: dict[str, CreditRecord] = {}
+
+    def forget(self) -> None:
+        """Drop the cached loan states and credit records (the database may differ now)."""
+        self._loans.clear()
+        self._credits.clear()
+
+    # ------------------------------------------------------------------ store
+    def store(self, decoded: Sequence[DecodedLog]) -> None:
+        """Write logs and their rows, and fold them into loans and credit records."""
+        log_rows = []
+        payments: list[PaymentRow] = []
+        charges: list[ChargeRow] = []
+        bucket_changes: list[DelinquencyChangeRow] = []
+        segments: list[SegmentRow] = []
+        groups: dict[tuple[str, int], list[LedgerEvent]] = {}
+        registry_logs: list[DecodedLog] = []
+        for d in decoded:
+            loan_id = d.loan_id
+            borrower = d.borrower
+            log_rows.append(
+                (
+                    d.block_hash,
+                    d.log_index,
+                    d.block_number,
+                    d.timestamp,
+                    d.tx_hash,
+                    d.tx_index,
+                    d.address,
+                    d.event,
+                    loan_id,
+                    borrower,
+                    _dumps(d.args),
+                )
+            )
+            if d.role == REGISTRY:
+                if borrower is not None:
+                    registry_logs.append(d)
+                continue
+            if loan_id is None:
+                continue
+            a = d.args
+            if d.event == "RepaymentApplied":
+                amount = a["fees"] + a["penalty"] + a["interest"] + a["principal"]
+                payments.append(
+                    PaymentRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        d.timestamp,
+                        d.tx_hash,
+                        loan_id,
+                        a["payer"],
+                        str(a["fees"]),
+                        str(a["penalty"]),
+                        str(a["interest"]),
+                        str(a["principal"]),
+                        str(amount),
+                        str(a["principalOutstanding"]),
+                        a["installmentsPaid"],
+                        a["status"],
+                    )
+                )
+            elif d.event == "ChargesAccrued":
+                charges.append(
+                    ChargeRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        d.timestamp,
+                        loan_id,
+                        str(a["lateFee"]),
+                        str(a["penalty"]),
+                        a["missed"],
+                        a["installmentsAssessedLate"],
+                        str(a["feesOwed"]),
+                        str(a["penaltyOwed"]),
+                    )
+                )
+            elif d.event == "DelinquencyBucketChanged":
+                bucket_changes.append(
+                    DelinquencyChangeRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        d.timestamp,
+                        loan_id,
+                        a["fromBucket"],
+                        a["toBucket"],
+                        a["daysPastDue"],
+                    )
+                )
+            elif d.event == "LoanOriginated":
+                t = a["terms"]
+                segments.append(
+                    SegmentRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        loan_id,
+                        0,
+                        t["installments"],
+                        str(t["principal"]),
+                        t["firstDueDate"] - t["periodSeconds"],
+                        t["aprBps"],
+                        t["periodSeconds"],
+                    )
+                )
+            elif d.event == "ScheduleReset":
+                segments.append(
+                    SegmentRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        loan_id,
+                        a["baseIndex"],
+                        a["installments"],
+                        str(a["basePrincipal"]),
+                        a["segmentStart"],
+                        a["aprBps"],
+                        a["periodSeconds"],
+                    )
+                )
+            groups.setdefault((d.tx_hash, loan_id), []).append(
+                LedgerEvent(d.event, a, d.timestamp, d.block_number, d.log_index, d.tx_hash)
+            )
+        db = self.db
+        db.insert_logs(log_rows)
+        db.insert_rows("payments", PaymentRow._fields, payments)
+        db.insert_rows("charges", ChargeRow._fields, charges)
+        db.insert_rows("delinquency_changes", DelinquencyChangeRow._fields, bucket_changes)
+        db.insert_rows("segments", SegmentRow._fields, segments)
+        self._fold_loans(groups)
+        self._fold_credits(registry_logs)
+
+    def _fold_loans(self, groups: Mapping[tuple[str, int], list[LedgerEvent]]) -> None:
+        """Replay each transaction's events of a loan onto its state and save the states."""
+        missing = {loan_id for _, loan_id in groups if loan_id not in self._loans}
+        if missing:
+            self._loans.update(self.db.loans(missing))
+        changed: dict[int, int] = {}
+        for (_, loan_id), events in groups.items():
+            self._loans[loan_id] = apply_ledger_events(self._loans.get(loan_id), events)
+            changed[loan_id] = events[-1].block_number
+        by_block: dict[int, list[LoanState]] = {}
+        for loan_id, block in changed.items():
+            by_block.setdefault(block, []).append(self._loans[loan_id])
+        for block, states in by_block.items():
+            self.db.save_loans(states, block)
+
+    def _fold_credits(self, registry_logs: Sequence[DecodedLog]) -> None:
+        """Apply the registry's events to the borrowers' credit records and save them."""
+        borrowers = {str(d.args["borrower"]) for d in registry_logs}
+        missing = {b for b in borrowers if b not in self._credits}
+        if missing:
+            self._credits.update(self.db.credit_records(missing))
+        touched: dict[str, int] = {}
+        for d in registry_logs:
+            borrower = str(d.args["borrower"])
+            record = self._credits.get(borrower)
+            if record is None:
+                record = self._credits[borrower] = CreditRecord(borrower)
+            apply_registry_event(record, d.event, d.args)
+            touched[borrower] = d.block_number
+        by_block: dict[int, list[CreditRecord]] = {}
+        for borrower, block in touched.items():
+            by_block.setdefault(block, []).append(self._credits[borrower])
+        for block, records in by_block.items():
+            self.db.save_credit_records(records, block)
+
+    # ---------------------------------------------------------------- rebuild
+    def rebuild(self, loan_ids: set[int], borrowers: set[str]) -> None:
+        """Recompute loans and credit records from their remaining stored logs."""
+        groups: dict[int, dict[str, list[LedgerEvent]]] = {}
+        last_block: dict[int, int] = {}
+        for row in self.db.logs_of_loans(loan_ids):
+            assert row.loan_id is not None
+            event = LedgerEvent(
+                row.event, row.args, row.timestamp, row.block_number, row.log_index, row.tx_hash
+            )
+            groups.setdefault(row.loan_id, {}).setdefault(row.tx_hash, []).append(event)
+            last_block[row.loan_id] = row.block_number
+        self.db.delete_loans(loan_ids)
+        for loan_id, by_tx in groups.items():
+            state: LoanState | None = None
+            for events in by_tx.values():
+                state = apply_ledger_events(state, events)
+            assert state is not None
+            self.db.save_loans([state], last_block[loan_id])
+        records: dict[str, CreditRecord] = {}
+        touched: dict[str, int] = {}
+        for row in self.db.logs_of_borrowers(borrowers):
+            assert row.borrower is not None
+            record = records.setdefault(row.borrower, CreditRecord(row.borrower))
+            apply_registry_event(record, row.event, row.args)
+            touched[row.borrower] = row.block_number
+        self.db.delete_credit_records(borrowers)
+        for borrower, record in records.items():
+            self.db.save_credit_records([record], touched[borrower])

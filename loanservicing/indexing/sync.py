@@ -1,0 +1,476 @@
+"""The event indexer's sync: ledger and credit-registry logs into SQLite, reorg-safe and crash-safe.
+
+How it works, one step at a time:
+
+1. Ask the node for the head and the hash of the block at the checkpoint (one JSON-RPC batch).
+   If that hash differs from the stored one, walk back over the stored block hashes to the
+   newest block the node still has (the common ancestor), delete everything above it, rebuild
+   the derived state of the loans and borrowers those logs touched, and continue from there.
+2. Fetch ``eth_getLogs`` for both contracts in one filter over the next block range. The range
+   halves on a provider's "too many results" / "limit exceeded" / timeout error and doubles
+   (up to a cap) while ranges come back sparse.
+3. Fetch the headers of the range's last block and of every block within ``reorg_window`` of
+   the target, check that the logs' block hashes and the parent-hash chain agree with them
+   (from the checkpoint on), so a reorg during the fetch is never committed.
+4. Decode the logs with precomputed decoders (topic0 -> event; static ABI words sliced
+   directly, ``eth_abi.decode`` for anything dynamic), replay them into loan states and credit
+   records (:mod:`loanservicing.indexing.projections`), and write logs, blocks, derived rows
+   and the new checkpoint in ONE SQLite transaction.
+
+A node that does not answer is retried with capped exponential backoff
+(:class:`loanservicing.chain.rpc.Backoff`), with a warning each time, and the indexer resumes
+where it was when the node is back. Every request goes through
+:class:`loanservicing.chain.rpc.RpcClient`; decoding is :mod:`loanservicing.indexing.codec`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+from loanservicing.chain.errors import RpcError, RpcTimeout
+from loanservicing.chain.rpc import Backoff, RpcClient
+from loanservicing.errors import LoanServicingError, NodeUnreachable
+from loanservicing.indexing.codec import LEDGER, REGISTRY, DecodedLog, EventCodec, contract_abis
+from loanservicing.indexing.database import BlockRow, IndexDB
+from loanservicing.indexing.errors import IndexDatabaseError
+from loanservicing.indexing.projections import Projections
+
+__all__ = ["Indexer", "IndexerConfig", "SyncReport"]
+
+logger = logging.getLogger(__name__)
+
+_HEADER_BATCH = 100
+_ANCESTOR_BATCH = 32
+
+# Messages by which providers say a getLogs range is too big (Alchemy, Infura, QuickNode,
+# Geth, Erigon, Anvil, Hardhat...).
+_TOO_LARGE = (
+    "too many",
+    "query returned more than",
+    "limit exceeded",
+    "exceed",
+    "response size",
+    "block range",
+    "range too large",
+    "timeout",
+    "timed out",
+    "query timeout",
+)
+
+
+class _RangeTooLarge(Exception):
+    """The provider refused or timed out on a getLogs range."""
+
+
+class _ChainChanged(Exception):
+    """The chain moved under a fetch (a reorg); the step is retried."""
+
+
+@dataclass(frozen=True)
+class IndexerConfig:
+    """Where to index from and how; the defaults suit a dev chain."""
+
+    rpc_url: str
+    ledger: str
+    registry: str
+    from_block: int = 0
+    confirmations: int = 0
+    initial_range: int = 2_000
+    max_range: int = 100_000
+    sparse_logs: int = 5_000
+    reorg_window: int = 64
+    poll_interval: float = 0.2
+    backoff_initial: float = 0.25
+    backoff_max: float = 10.0
+    request_timeout: float = 30.0
+    max_unreachable_seconds: float | None = None
+
+
+@dataclass
+class SyncReport:
+    """What one ``sync`` did."""
+
+    start_block: int
+    end_block: int
+    logs: int = 0
+    ranges: int = 0
+    reorgs: int = 0
+    rolled_back_blocks: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start_block": self.start_block,
+            "end_block": self.end_block,
+            "logs": self.logs,
+            "ranges": self.ranges,
+            "reorgs": self.reorgs,
+            "rolled_back_blocks": self.rolled_back_blocks,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class _Header:
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+
+
+def _header(raw: Mapping[str, Any] | None) -> _Header | None:
+    if raw is None:
+        return None
+    return _Header(
+        int(raw["number"], 16), str(raw["hash"]), str(raw["parentHash"]), int(raw["timestamp"], 16)
+    )
+
+
+class Indexer:
+    """Indexes one deployment's events into one :class:`IndexDB`."""
+
+    def __init__(
+        self,
+        config: IndexerConfig,
+        db: IndexDB,
+        abis: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.rpc = RpcClient(config.rpc_url, timeout=config.request_timeout)
+        self.ledger = str(to_checksum_address(config.ledger))
+        self.registry = str(to_checksum_address(config.registry))
+        self.codec = EventCodec(abis if abis is not None else contract_abis())
+        self._roles = {self.ledger.lower(): LEDGER, self.registry.lower(): REGISTRY}
+        self.range_size = max(1, config.initial_range)
+        self.projections = Projections(db)
+        self._decimals: dict[str, int] = {}
+        self._initialised = False
+        self._down_since: float | None = None
+        self.on_commit: list[Callable[[int, int], None]] = []
+        """Called as f(first_block, last_block) after each committed range."""
+
+    # ------------------------------------------------------------------ setup
+    def _initialise(self) -> None:
+        if self._initialised:
+            return
+        chain_id = int(self.rpc.call("eth_chainId", []), 16)
+        expected = {
+            "chain_id": str(chain_id),
+            "ledger": self.ledger,
+            "credit_registry": self.registry,
+            "from_block": str(self.config.from_block),
+        }
+        stored = {key: self.db.meta(key) for key in expected}
+        if all(v is None for v in stored.values()):
+            with self.db.transaction():
+                for key, value in expected.items():
+                    self.db.set_meta(key, value)
+                start = self.config.from_block - 1
+                self.db.set_checkpoint(self.ledger, LEDGER, start, None)
+                self.db.set_checkpoint(self.registry, REGISTRY, start, None)
+        else:
+            for key, value in expected.items():
+                if stored[key] != value:
+                    raise IndexDatabaseError(
+                        f"The index database {self.db.path} was built with {key} "
+                        f"{stored[key]}, not {value}; use another --db file."
+                    )
+        self._decimals = self.db.token_decimals()
+        self._initialised = True
+
+    def checkpoint(self) -> tuple[int, str | None]:
+        """(block number, hash) indexed so far for every contract (hash None: none yet)."""
+        points = self.db.checkpoints()
+        if not points:
+            return self.config.from_block - 1, None
+        lowest = min(points, key=lambda p: p.block_number)
+        return lowest.block_number, lowest.block_hash
+
+    # ------------------------------------------------------------------ public
+    def sync(self, to_block: int | None = None) -> SyncReport:
+        """Index up to ``to_block`` (default: the head minus the confirmation depth)."""
+        started = time.monotonic()
+        self._with_retry(self._initialise)
+        start = self.checkpoint()[0]
+        report = SyncReport(start_block=start + 1, end_block=start)
+        target = to_block
+        while True:
+            goal = self._with_retry(lambda t=target: self._step(report, t))  # type: ignore[misc]
+            if goal is None:
+                break
+            target = goal if target is None else target
+        report.end_block = self.checkpoint()[0]
+        report.seconds = time.monotonic() - started
+        return report
+
+    def follow(
+        self,
+        stop: threading.Event | None = None,
+        on_idle: Callable[[], None] | None = None,
+    ) -> SyncReport:
+        """Index forever (until ``stop`` is set), polling the head every ``poll_interval``."""
+        started = time.monotonic()
+        stop = stop or threading.Event()
+        self._with_retry(self._initialise, stop)
+        start = self.checkpoint()[0]
+        report = SyncReport(start_block=start + 1, end_block=start)
+        while not stop.is_set():
+            progressed = self._with_retry(lambda: self._step(report, None), stop)
+            if progressed is None and not stop.is_set():
+                if on_idle is not None:
+                    on_idle()
+                stop.wait(self.config.poll_interval)
+        report.end_block = self.checkpoint()[0]
+        report.seconds = time.monotonic() - started
+        return report
+
+    # ------------------------------------------------------------------ retry
+    def _with_retry(self, fn: Callable[[], Any], stop: threading.Event | None = None) -> Any:
+        backoff = Backoff(self.config.backoff_initial, self.config.backoff_max)
+        while True:
+            try:
+                result = fn()
+            except NodeUnreachable as exc:  # the client's: the node did not answer
+                reason = exc.__cause__ or exc
+                now = time.monotonic()
+                if self._down_since is None:
+                    self._down_since = now
+                waited = now - self._down_since
+                limit = self.config.max_unreachable_seconds
+                if limit is not None and waited >= limit:
+                    raise NodeUnreachable(
+                        f"The node at {self.config.rpc_url} did not answer for {waited:.0f} s "
+                        f"({reason}); the index is intact up to block {self.checkpoint()[0]}."
+                    ) from None
+                delay = backoff.next_delay()
+                logger.warning(
+                    "The node at %s is unreachable (%s); retrying in %.2f s.",
+                    self.config.rpc_url,
+                    reason,
+                    delay,
+                )
+                if stop is not None:
+                    if stop.wait(delay):
+                        return None
+                else:
+                    time.sleep(delay)
+                continue
+            if self._down_since is not None:
+                logger.warning(
+                    "The node at %s answers again after %.1f s; resuming from block %d.",
+                    self.config.rpc_url,
+                    time.monotonic() - self._down_since,
+                    self.checkpoint()[0] + 1,
+                )
+                self._down_since = None
+            return result
+
+    # -------------------------------------------------------------------- step
+    def _step(self, report: SyncReport, target: int | None) -> int | None:
+        """Index one range; returns the target it worked towards, None when caught up."""
+        cp_number, cp_hash = self.checkpoint()
+        calls: list[tuple[str, list[Any]]] = [("eth_blockNumber", [])]
+        if cp_hash is not None:
+            calls.append(("eth_getBlockByNumber", [hex(cp_number), False]))
+        results = self.rpc.batch(calls)
+        head = int(results[0], 16)
+        if cp_hash is not None:
+            node_header = _header(results[1])
+            if node_header is None or node_header.hash != cp_hash:
+                self._handle_reorg(report, cp_number)
+                return target if target is not None else head - self.config.confirmations
+        goal = head - self.config.confirmations if target is None else min(target, head)
+        if cp_number >= goal:
+            return None
+        first = cp_number + 1
+        last = min(first + self.range_size - 1, goal)
+        try:
+            raw_logs = self._get_logs(first, last)
+        except _RangeTooLarge as exc:
+            if self.range_size == 1:
+                raise LoanServicingError(
+                    f"The node refuses eth_getLogs even for the single block {first} ({exc})."
+                ) from exc
+            self.range_size = max(1, self.range_size // 2)
+            logger.info(
+                "Range %d-%d too large (%s); now %d blocks.", first, last, exc, self.range_size
+            )
+            return goal
+        try:
+            self._commit_range(first, last, goal, cp_hash, raw_logs)
+        except _ChainChanged as exc:
+            logger.info("The chain changed while fetching %d-%d (%s); retrying.", first, last, exc)
+            return goal
+        report.ranges += 1
+        report.logs += len(raw_logs)
+        if len(raw_logs) < self.config.sparse_logs:
+            self.range_size = min(self.range_size * 2, self.config.max_range)
+        for listener in self.on_commit:
+            listener(first, last)
+        return goal
+
+    def _get_logs(self, first: int, last: int) -> list[dict[str, Any]]:
+        params = [
+            {
+                "fromBlock": hex(first),
+                "toBlock": hex(last),
+                "address": [self.ledger, self.registry],
+            }
+        ]
+        try:
+            result = self.rpc.call("eth_getLogs", params)
+        except RpcTimeout as exc:
+            if self.range_size == 1:
+                raise
+            raise _RangeTooLarge(f"timeout: {exc}") from exc
+        except RpcError as exc:
+            message = exc.rpc_message.lower()
+            if any(pattern in message for pattern in _TOO_LARGE) or exc.code in (-32005,):
+                raise _RangeTooLarge(exc.rpc_message) from exc
+            raise
+        return list(result)
+
+    def _headers(self, numbers: Iterable[int]) -> dict[int, _Header]:
+        wanted = sorted(set(numbers))
+        found: dict[int, _Header] = {}
+        for start in range(0, len(wanted), _HEADER_BATCH):
+            chunk = wanted[start : start + _HEADER_BATCH]
+            replies = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
+            for number, raw in zip(chunk, replies, strict=True):
+                header = _header(raw)
+                if header is None:
+                    raise _ChainChanged(f"block {number} is gone")
+                found[number] = header
+        return found
+
+    # ------------------------------------------------------------------ commit
+    def _commit_range(
+        self,
+        first: int,
+        last: int,
+        goal: int,
+        cp_hash: str | None,
+        raw_logs: list[dict[str, Any]],
+    ) -> None:
+        window_start = goal - self.config.reorg_window + 1
+        wanted = set(range(max(first, window_start), last + 1))
+        wanted.add(last)
+        for log in raw_logs:
+            if log.get("removed"):
+                raise _ChainChanged("the node returned a removed log")
+            if "blockTimestamp" not in log or log["blockTimestamp"] is None:
+                wanted.add(int(log["blockNumber"], 16))
+        headers = self._headers(wanted)
+        if first in headers and cp_hash is not None and headers[first].parent_hash != cp_hash:
+            raise _ChainChanged(f"block {first}'s parent is not the checkpoint block")
+        for number, fetched in headers.items():
+            previous = headers.get(number - 1)
+            if previous is not None and fetched.parent_hash != previous.hash:
+                raise _ChainChanged(f"blocks {number - 1} and {number} do not chain")
+
+        decoded: list[DecodedLog] = []
+        log_blocks: dict[int, tuple[str, int]] = {}
+        roles = self._roles
+        decode = self.codec.decode
+        for log in raw_logs:
+            number = int(log["blockNumber"], 16)
+            known = headers.get(number)
+            if known is not None and known.hash != log["blockHash"]:
+                raise _ChainChanged(f"block {number}'s hash changed")
+            stamp = log.get("blockTimestamp")
+            timestamp = int(stamp, 16) if stamp is not None else headers[number].timestamp
+            log_blocks[number] = (str(log["blockHash"]), timestamp)
+            role = roles.get(str(log["address"]).lower())
+            if role is None:
+                continue
+            item = decode(log, role, timestamp)
+            if item is not None:
+                decoded.append(item)
+        decoded.sort(key=lambda d: (d.block_number, d.log_index))
+
+        blocks: list[BlockRow] = []
+        for number, (block_hash, timestamp) in log_blocks.items():
+            in_window = headers.get(number) if number >= window_start else None
+            parent = in_window.parent_hash if in_window is not None else None
+            blocks.append(BlockRow(number, block_hash, parent, timestamp, True))
+        for number, fetched in headers.items():
+            if number in log_blocks:
+                continue
+            parent = fetched.parent_hash if number >= window_start else None
+            blocks.append(BlockRow(number, fetched.hash, parent, fetched.timestamp, False))
+
+        new_tokens = self._new_tokens(decoded, last)
+        try:
+            with self.db.transaction():
+                self.db.upsert_blocks(blocks)
+                for token, decimals in new_tokens.items():
+                    self.db.set_token_decimals(token, decimals)
+                self.projections.store(decoded)
+                end_hash = headers[last].hash
+                self.db.set_checkpoint(self.ledger, LEDGER, last, end_hash)
+                self.db.set_checkpoint(self.registry, REGISTRY, last, end_hash)
+                self.db.prune_blocks(min(window_start, last - self.config.reorg_window + 1))
+        except BaseException:
+            self._forget_cache()
+            raise
+        self._decimals.update(new_tokens)
+
+    def _new_tokens(self, decoded: Sequence[DecodedLog], block: int) -> dict[str, int]:
+        tokens = {
+            str(d.args["terms"]["token"])
+            for d in decoded
+            if d.event == "LoanOriginated" and d.role == LEDGER
+        }
+        missing = sorted(t for t in tokens if t not in self._decimals)
+        if not missing:
+            return {}
+        replies = self.rpc.batch(
+            [("eth_call", [{"to": t, "data": "0x313ce567"}, hex(block)]) for t in missing]
+        )
+        return {t: int(r, 16) for t, r in zip(missing, replies, strict=True)}
+
+    def _forget_cache(self) -> None:
+        self.projections.forget()
+        self._decimals = self.db.token_decimals()
+
+    # ------------------------------------------------------------------ reorgs
+    def _handle_reorg(self, report: SyncReport, cp_number: int) -> None:
+        ancestor, ancestor_hash = self._common_ancestor(cp_number)
+        logger.warning(
+            "Chain reorganisation: block %d is no longer on the node's chain; rolling back "
+            "to block %d and re-indexing.",
+            cp_number,
+            ancestor,
+        )
+        try:
+            with self.db.transaction():
+                loans, borrowers = self.db.rollback_above(ancestor)
+                self.projections.rebuild(loans, borrowers)
+                self.db.set_checkpoint(self.ledger, LEDGER, ancestor, ancestor_hash)
+                self.db.set_checkpoint(self.registry, REGISTRY, ancestor, ancestor_hash)
+        finally:
+            self._forget_cache()
+        report.reorgs += 1
+        report.rolled_back_blocks += cp_number - ancestor
+
+    def _common_ancestor(self, cp_number: int) -> tuple[int, str | None]:
+        """The newest stored block the node still has, by number and hash."""
+        below = cp_number
+        while True:
+            stored = self.db.block_hashes_below(below, _ANCESTOR_BATCH)
+            if not stored:
+                return self.config.from_block - 1, None
+            replies = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n, _ in stored])
+            for (number, block_hash), raw in zip(stored, replies, strict=True):
+                header = _header(raw)
+                if header is not None and header.hash == block_hash:
+                    return number, block_hash
+            below = stored[-1][0] - 1
