@@ -1,11 +1,15 @@
 # Toolchain entry points. `make setup` is idempotent: each step reruns only when its input
-# (pyproject.toml, package-lock.json) is newer than the stamp it left.
+# (pyproject.toml, package-lock.json) is newer than the stamp it left. Everything it installs
+# stays inside the checkout (.venv, node_modules, and the solc-js facade in .venv/solcx).
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.loanservicing-pip.stamp
 NPM_STAMP := node_modules/.loanservicing-npm.stamp
+# Where the pinned solc (the solc-js facade) is installed; py-solc-x, and so ape-solidity,
+# look there when SOLCX_BINARY_PATH names it. The package's own compile path needs no variable.
+SOLCX_DIR := $(CURDIR)/$(VENV)/solcx
 
 .PHONY: setup test lint demo gas ape-test clean
 
@@ -40,11 +44,13 @@ demo: setup
 gas: setup
 	$(PY) benchmarks/gas.py
 
-# ape-foundry looks for `anvil` on PATH only, so put the pinned one from node_modules first.
+# ape-foundry looks for `anvil` on PATH only, so put the pinned one from node_modules first;
+# ape-solidity finds the checkout's solc through SOLCX_BINARY_PATH.
 # Ape's data folder (with its cache of running nodes) is kept inside the project, and that
 # cache is cleared first: a stale entry from another checkout or an earlier run must not be
 # reused or signalled.
-APE := APE_DATA_FOLDER=$(CURDIR)/.build/ape-data PATH=$(CURDIR)/node_modules/.bin:$$PATH $(VENV)/bin/ape
+APE := APE_DATA_FOLDER=$(CURDIR)/.build/ape-data SOLCX_BINARY_PATH=$(SOLCX_DIR) \
+	PATH=$(CURDIR)/node_modules/.bin:$$PATH $(VENV)/bin/ape
 ape-test: setup
 	rm -rf .build/ape-data/processes
 	$(APE) compile

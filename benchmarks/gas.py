@@ -27,11 +27,13 @@ from rich.table import Table
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from loanservicing.chain.accounts import TransactionSender, dev_signer
 from loanservicing.chain.node import AnvilNode, chain_time, set_next_timestamp
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import send
+from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import compile_contracts
-from loanservicing.deployment.deploy import deploy_contracts, revert_decoder
+from loanservicing.deployment.deploy import deploy_system
 from loanservicing.ledger.schedule import ScheduleKind
 
 DAY = 86_400
@@ -103,9 +105,8 @@ def measure() -> dict[str, int]:
     artifacts = compile_contracts()
     with AnvilNode(accounts=20) as node:
         w3 = Web3(Web3.HTTPProvider(node.rpc_url))
-        admin = w3.eth.accounts[0]
-        deployed = deploy_contracts(w3, artifacts, admin, with_token=True, token_decimals=6)
-        assert deployed.token is not None
+        sender = TransactionSender(w3, dev_signer(0), revert_decoder(artifacts))
+        deployed = bind(w3, deploy_system(sender, artifacts), artifacts)
         b = Bench(w3, deployed.ledger, deployed.token, revert_decoder(artifacts))
         gas: dict[str, int] = {}
         lender_float = 10_000_000 * UNIT

@@ -3,6 +3,8 @@ an evm_snapshot/evm_revert around every test that touches the chain."""
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,18 +23,48 @@ from web3 import HTTPProvider, Web3
 
 from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
+from loanservicing.deployment.solc import install_solc_facade
+from loanservicing.paths import NODE_BIN
 
 # Fixtures shared across test folders, declared once.
 pytest_plugins = [
-    "tests.support.contracts",
+    "tests.support.ledger_driver",
     "tests.support.servicing",
     "tests.support.data",
 ]
 
 
+APE_SUITE = Path(__file__).resolve().parent / "ape"
+APE_NETWORK = "ethereum:local:foundry"
+
+
+def _under_ape_test(config: pytest.Config) -> bool:
+    """True in `ape test` (ape's CLI running pytest with its plugin), False in plain pytest."""
+    return config.pluginmanager.has_plugin("ape_test") and Path(sys.argv[0]).name == "ape"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """`ape test` typed at the project root runs the ape suite on ape-foundry with this
+    checkout's toolchain: the pinned Anvil (ape-foundry looks on PATH only) and solc (the
+    facade in SOLCX_DIR, found by ape-solidity through SOLCX_BINARY_PATH)."""
+    if not _under_ape_test(config):
+        return
+    if config.getoption("network", None) is None:
+        config.option.network = APE_NETWORK
+    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ.setdefault("SOLCX_BINARY_PATH", str(install_solc_facade().parent))
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """tests/ape needs ape's pytest plugin and runs under `ape test` (make ape-test) only."""
-    if "ape" in collection_path.parts and not config.pluginmanager.has_plugin("ape_test"):
+    """tests/ape needs ape's pytest plugin and is all that `ape test` runs (make ape-test);
+    the rest is plain pytest's (make test)."""
+    in_ape_suite = collection_path.resolve().is_relative_to(APE_SUITE)
+    if _under_ape_test(config):
+        if not in_ape_suite and not APE_SUITE.is_relative_to(collection_path.resolve()):
+            return True
+        return None
+    if in_ape_suite:
         return True
     return None
 

@@ -1,17 +1,22 @@
-"""The deployment file ``deployments/<chain_id>.json``: where the system lives on one chain.
+"""The deployment files: where the contracts live on one chain.
 
-It records the chain id, the deployment block and, per contract (ledger, credit registry,
-token), the address, a hash of the ABI it was deployed with and the keccak of the runtime code
-found at the address right after deployment. A file is used only while all of that still
+``deployments/<chain_id>.json`` describes the servicing core. It records the chain id, the
+deployment block and, per contract (ledger, credit registry, token), the address, a hash of the
+ABI it was deployed with and the keccak of the runtime code found at the address right after
+deployment. A file is used only while all of that still
 matches the node: the same chain id, the same code at every address, and ABIs equal to the ones
 compiled now. Anything else is refused with a sentence saying what differs.
+
+``deployments/data-<chain_id>.json`` describes the data-sharing contracts (attestation
+registry, consent registry, attestation policy): the chain id, the deployment block and the
+three addresses. It is used only on its chain and while every address holds code.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +24,30 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.errors import DeploymentMismatch
+from loanservicing.deployment.errors import DeploymentError, DeploymentMismatch
 
 __all__ = [
+    "DATA_ROLES",
     "DEPLOYMENTS_DIR",
     "ContractEntry",
+    "DataDeployment",
     "Deployment",
-    "DeploymentMismatch",
     "abi_hash",
+    "data_path",
     "default_path",
+    "entry_for",
+    "read_data_deployment",
     "read_deployment",
+    "verify_data_deployment",
     "verify_deployment",
+    "write_data_deployment",
     "write_deployment",
 ]
 
 DEPLOYMENTS_DIR = Path("deployments")
 FORMAT_VERSION = 1
 ROLES = ("ledger", "credit_registry", "token")
+DATA_ROLES = ("attestation_registry", "consent_registry", "attestation_policy")
 
 
 def abi_hash(abi: list[dict[str, Any]]) -> str:
@@ -58,6 +70,32 @@ class ContractEntry:
 
 
 @dataclass(frozen=True)
+class DataDeployment:
+    """One chain's deployment of the data-sharing contracts."""
+
+    chain_id: int
+    block: int
+    attestation_registry: ChecksumAddress
+    consent_registry: ChecksumAddress
+    attestation_policy: ChecksumAddress
+
+    def addresses(self) -> dict[str, str]:
+        return {name: str(getattr(self, name)) for name in DATA_ROLES}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"chain_id": self.chain_id, "block": self.block, **self.addresses()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DataDeployment:
+        """Raises KeyError or ValueError for a document that is not a data deployment."""
+        return cls(
+            chain_id=int(data["chain_id"]),
+            block=int(data.get("block", 0)),
+            **{name: Web3.to_checksum_address(data[name]) for name in DATA_ROLES},
+        )
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One chain's deployment of the system."""
 
@@ -69,12 +107,16 @@ class Deployment:
     token: ContractEntry
     test_token: bool
     """True when the token is the TestStablecoin deployed with the system (mintable)."""
+    data: DataDeployment | None = None
+    """The data-sharing contracts deployed with the system, if any (kept in their own file)."""
 
     def entries(self) -> dict[str, ContractEntry]:
         return {"ledger": self.ledger, "credit_registry": self.credit_registry, "token": self.token}
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT_VERSION, **asdict(self)}
+        document = asdict(replace(self, data=None))
+        del document["data"]
+        return {"format": FORMAT_VERSION, **document}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Deployment:
@@ -91,8 +133,10 @@ class Deployment:
             chain_id=int(data["chain_id"]),
             block=int(data["block"]),
             deployer=Web3.to_checksum_address(data["deployer"]),
+            ledger=entries["ledger"],
+            credit_registry=entries["credit_registry"],
+            token=entries["token"],
             test_token=bool(data["test_token"]),
-            **entries,
         )
 
 
@@ -162,4 +206,43 @@ def verify_deployment(
             raise DeploymentMismatch(
                 f"{entry.contract} has changed since the deployment in {path} (its ABI differs); "
                 f"run `loanservicing deploy --fresh`."
+            )
+
+
+def data_path(chain_id: int, directory: Path | None = None) -> Path:
+    return (directory or DEPLOYMENTS_DIR) / f"data-{chain_id}.json"
+
+
+def write_data_deployment(path: Path, data: DataDeployment) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data.to_json(), indent=2) + "\n", encoding="utf8")
+    tmp.replace(path)
+
+
+def read_data_deployment(path: Path) -> DataDeployment:
+    try:
+        document = json.loads(path.read_text(encoding="utf8"))
+    except (OSError, ValueError) as exc:
+        raise DeploymentError(f"Cannot read the data deployment file {path}: {exc}.") from None
+    try:
+        return DataDeployment.from_json(document)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise DeploymentError(f"The data deployment lacks a valid address: {exc}.") from None
+
+
+def verify_data_deployment(w3: Web3, data: DataDeployment, path: Path | str) -> None:
+    """Raise DeploymentError unless ``data`` was made for this chain and its addresses hold
+    code."""
+    chain_id = int(w3.eth.chain_id)
+    if data.chain_id != chain_id:
+        raise DeploymentError(
+            f"The data deployment file {path} is for chain {data.chain_id}, "
+            f"but the node is chain {chain_id}."
+        )
+    for address in data.addresses().values():
+        if code_hash(w3, Web3.to_checksum_address(address)) is None:
+            raise DeploymentError(
+                f"No contract is deployed at {address} on chain {chain_id}; "
+                f"the data deployment file {path} is stale."
             )

@@ -1,9 +1,15 @@
 """The pinned Solidity compiler: a native solc if one is installed, else a solc-js facade.
 
 The machine cannot download native solc builds, so ``install_solc_facade`` puts a small
-shell wrapper where py-solc-x (and so ape-solidity) looks for ``solc-v<version>``; the
-wrapper runs ``solcjs_facade.js``, which speaks solc's ``--version`` and ``--standard-json``
-interfaces through solc-js from the repo's node_modules.
+shell wrapper named ``solc-v<version>`` into ``SOLCX_DIR`` inside the checkout
+(``.venv/solcx``); the wrapper runs this checkout's ``solcjs_facade.js``, which speaks solc's
+``--version`` and ``--standard-json`` interfaces through solc-js from this checkout's
+node_modules. Nothing is written outside the checkout, so clones on one machine never share
+(or break) each other's compiler.
+
+The package's own compile path passes the binary to py-solc-x, so it needs no environment.
+py-solc-x's other users (ape-solidity) find it when ``SOLCX_BINARY_PATH`` names ``SOLCX_DIR``,
+which the Makefile exports for ``ape``.
 
 Run ``python -m loanservicing.deployment.solc`` to install the facade and print the compiler's path.
 """
@@ -17,28 +23,29 @@ import sys
 import tempfile
 from pathlib import Path
 
-import solcx
 from packaging.version import Version
-from solcx.exceptions import SolcError, SolcNotInstalled
-from solcx.install import get_executable
+from solcx.exceptions import SolcError
 from solcx.wrapper import get_solc_version
 
 from loanservicing.errors import CompilationError
+from loanservicing.paths import REPO_ROOT
 
-__all__ = ["FACADE_SCRIPT", "SOLC_VERSION", "install_solc_facade", "solc_binary"]
+__all__ = ["FACADE_SCRIPT", "SOLCX_DIR", "SOLC_VERSION", "install_solc_facade", "solc_binary"]
 
 SOLC_VERSION = "0.8.28"
 """The one compiler pin; ape-config.yaml and package.json repeat it."""
 
 FACADE_SCRIPT = Path(__file__).resolve().with_name("solcjs_facade.js")
+SOLCX_DIR = REPO_ROOT / ".venv" / "solcx"
+"""The checkout's py-solc-x folder (what ``SOLCX_BINARY_PATH`` names for ape-solidity)."""
 _FACADE_MARKER = "# loanservicing solc-js facade"
 
 logger = logging.getLogger(__name__)
 
 
 def _install_path() -> Path:
-    """Where py-solc-x looks for the pinned version (``~/.solcx/solc-v0.8.28`` by default)."""
-    return solcx.get_solcx_install_folder() / f"solc-v{SOLC_VERSION}"
+    """Where the pinned version lives: ``.venv/solcx/solc-v0.8.28`` in this checkout."""
+    return SOLCX_DIR / f"solc-v{SOLC_VERSION}"
 
 
 def _is_facade(path: Path) -> bool:
@@ -97,8 +104,8 @@ def _write_executable_atomically(target: Path, text: str) -> None:
 def install_solc_facade() -> Path:
     """Make solc ``SOLC_VERSION`` available to py-solc-x and return the path it uses.
 
-    A native solc of the pinned version already in the py-solc-x folder is kept; one on
-    PATH is linked there. Otherwise the solc-js facade wrapper is written (or rewritten when
+    A native solc of the pinned version already in ``SOLCX_DIR`` is kept; one on PATH is
+    linked there. Otherwise the solc-js facade wrapper is written (or rewritten when
     it points at another checkout). Calling it again changes nothing.
     """
     target = _install_path()
@@ -126,13 +133,7 @@ def install_solc_facade() -> Path:
 
 
 def solc_binary() -> Path:
-    """Return a native solc ``SOLC_VERSION`` if py-solc-x finds one, else the facade."""
-    try:
-        found = get_executable(SOLC_VERSION)
-    except SolcNotInstalled:
-        found = None
-    if found is not None and _is_native_pinned_solc(found):
-        return found
+    """The checkout's solc ``SOLC_VERSION`` (installed first if missing or stale)."""
     return install_solc_facade()
 
 

@@ -3,14 +3,14 @@ registry, and reads open to anyone."""
 
 from __future__ import annotations
 
-from loanservicing.deployment.deploy import deploy_contract, role
+from loanservicing.chain.abi import role
 from loanservicing.ledger.schedule import Curve, ScheduleKind
-from tests.support.contracts import DAY, UNIT, System
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PERIOD = 30 * DAY
 
 
-def test_mixed_history_counts(system: System) -> None:
+def test_mixed_history_counts(system: LedgerDriver) -> None:
     borrower = system.accounts[3]
     start = system.now() + 10
     curve = Curve(ScheduleKind.EQUAL_PRINCIPAL, 6_000 * UNIT, 6, 1200, PERIOD)
@@ -48,16 +48,9 @@ def test_mixed_history_counts(system: System) -> None:
     assert record["currentDaysPastDue"] == 0 and record["maxDaysPastDue"] == 60
 
 
-def test_several_ledgers_report_into_one_registry(system: System) -> None:
+def test_several_ledgers_report_into_one_registry(system: LedgerDriver) -> None:
     admin, borrower = system.admin, system.accounts[4]
-    other = deploy_contract(
-        system.w3,
-        system.artifacts["LoanLedger"],
-        admin,
-        system.decoder,
-        admin,
-        system.registry.address,
-    )
+    other = system.deploy_contract("LoanLedger", admin, system.registry.address)
     system.send(system.registry.functions.grantRole(role("REPORTER_ROLE"), other.address))
     second_lender = system.accounts[6]
     system.send(other.functions.grantRole(role("ORIGINATOR_ROLE"), second_lender))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from loanservicing.ledger.schedule import Curve, ScheduleKind
-from tests.support.contracts import DAY, UNIT, System
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PRINCIPAL = 12_000 * UNIT
 PERIOD = 30 * DAY
@@ -17,14 +17,16 @@ YEAR_BPS = 10_000 * 365 * DAY
 
 
 @pytest.fixture
-def loan(system: System) -> tuple[int, int]:
+def loan(system: LedgerDriver) -> tuple[int, int]:
     """(loan id, origination time): 12,000 at 12%, 12 x 30 days, 5-day grace, 5% late fee,
     6% penalty, default after 90 days."""
     start = system.now() + 10
     return system.originate(system.accounts[1], at=start), start
 
 
-def test_due_date_and_grace_boundaries_to_the_second(system: System, loan: tuple[int, int]) -> None:
+def test_due_date_and_grace_boundaries_to_the_second(
+    system: LedgerDriver, loan: tuple[int, int]
+) -> None:
     loan_id, start = loan
     due = start + PERIOD
     at_due = system.due(loan_id, due)
@@ -40,7 +42,9 @@ def test_due_date_and_grace_boundaries_to_the_second(system: System, loan: tuple
     assert late["daysPastDue"] == 6
 
 
-def test_paying_at_the_due_date_is_on_time_and_one_second_later_is_late(system: System) -> None:
+def test_paying_at_the_due_date_is_on_time_and_one_second_later_is_late(
+    system: LedgerDriver,
+) -> None:
     borrower = system.accounts[1]
     start = system.now() + 10
     on_time = system.originate(borrower, at=start)
@@ -52,7 +56,7 @@ def test_paying_at_the_due_date_is_on_time_and_one_second_later_is_late(system: 
     assert (record["paidOnTime"], record["paidLate"], record["missed"]) == (1, 1, 1)
 
 
-def test_assess_cannot_mark_a_loan_late_early(system: System, loan: tuple[int, int]) -> None:
+def test_assess_cannot_mark_a_loan_late_early(system: LedgerDriver, loan: tuple[int, int]) -> None:
     loan_id, start = loan
     keeper = system.accounts[5]
     before = system.loan(loan_id)
@@ -72,7 +76,7 @@ def test_assess_cannot_mark_a_loan_late_early(system: System, loan: tuple[int, i
     assert system.record(system.accounts[1])["missed"] == 0
 
 
-def test_assess_bucket_changes_once_per_bucket(system: System, loan: tuple[int, int]) -> None:
+def test_assess_bucket_changes_once_per_bucket(system: LedgerDriver, loan: tuple[int, int]) -> None:
     loan_id, start = loan
     keeper = system.accounts[5]
     due = start + PERIOD
@@ -90,7 +94,7 @@ def test_assess_bucket_changes_once_per_bucket(system: System, loan: tuple[int, 
 
 
 def test_late_fee_is_charged_once_per_late_installment(
-    system: System, loan: tuple[int, int]
+    system: LedgerDriver, loan: tuple[int, int]
 ) -> None:
     loan_id, start = loan
     keeper = system.accounts[5]
@@ -117,7 +121,7 @@ def test_late_fee_is_charged_once_per_late_installment(
     assert system.record(system.accounts[1])["missed"] == 2
 
 
-def test_penalty_accrues_on_the_overdue_amount(system: System, loan: tuple[int, int]) -> None:
+def test_penalty_accrues_on_the_overdue_amount(system: LedgerDriver, loan: tuple[int, int]) -> None:
     loan_id, start = loan
     late_since = start + PERIOD + GRACE
     exact = T1 * 600 * (20 * DAY) // YEAR_BPS
@@ -131,7 +135,7 @@ def test_penalty_accrues_on_the_overdue_amount(system: System, loan: tuple[int, 
     assert exact - 4 <= checkpointed <= exact
 
 
-def test_penalty_of_two_missed_installments(system: System, loan: tuple[int, int]) -> None:
+def test_penalty_of_two_missed_installments(system: LedgerDriver, loan: tuple[int, int]) -> None:
     loan_id, start = loan
     keeper = system.accounts[5]
     late1 = start + PERIOD + GRACE
@@ -154,7 +158,7 @@ def test_penalty_of_two_missed_installments(system: System, loan: tuple[int, int
     assert quote["fees"] == T1 * 500 // 10_000 + T2 * 500 // 10_000
 
 
-def test_assess_refuses_closed_and_defaulted_loans(system: System) -> None:
+def test_assess_refuses_closed_and_defaulted_loans(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
     start = system.now() + 10
     closed = system.originate(borrower, at=start)
@@ -168,7 +172,7 @@ def test_assess_refuses_closed_and_defaulted_loans(system: System) -> None:
 
 
 def test_default_threshold_recoveries_and_frozen_charges(
-    system: System, loan: tuple[int, int]
+    system: LedgerDriver, loan: tuple[int, int]
 ) -> None:
     loan_id, start = loan
     borrower, lender = system.accounts[1], system.admin

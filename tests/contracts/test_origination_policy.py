@@ -10,8 +10,8 @@ import pytest
 from eth_typing import ChecksumAddress
 from web3.logs import DISCARD
 
+from loanservicing.chain.abi import role
 from loanservicing.chain.node import mine
-from loanservicing.deployment.deploy import role
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.sharing.attestations import claim_type_id
 from tests.support.data import (
@@ -25,13 +25,13 @@ from tests.support.data import (
 )
 
 if TYPE_CHECKING:  # the `system` fixture's type
-    from tests.support.contracts import System
+    from tests.support.ledger_driver import LedgerDriver
 
 INCOME, IDENTITY = claim_type_id("income"), claim_type_id("identity")
 
 
 @pytest.fixture
-def guarded(system: System, data: DataEnv) -> tuple[System, DataEnv]:
+def guarded(system: LedgerDriver, data: DataEnv) -> tuple[LedgerDriver, DataEnv]:
     """The ledger with the policy set; its admin (the lender here) requires income and
     identity attestations from the employer or the bureau."""
     system.send(system.ledger.functions.setOriginationPolicy(data.policy.address))
@@ -51,7 +51,7 @@ def _attest(data: DataEnv, attester: int, borrower: int, claim: str, days: int =
     return attestation_id
 
 
-def _terms(system: System, borrower: ChecksumAddress, principal: int) -> tuple[object, ...]:
+def _terms(system: LedgerDriver, borrower: ChecksumAddress, principal: int) -> tuple[object, ...]:
     start = system.now() + 1
     return system.terms(
         borrower, principal, 1200, 12, 30 * DAY, start + 30 * DAY, ScheduleKind.ANNUITY,
@@ -60,7 +60,7 @@ def _terms(system: System, borrower: ChecksumAddress, principal: int) -> tuple[o
 
 
 def _refused(
-    system: System, borrower: ChecksumAddress, lender: ChecksumAddress | None = None
+    system: LedgerDriver, borrower: ChecksumAddress, lender: ChecksumAddress | None = None
 ) -> dict[str, Any]:
     lender = lender or system.admin
     system.fund(lender, 10**6)
@@ -70,7 +70,9 @@ def _refused(
     return revert.args
 
 
-def test_origination_needs_every_required_attestation(guarded: tuple[System, DataEnv]) -> None:
+def test_origination_needs_every_required_attestation(
+    guarded: tuple[LedgerDriver, DataEnv],
+) -> None:
     system, data = guarded
     borrower = data.address(BORROWER)
     args = _refused(system, borrower)
@@ -86,7 +88,7 @@ def test_origination_needs_every_required_attestation(guarded: tuple[System, Dat
 
 
 def test_untrusted_expired_revoked_or_removed_attestations_do_not_count(
-    guarded: tuple[System, DataEnv],
+    guarded: tuple[LedgerDriver, DataEnv],
 ) -> None:
     system, data = guarded
     borrower = data.address(BORROWER)
@@ -116,7 +118,7 @@ def test_untrusted_expired_revoked_or_removed_attestations_do_not_count(
     del identity_id
 
 
-def test_requirements_are_per_lender(guarded: tuple[System, DataEnv]) -> None:
+def test_requirements_are_per_lender(guarded: tuple[LedgerDriver, DataEnv]) -> None:
     system, data = guarded
     other_lender = data.address(LENDER)
     system.send(system.ledger.functions.grantRole(role("ORIGINATOR_ROLE"), other_lender))

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from loanservicing.ledger.schedule import Curve, ScheduleKind
-from tests.support.contracts import DAY, UNIT, System
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PRINCIPAL = 12_000 * UNIT
 PERIOD = 30 * DAY
 CURVE = Curve(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
 
 
-def _loan(system: System, start: int, **kwargs: object) -> int:
+def _loan(system: LedgerDriver, start: int, **kwargs: object) -> int:
     return system.originate(system.accounts[1], at=start, **kwargs)  # type: ignore[arg-type]
 
 
-def test_on_time_installment_is_split_interest_then_principal(system: System) -> None:
+def test_on_time_installment_is_split_interest_then_principal(system: LedgerDriver) -> None:
     borrower, lender = system.accounts[1], system.admin
     start = system.now() + 10
     loan_id = _loan(system, start)
@@ -38,7 +38,7 @@ def test_on_time_installment_is_split_interest_then_principal(system: System) ->
     assert system.ledger.functions.daysPastDue(loan_id).call() == 0
 
 
-def test_partial_payments_cover_interest_first(system: System) -> None:
+def test_partial_payments_cover_interest_first(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
     start = system.now() + 10
     loan_id = _loan(system, start)
@@ -54,7 +54,7 @@ def test_partial_payments_cover_interest_first(system: System) -> None:
     assert system.loan(loan_id)["paidPrincipal"] == p1
 
 
-def test_overpayment_pulls_only_the_payoff_and_closes(system: System) -> None:
+def test_overpayment_pulls_only_the_payoff_and_closes(system: LedgerDriver) -> None:
     borrower, lender = system.accounts[1], system.admin
     start = system.now() + 10
     loan_id = _loan(system, start)
@@ -76,7 +76,7 @@ def test_overpayment_pulls_only_the_payoff_and_closes(system: System) -> None:
     system.reverts("LoanNotActive", system.ledger.functions.repay(loan_id, 1), borrower)
 
 
-def test_prepayment_keeps_the_term_and_lowers_later_installments(system: System) -> None:
+def test_prepayment_keeps_the_term_and_lowers_later_installments(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
     start = system.now() + 10
     loan_id = _loan(system, start)
@@ -103,7 +103,7 @@ def test_prepayment_keeps_the_term_and_lowers_later_installments(system: System)
     assert system.record(borrower)["paidOnTime"] == 2
 
 
-def test_payoff_after_several_installments_closes_exactly(system: System) -> None:
+def test_payoff_after_several_installments_closes_exactly(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
     start = system.now() + 10
     loan_id = _loan(system, start, kind=ScheduleKind.EQUAL_PRINCIPAL)
@@ -121,7 +121,7 @@ def test_payoff_after_several_installments_closes_exactly(system: System) -> Non
     assert event["status"] == 2 and event["principalOutstanding"] == 0
 
 
-def test_all_installments_on_time_close_the_loan_and_sum_exactly(system: System) -> None:
+def test_all_installments_on_time_close_the_loan_and_sum_exactly(system: LedgerDriver) -> None:
     borrower, lender = system.accounts[1], system.admin
     start = system.now() + 10
     curve = Curve(ScheduleKind.BULLET, PRINCIPAL, 4, 900, PERIOD)
@@ -135,7 +135,7 @@ def test_all_installments_on_time_close_the_loan_and_sum_exactly(system: System)
     assert (record["paidOnTime"], record["loansOpened"], record["loansClosed"]) == (4, 1, 1)
 
 
-def test_late_payment_waterfall_fees_penalty_interest_principal(system: System) -> None:
+def test_late_payment_waterfall_fees_penalty_interest_principal(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
     start = system.now() + 10
     loan_id = _loan(system, start)

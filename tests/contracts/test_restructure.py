@@ -4,14 +4,14 @@ unpaid charges carry over."""
 from __future__ import annotations
 
 from loanservicing.ledger.schedule import Curve, ScheduleKind
-from tests.support.contracts import DAY, UNIT, System
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PRINCIPAL = 12_000 * UNIT
 PERIOD = 30 * DAY
 CURVE = Curve(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
 
 
-def test_restructure_two_steps_and_carry_over(system: System) -> None:
+def test_restructure_two_steps_and_carry_over(system: LedgerDriver) -> None:
     borrower, servicer = system.accounts[1], system.admin
     start = system.now() + 10
     loan_id = system.originate(borrower, at=start)
@@ -65,7 +65,7 @@ def test_restructure_two_steps_and_carry_over(system: System) -> None:
     )
 
 
-def test_restructure_deadline_and_roles(system: System) -> None:
+def test_restructure_deadline_and_roles(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
     start = system.now() + 10
     loan_id = system.originate(borrower, at=start)

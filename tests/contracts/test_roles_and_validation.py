@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from loanservicing.deployment.deploy import role
+from loanservicing.chain.abi import role
 from loanservicing.ledger.schedule import ScheduleKind
-from tests.support.contracts import DAY, UNIT, System
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PERIOD = 30 * DAY
 
 
-def _terms(system: System, **changes: Any) -> tuple[Any, ...]:
+def _terms(system: LedgerDriver, **changes: Any) -> tuple[Any, ...]:
     now = system.now()
     values: dict[str, Any] = {
         "borrower": system.accounts[1],
@@ -59,7 +59,7 @@ def _terms(system: System, **changes: Any) -> tuple[Any, ...]:
     ],
 )
 def test_invalid_terms_revert_with_named_errors(
-    system: System, changes: dict[str, Any], error: str
+    system: LedgerDriver, changes: dict[str, Any], error: str
 ) -> None:
     system.fund(system.admin, 10**12)
     count = system.ledger.functions.loanCount().call()
@@ -67,7 +67,7 @@ def test_invalid_terms_revert_with_named_errors(
     assert system.ledger.functions.loanCount().call() == count
 
 
-def test_first_due_date_in_the_past_names_the_window(system: System) -> None:
+def test_first_due_date_in_the_past_names_the_window(system: LedgerDriver) -> None:
     at = system.now() + 10
     failure = system.reverts(
         "InvalidFirstDueDate",
@@ -78,7 +78,7 @@ def test_first_due_date_in_the_past_names_the_window(system: System) -> None:
     assert failure.revert.args == {"firstDueDate": at, "earliest": at + 1, "latest": at + PERIOD}
 
 
-def test_lender_cannot_lend_to_itself_and_token_must_be_a_contract(system: System) -> None:
+def test_lender_cannot_lend_to_itself_and_token_must_be_a_contract(system: LedgerDriver) -> None:
     system.reverts(
         "BorrowerIsLender", system.ledger.functions.originate(_terms(system, borrower=system.admin))
     )
@@ -88,7 +88,7 @@ def test_lender_cannot_lend_to_itself_and_token_must_be_a_contract(system: Syste
     )
 
 
-def test_originate_needs_the_originator_role(system: System) -> None:
+def test_originate_needs_the_originator_role(system: LedgerDriver) -> None:
     outsider = system.accounts[6]
     system.fund(outsider, 10**12)
     failure = system.reverts(
@@ -103,7 +103,7 @@ def test_originate_needs_the_originator_role(system: System) -> None:
     assert system.loan(1)["lender"] == outsider
 
 
-def test_servicer_and_admin_roles(system: System) -> None:
+def test_servicer_and_admin_roles(system: LedgerDriver) -> None:
     borrower, outsider = system.accounts[1], system.accounts[6]
     loan_id = system.originate(borrower, default_after_days=1)
     system.mine_at(system.now() + PERIOD + 2 * DAY)
@@ -127,7 +127,7 @@ def test_servicer_and_admin_roles(system: System) -> None:
     assert system.loan(loan_id)["status"] == 0
 
 
-def test_pause_stops_origination_but_never_repayment(system: System) -> None:
+def test_pause_stops_origination_but_never_repayment(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
     start = system.now() + 10
     loan_id = system.originate(borrower, at=start)
@@ -140,7 +140,7 @@ def test_pause_stops_origination_but_never_repayment(system: System) -> None:
     system.originate(borrower)
 
 
-def test_bad_repayments(system: System) -> None:
+def test_bad_repayments(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
     loan_id = system.originate(borrower)
     system.reverts("ZeroAmount", system.ledger.functions.repay(loan_id, 0), borrower)

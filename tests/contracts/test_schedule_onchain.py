@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loanservicing.ledger.schedule import Curve, ScheduleKind
-from tests.support.contracts import DAY, System
+from tests.support.ledger_driver import DAY, LedgerDriver
 
 terms = st.tuples(
     st.sampled_from(list(ScheduleKind)),
@@ -24,7 +24,7 @@ terms = st.tuples(
 )
 @given(terms=terms)
 def test_installment_views_match_the_python_schedule(
-    system: System, terms: tuple[ScheduleKind, int, int, int, int]
+    system: LedgerDriver, terms: tuple[ScheduleKind, int, int, int, int]
 ) -> None:
     kind, principal, count, apr, period = terms
     borrower = system.accounts[2]
@@ -43,7 +43,7 @@ def test_installment_views_match_the_python_schedule(
     assert (quote["currentPrincipal"], quote["currentInterest"]) == curve.part(1)
 
 
-def test_installment_out_of_range(system: System) -> None:
+def test_installment_out_of_range(system: LedgerDriver) -> None:
     loan_id = system.originate(system.accounts[2], installments=6)
     for number in (0, 7):
         try:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from loanservicing.chain.node import revert, snapshot
 from loanservicing.ledger.schedule import ScheduleKind
-from tests.support.contracts import DAY, System
+from tests.support.ledger_driver import DAY, LedgerDriver
 
 ACTIONS = st.lists(
     st.tuples(
@@ -61,7 +61,7 @@ def expected_allocation(quote: dict[str, int], amount: int) -> dict[str, int]:
 )
 @given(terms=TERMS, actions=ACTIONS)
 def test_random_histories_follow_the_quotes(
-    system: System, terms: tuple[Any, ...], actions: list[tuple[int, str, int]]
+    system: LedgerDriver, terms: tuple[Any, ...], actions: list[tuple[int, str, int]]
 ) -> None:
     # Hypothesis runs every example inside one test call: isolate each on the chain.
     snapshot_id = snapshot(system.w3)
@@ -72,7 +72,7 @@ def test_random_histories_follow_the_quotes(
 
 
 def _run_history(
-    system: System, terms: tuple[Any, ...], actions: list[tuple[int, str, int]]
+    system: LedgerDriver, terms: tuple[Any, ...], actions: list[tuple[int, str, int]]
 ) -> None:
     kind, principal, count, apr, period, grace, fee_bps, penalty_bps = terms
     borrower, lender, keeper = system.accounts[1], system.admin, system.accounts[5]

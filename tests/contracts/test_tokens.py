@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from web3.contract import Contract
 
-from loanservicing.deployment.deploy import deploy_contract
 from loanservicing.ledger.schedule import Curve, ScheduleKind
-from tests.support.contracts import DAY, System
+from tests.support.ledger_driver import DAY, LedgerDriver
 
 PERIOD = 30 * DAY
 
 
-def test_eighteen_decimal_loan_full_cycle_and_normalised_credit_record(system: System) -> None:
+def test_eighteen_decimal_loan_full_cycle_and_normalised_credit_record(
+    system: LedgerDriver,
+) -> None:
     borrower = system.accounts[2]
     principal = 5_000 * 10**18
     start = system.now() + 10
@@ -35,9 +36,9 @@ def test_eighteen_decimal_loan_full_cycle_and_normalised_credit_record(system: S
     assert system.record(borrower)["totalRepaid"] == total + payoff * 10**12
 
 
-def _loan_in(system: System, token_name: str, principal: int) -> tuple[Contract, int]:
+def _loan_in(system: LedgerDriver, token_name: str, principal: int) -> tuple[Contract, int]:
     """A two-installment loan to accounts[3] in a freshly deployed test token."""
-    token = deploy_contract(system.w3, system.artifacts[token_name], system.admin, system.decoder)
+    token = system.deploy_contract(token_name)
     loan_id = system.originate(
         system.accounts[3],
         principal=principal,
@@ -51,7 +52,7 @@ def _loan_in(system: System, token_name: str, principal: int) -> tuple[Contract,
     return token, loan_id
 
 
-def test_token_without_return_values(system: System) -> None:
+def test_token_without_return_values(system: LedgerDriver) -> None:
     borrower = system.accounts[3]
     token, loan_id = _loan_in(system, "NoReturnToken", 1_000 * 10**6)
     assert token.functions.balanceOf(borrower).call() == 1_000 * 10**6
@@ -67,7 +68,7 @@ def test_token_without_return_values(system: System) -> None:
     assert system.loan(second) == before
 
 
-def test_reentrant_token_cannot_reenter(system: System) -> None:
+def test_reentrant_token_cannot_reenter(system: LedgerDriver) -> None:
     borrower = system.accounts[3]
     token, loan_id = _loan_in(system, "ReentrantToken", 1_000 * 10**18)
     system.fund(borrower, 10**24, token)

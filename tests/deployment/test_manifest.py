@@ -1,17 +1,25 @@
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from web3 import Web3
 
+from loanservicing.chain.abi import role
+from loanservicing.chain.accounts import TransactionSender, dev_signer
+from loanservicing.deployment.bindings import bind, bind_data, load_data_deployment, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.errors import DeploymentMismatch
+from loanservicing.deployment.deploy import deploy_data_sharing, deploy_system
+from loanservicing.deployment.errors import DeploymentError, DeploymentMismatch
 from loanservicing.deployment.manifest import (
     Deployment,
+    data_path,
+    read_data_deployment,
     read_deployment,
     verify_deployment,
+    write_data_deployment,
     write_deployment,
 )
 
@@ -45,3 +53,64 @@ def test_refusals(
     (tmp_path / "bad.json").write_text("{}")
     with pytest.raises(DeploymentMismatch, match="not a loanservicing deployment file"):
         read_deployment(tmp_path / "bad.json")
+
+
+def test_one_deploy_path_deploys_the_data_sharing_contracts_on_request(
+    tmp_path: Path, w3: Web3, artifacts: dict[str, ContractArtifact]
+) -> None:
+    """deploy_system(data_sharing=True) deploys core and data contracts; the data file keeps
+    the shape `data deploy` has always written, and reads back into the same contracts."""
+    sender = TransactionSender(w3, dev_signer(0), revert_decoder(artifacts))
+    regulator = dev_signer(9).address
+    deployment = deploy_system(sender, artifacts, data_sharing=True, regulators=[regulator])
+    assert deployment.data is not None
+    assert "data" not in deployment.to_json()
+    core = bind(w3, deployment, artifacts)
+    assert core.ledger.functions.loanCount().call() == 0
+    assert core.token.functions.decimals().call() == 6
+
+    path = data_path(deployment.chain_id, tmp_path)
+    assert path.name == "data-31337.json"
+    write_data_deployment(path, deployment.data)
+    document = json.loads(path.read_text())
+    assert set(document) == {
+        "chain_id",
+        "block",
+        "attestation_registry",
+        "consent_registry",
+        "attestation_policy",
+    }
+    assert document["chain_id"] == 31337
+    assert deployment.block < document["block"]
+    contracts = load_data_deployment(path, w3, artifacts)
+    assert contracts.addresses() == deployment.data.addresses()
+    assert contracts.manifest(deployment.chain_id) == deployment.data
+    consents = bind_data(w3, deployment.data, artifacts).consent_registry
+    assert consents.functions.hasRole(role("REGULATOR_ROLE"), regulator).call()
+    assert not consents.functions.hasRole(role("REGULATOR_ROLE"), dev_signer(8).address).call()
+
+
+def test_a_data_file_from_before_is_read_and_refused_when_stale(
+    tmp_path: Path, w3: Web3, artifacts: dict[str, ContractArtifact]
+) -> None:
+    sender = TransactionSender(w3, dev_signer(0), revert_decoder(artifacts))
+    data = deploy_data_sharing(sender, artifacts)
+    # The file as `data deploy` wrote it before deployment files had one module.
+    legacy = {"chain_id": 31337, "block": data.block, **data.addresses()}
+    path = tmp_path / "data-31337.json"
+    path.write_text(json.dumps(legacy, indent=2) + "\n")
+    assert read_data_deployment(path) == data
+    assert load_data_deployment(path, w3, artifacts).policy.address == data.attestation_policy
+
+    path.write_text(json.dumps({**legacy, "chain_id": 5}))
+    with pytest.raises(DeploymentError, match="is for chain 5, but the node is chain 31337"):
+        load_data_deployment(path, w3, artifacts)
+    nowhere = Web3.to_checksum_address("0x" + "34" * 20)
+    path.write_text(json.dumps({**legacy, "consent_registry": nowhere}))
+    with pytest.raises(DeploymentError, match=f"No contract is deployed at {nowhere}"):
+        load_data_deployment(path, w3, artifacts)
+    path.write_text(json.dumps({"chain_id": 31337}))
+    with pytest.raises(DeploymentError, match="lacks a valid address"):
+        read_data_deployment(path)
+    with pytest.raises(DeploymentError, match="Setting the origination policy needs"):
+        deploy_data_sharing(sender, artifacts, set_policy=True)

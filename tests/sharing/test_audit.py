@@ -20,8 +20,8 @@ from loanservicing.demo.data_sharing import (
     dev_keys,
     run_data_sharing,
 )
+from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import revert_decoder
 from loanservicing.sharing.attestations import AttestationClient
 from loanservicing.sharing.audit import AuditSources, export_bundle, verify_bundle
 from loanservicing.sharing.consent import ConsentClient

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from web3 import Web3
 
+from loanservicing.chain.accounts import Signer, TransactionSender
 from loanservicing.chain.transactions import send
 from loanservicing.demo.data_sharing import (
     SAMPLE_PEOPLE,
@@ -16,8 +17,9 @@ from loanservicing.demo.data_sharing import (
     personal_values,
     run_data_sharing,
 )
+from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import deploy_contract, revert_decoder
+from loanservicing.deployment.deploy import deploy_contract
 from loanservicing.sharing.privacy_scan import scan_chain
 from tests.support.data import LedgerEnv
 
@@ -48,9 +50,8 @@ def test_the_scan_finds_personal_values_in_calldata_and_logs_as_text_and_hex(
 ) -> None:
     keys = dev_keys(2)
     owner = keys[0].address
-    wallet = deploy_contract(
-        w3, artifacts["ERC1271Wallet"], owner, revert_decoder(artifacts), owner
-    )
+    sender = TransactionSender(w3, Signer(keys[0], "dev account 0"), revert_decoder(artifacts))
+    wallet = deploy_contract(sender, artifacts["ERC1271Wallet"], owner)
     start = w3.eth.block_number + 1
     leak = "Jean-Baptiste Okonkwo-Lefèvre".encode()
     # Calling an account without code through the wallet logs the calldata in Executed.

@@ -15,17 +15,18 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
+from loanservicing.chain.accounts import DEV_MNEMONIC, Signer, TransactionSender
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import chain_time
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import send
+from loanservicing.deployment.bindings import DataContracts, bind_data, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import deploy_contract, deploy_contracts, revert_decoder
-from loanservicing.deployment.deploy_data import DataContracts, deploy_data_contracts
+from loanservicing.deployment.deploy import deploy_contract, deploy_data_sharing
 from loanservicing.sharing.attestations import AttestationClient, SignedAttestation, claim_type_id
 from loanservicing.sharing.consent import ConsentClient
+from tests.support.ledger_driver import LedgerDriver
 
-MNEMONIC = "test test test test test test test test test test test junk"
 DAY = 86_400
 ADMIN, BORROWER, LENDER, EMPLOYER, BUREAU, OTHER, WALLET_OWNER = 0, 1, 2, 3, 4, 5, 6
 REGULATOR = 9
@@ -34,7 +35,8 @@ REGULATOR = 9
 def derive_dev_keys(count: int = 10) -> list[LocalAccount]:
     Account.enable_unaudited_hdwallet_features()
     return [
-        Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)
+        Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        for i in range(count)
     ]
 
 
@@ -97,13 +99,15 @@ class DataEnv:
             nonce,
         )
 
+    def sender(self, index: int) -> TransactionSender:
+        """A locally signing sender for dev account ``index``."""
+        return TransactionSender(
+            self.w3, Signer(self.keys[index], f"dev account {index}"), self.decoder
+        )
+
     def deploy_wallet(self, owner: int) -> Contract:
         return deploy_contract(
-            self.w3,
-            self.artifacts["ERC1271Wallet"],
-            self.address(owner),
-            self.decoder,
-            self.address(owner),
+            self.sender(owner), self.artifacts["ERC1271Wallet"], self.address(owner)
         )
 
 
@@ -121,9 +125,9 @@ def data_fixture(
     assert [k.address for k in dev_keys] == list(w3.eth.accounts)[: len(dev_keys)]
     decoder = revert_decoder(artifacts)
     admin = dev_keys[ADMIN].address
-    contracts = deploy_data_contracts(
-        w3, artifacts, admin, regulators=[dev_keys[REGULATOR].address]
-    )
+    sender = TransactionSender(w3, Signer(dev_keys[ADMIN], "dev account 0"), decoder)
+    data = deploy_data_sharing(sender, artifacts, regulators=[dev_keys[REGULATOR].address])
+    contracts = bind_data(w3, data, artifacts)
     attestations = AttestationClient(w3, contracts.attestation_registry, decoder)
     attestations.register_attester(admin, dev_keys[EMPLOYER].address, "employer")
     attestations.register_attester(admin, dev_keys[BUREAU].address, "credit-bureau")
@@ -141,7 +145,6 @@ class LedgerEnv:
 
 
 @pytest.fixture(scope="session", name="ledger_env")
-def ledger_env_fixture(w3: Web3, artifacts: dict[str, ContractArtifact]) -> LedgerEnv:
-    deployed = deploy_contracts(w3, artifacts, w3.eth.accounts[0], True, 6)
-    assert deployed.token is not None
-    return LedgerEnv(deployed.ledger, deployed.credit_registry, deployed.token)
+def ledger_env_fixture(deployed_system: LedgerDriver) -> LedgerEnv:
+    system = deployed_system
+    return LedgerEnv(system.ledger, system.registry, system.token)

@@ -1,5 +1,4 @@
-"""Helpers for the monitor tests: the indexer tests' deployed system and driver
-(``test_indexer_support``), and a monitor over a fresh index."""
+"""Helpers for the monitor tests: a monitor over a fresh index of the deployed system."""
 
 from __future__ import annotations
 
@@ -8,15 +7,16 @@ from pathlib import Path
 from loanservicing.chain.node import mine
 from loanservicing.monitoring.monitor import Monitor, MonitorConfig, TickReport
 from loanservicing.monitoring.notices import Notice
-from tests.support.indexing import DAY, UNIT, Deployed, deploy_system, make_indexer
+from tests.support.indexing import make_indexer
+from tests.support.ledger_driver import LedgerDriver
 
-__all__ = ["DAY", "UNIT", "Deployed", "Watch", "deploy_system", "make_indexer", "make_notice"]
+__all__ = ["Watch", "make_notice"]
 
 
 class Watch:
     """An indexer and a monitor over one index file, ticked at exact chain times."""
 
-    def __init__(self, system: Deployed, db_path: Path, reminder_days: int = 3) -> None:
+    def __init__(self, system: LedgerDriver, db_path: Path, reminder_days: int = 3) -> None:
         self.system = system
         self.indexer = make_indexer(system, db_path)
         self.monitor = Monitor(self.indexer.db, MonitorConfig(reminder_days=reminder_days))

@@ -7,12 +7,12 @@ import pytest
 from web3 import Web3
 
 from loanservicing.chain.accounts import TransactionSender, dev_signer
+from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import deploy_system, revert_decoder
+from loanservicing.deployment.deploy import deploy_system
 from loanservicing.deployment.manifest import Deployment
 from loanservicing.servicing.servicer import Servicer
 
-DAY = 86_400
 UNIT = 10**6
 
 

@@ -1,0 +1,305 @@
+"""One driver for every test that needs the deployed system: ``LedgerDriver``.
+
+It deploys through the package's own path (``deployment.deploy.deploy_system``, signed by dev
+account 0, bound by ``deployment.bindings.bind``), plus an 18-decimal TestStablecoin, and
+drives the contracts at exact timestamps: ``send``, ``fund``, ``originate`` (returns the loan
+id), ``repay`` (returns the RepaymentApplied args with ``gas_used`` and ``receipt``),
+``reverts(name, fn)``; views come back as dicts named from the ABI.
+
+Fixtures (registered through ``pytest_plugins`` in tests/conftest.py): ``system`` (one
+deployment on the session Anvil), ``borrower``, ``originate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from eth_typing import ChecksumAddress
+from web3 import HTTPProvider, Web3
+from web3.contract import Contract
+from web3.logs import DISCARD
+from web3.types import RPCEndpoint, TxReceipt
+
+from loanservicing.chain.abi import output_fields
+from loanservicing.chain.accounts import TransactionSender, dev_signer
+from loanservicing.chain.errors import TransactionReverted
+from loanservicing.chain.node import AnvilNode, chain_time, mine, set_next_timestamp
+from loanservicing.chain.transactions import call, send
+from loanservicing.deployment.bindings import bind, revert_decoder
+from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.deployment.deploy import deploy_contract, deploy_system
+from loanservicing.deployment.manifest import Deployment
+from loanservicing.ledger.schedule import ScheduleKind
+
+DAY = 86_400
+UNIT = 10**6  # one token of the 6-decimal stablecoin
+TIMED_GAS = 3_000_000
+"""Gas of a transaction mined at a set timestamp (estimation would run at another time)."""
+
+
+class LedgerDriver:
+    """The deployed contracts plus helpers that drive them at exact timestamps.
+
+    Transactions go from node-managed dev accounts (``accounts[0]`` is the admin, which holds
+    every role); ``sender`` arguments are addresses, default the admin."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        rpc_url: str,
+        deployment: Deployment,
+        token18: Contract,
+        artifacts: dict[str, ContractArtifact],
+    ) -> None:
+        contracts = bind(w3, deployment, artifacts)
+        self.w3, self.rpc_url, self.deployment = w3, rpc_url, deployment
+        self.ledger, self.registry, self.token = (
+            contracts.ledger,
+            contracts.credit_registry,
+            contracts.token,
+        )
+        self.token18 = token18
+        self.block = deployment.block
+        self.artifacts = artifacts
+        self.decoder = revert_decoder(artifacts)
+        self.admin = deployment.deployer
+        self.accounts: list[ChecksumAddress] = list(w3.eth.accounts)
+
+    @classmethod
+    def deploy(
+        cls, w3: Web3, artifacts: dict[str, ContractArtifact], rpc_url: str = ""
+    ) -> LedgerDriver:
+        """Deploy the system (and an 18-decimal token) from dev account 0."""
+        sender = TransactionSender(w3, dev_signer(0), revert_decoder(artifacts))
+        deployment = deploy_system(sender, artifacts)
+        token18 = deploy_contract(
+            sender, artifacts["TestStablecoin"], "Test DAI", "tDAI", 18, sender.address
+        )
+        return cls(w3, rpc_url, deployment, token18, artifacts)
+
+    def __repr__(self) -> str:
+        return f"LedgerDriver(ledger={self.ledger.address})"
+
+    def abis(self) -> dict[str, Any]:
+        """The ABIs by the indexer's contract roles."""
+        return {"ledger": self.ledger.abi, "credit_registry": self.registry.abi}
+
+    # -- time --------------------------------------------------------------------
+    def now(self) -> int:
+        return chain_time(self.w3)
+
+    def at(self, timestamp: int | None) -> None:
+        """The next transaction is mined at ``timestamp`` (None: whatever comes next)."""
+        if timestamp is not None:
+            set_next_timestamp(self.w3, timestamp)
+
+    def mine_at(self, timestamp: int) -> None:
+        mine(self.w3, timestamp)
+
+    def rpc(self, method: str, params: list[Any]) -> Any:
+        return self.w3.manager.request_blocking(RPCEndpoint(method), params)
+
+    # -- transactions --------------------------------------------------------------
+    def send(
+        self, fn: Any, sender: ChecksumAddress | None = None, at: int | None = None
+    ) -> TxReceipt:
+        """Send ``fn`` (at ``timestamp`` if given) and return the receipt."""
+        self.at(at)
+        gas = None if at is None else TIMED_GAS
+        return send(self.w3, fn, sender or self.admin, self.decoder, gas=gas)
+
+    def deploy_contract(self, name: str, *args: Any, sender: int = 0) -> Contract:
+        """Deploy contract ``name`` from dev account ``sender``."""
+        deployer = TransactionSender(self.w3, dev_signer(sender), self.decoder)
+        return deploy_contract(deployer, self.artifacts[name], *args)
+
+    def reverts(
+        self, name: str, fn: Any, sender: ChecksumAddress | None = None, at: int | None = None
+    ) -> TransactionReverted:
+        """Assert that sending ``fn`` reverts with the Solidity error ``name``; nothing changes."""
+        with pytest.raises(TransactionReverted) as info:
+            self.send(fn, sender, at=self.now() + 1 if at is None else at)
+        assert info.value.error_name == name, str(info.value)
+        return info.value
+
+    def fund(self, account: ChecksumAddress, amount: int, token: Contract | None = None) -> None:
+        """Mint ``amount`` of ``token`` (default: the 6-decimal one) to ``account``, which
+        approves the ledger for everything."""
+        token = token or self.token
+        self.send(token.functions.mint(account, amount))
+        self.send(token.functions.approve(self.ledger.address, 2**256 - 1), account)
+
+    def originate(
+        self,
+        borrower: ChecksumAddress,
+        principal: int = 12_000 * UNIT,
+        apr_bps: int = 1200,
+        installments: int = 12,
+        period: int = 30 * DAY,
+        first_due: int | None = None,
+        kind: ScheduleKind = ScheduleKind.ANNUITY,
+        grace: int = 5 * DAY,
+        late_fee_bps: int = 500,
+        penalty_apr_bps: int = 600,
+        default_after_days: int = 90,
+        token: Contract | None = None,
+        lender: ChecksumAddress | None = None,
+        at: int | None = None,
+    ) -> int:
+        """Fund the lender, originate at ``at`` (default: the next second), return the id."""
+        token = token or self.token
+        lender = lender or self.admin
+        self.fund(lender, principal, token)
+        start = at if at is not None else self.now() + 1
+        terms = self.terms(
+            borrower,
+            principal,
+            apr_bps,
+            installments,
+            period,
+            first_due if first_due is not None else start + period,
+            kind,
+            grace,
+            late_fee_bps,
+            penalty_apr_bps,
+            default_after_days,
+            token,
+        )
+        receipt = self.send(self.ledger.functions.originate(terms), lender, at=start)
+        (event,) = self.events(receipt, "LoanOriginated")
+        return int(event["loanId"])
+
+    def terms(
+        self,
+        borrower: ChecksumAddress,
+        principal: int,
+        apr_bps: int,
+        installments: int,
+        period: int,
+        first_due: int,
+        kind: ScheduleKind,
+        grace: int,
+        late_fee_bps: int,
+        penalty_apr_bps: int,
+        default_after_days: int,
+        token: Contract | None = None,
+    ) -> tuple[Any, ...]:
+        """The ledger's LoanTerms tuple."""
+        token = token or self.token
+        return (
+            borrower,
+            token.address,
+            principal,
+            apr_bps,
+            installments,
+            period,
+            first_due,
+            int(kind),
+            grace,
+            late_fee_bps,
+            penalty_apr_bps,
+            default_after_days,
+        )
+
+    def repay(
+        self,
+        loan_id: int,
+        amount: int,
+        payer: ChecksumAddress,
+        at: int | None = None,
+        fund: bool = True,
+        token: Contract | None = None,
+    ) -> dict[str, Any]:
+        """Repay (funding ``payer`` first) and return the RepaymentApplied event's args plus
+        ``gas_used`` and ``receipt``."""
+        if fund:
+            self.fund(payer, amount, token)
+        receipt = self.send(self.ledger.functions.repay(loan_id, amount), payer, at=at)
+        (event,) = self.events(receipt, "RepaymentApplied")
+        return {**event, "gas_used": receipt["gasUsed"], "receipt": receipt}
+
+    def events(
+        self, receipt: TxReceipt, name: str, contract: Contract | None = None
+    ) -> list[dict[str, Any]]:
+        """The args of every ``name`` event of ``contract`` (default: the ledger) in
+        ``receipt``."""
+        contract = contract or self.ledger
+        logs = getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)
+        return [dict(log["args"]) for log in logs]
+
+    # -- views ---------------------------------------------------------------------
+    def view(self, fn: str, *args: Any) -> Any:
+        """The raw result of the ledger's view ``fn``."""
+        return getattr(self.ledger.functions, fn)(*args).call()
+
+    def loan(self, loan_id: int) -> dict[str, Any]:
+        return _named(self.view("loan", loan_id), output_fields(self.ledger.abi, "loan"))
+
+    def due(self, loan_id: int, timestamp: int) -> dict[str, Any]:
+        raw = call(self.ledger.functions.amountDue(loan_id, timestamp), self.decoder)
+        return _named(raw, output_fields(self.ledger.abi, "amountDue"))
+
+    def installment(self, loan_id: int, number: int) -> tuple[int, int, int]:
+        """(due date, principal, interest) of installment ``number``."""
+        due, principal, interest = self.view("installment", loan_id, number)
+        return int(due), int(principal), int(interest)
+
+    def installment_total(self, loan_id: int, number: int) -> int:
+        _, principal, interest = self.installment(loan_id, number)
+        return principal + interest
+
+    def due_date(self, loan_id: int, number: int) -> int:
+        return self.installment(loan_id, number)[0]
+
+    def record(self, borrower: ChecksumAddress) -> dict[str, Any]:
+        raw = self.registry.functions.creditRecord(borrower).call()
+        return _named(raw, output_fields(self.registry.abi, "creditRecord"))
+
+    def balance(self, account: ChecksumAddress, token: Contract | None = None) -> int:
+        return int((token or self.token).functions.balanceOf(account).call())
+
+
+def _named(raw: Any, fields: list[str]) -> dict[str, Any]:
+    return dict(zip(fields, raw, strict=True))
+
+
+@contextmanager
+def private_deployment(artifacts: dict[str, ContractArtifact]) -> Iterator[LedgerDriver]:
+    """The system on a private Anvil, stopped afterwards: for tests that rewrite history
+    (``anvil_reorg``), which the snapshots isolating tests on the shared chain do not
+    survive reliably."""
+    with AnvilNode() as node:
+        w3 = Web3(HTTPProvider(node.rpc_url))
+        yield LedgerDriver.deploy(w3, artifacts, node.rpc_url)
+
+
+@pytest.fixture(scope="session")
+def deployed_system(
+    w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]
+) -> LedgerDriver:
+    return LedgerDriver.deploy(w3, artifacts, anvil.rpc_url)
+
+
+@pytest.fixture
+def system(deployed_system: LedgerDriver) -> LedgerDriver:
+    """The session's deployment, with the latest block mined now: an earlier test's jump in
+    time survives its evm_revert in Anvil's clock, and ``now()`` must see that clock."""
+    mine(deployed_system.w3)
+    return deployed_system
+
+
+@pytest.fixture
+def borrower(system: LedgerDriver) -> ChecksumAddress:
+    return system.accounts[1]
+
+
+@pytest.fixture
+def originate(system: LedgerDriver, borrower: ChecksumAddress) -> Callable[..., int]:
+    def _originate(**kwargs: Any) -> int:
+        kwargs.setdefault("borrower", borrower)
+        return system.originate(**kwargs)
+
+    return _originate
