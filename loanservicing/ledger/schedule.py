@@ -12,6 +12,7 @@ from enum import IntEnum
 
 __all__ = [
     "BPS",
+    "DAY",
     "RATE_DEN",
     "SCALE",
     "YEAR",
@@ -23,7 +24,8 @@ __all__ = [
 ]
 
 SCALE = 10**36
-YEAR = 365 * 86_400
+DAY = 86_400
+YEAR = 365 * DAY
 BPS = 10_000
 RATE_DEN = BPS * YEAR
 

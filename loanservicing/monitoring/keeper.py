@@ -1,18 +1,10 @@
 """The keeper: calls the ledger's ``assess`` for exactly the loans whose on-chain delinquency
 is behind the chain's time, so the credit registry records lateness without anyone doing it.
 
-A loan is behind at chain time ``now`` when calling ``assess`` would record something the
-index says the ledger has not stored yet:
-
-* its delinquency bucket: ``bucket_of(days past due at now)`` differs from the stored bucket;
-* a miss: an installment passed its grace period unpaid and is not counted yet, i.e. the
-  number of installments due before ``now - grace`` exceeds both ``installmentsAssessedLate``
-  and ``installmentsPaid``.
-
-(Penalty interest that merely accrued on installments already counted late is not a reason:
-it is brought current at the next repayment or assessment anyway.) The calls go through the
-bulk path (:class:`loanservicing.chain.bulk.BulkSender`): local signing, one JSON-RPC batch, the
-receipts collected afterwards.
+Which loans are behind (calling ``assess`` would record a new bucket or a miss) is decided by
+:func:`loanservicing.ledger.delinquency.behind_loans` over the index's loan states.
+The calls go through the bulk path (:class:`loanservicing.chain.bulk.BulkSender`): local
+signing, one JSON-RPC batch, the receipts collected afterwards.
 """
 
 from __future__ import annotations
@@ -29,36 +21,12 @@ from loanservicing.chain.accounts import Signer
 from loanservicing.chain.bulk import BulkSender
 from loanservicing.chain.errors import BulkTransactionFailed
 from loanservicing.chain.reverts import RevertDecoder
-from loanservicing.indexing.database import IndexDB
-from loanservicing.ledger.loan_state import (
-    LoanState,
-    LoanStatus,
-    bucket_of,
-    days_past_due,
-    due_count,
-)
 
-__all__ = ["ASSESS_GAS", "Keeper", "KeeperReport", "behind_loans", "is_behind", "local_account"]
+__all__ = ["ASSESS_GAS", "Keeper", "KeeperReport", "local_account"]
 
 logger = logging.getLogger(__name__)
 
 ASSESS_GAS = 400_000
-
-
-def is_behind(state: LoanState, now: int) -> bool:
-    """Whether ``assess`` at ``now`` would move the loan's stored bucket or record a miss."""
-    if state.status is not LoanStatus.ACTIVE:
-        return False
-    late_through = due_count(state, now, state.grace)
-    if late_through > max(state.late_count, state.paid_count):
-        return True
-    return bucket_of(days_past_due(state, now)) != state.bucket
-
-
-def behind_loans(loans: Mapping[int, LoanState] | IndexDB, now: int) -> list[int]:
-    """Ids of the loans whose on-chain delinquency is behind at ``now``, ascending."""
-    states = loans.loans() if isinstance(loans, IndexDB) else loans
-    return sorted(loan_id for loan_id, state in states.items() if is_behind(state, now))
 
 
 def local_account(signer: Signer) -> LocalAccount:

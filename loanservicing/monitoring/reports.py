@@ -14,8 +14,14 @@ from typing import Any
 from loanservicing.amounts import iso_date
 from loanservicing.errors import LoanServicingError
 from loanservicing.indexing.database import IndexDB
-from loanservicing.ledger.loan_state import LoanStatus, bucket_of, days_past_due
-from loanservicing.servicing.portfolio import BUCKET_LABELS
+from loanservicing.ledger.portfolio import (
+    AGING_LABELS,
+    aging,
+    at_risk_share,
+    at_risk_share_bps,
+    snapshot_at,
+)
+from loanservicing.ledger.state import LoanStatus
 
 __all__ = ["AgingReport", "AgingRow", "aging_report"]
 
@@ -41,15 +47,15 @@ class AgingReport:
 
     @property
     def par30(self) -> float:
-        return self.at_risk_30 / self.principal_outstanding if self.principal_outstanding else 0.0
+        return at_risk_share(self.at_risk_30, self.principal_outstanding)
 
     @property
     def par90(self) -> float:
-        return self.at_risk_90 / self.principal_outstanding if self.principal_outstanding else 0.0
+        return at_risk_share(self.at_risk_90, self.principal_outstanding)
 
     def as_dict(self) -> dict[str, Any]:
         def bps(part: int) -> int:
-            return part * 10_000 // self.principal_outstanding if self.principal_outstanding else 0
+            return at_risk_share_bps(part, self.principal_outstanding)
 
         return {
             "chain_timestamp": self.chain_timestamp,
@@ -83,32 +89,15 @@ def aging_report(db: IndexDB, now: int, block: int, token: str | None = None) ->
     that of defaulted loans, over the outstanding principal of active and defaulted loans.
     Closed loans are left out. ``token`` limits the report to loans in that token.
     """
-    labels = (*BUCKET_LABELS, "defaulted")
-    counts = dict.fromkeys(labels, 0)
-    principal = dict.fromkeys(labels, 0)
     decimals_of = db.token_decimals()
-    tokens: set[str] = set()
-    at_risk_30 = at_risk_90 = 0
-    for state in db.loans().values():
-        if token is not None and state.token.lower() != token.lower():
-            continue
-        if state.status is LoanStatus.CLOSED:
-            continue
-        tokens.add(state.token)
-        outstanding = state.principal_outstanding
-        if state.status is LoanStatus.DEFAULTED:
-            label = "defaulted"
-            at_risk_30 += outstanding
-            at_risk_90 += outstanding
-        else:
-            dpd = days_past_due(state, now)
-            label = BUCKET_LABELS[bucket_of(dpd)]
-            if dpd > 30:
-                at_risk_30 += outstanding
-            if dpd > 90:
-                at_risk_90 += outstanding
-        counts[label] += 1
-        principal[label] += outstanding
+    snapshots = [
+        snapshot_at(state, now, decimals_of.get(state.token, 0))
+        for state in db.loans().values()
+        if state.status is not LoanStatus.CLOSED
+        and (token is None or state.token.lower() == token.lower())
+    ]
+    tokens = {s.token for s in snapshots}
+    table = aging(snapshots)
     if len(tokens) > 1:
         raise LoanServicingError(
             f"The index holds loans in {len(tokens)} tokens; name one to add amounts up."
@@ -118,8 +107,10 @@ def aging_report(db: IndexDB, now: int, block: int, token: str | None = None) ->
         chain_timestamp=now,
         block=block,
         decimals=decimals,
-        rows=[AgingRow(label, counts[label], principal[label]) for label in labels],
-        at_risk_30=at_risk_30,
-        at_risk_90=at_risk_90,
-        principal_outstanding=sum(principal.values()),
+        rows=[
+            AgingRow(label, table.loans[label], table.principal[label]) for label in AGING_LABELS
+        ],
+        at_risk_30=table.at_risk_30,
+        at_risk_90=table.at_risk_90,
+        principal_outstanding=table.principal_outstanding,
     )

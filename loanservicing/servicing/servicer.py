@@ -3,20 +3,26 @@
 ``Servicer`` binds a node, a deployment and (for writes) a locally signing account::
 
     w3, node = connect(rpc_url)
-    servicer = Servicer.open(w3, deployment, signer=dev_signer(0))
+    servicer = Servicer(w3, deployment, signer=dev_signer(0))
     loan_id = servicer.originate(LoanTerms(borrower, 10_000 * 10**6, 1200, 12, 30 * DAY)).loan_id
     servicer.loan(loan_id).next_due_amount
 
 Every write checks its input first (the loan exists and is open, the amount is positive, the
 account holds the tokens and the role it needs) and has its gas estimated before signing, so a
-write that would fail sends nothing. Amounts are ints in the token's smallest unit.
+write that would fail sends nothing. Origination terms are not checked against limits copied
+from the ledger: the origination is simulated first (:meth:`Servicer.check_terms`), so the
+ledger's own checks refuse bad terms before any token approval is sent. Amounts are ints in
+the token's smallest unit.
+
+The schedule of a loan is :mod:`loanservicing.servicing.schedule_view`, the faucet and time
+travel of dev chains :mod:`loanservicing.servicing.devchain`, the portfolio summary
+:mod:`loanservicing.servicing.portfolio`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from eth_typing import ChecksumAddress
@@ -24,28 +30,26 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import Web3Exception
 from web3.logs import DISCARD
-from web3.types import RPCEndpoint, TxReceipt
+from web3.types import TxReceipt
 
 from loanservicing.amounts import format_amount
+from loanservicing.chain.abi import output_fields, role
 from loanservicing.chain.accounts import Signer, TransactionSender
 from loanservicing.chain.errors import TransactionReverted
-from loanservicing.chain.node import chain_time, increase_time, is_dev_chain
-from loanservicing.chain.transactions import call, send
+from loanservicing.chain.node import chain_time
+from loanservicing.chain.transactions import call
+from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
-from loanservicing.deployment.deploy import (
-    ORIGINATOR_ROLE,
-    REPORTER_ROLE,
-    SERVICER_ROLE,
-    revert_decoder,
-    role,
-)
+from loanservicing.deployment.deploy import ORIGINATOR_ROLE, REPORTER_ROLE, SERVICER_ROLE
 from loanservicing.deployment.manifest import Deployment
 from loanservicing.errors import LoanServicingError
-from loanservicing.ledger.schedule import Curve, ScheduleKind
+from loanservicing.ledger.credit import CreditRecord
+from loanservicing.ledger.delinquency import STATUS_LABELS
+from loanservicing.ledger.portfolio import snapshot
+from loanservicing.ledger.schedule import DAY, ScheduleKind
+from loanservicing.ledger.state import AmountDue, LoanSnapshot, LoanState, LoanStatus
 from loanservicing.servicing.errors import (
-    DevChainOnly,
     InsufficientFunds,
     InvalidTerms,
     LoanNotFound,
@@ -54,40 +58,16 @@ from loanservicing.servicing.errors import (
     NoSigner,
 )
 
-__all__ = [
-    "STATUS_LABELS",
-    "CreditRecord",
-    "DevChainOnly",
-    "InsufficientFunds",
-    "LoanNotFound",
-    "LoanState",
-    "LoanTerms",
-    "MissingRole",
-    "NoSigner",
-    "Origination",
-    "Payoff",
-    "Repayment",
-    "ScheduleRow",
-    "Servicer",
-    "bucket_of",
-]
+__all__ = ["LoanTerms", "Origination", "Payoff", "Repayment", "Servicer"]
 
-DAY = 86_400
-STATUS_LABELS = ("active", "defaulted", "closed")
-ACTIVE, DEFAULTED, CLOSED = 0, 1, 2
 ROLE_NAMES = {
     role(name): name
     for name in ("DEFAULT_ADMIN_ROLE", ORIGINATOR_ROLE, SERVICER_ROLE, REPORTER_ROLE)
 }
-# Limits of LoanLedger._validate, checked here so that bad terms send nothing (not even the
-# token approval that precedes an origination).
-MAX_PRINCIPAL = 2**96 - 1
-MAX_INSTALLMENTS = 480
-MIN_PERIOD, MAX_PERIOD = DAY, 366 * DAY
-MAX_RATE_BPS = 10_000
-MAX_LATE_FEE_BPS = 2_500
-MAX_GRACE = 90 * DAY
-MAX_DEFAULT_DAYS = 3650
+# How an origination that passed the ledger's checks of its terms fails in a simulation from
+# a lender that has not approved (or does not hold) the principal yet: the ledger validates
+# the terms before it pulls the principal, last.
+_TERMS_PASSED = frozenset({"ERC20InsufficientAllowance", "ERC20InsufficientBalance"})
 
 logger = logging.getLogger(__name__)
 
@@ -140,65 +120,6 @@ class Repayment:
 
 
 @dataclass(frozen=True)
-class LoanState:
-    """A loan as the ledger reports it at ``as_of_timestamp``."""
-
-    loan_id: int
-    borrower: ChecksumAddress
-    lender: ChecksumAddress
-    token: ChecksumAddress
-    decimals: int
-    status: str
-    kind: ScheduleKind
-    principal: int
-    principal_outstanding: int
-    apr_bps: int
-    penalty_apr_bps: int
-    late_fee_bps: int
-    period_seconds: int
-    grace_seconds: int
-    default_after_days: int
-    installments_total: int
-    installments_paid: int
-    days_past_due: int
-    delinquency_bucket: int
-    """0 current, 1: 1-30, 2: 31-60, 3: 61-90, 4: over 90 days past due, as of now."""
-    recorded_bucket: int
-    """The bucket the ledger last recorded (at the latest repayment or assessment)."""
-    past_due: int
-    next_due_timestamp: int | None
-    next_due_amount: int
-    next_installment: int | None
-    payoff: int
-    fees_owed: int
-    penalty_owed: int
-    paid_principal: int
-    paid_interest: int
-    base_index: int
-    base_principal: int
-    segment_start: int
-    as_of_timestamp: int
-
-
-@dataclass(frozen=True)
-class ScheduleRow:
-    """One installment; amounts are None for installments of an earlier, replaced segment."""
-
-    number: int
-    due_timestamp: int | None
-    principal: int | None
-    interest: int | None
-    paid: int | None
-    status: str
-
-    @property
-    def total(self) -> int | None:
-        if self.principal is None or self.interest is None:
-            return None
-        return self.principal + self.interest
-
-
-@dataclass(frozen=True)
 class Payoff:
     loan_id: int
     amount: int
@@ -211,26 +132,6 @@ class Payoff:
     current_principal: int
     remaining_principal: int
     as_of_timestamp: int
-
-
-@dataclass(frozen=True)
-class CreditRecord:
-    borrower: ChecksumAddress
-    paid_on_time: int
-    paid_late: int
-    missed: int
-    days_past_due: int
-    max_days_past_due: int
-    defaults: int
-    loans_opened: int
-    loans_closed: int
-    total_repaid: int
-    """In 18-decimal units, whatever the loans' tokens."""
-    decimals: int = 18
-
-    def to_json(self) -> dict[str, Any]:
-        """The record as the CLI prints it (`credit show --json`)."""
-        return asdict(self)
 
 
 # --------------------------------------------------------------------------- the API
@@ -264,8 +165,10 @@ class Servicer:
         self._senders: dict[ChecksumAddress, TransactionSender] = {}
         if self.sender is not None:
             self._senders[self.sender.address] = self.sender
-        self._outputs = {name: _output_fields(self.ledger, name) for name in ("loan", "amountDue")}
-        self._record_fields = _output_fields(self.registry, "creditRecord")
+        self._outputs = {
+            name: output_fields(self.ledger.abi, name) for name in ("loan", "amountDue")
+        }
+        self._record_fields = output_fields(self.registry.abi, "creditRecord")
         self._token_decimals: int | None = None
         self._token_symbol: str | None = None
 
@@ -281,6 +184,10 @@ class Servicer:
             self._senders[signer.address] = sender
         other.sender = sender
         return other
+
+    def sender_of(self, address: ChecksumAddress) -> TransactionSender | None:
+        """The sender of ours that signs for ``address``, if any."""
+        return self._senders.get(address)
 
     @property
     def account(self) -> ChecksumAddress:
@@ -341,13 +248,15 @@ class Servicer:
         """``amountDue(id, t)`` as a dict (t defaults to the latest block's time)."""
         return self.amount_due_at_block(loan_id, timestamp, "latest")
 
-    def loan(self, loan_id: int) -> LoanState:
+    def loan(self, loan_id: int) -> LoanSnapshot:
+        """The loan as the ledger reports it now (its ``loan`` and ``amountDue`` views, read
+        at one block)."""
         view = self.loan_view(loan_id)
         block = self.w3.eth.get_block("latest")
         number = int(block["number"])
         due = self.amount_due_at_block(loan_id, int(block["timestamp"]), number)
-        dpd = int(self.ledger.functions.daysPastDue(loan_id).call(block_identifier=number))
-        return self._state(loan_id, view, due, dpd, due["asOf"])
+        state = LoanState.from_view(loan_id, view)
+        return snapshot(state, AmountDue.from_view(due), int(view["decimals"]), due["asOf"])
 
     def amount_due_at_block(
         self, loan_id: int, timestamp: int | None, block: int | str
@@ -377,50 +286,9 @@ class Servicer:
             return due
         raise LoanServicingError(f"The node kept moving its clock while quoting loan {loan_id}.")
 
-    def _state(
-        self, loan_id: int, v: dict[str, Any], due: dict[str, int], dpd: int, now: int
-    ) -> LoanState:
-        status = int(v["status"])
-        next_due = due["nextDueDate"] or None
-        return LoanState(
-            loan_id=loan_id,
-            borrower=v["borrower"],
-            lender=v["lender"],
-            token=v["token"],
-            decimals=int(v["decimals"]),
-            status=STATUS_LABELS[status],
-            kind=ScheduleKind(int(v["kind"])),
-            principal=int(v["principal"]),
-            principal_outstanding=int(v["principalOutstanding"]),
-            apr_bps=int(v["aprBps"]),
-            penalty_apr_bps=int(v["penaltyAprBps"]),
-            late_fee_bps=int(v["lateFeeBps"]),
-            period_seconds=int(v["periodSeconds"]),
-            grace_seconds=int(v["gracePeriodSeconds"]),
-            default_after_days=int(v["defaultAfterDays"]),
-            installments_total=int(v["installments"]),
-            installments_paid=int(v["installmentsPaid"]),
-            days_past_due=dpd,
-            delinquency_bucket=bucket_of(dpd) if status == ACTIVE else int(v["bucket"]),
-            recorded_bucket=int(v["bucket"]),
-            past_due=due["pastDue"],
-            next_due_timestamp=next_due,
-            next_due_amount=due["pastDue"] + due["currentInterest"] + due["currentPrincipal"],
-            next_installment=due["nextInstallment"] or None,
-            payoff=due["payoff"],
-            fees_owed=due["fees"],
-            penalty_owed=due["penalty"],
-            paid_principal=int(v["paidPrincipal"]),
-            paid_interest=int(v["paidInterest"]),
-            base_index=int(v["baseIndex"]),
-            base_principal=int(v["basePrincipal"]),
-            segment_start=int(v["segmentStart"]),
-            as_of_timestamp=now,
-        )
-
     def loans(
         self, borrower: ChecksumAddress | None = None, status: str | None = None
-    ) -> list[LoanState]:
+    ) -> list[LoanSnapshot]:
         """Every loan, optionally only one borrower's and/or one status."""
         if status is not None and status not in STATUS_LABELS:
             raise LoanServicingError(
@@ -439,119 +307,6 @@ class Servicer:
             from_block=self.deployment.block, argument_filters={"borrower": borrower}
         )
         return sorted(int(log["args"]["loanId"]) for log in logs)
-
-    def schedule(self, loan_id: int) -> list[ScheduleRow]:
-        """Every installment with what was paid towards it and its status now.
-
-        Installments of the segment in force come from ``loanservicing.ledger.schedule.Curve`` (the
-        exact mirror of the ledger's ``installment``); installments before the segment (a
-        prepayment or restructuring replaced them) are ``settled``: their due dates and
-        scheduled amounts are rebuilt from the LoanOriginated and ScheduleReset events (null
-        where the node cannot serve those logs); what was paid towards each is not recorded.
-        """
-        v = self.loan_view(loan_id)
-        now = self.now()
-        base = int(v["baseIndex"])
-        total = int(v["installments"])
-        period = int(v["periodSeconds"])
-        grace = int(v["gracePeriodSeconds"])
-        start = int(v["segmentStart"])
-        status = int(v["status"])
-        curve = self.curve(v)
-        paid_p, paid_i = int(v["paidPrincipal"]), int(v["paidInterest"])
-        rows = self._replaced_rows(loan_id, ScheduleKind(int(v["kind"])), base)
-        seen_unpaid_current = False
-        for j in range(1, total - base + 1):
-            cp1, ci1 = curve.cumulative(j)
-            cp0, ci0 = curve.cumulative(j - 1)
-            principal, interest = max(cp1 - cp0, 0), max(ci1 - ci0, 0)
-            paid = (min(cp1, paid_p) - min(cp0, paid_p)) + (min(ci1, paid_i) - min(ci0, paid_i))
-            due = start + j * period
-            if paid >= principal + interest:
-                label = "paid"
-            elif status == CLOSED:
-                label = "closed"
-            elif now > due + grace:
-                label = "late"
-            elif now > due:
-                label = "overdue"
-            elif paid > 0:
-                label = "partial"
-                seen_unpaid_current = True
-            elif not seen_unpaid_current:
-                label = "due"
-                seen_unpaid_current = True
-            else:
-                label = "upcoming"
-            rows.append(ScheduleRow(base + j, due, principal, interest, paid, label))
-        return rows
-
-    def _replaced_rows(self, loan_id: int, kind: ScheduleKind, base: int) -> list[ScheduleRow]:
-        """Installments 1..base, from the segments that the events describe."""
-        unknown = [ScheduleRow(n, None, None, None, None, "settled") for n in range(1, base + 1)]
-        if base == 0:
-            return []
-        filters = {"loanId": loan_id}
-        first = self.deployment.block
-        try:
-            originated = self.ledger.events.LoanOriginated().get_logs(
-                from_block=first, argument_filters=filters
-            )
-            resets = self.ledger.events.ScheduleReset().get_logs(
-                from_block=first, argument_filters=filters
-            )
-        except (Web3Exception, ValueError):
-            return unknown
-        if len(originated) != 1:
-            return unknown
-        terms = originated[0]["args"]["terms"]
-        t = _struct(terms, _TERMS_FIELDS)
-        # (base index, last installment, principal, segment start, apr, period) per segment
-        segments = [
-            (
-                0,
-                int(t["installments"]),
-                int(t["principal"]),
-                int(t["firstDueDate"]) - int(t["periodSeconds"]),
-                int(t["aprBps"]),
-                int(t["periodSeconds"]),
-            )
-        ]
-        for log in resets:
-            a = log["args"]
-            segments.append(
-                (
-                    int(a["baseIndex"]),
-                    int(a["installments"]),
-                    int(a["basePrincipal"]),
-                    int(a["segmentStart"]),
-                    int(a["aprBps"]),
-                    int(a["periodSeconds"]),
-                )
-            )
-        rows = []
-        for n in range(1, base + 1):
-            # The installment belongs to the latest segment that started before it.
-            seg = next((sg for sg in reversed(segments[:-1]) if sg[0] < n), None)
-            if seg is None:
-                return unknown
-            seg_base, last, principal, start, apr, period = seg
-            part_p, part_i = Curve(kind, principal, last - seg_base, apr, period).part(n - seg_base)
-            rows.append(
-                ScheduleRow(n, start + (n - seg_base) * period, part_p, part_i, None, "settled")
-            )
-        return rows
-
-    @staticmethod
-    def curve(v: dict[str, Any]) -> Curve:
-        """The schedule segment in force of a ``loan(id)`` view."""
-        return Curve(
-            ScheduleKind(int(v["kind"])),
-            int(v["basePrincipal"]),
-            int(v["installments"]) - int(v["baseIndex"]),
-            int(v["aprBps"]),
-            int(v["periodSeconds"]),
-        )
 
     def payoff(self, loan_id: int) -> Payoff:
         """What closes the loan now, split as the repayment would be allocated."""
@@ -578,19 +333,7 @@ class Servicer:
 
     def credit_record(self, borrower: ChecksumAddress) -> CreditRecord:
         raw = self.registry.functions.creditRecord(borrower).call()
-        r = dict(zip(self._record_fields, raw, strict=True))
-        return CreditRecord(
-            borrower=borrower,
-            paid_on_time=int(r["paidOnTime"]),
-            paid_late=int(r["paidLate"]),
-            missed=int(r["missed"]),
-            days_past_due=int(r["currentDaysPastDue"]),
-            max_days_past_due=int(r["maxDaysPastDue"]),
-            defaults=int(r["defaults"]),
-            loans_opened=int(r["loansOpened"]),
-            loans_closed=int(r["loansClosed"]),
-            total_repaid=int(r["totalRepaid"]),
-        )
+        return CreditRecord.from_view(borrower, dict(zip(self._record_fields, raw, strict=True)))
 
     def has_role(self, role_name: str, account: ChecksumAddress) -> bool:
         return bool(self.ledger.functions.hasRole(role(role_name), account).call())
@@ -623,9 +366,9 @@ class Servicer:
 
     def _open_loan(self, loan_id: int, allow_defaulted: bool) -> dict[str, Any]:
         v = self.loan_view(loan_id)
-        status = int(v["status"])
-        if status == CLOSED or (status == DEFAULTED and not allow_defaulted):
-            raise LoanNotOpen(f"Loan {loan_id} is {STATUS_LABELS[status]}.")
+        status = LoanStatus(int(v["status"]))
+        if status is LoanStatus.CLOSED or (status is LoanStatus.DEFAULTED and not allow_defaulted):
+            raise LoanNotOpen(f"Loan {loan_id} is {status.label}.")
         return v
 
     def ensure_allowance(self, amount: int, approve: bool = True) -> HexBytes | None:
@@ -652,43 +395,49 @@ class Servicer:
                 f"The account {owner} holds {self.show(held)} but {what} needs {self.show(amount)}."
             )
 
-    def validate_terms(self, terms: LoanTerms, now: int) -> int:
-        """Check ``terms`` as LoanLedger does; returns the first due timestamp to use."""
-        lender = self.account
-        if not Web3.is_checksum_address(terms.borrower) or int(terms.borrower, 16) == 0:
+    def first_due_timestamp(self, terms: LoanTerms, now: int) -> int:
+        """The first due date to originate ``terms`` with: theirs, or one period after ``now``.
+
+        Only checks what is not the ledger's to check (the borrower is a checksummed address);
+        the ledger checks the terms themselves (:meth:`check_terms`).
+        """
+        if not Web3.is_checksum_address(terms.borrower):
             raise InvalidTerms(f"The borrower {terms.borrower} is not a usable address.")
-        if terms.borrower == lender:
-            raise InvalidTerms(f"The borrower {terms.borrower} is the lender itself.")
-        if not 0 < terms.principal <= MAX_PRINCIPAL:
-            raise InvalidTerms("The principal must be positive and below 2^96 smallest units.")
-        _check_schedule(terms.apr_bps, terms.installments, terms.period_seconds)
-        if terms.penalty_apr_bps > MAX_RATE_BPS:
-            raise InvalidTerms("The penalty rate may be at most 100 % a year.")
-        if terms.late_fee_bps > MAX_LATE_FEE_BPS:
-            raise InvalidTerms(f"The late fee may be at most {MAX_LATE_FEE_BPS} basis points.")
-        if terms.grace_seconds > MAX_GRACE:
-            raise InvalidTerms("The grace period may be at most 90 days.")
-        if not 0 < terms.default_after_days <= MAX_DEFAULT_DAYS:
-            raise InvalidTerms(f"The default threshold must be 1 to {MAX_DEFAULT_DAYS} days.")
         first_due = terms.first_due_timestamp
-        if first_due is None:
-            return now + terms.period_seconds
-        if not now + 1 < first_due <= now + terms.period_seconds:
-            raise InvalidTerms(
-                "The first due date must be after now and at most one period from now."
+        return now + terms.period_seconds if first_due is None else first_due
+
+    def check_terms(self, terms: tuple[Any, ...]) -> None:
+        """Simulate ``originate(terms)`` from this account and raise the ledger's refusal.
+
+        The ledger checks the terms (and its origination policy) before it pulls the principal,
+        so a simulation that passes, or fails only for want of the token's allowance (or
+        balance), means the ledger accepts the terms; any other revert is raised as the decoded
+        custom error (TransactionReverted, with its name and arguments).
+        """
+        try:
+            call(
+                self.ledger.functions.originate(terms),
+                self.decoder,
+                "Originating the loan",
+                transaction={"from": self.account},
             )
-        return first_due
+        except TransactionReverted as exc:
+            if exc.error_name in _TERMS_PASSED:
+                return
+            raise self._explained(exc, "Originating the loan") from None
 
     def originate(self, terms: LoanTerms, approve: bool = True) -> Origination:
-        """Originate a loan with this account as lender; approves the principal if needed."""
+        """Originate a loan with this account as lender; approves the principal if needed.
+
+        Nothing is sent, not even the approval, unless a simulation shows the ledger accepts
+        the terms.
+        """
         self._require_role(ORIGINATOR_ROLE, "originate loans")
-        first_due = self.validate_terms(terms, self.now())
+        call_terms = self.terms_tuple(terms, self.first_due_timestamp(terms, self.now()))
+        self.check_terms(call_terms)
         self._require_balance(terms.principal, "the loan's principal")
         self.ensure_allowance(terms.principal, approve)
-        receipt = self._send(
-            self.ledger.functions.originate(self.terms_tuple(terms, first_due)),
-            "Originating the loan",
-        )
+        receipt = self._send(self.ledger.functions.originate(call_terms), "Originating the loan")
         (event,) = self.ledger.events.LoanOriginated().process_receipt(receipt, errors=DISCARD)
         return Origination(
             int(event["args"]["loanId"]),
@@ -742,7 +491,7 @@ class Servicer:
             principal=int(a["principal"]),
             principal_outstanding=int(a["principalOutstanding"]),
             installments_paid=int(a["installmentsPaid"]),
-            status=STATUS_LABELS[int(a["status"])],
+            status=LoanStatus(int(a["status"])).label,
         )
 
     def assess(self, loan_id: int) -> TxReceipt:
@@ -761,12 +510,13 @@ class Servicer:
     def propose_restructure(
         self, loan_id: int, apr_bps: int, installments: int, period_seconds: int, deadline: int
     ) -> TxReceipt:
-        """Offer new terms for the rest of a loan; the borrower may accept until ``deadline``."""
+        """Offer new terms for the rest of a loan; the borrower may accept until ``deadline``.
+
+        The ledger checks the new schedule and the deadline; a refusal sends nothing (the
+        transaction's gas is estimated first) and is raised as its decoded error.
+        """
         self._open_loan(loan_id, allow_defaulted=False)
         self._require_role(SERVICER_ROLE, "propose restructurings")
-        _check_schedule(apr_bps, installments, period_seconds)
-        if deadline <= self.now():
-            raise InvalidTerms("The restructuring deadline must be in the future.")
         return self._send(
             self.ledger.functions.proposeRestructure(
                 loan_id, apr_bps, installments, period_seconds, deadline
@@ -785,85 +535,3 @@ class Servicer:
             self.ledger.functions.acceptRestructure(loan_id),
             f"Accepting the restructuring of loan {loan_id}",
         )
-
-    # ----------------------------------------------------------------- dev chains
-
-    def require_dev_chain(self, what: str) -> None:
-        if not is_dev_chain(self.w3):
-            raise DevChainOnly(f"{what} works only on a dev chain (Anvil, Hardhat).")
-
-    def faucet(self, account: ChecksumAddress, amount: int, ether: int = 10**20) -> None:
-        """Mint test tokens to ``account`` and top up its ether (dev chains only)."""
-        self.require_dev_chain("The faucet")
-        if not self.deployment.test_token:
-            raise DevChainOnly("The faucet mints only the TestStablecoin deployed with the system.")
-        owner = Web3.to_checksum_address(self.token.functions.owner().call())
-        if int(self.w3.eth.get_balance(account)) < ether:
-            _request(self.w3, "hardhat_setBalance", [account, hex(ether)])
-        mint = self.token.functions.mint(account, amount)
-        own = self._senders.get(owner)
-        if own is not None:
-            own.send(mint, "Minting test tokens")
-            return
-        # The token's owner is not an account of ours: the dev node signs for it.
-        _request(self.w3, "hardhat_impersonateAccount", [owner])
-        send(self.w3, mint, owner, self.decoder, "Minting test tokens")
-
-    def advance_time(self, seconds: int) -> int:
-        """Move the dev chain's clock forward and mine a block; returns the new time."""
-        self.require_dev_chain("Time travel")
-        increase_time(self.w3, seconds)
-        return self.now()
-
-
-def bucket_of(days_past_due: int) -> int:
-    """Delinquency bucket of a number of days past due, as LoanLedger._bucketOf."""
-    if days_past_due == 0:
-        return 0
-    if days_past_due <= 30:
-        return 1
-    if days_past_due <= 60:
-        return 2
-    return 3 if days_past_due <= 90 else 4
-
-
-_TERMS_FIELDS = (
-    "borrower",
-    "token",
-    "principal",
-    "aprBps",
-    "installments",
-    "periodSeconds",
-    "firstDueDate",
-    "kind",
-    "gracePeriodSeconds",
-    "lateFeeBps",
-    "penaltyAprBps",
-    "defaultAfterDays",
-)
-
-
-def _struct(value: Any, fields: Sequence[str]) -> dict[str, Any]:
-    """A decoded struct as a dict, whether web3 gave a mapping or a tuple."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    return dict(zip(fields, value, strict=True))
-
-
-def _check_schedule(apr_bps: int, installments: int, period: int) -> None:
-    if not 0 <= apr_bps <= MAX_RATE_BPS:
-        raise InvalidTerms("The interest rate must be between 0 and 100 % a year.")
-    if not 0 < installments <= MAX_INSTALLMENTS:
-        raise InvalidTerms(f"The number of installments must be 1 to {MAX_INSTALLMENTS}.")
-    if not MIN_PERIOD <= period <= MAX_PERIOD:
-        raise InvalidTerms("The period must be between 1 day and 366 days.")
-
-
-def _output_fields(contract: Contract, name: str) -> list[str]:
-    abi: list[dict[str, Any]] = list(contract.abi)  # type: ignore[arg-type]
-    item = next(i for i in abi if i.get("type") == "function" and i["name"] == name)
-    return [str(c["name"]) for c in item["outputs"][0]["components"]]
-
-
-def _request(w3: Web3, method: str, params: Sequence[Any]) -> Any:
-    return w3.manager.request_blocking(RPCEndpoint(method), list(params))

@@ -2,7 +2,7 @@
 
 The test starts ``hardhat node`` (npm ``hardhat@2``, pinned in package.json) in a temporary
 project whose ``hardhat.config.js`` is ``module.exports = {}``, and runs deploy -> originate ->
-repay -> ``loan(id)`` through ``deploy_contracts`` and ``transactions.send`` (Hardhat's unlocked
+repay -> ``loan(id)`` through ``deploy_system`` and ``transactions.send`` (Hardhat's unlocked
 dev accounts), then the same through the bulk path (local keys derived from the mnemonic both
 nodes share), including a decoded revert. Nothing here is Anvil-specific.
 """
@@ -27,20 +27,21 @@ from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from loanservicing.chain.accounts import DEV_MNEMONIC, TransactionSender, dev_signer
 from loanservicing.chain.bulk import BulkSender, BulkSenders, estimate_gas
 from loanservicing.chain.errors import BulkTransactionFailed, TransactionReverted
 from loanservicing.chain.node import is_dev_chain
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import send
+from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import deploy_contracts, revert_decoder
+from loanservicing.deployment.deploy import deploy_system
 from loanservicing.paths import NODE_MODULES
 
 HARDHAT = NODE_MODULES / ".bin" / "hardhat"
 STARTUP_TIMEOUT_S = 60.0
 DAY = 86_400
 UNIT = 10**6
-MNEMONIC = "test test test test test test test test test test test junk"
 ACTIVE, CLOSED = 0, 2
 
 Account.enable_unaudited_hdwallet_features()
@@ -118,7 +119,7 @@ def hardhat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def dev_key(index: int) -> LocalAccount:
     return cast(
-        LocalAccount, Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+        LocalAccount, Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
     )
 
 
@@ -156,9 +157,9 @@ def test_deploy_originate_repay_show_on_hardhat(
     decoder: RevertDecoder = revert_decoder(artifacts)
 
     # -- deploy and the simple path: the node signs for its unlocked dev accounts --------
-    system = deploy_contracts(w3, artifacts, admin, with_token=True, token_decimals=6)
+    deployer = TransactionSender(w3, dev_signer(0), decoder)
+    system = bind(w3, deploy_system(deployer, artifacts), artifacts)
     ledger, token = system.ledger, system.token
-    assert token is not None
     send(w3, token.functions.mint(admin, 10**6 * UNIT), admin, decoder)
     send(w3, token.functions.approve(ledger.address, 2**256 - 1), admin, decoder)
     send(w3, token.functions.approve(ledger.address, 2**256 - 1), borrower, decoder)

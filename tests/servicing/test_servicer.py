@@ -6,7 +6,8 @@ from web3 import Web3
 from loanservicing.chain.accounts import dev_signer
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import increase_time
-from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.ledger.schedule import DAY, ScheduleKind
+from loanservicing.servicing.devchain import faucet
 from loanservicing.servicing.errors import (
     InsufficientFunds,
     LoanNotFound,
@@ -14,8 +15,9 @@ from loanservicing.servicing.errors import (
     MissingRole,
     NoSigner,
 )
+from loanservicing.servicing.schedule_view import schedule
 from loanservicing.servicing.servicer import LoanTerms, Servicer
-from tests.support.servicing import DAY, UNIT
+from tests.support.servicing import UNIT
 
 BORROWER = dev_signer(1)
 
@@ -29,7 +31,7 @@ def _originate(servicer: Servicer, **overrides: object) -> int:
         "period_seconds": 30 * DAY,
     }
     terms.update(overrides)
-    servicer.faucet(servicer.account, int(terms["principal"]))  # type: ignore[call-overload]
+    faucet(servicer, servicer.account, int(terms["principal"]))  # type: ignore[call-overload]
     return servicer.originate(LoanTerms(**terms)).loan_id  # type: ignore[arg-type]
 
 
@@ -51,7 +53,7 @@ def test_originate_show_and_schedule_match_the_ledger(
     assert state.installments_total == 6
     assert state.installments_paid == 0
     assert state.days_past_due == 0
-    rows = servicer.schedule(loan_id)
+    rows = schedule(servicer, loan_id)
     assert [r.number for r in rows] == [1, 2, 3, 4, 5, 6]
     for row in rows:
         due, principal, interest = servicer.ledger.functions.installment(loan_id, row.number).call()
@@ -65,7 +67,7 @@ def test_originate_show_and_schedule_match_the_ledger(
 
 def test_repay_approves_allocates_and_marks_rows(servicer: Servicer) -> None:
     loan_id = _originate(servicer)
-    first = servicer.schedule(loan_id)[0]
+    first = schedule(servicer, loan_id)[0]
     borrower = servicer.as_account(BORROWER)
     assert borrower.allowance(BORROWER.address) == 0
     result = borrower.repay(loan_id, first.total or 0)
@@ -75,12 +77,12 @@ def test_repay_approves_allocates_and_marks_rows(servicer: Servicer) -> None:
     assert result.installments_paid == 1
     assert result.status == "active"
     assert result.principal_outstanding == 12_000 * UNIT - (first.principal or 0)
-    rows = servicer.schedule(loan_id)
+    rows = schedule(servicer, loan_id)
     assert rows[0].status == "paid" and rows[0].paid == first.total
     # Paying more before the next installment falls due is a prepayment: a new segment.
     prepaid = borrower.repay(loan_id, 100 * UNIT)
     assert prepaid.principal == 100 * UNIT
-    rows = servicer.schedule(loan_id)
+    rows = schedule(servicer, loan_id)
     assert rows[0].status == "settled"
     assert servicer.loan(loan_id).base_index == 1
     assert sum(r.principal or 0 for r in rows[1:]) == prepaid.principal_outstanding
@@ -89,7 +91,7 @@ def test_repay_approves_allocates_and_marks_rows(servicer: Servicer) -> None:
 def test_partial_payment_marks_the_installment_partial(servicer: Servicer) -> None:
     loan_id = _originate(servicer)
     servicer.as_account(BORROWER).repay(loan_id, 100 * UNIT)
-    rows = servicer.schedule(loan_id)
+    rows = schedule(servicer, loan_id)
     assert rows[0].status == "partial" and rows[0].paid == 100 * UNIT
     assert rows[1].status == "upcoming"
 
@@ -100,8 +102,8 @@ def test_late_installment_accrues_and_payoff_closes(servicer: Servicer, w3: Web3
     state = servicer.loan(loan_id)
     assert state.days_past_due in (10, 11)  # plus the seconds blocks took
     assert state.past_due > 0
-    rows = servicer.schedule(loan_id)
-    assert rows[0].status == "late"
+    rows = schedule(servicer, loan_id)
+    assert rows[0].status == "overdue"  # unpaid after due date + grace
     quote = servicer.payoff(loan_id)
     assert quote.amount == (
         quote.fees
@@ -114,7 +116,7 @@ def test_late_installment_accrues_and_payoff_closes(servicer: Servicer, w3: Web3
     )
     assert quote.fees > 0  # the late fee of installment 1
     borrower = servicer.as_account(BORROWER)
-    servicer.faucet(BORROWER.address, 1_000 * UNIT)
+    faucet(servicer, BORROWER.address, 1_000 * UNIT)
     result = borrower.repay(loan_id, quote.amount + 50 * UNIT)  # penalty may grow a second
     assert result.status == "closed"
     assert result.principal_outstanding == 0
@@ -141,7 +143,7 @@ def test_bad_writes_send_nothing(servicer: Servicer, w3: Web3) -> None:
         payer.repay(loan_id, 0)
     with pytest.raises(LoanNotFound, match="no loan 99"):
         payer.repay(99, UNIT)
-    servicer.faucet(poor.address, 10 * UNIT)
+    faucet(servicer, poor.address, 10 * UNIT)
     with pytest.raises(InsufficientFunds, match="allows the ledger only 0"):
         payer.repay(loan_id, 10 * UNIT, approve=False)
     with pytest.raises(MissingRole, match="lacks ORIGINATOR_ROLE"):
@@ -183,7 +185,7 @@ def test_default_after_threshold(servicer: Servicer, w3: Web3) -> None:
 
 def test_restructure_keeps_replaced_installments_as_settled(servicer: Servicer, w3: Web3) -> None:
     loan_id = _originate(servicer, installments=6)
-    before = servicer.schedule(loan_id)
+    before = schedule(servicer, loan_id)
     increase_time(w3, 65 * DAY)
     deadline = servicer.now() + 7 * DAY
     servicer.propose_restructure(loan_id, 600, 10, 30 * DAY, deadline)
@@ -194,7 +196,7 @@ def test_restructure_keeps_replaced_installments_as_settled(servicer: Servicer, 
     assert state.days_past_due == 0
     assert state.installments_total == 12
     assert state.apr_bps == 600
-    rows = servicer.schedule(loan_id)
+    rows = schedule(servicer, loan_id)
     assert [r.status for r in rows[:2]] == ["settled", "settled"]
     for old, new in zip(before[:2], rows[:2], strict=True):
         assert (new.due_timestamp, new.principal, new.interest) == (
@@ -211,14 +213,14 @@ def test_restructure_keeps_replaced_installments_as_settled(servicer: Servicer, 
 def test_prepayment_then_restructure_rebuilds_every_segment(servicer: Servicer, w3: Web3) -> None:
     loan_id = _originate(servicer, installments=6)
     borrower = servicer.as_account(BORROWER)
-    original = servicer.schedule(loan_id)
+    original = schedule(servicer, loan_id)
     borrower.repay(loan_id, (original[0].total or 0) + 1_000 * UNIT)  # installment 1 + prepayment
-    after_prepayment = servicer.schedule(loan_id)
+    after_prepayment = schedule(servicer, loan_id)
     assert after_prepayment[0].principal == original[0].principal
     increase_time(w3, 95 * DAY)
     servicer.propose_restructure(loan_id, 900, 6, 30 * DAY, servicer.now() + DAY)
     borrower.accept_restructure(loan_id)
-    rows = servicer.schedule(loan_id)
+    rows = schedule(servicer, loan_id)
     base = servicer.loan(loan_id).base_index
     assert base >= 3
     assert [r.status for r in rows[:base]] == ["settled"] * base
@@ -249,3 +251,63 @@ def test_read_only_servicer_reads_but_refuses_writes(
     assert reader.loan(loan_id).status == "active"
     with pytest.raises(NoSigner, match="no account was given"):
         reader.assess(loan_id)
+
+
+def test_terms_beyond_the_ledger_limits_are_refused_before_any_approval(
+    servicer: Servicer, w3: Web3
+) -> None:
+    # Under 2^96 (the limit a copy of the ledger's checks used to apply), but the ledger caps the
+    # principal so that P (1 + r m) fits its 96-bit amounts: 100 % over 480 periods of 366 days.
+    principal, apr_bps, installments, period = 2**90, 10_000, 480, 366 * DAY
+    faucet(servicer, servicer.account, principal)  # the lender could fund it
+    nonce = _nonce(w3, servicer.account)
+    allowance = servicer.allowance(servicer.account)
+    rate_den = 10_000 * 365 * DAY
+    cap = (2**96 - 1) * rate_den // (rate_den + apr_bps * period * installments)
+    terms = LoanTerms(BORROWER.address, principal, apr_bps, installments, period)
+    with pytest.raises(
+        TransactionReverted,
+        match=rf"^Originating the loan reverted with InvalidPrincipal\(principal={principal}, "
+        rf"maxPrincipal={cap}\)\.$",
+    ) as refused:
+        servicer.originate(terms)
+    assert refused.value.error_name == "InvalidPrincipal"
+    assert _nonce(w3, servicer.account) == nonce  # no approval was sent
+    assert servicer.allowance(servicer.account) == allowance
+    # The same terms with the ledger's largest principal pass its checks and are originated.
+    largest = LoanTerms(BORROWER.address, cap, apr_bps, installments, period)
+    assert servicer.loan(servicer.originate(largest).loan_id).principal == cap
+
+
+def test_the_ledger_checks_the_parties_and_the_first_due_date(servicer: Servicer, w3: Web3) -> None:
+    faucet(servicer, servicer.account, 10 * UNIT)
+    nonce = _nonce(w3, servicer.account)
+    with pytest.raises(TransactionReverted, match=r"BorrowerIsLender\(account=0x"):
+        servicer.originate(LoanTerms(servicer.account, 10 * UNIT, 1200, 2, 30 * DAY))
+    past = LoanTerms(BORROWER.address, 10 * UNIT, 1200, 2, 30 * DAY, first_due_timestamp=1)
+    with pytest.raises(TransactionReverted, match=r"InvalidFirstDueDate\(firstDueDate=1, "):
+        servicer.originate(past)
+    assert _nonce(w3, servicer.account) == nonce
+
+
+def test_an_approved_principal_originates_without_a_new_approval(
+    servicer: Servicer, w3: Web3
+) -> None:
+    faucet(servicer, servicer.account, 10 * UNIT)
+    servicer.ensure_allowance(10 * UNIT)  # the simulation then passes without a revert
+    nonce = _nonce(w3, servicer.account)
+    servicer.originate(LoanTerms(BORROWER.address, 10 * UNIT, 1200, 2, 30 * DAY))
+    assert _nonce(w3, servicer.account) == nonce + 1  # the origination alone
+
+
+def test_a_restructuring_outside_the_ledger_limits_sends_nothing(
+    servicer: Servicer, w3: Web3
+) -> None:
+    loan_id = _originate(servicer)
+    nonce = _nonce(w3, servicer.account)
+    deadline = servicer.now() + DAY
+    with pytest.raises(TransactionReverted, match=r"InvalidInstallments\(installments=0, "):
+        servicer.propose_restructure(loan_id, 600, 0, 30 * DAY, deadline)
+    with pytest.raises(TransactionReverted, match="InvalidDeadline"):
+        servicer.propose_restructure(loan_id, 600, 6, 30 * DAY, 1)
+    assert _nonce(w3, servicer.account) == nonce

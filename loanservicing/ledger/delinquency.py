@@ -1,0 +1,124 @@
+"""Delinquency in the lender's words: buckets, status labels, installment statuses, and which
+loans the ledger has not yet assessed at a chain time.
+
+Buckets are the ledger's (``bucketOf``): 0 current, 1: 1-30, 2: 31-60, 3: 61-90, 4: over 90
+days past due.
+
+Installment statuses, with one meaning each (the monitor's ``overdue`` notice is raised for
+exactly the installments this module calls overdue; the ledger counts them as assessed late):
+
+============  ===================================================================
+status        the installment
+============  ===================================================================
+``paid``      is paid in full
+``overdue``   is unpaid after its due date plus the grace period
+``in-grace``  is unpaid after its due date, within the grace period
+``partial``   is not yet due and partly paid
+``due``       is the next to fall due, nothing paid yet
+``upcoming``  falls due after the next one
+``closed``    was left unpaid when the loan closed (after a default)
+``settled``   belonged to a schedule that a prepayment or restructuring replaced
+============  ===================================================================
+
+A loan is *behind* at chain time ``now`` when calling the ledger's ``assess`` would record
+something it has not stored yet: its delinquency bucket (``bucket_of(days past due at now)``
+differs from the stored bucket) or a miss (an installment passed its grace period unpaid and
+is not counted yet: the installments past grace exceed both ``installmentsAssessedLate`` and
+``installmentsPaid``). Penalty interest that merely accrued on installments already counted
+late is not a reason: the next repayment or assessment brings it current anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from loanservicing.ledger.accounting import days_past_due, installments_past_grace
+from loanservicing.ledger.state import LoanState, LoanStatus
+
+__all__ = [
+    "BUCKET_LABELS",
+    "CLOSED",
+    "DUE",
+    "INSTALLMENT_STATUSES",
+    "IN_GRACE",
+    "OVERDUE",
+    "PAID",
+    "PARTIAL",
+    "SETTLED",
+    "STATUS_LABELS",
+    "UPCOMING",
+    "behind_loans",
+    "bucket_of",
+    "installment_status",
+    "is_behind",
+]
+
+BUCKET_LABELS = ("current", "1-30", "31-60", "61-90", "90+")
+"""Labels of buckets 0..4."""
+STATUS_LABELS = tuple(status.label for status in LoanStatus)
+"""Labels of the loan statuses, in the order of their values: active, defaulted, closed."""
+
+PAID = "paid"
+OVERDUE = "overdue"
+IN_GRACE = "in-grace"
+PARTIAL = "partial"
+DUE = "due"
+UPCOMING = "upcoming"
+CLOSED = "closed"
+SETTLED = "settled"
+INSTALLMENT_STATUSES = (PAID, OVERDUE, IN_GRACE, PARTIAL, DUE, UPCOMING, CLOSED, SETTLED)
+
+
+def bucket_of(days: int) -> int:
+    """Delinquency bucket of a days-past-due figure: 0 current, 1..4 as the ledger's."""
+    if days == 0:
+        return 0
+    if days <= 30:
+        return 1
+    if days <= 60:
+        return 2
+    if days <= 90:
+        return 3
+    return 4
+
+
+def installment_status(
+    amount: int,
+    paid: int,
+    due_timestamp: int,
+    grace: int,
+    now: int,
+    loan_closed: bool,
+    next_is_taken: bool,
+) -> str:
+    """The status of one installment of the schedule in force at chain time ``now``.
+
+    ``amount`` is what it schedules, ``paid`` what was paid towards it; ``next_is_taken``
+    tells that an earlier installment is already the next to fall due (so this one is
+    ``upcoming``, not ``due``).
+    """
+    if paid >= amount:
+        return PAID
+    if loan_closed:
+        return CLOSED
+    if now > due_timestamp + grace:
+        return OVERDUE
+    if now > due_timestamp:
+        return IN_GRACE
+    if paid > 0:
+        return PARTIAL
+    return UPCOMING if next_is_taken else DUE
+
+
+def is_behind(state: LoanState, now: int) -> bool:
+    """Whether ``assess`` at ``now`` would move the loan's stored bucket or record a miss."""
+    if state.status is not LoanStatus.ACTIVE:
+        return False
+    if installments_past_grace(state, now) > max(state.late_count, state.paid_count):
+        return True
+    return bucket_of(days_past_due(state, now)) != state.bucket
+
+
+def behind_loans(loans: Mapping[int, LoanState], now: int) -> list[int]:
+    """Ids of the loans whose on-chain delinquency is behind at ``now``, ascending."""
+    return sorted(loan_id for loan_id, state in loans.items() if is_behind(state, now))

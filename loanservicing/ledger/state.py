@@ -1,0 +1,268 @@
+"""The ledger's records in Python: a loan's stored state, what it owes at a time, its events.
+
+``LoanState`` is the one replay state: a loan as ``LoanLedger.sol`` stores it (the fields of its
+``loan(id)`` view), rebuilt from events by :mod:`loanservicing.ledger.replay` or read from the
+view itself (:meth:`LoanState.from_view`). ``AmountDue`` is the ledger's ``AmountDue`` struct.
+``LoanSnapshot`` is what a person reads about a loan at one chain time: the state's public
+figures with its amount due and days past due then. The servicing API builds snapshots from the
+ledger's views, the monitor from the index; both go through
+:func:`loanservicing.ledger.portfolio.snapshot`, so the portfolio summary and the aging report
+count the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from enum import IntEnum
+from typing import Any
+
+from loanservicing.ledger.schedule import Curve, ScheduleKind
+
+__all__ = ["AmountDue", "LedgerEvent", "LoanSnapshot", "LoanState", "LoanStatus"]
+
+
+class LoanStatus(IntEnum):
+    """Lifecycle of a loan; values match the Solidity enum."""
+
+    ACTIVE = 0
+    DEFAULTED = 1
+    CLOSED = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass
+class LoanState:
+    """A loan as the ledger stores it (the fields of ``LoanView``), plus the pending proposal.
+
+    Field names follow the ledger's ``Work`` struct; amounts are ints in the token's units.
+    """
+
+    loan_id: int
+    borrower: str
+    lender: str
+    token: str
+    kind: ScheduleKind
+    principal: int
+    installments: int
+    apr_bps: int
+    penalty_apr_bps: int
+    late_fee_bps: int
+    default_after_days: int
+    period: int
+    grace: int
+    base_principal: int
+    segment_start: int
+    paid_principal: int = 0
+    paid_interest: int = 0
+    last_accrual: int = 0
+    status: LoanStatus = LoanStatus.ACTIVE
+    bucket: int = 0
+    base_index: int = 0
+    paid_count: int = 0
+    late_count: int = 0
+    fees: int = 0
+    penalty: int = 0
+    carried: int = 0
+    proposal_apr_bps: int = 0
+    proposal_installments: int = 0
+    proposal_period: int = 0
+    proposal_deadline: int = 0
+    originated_timestamp: int = 0
+    total_paid: int = 0
+    closed_after_default: bool = False
+
+    @property
+    def principal_outstanding(self) -> int:
+        return self.base_principal - self.paid_principal
+
+    def curve(self) -> Curve:
+        """The schedule segment in force (installments ``base_index + 1 .. installments``)."""
+        return Curve(
+            self.kind,
+            self.base_principal,
+            self.installments - self.base_index,
+            self.apr_bps,
+            self.period,
+        )
+
+    def due_date(self, number: int) -> int:
+        """Due date of installment ``number`` of the segment in force."""
+        return self.segment_start + (number - self.base_index) * self.period
+
+    def as_view(self) -> dict[str, int | str]:
+        """The fields of the ledger's ``loan(id)`` view that follow from events, by ABI name."""
+        return {
+            "borrower": self.borrower,
+            "lender": self.lender,
+            "token": self.token,
+            "status": int(self.status),
+            "kind": int(self.kind),
+            "principal": self.principal,
+            "principalOutstanding": self.principal_outstanding,
+            "aprBps": self.apr_bps,
+            "penaltyAprBps": self.penalty_apr_bps,
+            "lateFeeBps": self.late_fee_bps,
+            "defaultAfterDays": self.default_after_days,
+            "periodSeconds": self.period,
+            "gracePeriodSeconds": self.grace,
+            "installments": self.installments,
+            "installmentsPaid": self.paid_count,
+            "installmentsAssessedLate": self.late_count,
+            "baseIndex": self.base_index,
+            "basePrincipal": self.base_principal,
+            "segmentStart": self.segment_start,
+            "paidPrincipal": self.paid_principal,
+            "paidInterest": self.paid_interest,
+            "feesOwed": self.fees,
+            "penaltyOwed": self.penalty,
+            "carriedInterest": self.carried,
+            "lastAccrual": self.last_accrual,
+            "bucket": self.bucket,
+        }
+
+    @classmethod
+    def from_view(cls, loan_id: int, view: Mapping[str, Any]) -> LoanState:
+        """The state a ``loan(id)`` view describes (the inverse of :meth:`as_view`).
+
+        The view holds no pending proposal, origination time or totals paid: those stay 0.
+        """
+        return cls(
+            loan_id=loan_id,
+            borrower=str(view["borrower"]),
+            lender=str(view["lender"]),
+            token=str(view["token"]),
+            kind=ScheduleKind(int(view["kind"])),
+            principal=int(view["principal"]),
+            installments=int(view["installments"]),
+            apr_bps=int(view["aprBps"]),
+            penalty_apr_bps=int(view["penaltyAprBps"]),
+            late_fee_bps=int(view["lateFeeBps"]),
+            default_after_days=int(view["defaultAfterDays"]),
+            period=int(view["periodSeconds"]),
+            grace=int(view["gracePeriodSeconds"]),
+            base_principal=int(view["basePrincipal"]),
+            segment_start=int(view["segmentStart"]),
+            paid_principal=int(view["paidPrincipal"]),
+            paid_interest=int(view["paidInterest"]),
+            last_accrual=int(view["lastAccrual"]),
+            status=LoanStatus(int(view["status"])),
+            bucket=int(view["bucket"]),
+            base_index=int(view["baseIndex"]),
+            paid_count=int(view["installmentsPaid"]),
+            late_count=int(view["installmentsAssessedLate"]),
+            fees=int(view["feesOwed"]),
+            penalty=int(view["penaltyOwed"]),
+            carried=int(view["carriedInterest"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, row: Mapping[str, Any]) -> LoanState:
+        values = {f.name: row[f.name] for f in fields(cls)}
+        values["kind"] = ScheduleKind(int(values["kind"]))
+        values["status"] = LoanStatus(int(values["status"]))
+        values["closed_after_default"] = bool(values["closed_after_default"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class AmountDue:
+    """What is owed at a timestamp, field for field the ledger's ``AmountDue`` struct."""
+
+    fees: int = 0
+    penalty: int = 0
+    interest: int = 0
+    principal: int = 0
+    current_interest: int = 0
+    current_principal: int = 0
+    remaining_principal: int = 0
+    past_due: int = 0
+    payoff: int = 0
+    days_past_due: int = 0
+    next_due_date: int = 0
+    next_installment: int = 0
+
+    def as_tuple(self) -> tuple[int, ...]:
+        """In the order of the Solidity struct, to compare with ``amountDue(id, t)``."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    @classmethod
+    def from_view(cls, due: Mapping[str, int]) -> AmountDue:
+        """From an ``amountDue(id, t)`` result keyed by the struct's ABI names."""
+        return cls(
+            fees=int(due["fees"]),
+            penalty=int(due["penalty"]),
+            interest=int(due["interest"]),
+            principal=int(due["principal"]),
+            current_interest=int(due["currentInterest"]),
+            current_principal=int(due["currentPrincipal"]),
+            remaining_principal=int(due["remainingPrincipal"]),
+            past_due=int(due["pastDue"]),
+            payoff=int(due["payoff"]),
+            days_past_due=int(due["daysPastDue"]),
+            next_due_date=int(due["nextDueDate"]),
+            next_installment=int(due["nextInstallment"]),
+        )
+
+
+@dataclass(frozen=True)
+class LoanSnapshot:
+    """A loan as a person reads it at chain time ``as_of_timestamp``.
+
+    Amounts in the token's smallest units (``decimals``); ``status`` is the status label
+    (``active``, ``defaulted``, ``closed``).
+    """
+
+    loan_id: int
+    borrower: str
+    lender: str
+    token: str
+    decimals: int
+    status: str
+    kind: ScheduleKind
+    principal: int
+    principal_outstanding: int
+    apr_bps: int
+    penalty_apr_bps: int
+    late_fee_bps: int
+    period_seconds: int
+    grace_seconds: int
+    default_after_days: int
+    installments_total: int
+    installments_paid: int
+    days_past_due: int
+    delinquency_bucket: int
+    """0 current, 1: 1-30, 2: 31-60, 3: 61-90, 4: over 90 days past due, as of now."""
+    recorded_bucket: int
+    """The bucket the ledger last recorded (at the latest repayment or assessment)."""
+    past_due: int
+    next_due_timestamp: int | None
+    next_due_amount: int
+    next_installment: int | None
+    payoff: int
+    fees_owed: int
+    penalty_owed: int
+    paid_principal: int
+    paid_interest: int
+    base_index: int
+    base_principal: int
+    segment_start: int
+    as_of_timestamp: int
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """One decoded ledger event of a loan, with the timestamp of its block."""
+
+    name: str
+    args: Mapping[str, Any]
+    timestamp: int
+    block_number: int = 0
+    log_index: int = 0
+    tx_hash: str = ""
