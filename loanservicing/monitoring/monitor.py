@@ -1,7 +1,7 @@
 """The post-loan monitor: every loan evaluated at the chain's current time, from the index.
 
 One evaluation (:meth:`Monitor.tick`) reads the loans the indexer rebuilt from events
-(:mod:`loanservicing.ledger.loan_state`), evaluates each active loan at chain time ``now`` with the
+(:mod:`loanservicing.ledger.replay`), evaluates each active loan at chain time ``now`` with the
 ledger's own arithmetic (no RPC call per loan), turns the new ledger events into notices, and
 stores the notices in ONE transaction (:mod:`loanservicing.monitoring.notices`). Kinds and
 their ids:
@@ -47,18 +47,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loanservicing.indexing.database import IndexDB
-from loanservicing.ledger.loan_state import (
-    DAY,
-    LoanState,
-    LoanStatus,
+from loanservicing.ledger.accounting import (
     amount_due,
-    bucket_of,
-    due_count,
-    paid_through,
-    unpaid_through,
+    installments_due,
+    installments_past_grace,
+    installments_settled,
+    unpaid_amount,
 )
+from loanservicing.ledger.delinquency import BUCKET_LABELS, bucket_of
+from loanservicing.ledger.schedule import DAY
+from loanservicing.ledger.state import LoanState, LoanStatus
 from loanservicing.monitoring.notices import Notice, NoticeStore
-from loanservicing.servicing.portfolio import BUCKET_LABELS
 
 __all__ = [
     "DEFAULT_REMINDER_DAYS",
@@ -264,7 +263,7 @@ def _evaluate_loan(
     out: list[Notice],
 ) -> int:
     """Append the time-driven notices of one active loan at ``now``; return its bucket."""
-    d = due_count(s, now, 0)
+    d = installments_due(s, now)
     # Nothing past due and no reminder window (the common case): nothing to evaluate.
     if (
         s.paid_count >= d
@@ -309,13 +308,12 @@ def _evaluate_loan(
             )
     if dpd == 0:
         return bucket
-    curve = s.curve()
-    settled = paid_through(s, curve, d)
+    settled = installments_settled(s, d)
     since = s.due_date(settled + 1)
-    late_through = due_count(s, now, s.grace)
-    unpaid_before = unpaid_through(s, curve, settled)
+    late_through = installments_past_grace(s, now)
+    unpaid_before = unpaid_amount(s, settled)
     for k in range(settled + 1, late_through + 1):
-        unpaid = unpaid_through(s, curve, k)
+        unpaid = unpaid_amount(s, k)
         amount = unpaid - unpaid_before
         unpaid_before = unpaid
         if amount > 0:

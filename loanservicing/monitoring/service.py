@@ -3,7 +3,7 @@ every loan at the chain time of the newest indexed block, deliver the new notice
 channels and (optionally) send ``assess`` for the loans whose on-chain delinquency is behind.
 
 :class:`MonitorService` puts the collaborators together: an
-:class:`~loanservicing.indexing.indexer.Indexer`, a
+:class:`~loanservicing.indexing.sync.Indexer`, a
 :class:`~loanservicing.monitoring.monitor.Monitor`, a
 :class:`~loanservicing.monitoring.channels.Dispatcher` and a
 :class:`~loanservicing.monitoring.keeper.Keeper` (the only part of monitoring that sends
@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.indexer import Indexer, IndexerConfig
+from loanservicing.indexing.sync import Indexer, IndexerConfig
+from loanservicing.ledger.delinquency import behind_loans
 from loanservicing.monitoring.channels import Dispatcher
-from loanservicing.monitoring.keeper import Keeper, behind_loans
+from loanservicing.monitoring.keeper import Keeper
 from loanservicing.monitoring.monitor import (
     DEFAULT_REMINDER_DAYS,
     Monitor,
@@ -84,7 +85,7 @@ class MonitorService:
             delivery = self.dispatcher.drain() if drain else self.dispatcher.deliver()
             result.delivery = delivery.as_dict()
         if self.keeper is not None:
-            behind = behind_loans(self.monitor.db, now)
+            behind = behind_loans(self.monitor.db.loans(), now)
             kept = self.keeper.assess(behind)
             result.keeper = {"behind": behind, **kept.as_dict()}
             if behind:
