@@ -7,11 +7,15 @@ originator and servicer roles so that one dev account can run a whole demo. On r
 deploys the data-sharing contracts too (``deploy_data_sharing``: attestation registry, consent
 registry, attestation policy; the regulator role; optionally the policy as the ledger's
 origination policy). Every contract is created by ``deploy_contract``.
+
+The ledger calls external libraries for its rarely used paths (LoanDefaults, LoanRestructuring,
+LoanTokens): ``deploy_contract`` deploys the libraries a contract calls first and writes their
+addresses over the placeholders in its bytecode (``ContractArtifact.linked_bytecode``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +25,7 @@ from web3.contract import Contract
 
 from loanservicing.chain.abi import role
 from loanservicing.chain.accounts import TransactionSender
-from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.deployment.compile import ContractArtifact, load_artifact
 from loanservicing.deployment.errors import DeploymentError
 from loanservicing.deployment.manifest import DataDeployment, Deployment, entry_for
 
@@ -32,6 +36,7 @@ __all__ = [
     "SERVICER_ROLE",
     "deploy_contract",
     "deploy_data_sharing",
+    "deploy_libraries",
     "deploy_system",
 ]
 
@@ -41,15 +46,45 @@ REPORTER_ROLE = "REPORTER_ROLE"
 REGULATOR_ROLE = "REGULATOR_ROLE"
 
 
-def deploy_contract(sender: TransactionSender, artifact: ContractArtifact, *args: Any) -> Contract:
-    """Deploy one contract from ``sender`` and return it bound to its address."""
+def deploy_contract(
+    sender: TransactionSender,
+    artifact: ContractArtifact,
+    *args: Any,
+    libraries: Mapping[str, ChecksumAddress] | None = None,
+    artifacts: Mapping[str, ContractArtifact] | None = None,
+) -> Contract:
+    """Deploy one contract from ``sender`` and return it bound to its address.
+
+    A contract that calls external libraries is linked against ``libraries`` (name to
+    address); the ones it calls that ``libraries`` lacks are deployed first, from
+    ``artifacts`` (default: this repository's compiled contracts)."""
+    linked = deploy_libraries(sender, artifact, libraries, artifacts)
     w3 = sender.w3
-    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.linked_bytecode(linked))
     receipt = sender.deploy(factory.constructor(*args), f"Deploying {artifact.name}")
     address = receipt["contractAddress"]
     if address is None:
         raise DeploymentError(f"Deploying {artifact.name} produced no contract address.")
     return w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact.abi)
+
+
+def deploy_libraries(
+    sender: TransactionSender,
+    artifact: ContractArtifact,
+    libraries: Mapping[str, ChecksumAddress] | None = None,
+    artifacts: Mapping[str, ContractArtifact] | None = None,
+) -> dict[str, ChecksumAddress]:
+    """Deploy from ``sender`` the external libraries ``artifact`` calls that ``libraries``
+    lacks (none for most contracts), their artifacts taken from ``artifacts`` (default: this
+    repository's compiled contracts); returns the address of every library, by name."""
+    linked = dict(libraries or {})
+    for name in artifact.libraries:
+        if name not in linked:
+            library = load_artifact(name) if artifacts is None else artifacts[name]
+            linked[name] = deploy_contract(
+                sender, library, libraries=linked, artifacts=artifacts
+            ).address
+    return linked
 
 
 def deploy_system(
@@ -69,7 +104,9 @@ def deploy_system(
     admin = sender.address
     first_block = int(w3.eth.block_number) + 1
     registry = deploy_contract(sender, artifacts["CreditRegistry"], admin)
-    ledger = deploy_contract(sender, artifacts["LoanLedger"], admin, registry.address)
+    ledger = deploy_contract(
+        sender, artifacts["LoanLedger"], admin, registry.address, artifacts=artifacts
+    )
     sender.send(registry.functions.grantRole(role(REPORTER_ROLE), ledger.address), "Granting")
     sender.send(ledger.functions.grantRole(role(ORIGINATOR_ROLE), admin), "Granting")
     sender.send(ledger.functions.grantRole(role(SERVICER_ROLE), admin), "Granting")
