@@ -44,10 +44,7 @@ contract AttestationPolicy is IAttestationPolicy, AccessControl {
         registry = registry_;
     }
 
-    /// @notice Replaces `lender`'s requirements: borrowers need a valid attestation of every
-    ///         type in `claimTypes` from one of `trustedAttesters`. Empty `claimTypes` lifts
-    ///         them.
-    /// @dev The lender itself or POLICY_ADMIN_ROLE. Emits {RequirementsSet}.
+    /// @inheritdoc IAttestationPolicy
     function setRequirements(
         address lender,
         bytes32[] calldata claimTypes,
@@ -70,9 +67,9 @@ contract AttestationPolicy is IAttestationPolicy, AccessControl {
         emit RequirementsSet(lender, msg.sender, claimTypes, trustedAttesters);
     }
 
-    /// @notice Reverts with {RequiredAttestationMissing} when `borrower` lacks a valid
-    ///         attestation of a type `lender` requires from an attester `lender` trusts.
-    /// @dev View; called by the ledger before every origination.
+    /// @inheritdoc IOriginationPolicy
+    /// @dev Reverts with {RequiredAttestationMissing} when `borrower` lacks a valid attestation
+    ///      of a type `lender` requires from an attester `lender` trusts.
     function checkOrigination(address lender, address borrower)
         external
         view
@@ -95,7 +92,7 @@ contract AttestationPolicy is IAttestationPolicy, AccessControl {
         }
     }
 
-    /// @notice `lender`'s required claim types and trusted attesters.
+    /// @inheritdoc IAttestationPolicy
     function requirements(address lender)
         external
         view

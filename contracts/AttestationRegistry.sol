@@ -47,8 +47,7 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
-    /// @notice Registers `account` as an attester of `kind`.
-    /// @dev Admin only. Emits {AttesterRegistered}.
+    /// @inheritdoc IAttestationRegistry
     function registerAttester(address account, AttesterKind kind)
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
@@ -63,9 +62,7 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         emit AttesterRegistered(account, kind);
     }
 
-    /// @notice Removes attester `account`; its attestations stop counting as valid and it can
-    ///         issue no more.
-    /// @dev Admin only. Emits {AttesterRemoved}.
+    /// @inheritdoc IAttestationRegistry
     function removeAttester(address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Attester storage a = _attesters[account];
         if (!a.active) revert AttesterNotRegistered(account);
@@ -73,12 +70,7 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         emit AttesterRemoved(account);
     }
 
-    /// @notice Records an attestation that `attester_` signed off chain.
-    /// @dev Anyone may call (a relayer, the borrower, a lender). Reverts with
-    ///      {AttesterNotRegistered}, {AttestationExpired} (validUntil not after now),
-    ///      {NonceAlreadyUsed} (replay) or {InvalidAttestationSignature}. Emits
-    ///      {AttestationSubmitted}.
-    /// @return attestationId the new attestation's id (ids start at 1)
+    /// @inheritdoc IAttestationRegistry
     function submitAttestation(
         address attester_,
         address subject,
@@ -121,9 +113,7 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         );
     }
 
-    /// @notice Revokes attestation `attestationId`.
-    /// @dev Only its attester (a contract-wallet attester calls through its wallet). Emits
-    ///      {AttestationRevoked}.
+    /// @inheritdoc IAttestationRegistry
     function revokeAttestation(uint256 attestationId) external {
         Attestation storage a = _existing(attestationId);
         if (msg.sender != a.attester) revert NotAttester(attestationId, msg.sender, a.attester);
@@ -132,27 +122,27 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         emit AttestationRevoked(attestationId, msg.sender, a.subject);
     }
 
-    /// @notice The registration of `account` (kind None: never registered).
+    /// @inheritdoc IAttestationRegistry
     function attester(address account) external view returns (Attester memory) {
         return _attesters[account];
     }
 
-    /// @notice Attestation `attestationId`; reverts with {AttestationNotFound} for unknown ids.
+    /// @inheritdoc IAttestationRegistry
     function attestation(uint256 attestationId) external view returns (Attestation memory) {
         return _existing(attestationId);
     }
 
-    /// @notice Number of attestations ever submitted (the highest id).
+    /// @inheritdoc IAttestationRegistry
     function attestationCount() external view returns (uint256) {
         return _attestationCount;
     }
 
-    /// @notice Whether `attester_` already used `nonce`.
+    /// @inheritdoc IAttestationRegistry
     function isNonceUsed(address attester_, uint256 nonce) external view returns (bool) {
         return _usedNonces[attester_][nonce];
     }
 
-    /// @notice The newest attestation of `claimType` about `subject` by `attester_` (0: none).
+    /// @inheritdoc IAttestationRegistry
     function latestAttestationId(address subject, bytes32 claimType, address attester_)
         external
         view
@@ -161,15 +151,14 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         return _latest[subject][claimType][attester_];
     }
 
-    /// @notice Whether attestation `attestationId` counts now: it exists, is not revoked, has
-    ///         not expired (`block.timestamp <= validUntil`) and its attester is registered.
+    /// @inheritdoc IAttestationRegistry
     function isValid(uint256 attestationId) external view returns (bool) {
         Attestation storage a = _attestations[attestationId];
         return a.attester != address(0) && a.revokedAt == 0 && block.timestamp <= a.validUntil
             && _attesters[a.attester].active;
     }
 
-    /// @notice The EIP-712 digest an attester signs for these fields (for off-chain tooling).
+    /// @inheritdoc IAttestationRegistry
     function attestationDigest(
         address subject,
         bytes32 claimType,

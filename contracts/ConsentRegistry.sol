@@ -34,9 +34,7 @@ contract ConsentRegistry is IConsentRegistry, AccessControl {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
-    /// @notice The caller (a borrower) lets `viewer` read `categories` until `expiresAt`
-    ///         (inclusive), replacing any earlier grant to `viewer`.
-    /// @dev Anyone, for their own data. Emits {ConsentGranted}.
+    /// @inheritdoc IConsentRegistry
     function grantConsent(address viewer, uint8 categories, uint40 expiresAt) external {
         if (viewer == address(0)) revert ZeroAddress();
         if (viewer == msg.sender) revert SelfConsent(viewer);
@@ -49,9 +47,7 @@ contract ConsentRegistry is IConsentRegistry, AccessControl {
         emit ConsentGranted(msg.sender, viewer, categories, expiresAt);
     }
 
-    /// @notice The caller (a borrower) withdraws every category from `viewer` at once.
-    /// @dev Anyone, for their own data; reverts with {NoConsent} when nothing is granted.
-    ///      Emits {ConsentRevoked} with the categories withdrawn.
+    /// @inheritdoc IConsentRegistry
     function revokeConsent(address viewer) external {
         Consent storage c = _consents[msg.sender][viewer];
         uint8 categories = c.categories;
@@ -60,10 +56,7 @@ contract ConsentRegistry is IConsentRegistry, AccessControl {
         emit ConsentRevoked(msg.sender, viewer, categories);
     }
 
-    /// @notice Records that the calling regulator accesses `categories` of `borrower`'s data
-    ///         under the legal basis hashed in `legalBasisHash` (keccak256 of its text).
-    /// @dev REGULATOR_ROLE only. Emits {RegulatorAccessed}; the vault checks that event.
-    /// @return accessId the record's id (ids start at 1)
+    /// @inheritdoc IConsentRegistry
     function recordRegulatorAccess(address borrower, uint8 categories, bytes32 legalBasisHash)
         external
         onlyRole(REGULATOR_ROLE)
@@ -78,13 +71,12 @@ contract ConsentRegistry is IConsentRegistry, AccessControl {
         emit RegulatorAccessed(accessId, msg.sender, borrower, categories, legalBasisHash);
     }
 
-    /// @notice The grant of `borrower` to `viewer` as stored (it may have expired).
+    /// @inheritdoc IConsentRegistry
     function consent(address borrower, address viewer) external view returns (Consent memory) {
         return _consents[borrower][viewer];
     }
 
-    /// @notice Whether `viewer` may read every category in `categories` of `borrower`'s data
-    ///         now (`block.timestamp <= expiresAt`).
+    /// @inheritdoc IConsentRegistry
     function hasConsent(address borrower, address viewer, uint8 categories)
         external
         view
@@ -95,7 +87,7 @@ contract ConsentRegistry is IConsentRegistry, AccessControl {
             && block.timestamp <= c.expiresAt;
     }
 
-    /// @notice Number of regulator accesses recorded (the highest access id).
+    /// @inheritdoc IConsentRegistry
     function regulatorAccessCount() external view returns (uint256) {
         return _regulatorAccessCount;
     }

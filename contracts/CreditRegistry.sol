@@ -21,17 +21,14 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
-    /// @notice Records that a loan was opened for `borrower`.
-    /// @dev Reporter role only. Emits {LoanOpenedReported}.
+    /// @inheritdoc ICreditRegistry
     function reportLoanOpened(address borrower) external onlyRole(REPORTER_ROLE) {
         CreditRecord storage record = _records[borrower];
         record.loansOpened = _add16(record.loansOpened, 1);
         emit LoanOpenedReported(borrower, msg.sender);
     }
 
-    /// @notice Records a repayment: installments it settled on time and late, the days past
-    ///         due left after it, the amount in 18-decimal units, and whether it closed the loan.
-    /// @dev Reporter role only. Emits {RepaymentReported} and, when `closed`, {LoanClosedReported}.
+    /// @inheritdoc ICreditRegistry
     function reportRepayment(
         address borrower,
         uint256 paidOnTime,
@@ -54,8 +51,7 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         if (closed) emit LoanClosedReported(borrower, msg.sender);
     }
 
-    /// @notice Records installments that passed their grace period unpaid.
-    /// @dev Reporter role only. Emits {DelinquencyReported}.
+    /// @inheritdoc ICreditRegistry
     function reportDelinquency(address borrower, uint256 missed, uint256 daysPastDue)
         external
         onlyRole(REPORTER_ROLE)
@@ -67,8 +63,7 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         emit DelinquencyReported(borrower, msg.sender, missed, daysPastDue);
     }
 
-    /// @notice Records that a loan of `borrower` was declared in default.
-    /// @dev Reporter role only. Emits {DefaultReported}.
+    /// @inheritdoc ICreditRegistry
     function reportDefault(address borrower, uint256 daysPastDue) external onlyRole(REPORTER_ROLE) {
         CreditRecord memory record = _records[borrower];
         record.defaults = _add16(record.defaults, 1);
@@ -77,7 +72,7 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         emit DefaultReported(borrower, msg.sender, daysPastDue);
     }
 
-    /// @notice The credit record of `borrower` (all zero when nothing was ever reported).
+    /// @inheritdoc ICreditRegistry
     function creditRecord(address borrower) external view returns (CreditRecord memory) {
         return _records[borrower];
     }

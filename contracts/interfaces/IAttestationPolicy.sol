@@ -7,31 +7,59 @@ import {IOriginationPolicy} from "./IOriginationPolicy.sol";
 ///        attestations of, from attesters the lender trusts, before the lender may lend.
 interface IAttestationPolicy is IOriginationPolicy {
     // ----------------------------------------------------------------- errors
+    /// @notice An address argument (admin, registry, lender) is the zero address.
     error ZeroAddress();
     /// @notice Only the lender itself or a policy admin may set a lender's requirements.
+    /// @param caller the account that tried
+    /// @param lender the lender whose requirements it tried to set
     error NotLenderOrAdmin(address caller, address lender);
+    /// @notice More claim types or trusted attesters than a check may read.
+    /// @param count the number given
+    /// @param max the most allowed
     error TooManyRequirements(uint256 count, uint256 max);
+    /// @notice Claim types were required but no attester is trusted to attest them.
+    /// @param lender the lender
     error NoTrustedAttesters(address lender);
     /// @notice `borrower` holds no valid (registered attester, unrevoked, unexpired)
     ///         attestation of `claimType` from any attester `lender` trusts.
     ///         `latestAttestationId` is the newest such attestation found (0: none at all), to
     ///         look up why it does not count (expired or revoked).
+    /// @param lender the lender
+    /// @param borrower the borrower
+    /// @param claimType the claim type missing
+    /// @param latestAttestationId the newest attestation of that type from a trusted attester
     error RequiredAttestationMissing(
         address lender, address borrower, bytes32 claimType, uint256 latestAttestationId
     );
 
     // ----------------------------------------------------------------- events
     /// @notice `lender`'s requirements were replaced (empty `claimTypes`: none).
+    /// @param lender the lender
+    /// @param setBy the account that set them (the lender or a policy admin)
+    /// @param claimTypes the claim types now required
+    /// @param trustedAttesters the attesters now trusted
     event RequirementsSet(
         address indexed lender, address indexed setBy, bytes32[] claimTypes, address[] trustedAttesters
     );
 
     // ------------------------------------------------------------ entry points
+    /// @notice Replaces `lender`'s requirements: borrowers need a valid attestation of every
+    ///         type in `claimTypes` from one of `trustedAttesters`. Empty `claimTypes` lifts
+    ///         them.
+    /// @dev The lender itself or POLICY_ADMIN_ROLE. Emits {RequirementsSet}.
+    /// @param lender the lender
+    /// @param claimTypes the claim types to require (at most MAX_CLAIM_TYPES)
+    /// @param trustedAttesters the attesters to trust (at most MAX_TRUSTED_ATTESTERS)
     function setRequirements(
         address lender,
         bytes32[] calldata claimTypes,
         address[] calldata trustedAttesters
     ) external;
+
+    /// @notice `lender`'s required claim types and trusted attesters.
+    /// @param lender the lender
+    /// @return claimTypes the claim types required
+    /// @return trustedAttesters the attesters trusted
     function requirements(address lender)
         external
         view
