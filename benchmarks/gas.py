@@ -1,11 +1,13 @@
 """Gas report: the whole-transaction gas of the servicing operations, on a local Anvil.
 
-Run: ``.venv/bin/python benchmarks/gas.py`` (or ``make gas``). Prints a table, then as the last
-line one JSON object with the gas of ``originate`` (with disbursement), ``repay_on_time`` (one
+Run: ``.venv/bin/python benchmarks/gas.py`` (or ``make gas``). Prints two tables (gas, and the
+runtime size of each deployed contract against the EIP-170 limit), then as the last line one
+JSON object with the gas of ``originate`` (with disbursement), ``repay_on_time`` (one
 installment), ``repay_late`` (installment plus late fee and penalty), ``repay_final`` (closes
-the loan), ``assess`` and ``declare_default``, plus the reference ``erc20_transfer_from`` and
-the repayment gas of loans with 12 and 360 installments and of the 1st and 200th loan (which
-must not differ: no loop over installments or loans).
+the loan), ``assess``, ``declare_default``, ``propose_restructure`` and ``accept_restructure``,
+plus the reference ``erc20_transfer_from`` and the repayment gas of loans with 12 and 360
+installments and of the 1st and 200th loan (which must not differ: no loop over installments or
+loans), and under ``runtime_size`` the deployed size in bytes of each contract.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from loanservicing.chain.node import AnvilNode, chain_time, set_next_timestamp
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.transactions import send
 from loanservicing.deployment.bindings import bind, revert_decoder
-from loanservicing.deployment.compile import compile_contracts
+from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.deploy import deploy_system
 from loanservicing.ledger.schedule import ScheduleKind
 
@@ -40,6 +42,8 @@ DAY = 86_400
 PERIOD = 30 * DAY
 UNIT = 10**6
 TARGETS = {"repay_on_time": 80_000, "originate": 180_000}
+SIZE_LIMIT = 24_576  # EIP-170: the largest runtime code a contract may deploy
+SIZE_TARGETS = {"LoanLedger": 20_500}
 
 
 class Bench:
@@ -101,8 +105,19 @@ class Bench:
         return self.tx(self.ledger.functions.repay(loan_id, amount), payer, at=at)
 
 
-def measure() -> dict[str, int]:
-    artifacts = compile_contracts()
+def runtime_sizes(artifacts: dict[str, ContractArtifact]) -> dict[str, int]:
+    """Runtime size of every contract the system deploys (not the test contracts), by name.
+    Internal libraries (no ABI) and interfaces (no code) are never deployed on their own."""
+    return {
+        name: artifact.runtime_size
+        for name, artifact in sorted(artifacts.items())
+        if artifact.abi
+        and artifact.runtime_size > 0
+        and not artifact.source_path.startswith("contracts/test/")
+    }
+
+
+def measure(artifacts: dict[str, ContractArtifact]) -> dict[str, int]:
     with AnvilNode(accounts=20) as node:
         w3 = Web3(Web3.HTTPProvider(node.rpc_url))
         sender = TransactionSender(w3, dev_signer(0), revert_decoder(artifacts))
@@ -149,6 +164,15 @@ def measure() -> dict[str, int]:
         t6 = start + 4 * PERIOD + 61 * DAY
         gas["declare_default"] = b.tx(b.ledger.functions.declareDefault(loan), b.lender, at=t6)
 
+        # Restructuring of a loan two installments behind: the servicer proposes, the borrower
+        # accepts a day later.
+        behind, _, r_start = b.originate(borrowers[6])
+        t7 = r_start + 2 * PERIOD + 10 * DAY
+        propose = b.ledger.functions.proposeRestructure(behind, 900, 24, PERIOD, t7 + 7 * DAY)
+        gas["propose_restructure"] = b.tx(propose, b.lender, at=t7)
+        accept = b.ledger.functions.acceptRestructure(behind)
+        gas["accept_restructure"] = b.tx(accept, borrowers[6], at=t7 + DAY)
+
         # Independence from the number of installments and of loans.
         short, _, s_start = b.originate(borrowers[1], installments=12)
         long, _, l_start = b.originate(borrowers[2], installments=360)
@@ -174,7 +198,9 @@ def measure() -> dict[str, int]:
 
 
 def main() -> None:
-    gas = measure()
+    artifacts = compile_contracts()
+    gas = measure(artifacts)
+    sizes = runtime_sizes(artifacts)
     table = Table(title="Gas per transaction (whole transaction, Anvil, solc 0.8.28)")
     table.add_column("operation")
     table.add_column("gas", justify="right")
@@ -185,8 +211,23 @@ def main() -> None:
             "" if target is None else (f"≤ {target:,} " + ("ok" if value <= target else "MISSED"))
         )
         table.add_row(name, f"{value:,}", mark)
-    Console(stderr=True).print(table)
-    sys.stdout.write(json.dumps(gas) + "\n")
+    sizes_table = Table(title=f"Runtime size (EIP-170 limit {SIZE_LIMIT:,} bytes)")
+    sizes_table.add_column("contract")
+    sizes_table.add_column("bytes", justify="right")
+    sizes_table.add_column("headroom", justify="right")
+    sizes_table.add_column("target", justify="right")
+    for name, size in sizes.items():
+        size_target = SIZE_TARGETS.get(name)
+        mark = (
+            ""
+            if size_target is None
+            else (f"≤ {size_target:,} " + ("ok" if size <= size_target else "MISSED"))
+        )
+        sizes_table.add_row(name, f"{size:,}", f"{SIZE_LIMIT - size:,}", mark)
+    console = Console(stderr=True)
+    console.print(table)
+    console.print(sizes_table)
+    sys.stdout.write(json.dumps({**gas, "runtime_size": sizes}) + "\n")
 
 
 if __name__ == "__main__":

@@ -89,39 +89,117 @@ struct AmountDue {
 }
 
 /// @title Loan ledger interface: errors, events and entry points of the servicing core.
+/// @notice The readable contract of LoanLedger: every error, event and entry point is
+///         documented here; the implementation inherits the documentation. The Python side
+///         (indexer, audit export) rebuilds its view of every loan from these events alone.
 interface ILoanLedger {
     // ----------------------------------------------------------------- errors
+    /// @notice No loan has id `loanId` (ids start at 1).
+    /// @param loanId the id asked for
     error LoanNotFound(uint256 loanId);
+    /// @notice The operation needs an active loan (or, for a repayment, one not closed).
+    /// @param loanId the loan
+    /// @param status its status
     error LoanNotActive(uint256 loanId, LoanStatus status);
+    /// @notice An address argument (admin, registry, borrower, token) is the zero address.
     error ZeroAddress();
+    /// @notice A repayment of nothing: the amount, or what is owed, is zero.
     error ZeroAmount();
+    /// @notice A lender may not lend to itself.
+    /// @param account the borrower, who is also the caller
     error BorrowerIsLender(address account);
+    /// @notice The principal is zero or larger than the rate and term allow (the scheduled
+    ///         principal and interest must fit 96 bits).
+    /// @param principal the principal asked for (for a restructuring: the principal outstanding)
+    /// @param maxPrincipal the largest allowed for these rate, period and installments
     error InvalidPrincipal(uint256 principal, uint256 maxPrincipal);
+    /// @notice The number of installments is zero or above the maximum.
+    /// @param installments the number asked for (for a restructuring: the new last installment)
+    /// @param maxInstallments the maximum
     error InvalidInstallments(uint256 installments, uint256 maxInstallments);
+    /// @notice The period between installments is out of bounds.
+    /// @param periodSeconds the period asked for
+    /// @param minSeconds the shortest period allowed
+    /// @param maxSeconds the longest period allowed
     error InvalidPeriod(uint256 periodSeconds, uint256 minSeconds, uint256 maxSeconds);
+    /// @notice An interest or penalty rate is above the maximum.
+    /// @param bps the rate asked for, in basis points a year
+    /// @param maxBps the maximum
     error InvalidRate(uint256 bps, uint256 maxBps);
+    /// @notice The late fee is above the maximum.
+    /// @param bps the fee asked for, in basis points of the late amount
+    /// @param maxBps the maximum
     error InvalidLateFee(uint256 bps, uint256 maxBps);
+    /// @notice The grace period is longer than the maximum.
+    /// @param graceSeconds the grace period asked for
+    /// @param maxSeconds the maximum
     error InvalidGracePeriod(uint256 graceSeconds, uint256 maxSeconds);
+    /// @notice The default threshold is zero or above the maximum number of days.
+    /// @param days_ the threshold asked for, in days past due
     error InvalidDefaultThreshold(uint256 days_);
+    /// @notice The first due date must fall after now and at most one period from now.
+    /// @param firstDueDate the date asked for
+    /// @param earliest the earliest allowed
+    /// @param latest the latest allowed
     error InvalidFirstDueDate(uint256 firstDueDate, uint256 earliest, uint256 latest);
+    /// @notice The token is not a contract with `decimals()` of at most 18.
+    /// @param token the token address
     error UnsupportedToken(address token);
+    /// @notice A quote was asked for a time before the current block.
+    /// @param timestamp the time asked for
+    /// @param chainTime the current block's timestamp
     error TimestampInPast(uint256 timestamp, uint256 chainTime);
+    /// @notice The installment number is outside the schedule segment in force.
+    /// @param loanId the loan
+    /// @param installment the number asked for
+    /// @param first the first installment of the segment
+    /// @param last the last installment of the loan
     error InstallmentOutOfRange(uint256 loanId, uint256 installment, uint256 first, uint256 last);
+    /// @notice The loan is not yet as far past due as its default threshold.
+    /// @param loanId the loan
+    /// @param daysPastDue its days past due now
+    /// @param threshold its default threshold, in days past due
     error DefaultThresholdNotReached(uint256 loanId, uint256 daysPastDue, uint256 threshold);
+    /// @notice Only the loan's borrower may accept a restructuring.
+    /// @param loanId the loan
+    /// @param caller the account that tried
     error NotBorrower(uint256 loanId, address caller);
+    /// @notice There is no pending restructuring proposal for the loan.
+    /// @param loanId the loan
     error NoRestructureProposal(uint256 loanId);
+    /// @notice The restructuring proposal's deadline has passed.
+    /// @param loanId the loan
+    /// @param deadline the proposal's deadline
+    /// @param chainTime the current block's timestamp
     error RestructureExpired(uint256 loanId, uint256 deadline, uint256 chainTime);
+    /// @notice A proposal's deadline must be after now.
+    /// @param deadline the deadline asked for
+    /// @param chainTime the current block's timestamp
     error InvalidDeadline(uint256 deadline, uint256 chainTime);
+    /// @notice No principal is left to re-amortise (once interest paid ahead is credited).
+    /// @param loanId the loan
     error NothingToRestructure(uint256 loanId);
 
     // ----------------------------------------------------------------- events
     /// @notice A loan was originated and its principal paid to the borrower.
+    /// @param loanId the new loan's id
+    /// @param borrower the borrower, who received the principal
+    /// @param lender the lender (the caller), who paid it
+    /// @param terms the terms as sent
     event LoanOriginated(
         uint256 indexed loanId, address indexed borrower, address indexed lender, OriginationTerms terms
     );
 
     /// @notice A repayment (or, after default, a recovery) was allocated and paid to the lender.
+    /// @param loanId the loan
+    /// @param payer the account that paid (the borrower or someone on its behalf)
+    /// @param fees paid towards late fees
+    /// @param penalty paid towards penalty interest
+    /// @param interest paid towards interest (past due, carried over and current)
+    /// @param principal paid towards principal (past due, current and prepaid)
+    /// @param principalOutstanding principal left to repay after this repayment
     /// @param installmentsPaid installments fully paid after this repayment
+    /// @param status the loan's status after this repayment
     event RepaymentApplied(
         uint256 indexed loanId,
         address indexed payer,
@@ -136,7 +214,13 @@ interface ILoanLedger {
 
     /// @notice Late fees and penalty interest were charged; installments up to
     ///         `installmentsAssessedLate` have passed their grace period.
+    /// @param loanId the loan
+    /// @param lateFee late fees charged now
+    /// @param penalty penalty interest charged now
     /// @param missed installments that newly passed their grace period unpaid
+    /// @param installmentsAssessedLate installments (absolute numbers) past their grace period
+    /// @param feesOwed late fees owed after this charge
+    /// @param penaltyOwed penalty interest owed after this charge
     event ChargesAccrued(
         uint256 indexed loanId,
         uint256 lateFee,
@@ -149,11 +233,23 @@ interface ILoanLedger {
 
     /// @notice The loan moved between delinquency buckets (0 current, 1: 1-30, 2: 31-60,
     ///         3: 61-90, 4: over 90 days past due).
+    /// @param loanId the loan
+    /// @param fromBucket the bucket before
+    /// @param toBucket the bucket now
+    /// @param daysPastDue the days past due that put it there
     event DelinquencyBucketChanged(
         uint256 indexed loanId, uint8 fromBucket, uint8 toBucket, uint256 daysPastDue
     );
 
-    /// @notice A new schedule segment starts (after a prepayment or a restructuring).
+    /// @notice A new schedule segment starts (after a prepayment or a restructuring):
+    ///         installments `baseIndex + 1 .. installments` amortise `basePrincipal`.
+    /// @param loanId the loan
+    /// @param baseIndex installments before the segment
+    /// @param installments the loan's last installment number
+    /// @param basePrincipal the principal the segment amortises
+    /// @param segmentStart one period before the segment's first due date
+    /// @param aprBps the segment's interest rate, in basis points a year
+    /// @param periodSeconds the segment's period between installments
     event ScheduleReset(
         uint256 indexed loanId,
         uint256 baseIndex,
@@ -165,6 +261,13 @@ interface ILoanLedger {
     );
 
     /// @notice The servicer declared the loan in default; charges stop accruing.
+    /// @param loanId the loan
+    /// @param servicer the servicer who declared it
+    /// @param daysPastDue its days past due at default
+    /// @param principalOutstanding principal outstanding (all of it now due)
+    /// @param interestOwed interest due through the default date and unpaid
+    /// @param feesOwed late fees owed
+    /// @param penaltyOwed penalty interest owed
     event LoanDefaulted(
         uint256 indexed loanId,
         address indexed servicer,
@@ -176,6 +279,12 @@ interface ILoanLedger {
     );
 
     /// @notice The servicer proposed new terms; the borrower may accept until `deadline`.
+    /// @param loanId the loan
+    /// @param servicer the servicer who proposed them
+    /// @param aprBps the proposed interest rate, in basis points a year
+    /// @param installments the number of installments from acceptance
+    /// @param periodSeconds the proposed period between installments
+    /// @param deadline the last second at which the borrower may accept
     event RestructureProposed(
         uint256 indexed loanId,
         address indexed servicer,
@@ -186,6 +295,12 @@ interface ILoanLedger {
     );
 
     /// @notice The borrower accepted the proposal; the new schedule starts now.
+    /// @param loanId the loan
+    /// @param borrower the borrower, who accepted
+    /// @param principalOutstanding the principal the new schedule amortises
+    /// @param carriedInterest unpaid interest carried over, payable first
+    /// @param feesOwed late fees carried over
+    /// @param penaltyOwed penalty interest carried over
     event LoanRestructured(
         uint256 indexed loanId,
         address indexed borrower,
@@ -196,16 +311,63 @@ interface ILoanLedger {
     );
 
     /// @notice The admin set the origination policy (zero address: none).
+    /// @param policy the policy every origination must now pass
     event OriginationPolicySet(address indexed policy);
 
     /// @notice Everything owed was paid; nothing accrues any more.
+    /// @param loanId the loan
+    /// @param borrower its borrower
+    /// @param afterDefault whether it was closed by recoveries after a default
     event LoanClosed(uint256 indexed loanId, address indexed borrower, bool afterDefault);
 
     // ------------------------------------------------------------ entry points
+    /// @notice Originates a loan with the caller as lender and pays the principal from the
+    ///         lender to the borrower in the same transaction (the lender approves the ledger).
+    /// @dev Originator role only; reverts while paused, and with the origination policy's error
+    ///      when a policy is set and refuses. Emits {LoanOriginated}; reports the opening to
+    ///      the credit registry.
+    /// @param terms the loan's terms; the lender is the caller
+    /// @return loanId the new loan's id (ids start at 1)
     function originate(OriginationTerms calldata terms) external returns (uint256 loanId);
+
+    /// @notice Pays up to `amount` towards a loan, allocated by the waterfall; pulls at most the
+    ///         payoff amount from the caller and pays it to the lender in the same transaction.
+    /// @dev Anyone may pay (the borrower or someone on the borrower's behalf); never paused.
+    ///      After default the payment is a recovery. Emits {ChargesAccrued} when charges were
+    ///      brought current, {RepaymentApplied}, and {DelinquencyBucketChanged},
+    ///      {ScheduleReset} (prepayment) and {LoanClosed} when they apply; reports to the
+    ///      credit registry.
+    /// @param loanId the loan
+    /// @param amount the most to pay, in the loan token's smallest unit
+    /// @return paid the amount actually pulled from the caller
     function repay(uint256 loanId, uint256 amount) external returns (uint256 paid);
+
+    /// @notice Brings a loan's stored delinquency current: charges late fees and penalty for
+    ///         installments past their grace period, records misses, updates the bucket.
+    /// @dev Anyone may call (keepers). Active loans only: a defaulted or closed loan cannot be
+    ///      moved back. Idempotent within a block; a miss is never counted twice. Emits
+    ///      {ChargesAccrued} and {DelinquencyBucketChanged} when they apply; reports misses and
+    ///      bucket changes to the credit registry.
+    /// @param loanId the loan
     function assess(uint256 loanId) external;
+
+    /// @notice Declares a loan in default once its days past due reach its threshold. Charges
+    ///         stop accruing; later repayments are recoveries.
+    /// @dev Servicer role only. Emits {ChargesAccrued} (when charges were brought current),
+    ///      {DelinquencyBucketChanged} (when the bucket changes) and {LoanDefaulted}; reports
+    ///      the default to the credit registry.
+    /// @param loanId the loan
     function declareDefault(uint256 loanId) external;
+
+    /// @notice Proposes new terms for the rest of a loan: rate, number of installments from
+    ///         acceptance, period. The borrower may accept until `deadline`; a new proposal
+    ///         replaces the previous one.
+    /// @dev Servicer role only; active loans only. Emits {RestructureProposed}.
+    /// @param loanId the loan
+    /// @param aprBps the new interest rate, in basis points a year
+    /// @param installments the number of installments from acceptance
+    /// @param periodSeconds the new period between installments
+    /// @param deadline the last second at which the borrower may accept
     function proposeRestructure(
         uint256 loanId,
         uint16 aprBps,
@@ -213,13 +375,45 @@ interface ILoanLedger {
         uint32 periodSeconds,
         uint40 deadline
     ) external;
+
+    /// @notice The borrower accepts the pending proposal: the outstanding principal is
+    ///         re-amortised from now under the new terms; unpaid past-due interest, late fees and
+    ///         penalty carry over and stay payable first. The loan is current again.
+    /// @dev Borrower only, before the deadline, active loans only. Emits {ChargesAccrued} (when
+    ///      charges were brought current), {ScheduleReset}, {LoanRestructured} and
+    ///      {DelinquencyBucketChanged} when the bucket changes.
+    /// @param loanId the loan
     function acceptRestructure(uint256 loanId) external;
 
+    /// @notice A loan's terms and servicing state as stored (charges as of the last checkpoint).
+    /// @param loanId the loan; reverts with {LoanNotFound} for unknown ids
     function loan(uint256 loanId) external view returns (LoanView memory);
+
+    /// @notice Number of loans originated so far (the highest loan id).
     function loanCount() external view returns (uint256);
+
+    /// @notice What is owed at `timestamp` (now or later), with charges accrued to then and
+    ///         split as a repayment at that time would be allocated. The same computation
+    ///         serves `repay`, so a repayment of `payoff` at `timestamp` closes the loan.
+    /// @param loanId the loan
+    /// @param timestamp the time of the quote, not before the current block
     function amountDue(uint256 loanId, uint256 timestamp) external view returns (AmountDue memory);
+
+    /// @notice The amount that closes the loan now.
+    /// @param loanId the loan
     function payoffAmount(uint256 loanId) external view returns (uint256);
+
+    /// @notice Days past due now, counted from the due date of the oldest unpaid installment.
+    /// @param loanId the loan
     function daysPastDue(uint256 loanId) external view returns (uint256);
+
+    /// @notice Due date, principal and interest of installment `number` of the schedule in
+    ///         force (numbers `baseIndex + 1 .. installments`).
+    /// @param loanId the loan
+    /// @param number the installment's number
+    /// @return dueDate when it falls due
+    /// @return principal its principal part
+    /// @return interest its interest part
     function installment(uint256 loanId, uint256 number)
         external
         view

@@ -2,7 +2,11 @@
 facade) and runs these tests on ape-foundry's Anvil. Run with `make ape-test`.
 
 Ape's own `accounts` fixture is shadowed by tests/conftest.py's, so accounts come from
-`ape.accounts.test_accounts`."""
+`ape.accounts.test_accounts`.
+
+The ledger calls external libraries for its rarely used paths: ape-solidity compiles it only
+once those are deployed and registered with `compilers.solidity.add_library`, which links
+their addresses in."""
 
 from __future__ import annotations
 
@@ -13,8 +17,13 @@ import ape
 DAY = 86_400
 
 
+LEDGER_LIBRARIES = ("LoanDefaults", "LoanRestructuring", "LoanTokens")
+
+
 def _system(project: Any) -> tuple[Any, Any, Any, Any]:
     admin = ape.accounts.test_accounts[0]
+    libraries = [admin.deploy(getattr(project, name)) for name in LEDGER_LIBRARIES]
+    ape.compilers.solidity.add_library(*libraries)
     registry = admin.deploy(project.CreditRegistry, admin)
     ledger = admin.deploy(project.LoanLedger, admin, registry)
     token = admin.deploy(project.TestStablecoin, "Test USD", "tUSD", 6, admin)
@@ -61,3 +70,11 @@ def test_reverts_by_custom_error_name(project: Any) -> None:
         ledger.repay(999, 1, sender=borrower)
     with ape.reverts(ledger.ZeroAmount):
         ledger.repay(1, 0, sender=borrower)
+
+
+def test_library_path_reverts_through_the_ledger(project: Any) -> None:
+    admin, _, ledger, _ = _system(project)
+    ledger.grantRole(ledger.SERVICER_ROLE(), admin, sender=admin)
+    # declareDefault runs in the linked LoanDefaults library; its error is the ledger's.
+    with ape.reverts(ledger.LoanNotFound):
+        ledger.declareDefault(999, sender=admin)

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IOriginationPolicy} from "./interfaces/IOriginationPolicy.sol";
+import {LoanStatus, ScheduleKind} from "./interfaces/ILoanLedger.sol";
+
+/// @dev `Loan.flags`: charges owed (slot 4 in use).
+uint8 constant FLAG_CHARGES = 1;
+/// @dev `Loan.flags`: interest carried over by a restructuring (slot 5 in use).
+uint8 constant FLAG_CARRIED = 2;
+/// @dev `Loan.flags`: set from origination on, so that slot 3 is never zero.
+uint8 constant FLAG_LIVE = 0x80;
+
+/// @notice One loan as stored: terms, the schedule segment in force and the servicing state.
+/// @dev 4 slots written at origination (6 at most):
+///      slot 0: borrower (160) | tokenId (16) | installments (16) | aprBps (16) |
+///              penaltyAprBps (16) | lateFeeBps (16) | defaultAfterDays (16)
+///      slot 1: lender (160) | principal (96)
+///      slot 2: basePrincipal (96) | segmentStart (40) | lastAccrual (40) | lateCount (16) |
+///              periodSeconds (32) | grace (32)
+///      slot 3: paidPrincipal (96) | paidInterest (96) | status (8) | kind (8) | bucket (8) |
+///              flags (8) | baseIndex (16) | paidCount (16)
+///              (FLAG_LIVE keeps the slot non-zero from origination, so the first repayment
+///              does not pay for a new slot; an on-time repayment writes only this slot)
+///      slot 4: feesOwed (96) | penaltyOwed (96)        read only when FLAG_CHARGES is set
+///      slot 5: carriedInterest (96)                    read only when FLAG_CARRIED is set
+struct Loan {
+    // slot 0: parties and rates
+    address borrower;
+    uint16 tokenId;
+    uint16 installments;
+    uint16 aprBps;
+    uint16 penaltyAprBps;
+    uint16 lateFeeBps;
+    uint16 defaultAfterDays;
+    // slot 1
+    address lender;
+    uint96 principal;
+    // slot 2: the schedule segment in force and the lateness clock
+    uint96 basePrincipal;
+    uint40 segmentStart;
+    uint40 lastAccrual;
+    uint16 lateCount;
+    uint32 periodSeconds;
+    uint32 gracePeriodSeconds;
+    // slot 3: everything an on-time repayment writes, in one slot
+    uint96 paidPrincipal;
+    uint96 paidInterest;
+    LoanStatus status;
+    ScheduleKind kind;
+    uint8 bucket;
+    uint8 flags;
+    uint16 baseIndex;
+    uint16 paidCount;
+    // slot 4, read only when FLAG_CHARGES is set
+    uint96 feesOwed;
+    uint96 penaltyOwed;
+    // slot 5, read only when FLAG_CARRIED is set
+    uint96 carriedInterest;
+}
+
+/// @notice A loan token, registered at its first origination.
+/// @dev One slot: token (160) | decimals (8) | scale (64).
+struct TokenInfo {
+    address token;
+    uint8 decimals;
+    uint64 scale; // 10 ** (18 - decimals): converts amounts to 18-decimal units
+}
+
+/// @notice Terms a servicer proposed for the rest of a loan, open until `deadline`.
+/// @dev One slot: aprBps (16) | installments (16) | periodSeconds (32) | deadline (40);
+///      `deadline == 0`: no proposal.
+struct Proposal {
+    uint16 aprBps;
+    uint16 installments;
+    uint32 periodSeconds;
+    uint40 deadline;
+}
+
+/// @title LoanLedgerStorage
+/// @notice The ledger's state, apart from the behaviour acting on it: the ledger contract
+///         itself (hot paths) and the linked libraries it delegates its rarely used paths to
+///         (restructuring, default) read and write these same slots.
+/// @dev Inherited after AccessControl and Pausable, so `_loanCount`, `_tokenCount` and
+///      `_originationPolicy` share a slot with Pausable's `_paused` flag: one slot read per
+///      origination. Libraries receive `Loan storage` and `Proposal storage` pointers into
+///      `_loans` and `_proposals`.
+abstract contract LoanLedgerStorage {
+    uint64 internal _loanCount;
+    uint16 internal _tokenCount;
+    IOriginationPolicy internal _originationPolicy;
+    mapping(uint256 loanId => Loan) internal _loans;
+    mapping(address token => uint16 tokenId) internal _tokenIds;
+    mapping(uint16 tokenId => TokenInfo) internal _tokens;
+    mapping(uint256 loanId => Proposal) internal _proposals;
+}

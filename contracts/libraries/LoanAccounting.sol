@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AmountDue, ILoanLedger, LoanStatus, ScheduleKind} from "../interfaces/ILoanLedger.sol";
+import {FLAG_CARRIED, FLAG_CHARGES, FLAG_LIVE, Loan} from "../LoanLedgerStorage.sol";
+import {LoanSchedule} from "./LoanSchedule.sol";
+
+/// @title LoanAccounting
+/// @notice What a loan owes and how a payment is applied, on a working copy of the loan in
+///         memory: late charges, amounts owed, the repayment waterfall, installments settled,
+///         days past due and the delinquency bucket. One computation serves payments, quotes,
+///         assessment, default and restructuring. Mirrored line for line by
+///         `loanservicing/ledger/accounting.py`.
+///
+/// Short names, in lender words:
+/// | name  | meaning                                                                          |
+/// |-------|----------------------------------------------------------------------------------|
+/// | `w`   | the loan being serviced (working copy in memory, amounts widened to uint256)     |
+/// | `c`   | the repayment schedule of the segment in force (see LoanSchedule.Curve)          |
+/// | `q`   | the amount due: past due, current installment, remaining principal, payoff       |
+/// | `a`   | what a checkpoint charged: late fee, penalty interest, installments missed       |
+/// | `al`  | how a repayment was split over fees, penalty, interest, principal, prepayment    |
+/// | `t`   | the time of the checkpoint or quote                                              |
+/// | `d`   | installments (absolute numbers) due before `t`                                   |
+/// | `jd`  | the same count within the segment in force (`d - baseIndex`)                     |
+/// | `k0`  | installments already assessed late (past their grace period) before this check   |
+/// | `k1`  | installments past their grace period at `t`                                      |
+/// | `u0`  | unpaid principal and interest of the installments already assessed late          |
+/// | `cp`  | cumulative principal due through an installment                                  |
+/// | `ci`  | cumulative interest due through an installment                                   |
+/// | `cpd` | cumulative principal due through installment `d`                                 |
+/// | `cid` | cumulative interest due through installment `d`                                  |
+/// | `cp1` | cumulative principal due through the current installment (`d + 1`)               |
+/// | `ci1` | cumulative interest due through the current installment (`d + 1`)                |
+/// | `dd`  | installments due before the default date                                         |
+/// | `dpd` | days past due                                                                    |
+///
+/// Installment numbers are absolute (1..installments); a segment covers `baseIndex + 1 ..
+/// installments` and amortises `basePrincipal`. Every amount rounds in the borrower's favour
+/// (see LoanSchedule); charges round down.
+library LoanAccounting {
+    using LoanSchedule for LoanSchedule.Curve;
+
+    /// @dev Working copy of a loan in memory; amounts widened to uint256.
+    struct Work {
+        uint256 id;
+        address borrower;
+        address lender;
+        uint256 tokenId;
+        uint256 installments;
+        uint256 aprBps;
+        uint256 penaltyAprBps;
+        uint256 lateFeeBps;
+        uint256 defaultAfterDays;
+        uint256 principal;
+        uint256 basePrincipal;
+        uint256 paidPrincipal;
+        uint256 period;
+        uint256 grace;
+        uint256 paidInterest;
+        uint256 segmentStart;
+        uint256 lastAccrual;
+        LoanStatus status;
+        ScheduleKind kind;
+        uint8 bucket;
+        uint8 flags;
+        uint256 baseIndex;
+        uint256 paidCount;
+        uint256 lateCount;
+        uint256 fees;
+        uint256 penalty;
+        uint256 carried;
+    }
+
+    /// @dev What a checkpoint charged.
+    struct Accrual {
+        uint256 lateFee;
+        uint256 penalty;
+        uint256 missed;
+    }
+
+    /// @dev How one repayment was split.
+    struct Allocation {
+        uint256 fees;
+        uint256 penalty;
+        uint256 interest;
+        uint256 principal;
+        uint256 prepaid;
+        uint256 total;
+    }
+
+    /// @dev What a repayment changed, for events and the credit report.
+    struct Outcome {
+        uint256 onTime;
+        uint256 late;
+        uint256 daysPastDue;
+        uint8 oldBucket;
+        bool afterDefault;
+    }
+
+    // =====================================================================================
+    // Accrual and amounts owed (one computation for payments and quotes)
+    // =====================================================================================
+
+    /// @dev Brings charges current to `t` in memory: late fees for installments newly past
+    ///      grace, penalty interest on unpaid late amounts. Active loans only.
+    function accrue(Work memory w, LoanSchedule.Curve memory c, uint256 t)
+        internal
+        pure
+        returns (Accrual memory a)
+    {
+        if (w.status != LoanStatus.Active) return a;
+        uint256 k0 = w.lateCount;
+        uint256 k1 = dueCount(w, t, w.grace);
+        bool lateUnpaid = k0 > w.paidCount;
+        // Nothing unpaid is or became late: nothing to charge or record (the fast repayment
+        // path relies on this to leave the same state as this one).
+        if (!lateUnpaid && k1 <= w.paidCount) return a;
+        uint256 u0 = lateUnpaid ? unpaidThrough(w, c, k0) : 0;
+        if (u0 != 0 && t > w.lastAccrual) {
+            // u0 < 2^97, penaltyAprBps <= 1e4, elapsed < 2^40: no overflow.
+            a.penalty = (u0 * w.penaltyAprBps * (t - w.lastAccrual)) / LoanSchedule.RATE_DEN;
+        }
+        if (k1 > k0) {
+            uint256 newlyLate = unpaidThrough(w, c, k1) - u0;
+            a.lateFee = (newlyLate * w.lateFeeBps) / LoanSchedule.BPS;
+            uint256 lateSince = dueDate(w, k1) + w.grace;
+            if (t > lateSince) {
+                a.penalty += (newlyLate * w.penaltyAprBps * (t - lateSince)) / LoanSchedule.RATE_DEN;
+            }
+            uint256 from = k0 > w.paidCount ? k0 : w.paidCount;
+            a.missed = k1 > from ? k1 - from : 0;
+            w.lateCount = k1;
+        }
+        w.fees += a.lateFee;
+        w.penalty += a.penalty;
+        w.lastAccrual = t;
+    }
+
+    /// @dev What is owed at `t`, after `accrue(w, c, t)`.
+    function owed(Work memory w, LoanSchedule.Curve memory c, uint256 t)
+        internal
+        pure
+        returns (AmountDue memory q)
+    {
+        if (w.status == LoanStatus.Closed) return q;
+        uint256 outstanding = w.basePrincipal - w.paidPrincipal;
+        q.fees = w.fees;
+        q.penalty = w.penalty;
+        if (w.status == LoanStatus.Defaulted) {
+            // Accelerated at default: interest due through the default date, all principal.
+            uint256 dd = dueCount(w, w.lastAccrual, 0);
+            (, uint256 cidDef) = c.cumulative(dd - w.baseIndex);
+            q.interest = w.carried + _sub(cidDef, w.paidInterest);
+            q.principal = outstanding;
+        } else {
+            uint256 d = dueCount(w, t, 0);
+            uint256 jd = d - w.baseIndex;
+            (uint256 cpd, uint256 cid) = c.cumulative(jd);
+            q.interest = w.carried + _sub(cid, w.paidInterest);
+            q.principal = _sub(cpd, w.paidPrincipal);
+            if (jd < c.count) {
+                (uint256 cp1, uint256 ci1) = c.cumulative(jd + 1);
+                q.currentInterest = _sub(ci1, _max(w.paidInterest, cid));
+                q.currentPrincipal = _sub(cp1, _max(w.paidPrincipal, cpd));
+                q.nextInstallment = d + 1;
+                q.nextDueDate = dueDate(w, d + 1);
+            }
+            q.remainingPrincipal = outstanding - q.principal - q.currentPrincipal;
+        }
+        q.pastDue = q.fees + q.penalty + q.interest + q.principal;
+        q.payoff = q.pastDue + q.currentInterest + q.currentPrincipal + q.remainingPrincipal;
+        q.daysPastDue = daysPastDue(w, c, t);
+    }
+
+    // =====================================================================================
+    // Repayment
+    // =====================================================================================
+
+    /// @dev Splits `amount` (capped at the payoff) by the waterfall and applies it to the
+    ///      charges and cumulative paid amounts in memory.
+    function allocate(Work memory w, AmountDue memory q, uint256 amount)
+        internal
+        pure
+        returns (Allocation memory al)
+    {
+        uint256 rest = amount < q.payoff ? amount : q.payoff;
+        if (rest == 0) revert ILoanLedger.ZeroAmount();
+        al.total = rest;
+        (al.fees, rest) = _take(rest, q.fees);
+        (al.penalty, rest) = _take(rest, q.penalty);
+        uint256 interestPastDue;
+        (interestPastDue, rest) = _take(rest, q.interest);
+        uint256 principalPastDue;
+        (principalPastDue, rest) = _take(rest, q.principal);
+        uint256 interestCurrent;
+        (interestCurrent, rest) = _take(rest, q.currentInterest);
+        uint256 principalCurrent;
+        (principalCurrent, rest) = _take(rest, q.currentPrincipal);
+        al.prepaid = rest;
+        al.interest = interestPastDue + interestCurrent;
+        al.principal = principalPastDue + principalCurrent + rest;
+
+        w.fees -= al.fees;
+        w.penalty -= al.penalty;
+        uint256 fromCarried = interestPastDue < w.carried ? interestPastDue : w.carried;
+        w.carried -= fromCarried;
+        w.paidInterest += al.interest - fromCarried;
+        w.paidPrincipal += principalPastDue + principalCurrent + rest;
+    }
+
+    /// @dev The whole effect of a repayment of up to `amount` at the current block, in memory:
+    ///      accrual, allocation, installments settled (on time or late), closing, bucket.
+    ///      Emits {ILoanLedger.ScheduleReset} on a prepayment.
+    function applyRepayment(Work memory w, uint256 amount)
+        internal
+        returns (Allocation memory al, Accrual memory a, Outcome memory o)
+    {
+        LoanSchedule.Curve memory c = curve(w);
+        uint256 oldPaidCount = w.paidCount;
+        a = accrue(w, c, block.timestamp);
+        AmountDue memory q = owed(w, c, block.timestamp);
+        al = allocate(w, q, amount);
+        o.oldBucket = w.bucket;
+        o.afterDefault = w.status == LoanStatus.Defaulted;
+        if (w.status == LoanStatus.Active) {
+            uint256 assessedLate = w.lateCount;
+            advance(w, c, q, al);
+            uint256 lateEnd = assessedLate < w.paidCount ? assessedLate : w.paidCount;
+            o.late = lateEnd > oldPaidCount ? lateEnd - oldPaidCount : 0;
+            o.onTime = w.paidCount - oldPaidCount - o.late;
+        }
+        if (w.basePrincipal == w.paidPrincipal) {
+            w.status = LoanStatus.Closed;
+            w.bucket = 0;
+        } else {
+            o.daysPastDue = daysPastDue(w, c, block.timestamp);
+            if (w.status == LoanStatus.Active) w.bucket = bucketOf(o.daysPastDue);
+        }
+    }
+
+    /// @dev After an allocation on an active loan: finds the installments now fully paid and,
+    ///      on a prepayment, starts a new segment over the remaining installments (emitting
+    ///      {ILoanLedger.ScheduleReset}).
+    function advance(
+        Work memory w,
+        LoanSchedule.Curve memory c,
+        AmountDue memory q,
+        Allocation memory al
+    ) internal {
+        uint256 d = q.nextInstallment == 0 ? w.installments : q.nextInstallment - 1;
+        if (al.prepaid != 0) {
+            // Current installment fully paid; re-amortise what is left over the remaining term.
+            uint256 outstanding = w.basePrincipal - w.paidPrincipal;
+            resetSegment(w, d + 1, w.installments, outstanding, dueDate(w, d + 1));
+            emit ILoanLedger.ScheduleReset(
+                w.id, d + 1, w.installments, outstanding, w.segmentStart, w.aprBps, w.period
+            );
+            return;
+        }
+        // The waterfall pays past-due interest and principal before the current installment,
+        // so the quote and the split tell which installments are now settled.
+        if (al.principal >= q.principal && al.interest >= q.interest) {
+            uint256 count = d;
+            if (
+                q.nextInstallment != 0 && al.principal >= q.principal + q.currentPrincipal
+                    && al.interest >= q.interest + q.currentInterest
+            ) count = d + 1;
+            if (count > w.paidCount) w.paidCount = count;
+        } else {
+            w.paidCount = paidThrough(w, c, d);
+        }
+    }
+
+    /// @dev Largest installment number n in [paidCount, d) whose cumulative principal and
+    ///      interest are fully paid: binary search, at most log2(480) + 1 rounds.
+    function paidThrough(Work memory w, LoanSchedule.Curve memory c, uint256 d)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 lo = w.paidCount - w.baseIndex;
+        uint256 hi = d - w.baseIndex;
+        while (lo < hi) {
+            uint256 mid = (lo + hi + 1) / 2;
+            (uint256 cp, uint256 ci) = c.cumulative(mid);
+            if (cp <= w.paidPrincipal && ci <= w.paidInterest) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo + w.baseIndex;
+    }
+
+    /// @dev Starts a schedule segment: installments `baseIndex + 1 .. installments` amortise
+    ///      `principal`, the first falling due one period after `start`.
+    function resetSegment(
+        Work memory w,
+        uint256 baseIndex,
+        uint256 installments,
+        uint256 principal,
+        uint256 start
+    ) internal pure {
+        w.baseIndex = baseIndex;
+        w.installments = installments;
+        w.basePrincipal = principal;
+        w.segmentStart = start;
+        w.paidPrincipal = 0;
+        w.paidInterest = 0;
+        w.paidCount = baseIndex;
+        w.lateCount = baseIndex;
+    }
+
+    // =====================================================================================
+    // Schedule positions and delinquency
+    // =====================================================================================
+
+    /// @dev Unpaid scheduled principal and interest of installments 1..k (absolute numbers).
+    function unpaidThrough(Work memory w, LoanSchedule.Curve memory c, uint256 k)
+        internal
+        pure
+        returns (uint256)
+    {
+        (uint256 cp, uint256 ci) = c.cumulative(k - w.baseIndex);
+        return _sub(cp, w.paidPrincipal) + _sub(ci, w.paidInterest);
+    }
+
+    /// @dev Number of installments (absolute) whose due date plus `offset` is before `t`.
+    function dueCount(Work memory w, uint256 t, uint256 offset) internal pure returns (uint256) {
+        uint256 start = w.segmentStart + offset;
+        if (t <= start) return w.baseIndex;
+        uint256 n = (t - start - 1) / w.period;
+        uint256 m = w.installments - w.baseIndex;
+        return w.baseIndex + (n < m ? n : m);
+    }
+
+    /// @dev Due date of installment `number` (absolute) of the segment in force.
+    function dueDate(Work memory w, uint256 number) internal pure returns (uint256) {
+        return w.segmentStart + (number - w.baseIndex) * w.period;
+    }
+
+    /// @dev Days past due at `t`: whole days, rounded up, since the due date of the oldest
+    ///      installment due before `t` that is not fully paid (one second late is one day past
+    ///      due). Installments of zero amount count as paid.
+    function daysPastDue(Work memory w, LoanSchedule.Curve memory c, uint256 t)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 d = dueCount(w, t, 0);
+        if (w.paidCount >= d) return 0;
+        uint256 settled = paidThrough(w, c, d);
+        if (settled >= d) return 0;
+        uint256 due = dueDate(w, settled + 1);
+        return (t - due + 1 days - 1) / 1 days;
+    }
+
+    /// @dev Delinquency bucket of a number of days past due: 0 current, 1: 1-30, 2: 31-60,
+    ///      3: 61-90, 4: over 90.
+    function bucketOf(uint256 dpd) internal pure returns (uint8) {
+        if (dpd == 0) return 0;
+        if (dpd <= 30) return 1;
+        if (dpd <= 60) return 2;
+        if (dpd <= 90) return 3;
+        return 4;
+    }
+
+    /// @dev The schedule of the segment in force.
+    function curve(Work memory w) internal pure returns (LoanSchedule.Curve memory) {
+        return LoanSchedule.curve(
+            w.kind, w.basePrincipal, w.installments - w.baseIndex, w.aprBps, w.period
+        );
+    }
+
+    // =====================================================================================
+    // Storage <-> memory
+    // =====================================================================================
+
+    /// @dev Reads loan `loanId` into memory; reverts with {ILoanLedger.LoanNotFound} when it
+    ///      does not exist. Slots 4 and 5 are read only when their flags are set.
+    function load(Loan storage s, uint256 loanId) internal view returns (Work memory w) {
+        w.borrower = s.borrower;
+        if (w.borrower == address(0)) revert ILoanLedger.LoanNotFound(loanId);
+        w.id = loanId;
+        w.tokenId = s.tokenId;
+        w.installments = s.installments;
+        w.aprBps = s.aprBps;
+        w.penaltyAprBps = s.penaltyAprBps;
+        w.lateFeeBps = s.lateFeeBps;
+        w.defaultAfterDays = s.defaultAfterDays;
+        w.lender = s.lender;
+        w.principal = s.principal;
+        w.basePrincipal = s.basePrincipal;
+        w.paidPrincipal = s.paidPrincipal;
+        w.period = s.periodSeconds;
+        w.grace = s.gracePeriodSeconds;
+        w.paidInterest = s.paidInterest;
+        w.segmentStart = s.segmentStart;
+        w.lastAccrual = s.lastAccrual;
+        w.status = s.status;
+        w.kind = s.kind;
+        w.bucket = s.bucket;
+        w.flags = s.flags;
+        w.baseIndex = s.baseIndex;
+        w.paidCount = s.paidCount;
+        w.lateCount = s.lateCount;
+        if (w.flags & FLAG_CHARGES != 0) {
+            w.fees = s.feesOwed;
+            w.penalty = s.penaltyOwed;
+        }
+        if (w.flags & FLAG_CARRIED != 0) w.carried = s.carriedInterest;
+    }
+
+    /// @dev Writes back the mutable fields; terms in slots 0 and 1 change only on restructure.
+    ///      Narrowings: amounts stay at or under the loan's principal and scheduled interest
+    ///      (bounded to 96 bits at origination), counts under MAX_INSTALLMENTS plus the
+    ///      restructured installments (checked to fit 16 bits), times under 2^40; charges
+    ///      saturate.
+    function store(Loan storage s, Work memory w) internal {
+        uint8 flags = (w.fees | w.penalty) != 0 ? FLAG_LIVE | FLAG_CHARGES : FLAG_LIVE;
+        if (w.carried != 0) flags |= FLAG_CARRIED;
+        if (w.aprBps != s.aprBps || w.installments != s.installments) {
+            s.aprBps = uint16(w.aprBps);
+            s.installments = uint16(w.installments);
+        }
+        s.basePrincipal = uint96(w.basePrincipal);
+        s.paidPrincipal = uint96(w.paidPrincipal);
+        s.periodSeconds = uint32(w.period);
+        s.paidInterest = uint96(w.paidInterest);
+        s.segmentStart = uint40(w.segmentStart);
+        s.lastAccrual = uint40(w.lastAccrual);
+        s.status = w.status;
+        s.bucket = w.bucket;
+        s.flags = flags;
+        s.baseIndex = uint16(w.baseIndex);
+        s.paidCount = uint16(w.paidCount);
+        s.lateCount = uint16(w.lateCount);
+        if ((flags | w.flags) & FLAG_CHARGES != 0) {
+            // Charges are bounded by the principal times rates over time; saturate rather than
+            // revert so that a repayment can never be blocked.
+            s.feesOwed = _to96(w.fees);
+            s.penaltyOwed = _to96(w.penalty);
+        }
+        if ((flags | w.flags) & FLAG_CARRIED != 0) s.carriedInterest = uint96(w.carried);
+    }
+
+    /// @dev Emits {ILoanLedger.ChargesAccrued} when a checkpoint charged or recorded anything.
+    function emitAccrual(Work memory w, Accrual memory a) internal {
+        if (a.lateFee != 0 || a.penalty != 0 || a.missed != 0) {
+            emit ILoanLedger.ChargesAccrued(
+                w.id, a.lateFee, a.penalty, a.missed, w.lateCount, w.fees, w.penalty
+            );
+        }
+    }
+
+    // =====================================================================================
+    // Arithmetic
+    // =====================================================================================
+
+    function _take(uint256 available, uint256 owed_) private pure returns (uint256 taken, uint256 rest) {
+        taken = available < owed_ ? available : owed_;
+        rest = available - taken;
+    }
+
+    function _sub(uint256 a, uint256 b) private pure returns (uint256) {
+        return a > b ? a - b : 0;
+    }
+
+    function _max(uint256 a, uint256 b) private pure returns (uint256) {
+        return a > b ? a : b;
+    }
+
+    function _to96(uint256 x) private pure returns (uint96) {
+        return x > type(uint96).max ? type(uint96).max : uint96(x);
+    }
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
+import {ILoanLedger, LoanStatus} from "../interfaces/ILoanLedger.sol";
+import {Loan, Proposal} from "../LoanLedgerStorage.sol";
+import {LoanAccounting} from "./LoanAccounting.sol";
+import {LoanLimits} from "./LoanLimits.sol";
+import {LoanSchedule} from "./LoanSchedule.sol";
+
+/// @title LoanRestructuring
+/// @notice Restructuring, a rarely used path of the ledger kept out of its bytecode: the
+///         servicer proposes new terms, the borrower accepts them and the outstanding principal
+///         is re-amortised from then on.
+/// @dev An external (linked) library: the ledger calls it by DELEGATECALL, so it reads and
+///      writes the ledger's storage (through the pointers it is given), `msg.sender` is the
+///      ledger's caller, and its events are the ledger's ({ILoanLedger} events). The ledger's
+///      entry points check roles and hold the reentrancy lock before calling it. Mirrored by
+///      the restructuring replay in `loanservicing/ledger/replay.py`.
+library LoanRestructuring {
+    using LoanSchedule for LoanSchedule.Curve;
+
+    /// @notice Records the proposal of new terms for the rest of loan `loanId` (replacing any
+    ///         earlier one) and emits {ILoanLedger.RestructureProposed}.
+    /// @dev Behind {ILoanLedger.proposeRestructure}; active loans only.
+    /// @param loans the ledger's loans by id
+    /// @param proposals the ledger's proposals by loan id
+    function propose(
+        mapping(uint256 loanId => Loan) storage loans,
+        mapping(uint256 loanId => Proposal) storage proposals,
+        uint256 loanId,
+        uint16 aprBps,
+        uint16 installments,
+        uint32 periodSeconds,
+        uint40 deadline
+    ) external {
+        Loan storage s = loans[loanId];
+        LoanStatus status = s.status;
+        if (s.borrower == address(0)) revert ILoanLedger.LoanNotFound(loanId);
+        if (status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, status);
+        LoanLimits.validateSchedule(aprBps, installments, periodSeconds);
+        if (deadline <= block.timestamp) {
+            revert ILoanLedger.InvalidDeadline(deadline, block.timestamp);
+        }
+        proposals[loanId] = Proposal(aprBps, installments, periodSeconds, deadline);
+        emit ILoanLedger.RestructureProposed(
+            loanId, msg.sender, aprBps, installments, periodSeconds, deadline
+        );
+    }
+
+    /// @notice Applies the pending proposal for loan `loanId`, accepted by its borrower: charges
+    ///         are brought current, unpaid interest due is carried over (interest paid ahead is
+    ///         credited against principal), and a new segment of the proposal's installments
+    ///         starts now. The loan is current again.
+    /// @dev Behind {ILoanLedger.acceptRestructure}; the caller must be the borrower. Emits
+    ///      {ILoanLedger.ChargesAccrued} (when charges were brought current),
+    ///      {ILoanLedger.ScheduleReset}, {ILoanLedger.LoanRestructured} and
+    ///      {ILoanLedger.DelinquencyBucketChanged} when the bucket changes; reports misses to
+    ///      `registry`.
+    /// @param loans the ledger's loans by id
+    /// @param proposals the ledger's proposals by loan id
+    /// @param registry the credit registry the ledger reports to
+    function accept(
+        mapping(uint256 loanId => Loan) storage loans,
+        mapping(uint256 loanId => Proposal) storage proposals,
+        uint256 loanId,
+        ICreditRegistry registry
+    ) external {
+        Loan storage s = loans[loanId];
+        LoanAccounting.Work memory w = LoanAccounting.load(s, loanId);
+        if (msg.sender != w.borrower) revert ILoanLedger.NotBorrower(loanId, msg.sender);
+        if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, w.status);
+        Proposal memory p = proposals[loanId];
+        if (p.deadline == 0) revert ILoanLedger.NoRestructureProposal(loanId);
+        if (block.timestamp > p.deadline) {
+            revert ILoanLedger.RestructureExpired(loanId, p.deadline, block.timestamp);
+        }
+        LoanSchedule.Curve memory c = LoanAccounting.curve(w);
+        LoanAccounting.Accrual memory a = LoanAccounting.accrue(w, c, block.timestamp);
+        uint256 d = LoanAccounting.dueCount(w, block.timestamp, 0);
+        (, uint256 cid) = c.cumulative(d - w.baseIndex);
+        uint256 outstanding = w.basePrincipal - w.paidPrincipal;
+        if (w.paidInterest < cid) {
+            w.carried += cid - w.paidInterest;
+        } else {
+            // Interest paid ahead for an installment that the new schedule replaces is credited
+            // against principal.
+            uint256 excess = w.paidInterest - cid;
+            outstanding -= excess < outstanding ? excess : outstanding;
+        }
+        if (outstanding == 0) revert ILoanLedger.NothingToRestructure(loanId);
+        uint256 maxPrincipal = LoanLimits.maxPrincipal(p.aprBps, p.installments, p.periodSeconds);
+        if (outstanding > maxPrincipal) revert ILoanLedger.InvalidPrincipal(outstanding, maxPrincipal);
+        if (d + p.installments > type(uint16).max) {
+            revert ILoanLedger.InvalidInstallments(d + p.installments, type(uint16).max);
+        }
+        delete proposals[loanId];
+        w.aprBps = p.aprBps;
+        w.period = p.periodSeconds;
+        LoanAccounting.resetSegment(w, d, d + p.installments, outstanding, block.timestamp);
+        uint8 oldBucket = w.bucket;
+        w.bucket = 0;
+        LoanAccounting.store(s, w);
+        LoanAccounting.emitAccrual(w, a);
+        emit ILoanLedger.ScheduleReset(
+            loanId, d, w.installments, outstanding, block.timestamp, w.aprBps, w.period
+        );
+        emit ILoanLedger.LoanRestructured(
+            loanId, msg.sender, outstanding, w.carried, w.fees, w.penalty
+        );
+        if (oldBucket != 0) emit ILoanLedger.DelinquencyBucketChanged(loanId, oldBucket, 0, 0);
+        if (a.missed != 0) registry.reportDelinquency(w.borrower, a.missed, 0);
+    }
+}
