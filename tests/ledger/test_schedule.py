@@ -11,9 +11,14 @@ import numpy_financial as npf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loanservicing.ledger.schedule import RATE_DEN, Curve, ScheduleKind, installments, pow_scaled
-
-DAY = 86_400
+from loanservicing.ledger.schedule import (
+    DAY,
+    RATE_DEN,
+    Curve,
+    ScheduleKind,
+    installments,
+    pow_scaled,
+)
 
 kinds = st.sampled_from(list(ScheduleKind))
 principals = st.one_of(
