@@ -50,16 +50,10 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
 from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
-from loanservicing.chain.bulk import (
-    STALL_NUDGE_S,
-    BulkSender,
-    BulkSenders,
-    current_fees,
-    estimate_gas,
-    nudge_stalled_pool,
-)
+from loanservicing.chain.bulk import BulkSender, BulkSenders, current_fees, estimate_gas
 from loanservicing.chain.errors import ReceiptTimeout
 from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
+from loanservicing.chain.receipts import STALL_NUDGE_S, nudge_stalled_pool
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.rpc import RpcClient
 from loanservicing.chain.signing import SignedTx
@@ -216,10 +210,10 @@ def _send_and_wait(rpc: RpcClient, signed: Sequence[SignedTx], batch_size: int) 
     stalled_since = time.monotonic()
     pool_before: list[int] = []
     while pending:
-        if len(pending) > 1:  # probe the last one first, as bulk.collect_receipts does
+        if len(pending) > 1:  # probe the last one first, as receipts.collect_receipts does
             (probe,) = rpc.responses([("eth_getTransactionReceipt", [pending[-1]])])
             if probe.get("result") is None:
-                if time.monotonic() - stalled_since > STALL_NUDGE_S:  # as bulk.py does
+                if time.monotonic() - stalled_since > STALL_NUDGE_S:  # as receipts.py does
                     nudge_stalled_pool(rpc, pool_before)
                     stalled_since = time.monotonic()
                 time.sleep(0.02)

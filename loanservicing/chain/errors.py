@@ -15,7 +15,7 @@ from web3.types import TxReceipt
 from loanservicing.errors import LoanServicingError, NodeUnreachable
 
 if TYPE_CHECKING:
-    from loanservicing.chain.bulk import BulkFailure
+    from loanservicing.chain.receipts import BulkFailure
     from loanservicing.chain.reverts import DecodedRevert
 
 _MAX_FAILURES_SHOWN = 5

@@ -41,6 +41,7 @@ from loanservicing.chain.errors import RpcError, RpcTimeout
 from loanservicing.errors import NodeUnreachable
 
 __all__ = [
+    "DEFAULT_BATCH_SIZE",
     "Backoff",
     "RpcClient",
     "RpcError",
@@ -52,6 +53,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_BATCH_SIZE = 250
+"""Requests per JSON-RPC batch on the bulk path (raw transactions, receipts)."""
 
 Call = tuple[str, Sequence[Any]]
 """A JSON-RPC method and its parameters."""
