@@ -41,24 +41,23 @@ with warnings.catch_warnings():
     from web3 import HTTPProvider, Web3
 
 import click
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
+from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.bulk import BulkSender, BulkSenders
 from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode, mine
+from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import compile_contracts
-from loanservicing.deployment.deploy import deploy_contracts, revert_decoder
-from loanservicing.errors import LoanServicingError
+from loanservicing.deployment.deploy import deploy_system
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.indexer import Indexer, IndexerConfig
+from loanservicing.indexing.sync import Indexer, IndexerConfig
+from loanservicing.ledger.schedule import DAY
 from loanservicing.monitoring.monitor import Monitor
 from loanservicing.monitoring.service import MonitorService
 
-DAY = 86_400
 UNIT = 10**6
-MNEMONIC = "test test test test test test test test test test test junk"
 BORROWERS = 20
 ORIGINATE_GAS = 400_000
 REPAY_GAS = 700_000
@@ -67,10 +66,7 @@ logger = logging.getLogger("benchmarks.monitor_tick")
 
 
 def dev_keys(count: int) -> list[LocalAccount]:
-    Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)
-    ]
+    return [dev_signer(i).local_account() for i in range(count)]
 
 
 def _terms(i: int, borrower: str, token: str, now: int) -> tuple[Any, ...]:
@@ -89,11 +85,10 @@ def build(w3: Web3, rpc_url: str, n: int, console: Console) -> dict[str, Any]:
     artifacts = compile_contracts()
     keys = dev_keys(BORROWERS + 1)
     lender, borrowers = keys[0], keys[1:]
-    system = deploy_contracts(w3, artifacts, lender.address, with_token=True, token_decimals=6)
-    if system.token is None:
-        raise LoanServicingError("The benchmark needs the test stablecoin.")
-    token, ledger = system.token, system.ledger
     decoder = revert_decoder(artifacts)
+    deployer = TransactionSender(w3, Signer(lender, "the lender"), decoder)
+    system = bind(w3, deploy_system(deployer, artifacts), artifacts)
+    token, ledger = system.token, system.ledger
     unlimited = 2**256 - 1
     sender = BulkSender(w3, lender, decoder)
     sender.send_all(
