@@ -1,1 +1,53 @@
-"""cli"""
+"""The ``loanservicing`` command: click only (parse, call, render).
+
+This is the one place where the groups and commands are attached to the root group; the
+modules define them and import nothing from here, so each can be imported first.
+"""
+
+from __future__ import annotations
+
+from loanservicing.cli.app import cli
+from loanservicing.cli.attest import attest, attester
+from loanservicing.cli.consent import consent
+from loanservicing.cli.data import data
+from loanservicing.cli.demo import demo
+from loanservicing.cli.index import index_group
+from loanservicing.cli.loans import credit, loan, payoff, portfolio, repay
+from loanservicing.cli.monitor import monitor_group
+from loanservicing.cli.node import chain, deploy, faucet, node
+from loanservicing.cli.report import report
+from loanservicing.cli.vault import vault
+
+__all__ = ["cli", "main"]
+
+for command in (
+    # the node, the deployment, the dev chain
+    node,
+    deploy,
+    chain,
+    faucet,
+    # loans
+    loan,
+    repay,
+    payoff,
+    credit,
+    portfolio,
+    # the event index, the monitor, reports
+    index_group,
+    monitor_group,
+    report,
+    # data sharing
+    data,
+    attester,
+    attest,
+    consent,
+    vault,
+    # the simulation
+    demo,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="loanservicing")

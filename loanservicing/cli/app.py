@@ -1,60 +1,49 @@
-"""The ``loanservicing`` command: a lender's and servicer's tool for the ledger.
+"""The root of the ``loanservicing`` command: the group, the state of one invocation and the
+error handling every command shares.
 
 Every command takes ``--json`` and then prints exactly one JSON document on stdout (progress
 and diagnostics go to stderr); otherwise it prints a rich table or panel. Errors are one
-sentence on stderr and exit code 1, with no traceback. Loan commands live in
-:mod:`loanservicing.cli.loans`; this module holds the group, the shared state and options, and
-the node, deployment, chain and faucet commands.
+sentence on stderr and exit code 1, with no traceback. The commands live in the sibling
+modules and are attached to :data:`cli` in :mod:`loanservicing.cli` (the one registration
+point).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from eth_typing import ChecksumAddress
-from rich.console import Console
-from rich.table import Table
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from loanservicing.amounts import InvalidInput, iso_date, parse_amount, parse_duration
 from loanservicing.chain.accounts import (
     PRIVATE_KEY_ENV,
     Signer,
-    TransactionSender,
     dev_signer,
     signer_from_env,
     signer_from_keystore,
 )
-from loanservicing.chain.node import AnvilNode, _probe_chain_id, connect, find_anvil, is_dev_chain
+from loanservicing.chain.node import AnvilNode, connect, is_dev_chain
+from loanservicing.cli.output import note
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
-from loanservicing.deployment.deploy import deploy_system, revert_decoder
 from loanservicing.deployment.errors import DeploymentMismatch
 from loanservicing.deployment.manifest import (
     Deployment,
     default_path,
     read_deployment,
     verify_deployment,
-    write_deployment,
 )
 from loanservicing.errors import LoanServicingError
-from loanservicing.servicing.errors import DevChainOnly
 from loanservicing.servicing.servicer import Servicer
 
-__all__ = ["AddressType", "CliState", "cli", "emit", "main"]
+__all__ = ["CliState", "ServicingGroup", "cli", "setup_logging", "state_of"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger(__name__)
 
 
@@ -79,6 +68,7 @@ class CliState:
 
     @property
     def embedded(self) -> bool:
+        """True when no node was named: the commands run on a temporary Anvil."""
         return self.rpc_url is None
 
     def connect(self) -> Web3:
@@ -89,6 +79,12 @@ class CliState:
                 self._closers.append(node.stop)
                 note(self, f"Started a temporary Anvil at {node.rpc_url} (stopped on exit).")
         return self.w3
+
+    def node_url(self) -> str:
+        """The JSON-RPC URL of the node this invocation uses (the temporary one included)."""
+        if self.rpc_url is not None:
+            return self.rpc_url
+        return str(getattr(self.connect().provider, "endpoint_uri", ""))
 
     def close(self) -> None:
         while self._closers:
@@ -155,123 +151,19 @@ def state_of(ctx: click.Context) -> CliState:
     return ctx.ensure_object(CliState)
 
 
-# --------------------------------------------------------------------------- output
+# --------------------------------------------------------------------------- logging
 
 
-def stdout_console() -> Console:
-    return Console(soft_wrap=True, highlight=False)
-
-
-def stderr_console() -> Console:
-    return Console(stderr=True, soft_wrap=True, highlight=False)
-
-
-def note(state: CliState, message: str) -> None:
-    """A diagnostic line on stderr (never on stdout, so --json output stays one document)."""
-    if not state.json:
-        stderr_console().print(f"[dim]{message}[/dim]")
-
-
-def emit(state: CliState, document: dict[str, Any], render: Callable[[Console], None]) -> None:
-    """Print ``document`` as JSON with --json, else call ``render`` on a stdout console."""
-    if state.json:
-        click.echo(json.dumps(document, indent=2, default=_json_default))
-    else:
-        render(stdout_console())
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def dated(prefix: str, timestamp: int | None) -> dict[str, Any]:
-    """``{prefix_date: ISO, prefix_timestamp: int}`` (both None for no date)."""
-    return {
-        f"{prefix}_date": iso_date(timestamp) if timestamp else None,
-        f"{prefix}_timestamp": timestamp,
-    }
-
-
-def key_value_table(title: str, rows: list[tuple[str, str]]) -> Table:
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in rows:
-        table.add_row(key, value)
-    return table
-
-
-# --------------------------------------------------------------------------- options
-
-
-def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        state_of(ctx).json = True
-
-
-def json_option(f: F) -> F:
-    return click.option(
-        "--json",
-        is_flag=True,
-        expose_value=False,
-        is_eager=True,
-        callback=_set_json,
-        help="Print one JSON document and nothing else on stdout.",
-    )(f)
-
-
-def _set_account(ctx: click.Context, _param: click.Parameter, value: int | None) -> None:
-    if value is not None:
-        state_of(ctx).account = value
-
-
-def account_option(f: F) -> F:
-    return click.option(
-        "--account",
-        type=click.IntRange(min=0),
-        expose_value=False,
-        callback=_set_account,
-        help="Anvil dev account index to sign with (dev chains; default 0).",
-    )(f)
-
-
-class AddressType(click.ParamType):
-    """A checksummed Ethereum address."""
-
-    name = "ADDRESS"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        text = str(value).strip()
-        if not Web3.is_address(text):
-            self.fail(f"{text!r} is not an Ethereum address (0x and 40 hex digits).", param, ctx)
-        if not Web3.is_checksum_address(text):
-            self.fail(
-                f"{text} is not checksummed; write it as {Web3.to_checksum_address(text)} "
-                f"(mixed case protects against typos).",
-                param,
-                ctx,
-            )
-        return Web3.to_checksum_address(text)
-
-
-ADDRESS = AddressType()
-
-
-class DurationType(click.ParamType):
-    name = "DURATION"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_duration(str(value))
-        except InvalidInput as exc:
-            self.fail(str(exc), param, ctx)
-
-
-DURATION = DurationType()
+def setup_logging(verbose: int) -> None:
+    """``-v``: info, ``-vv``: debug, on stderr; without it warnings still reach stderr."""
+    if verbose:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose > 1 else logging.INFO,
+            stream=sys.stderr,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+    elif not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
 
 
 # --------------------------------------------------------------------------- errors
@@ -333,7 +225,9 @@ def _one_line(exc: BaseException) -> str:
     help="Deployment file to use (default deployments/<chain_id>.json).",
 )
 @click.option("-v", "--verbose", count=True, help="Log diagnostics to stderr (-vv: debug).")
-@json_option
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document and nothing else on stdout."
+)
 @click.version_option(package_name="loanservicing")
 @click.pass_context
 def cli(
@@ -344,6 +238,7 @@ def cli(
     keystore: Path | None,
     deployment_path: Path | None,
     verbose: int,
+    as_json: bool,
 ) -> None:
     """Loan servicing on an EVM chain: deploy the ledger, originate and repay loans, inspect
     schedules, delinquency and credit records.
@@ -359,271 +254,7 @@ def cli(
     state.private_key_env = private_key_env
     state.keystore = keystore
     state.deployment_path = deployment_path
+    if as_json:
+        state.json = True
     if verbose:
-        logging.basicConfig(
-            level=logging.DEBUG if verbose > 1 else logging.INFO,
-            stream=sys.stderr,
-            format="%(levelname)s %(name)s: %(message)s",
-        )
-
-
-# --------------------------------------------------------------------------- node
-
-
-@cli.command()
-@click.option("--port", type=click.IntRange(1, 65535), default=8545, show_default=True)
-@click.option("--chain-id", type=click.IntRange(min=1), default=31337, show_default=True)
-@json_option
-@click.pass_context
-def node(ctx: click.Context, port: int, chain_id: int) -> None:
-    """Run Anvil in the foreground on 127.0.0.1:PORT until Ctrl-C."""
-    state = state_of(ctx)
-    command = [str(find_anvil()), "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--chain-id", str(chain_id)]
-    if state.json:
-        command.append("--silent")
-    url = f"http://127.0.0.1:{port}"
-    with _foreground(command) as process:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise LoanServicingError(
-                    f"Anvil exited with code {process.returncode}; is port {port} already in use?"
-                )
-            try:
-                _probe_chain_id(url, timeout=1.0)
-                break
-            except (OSError, ValueError, KeyError):
-                if time.monotonic() > deadline:
-                    raise LoanServicingError(
-                        f"Anvil did not answer on {url} within 20 s."
-                    ) from None
-                time.sleep(0.05)
-        # Ctrl-C may come as soon as the address is out: from then on it means "stop".
-        with suppress(KeyboardInterrupt):
-            if state.json:
-                click.echo(json.dumps({"rpc_url": url, "chain_id": chain_id, "pid": process.pid}))
-                sys.stdout.flush()
-            else:
-                stderr_console().print(
-                    f"[bold]Anvil is running at {url}[/bold]; use --rpc-url {url}. Ctrl-C stops it."
-                )
-            process.wait()
-
-
-@contextmanager
-def _foreground(command: list[str]) -> Iterator[subprocess.Popen[bytes]]:
-    stdout = subprocess.DEVNULL if "--silent" in command else None
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-# --------------------------------------------------------------------------- deploy
-
-
-@cli.command()
-@click.option("--fresh", is_flag=True, help="Deploy anew even if a matching deployment exists.")
-@click.option(
-    "--token",
-    "token_address",
-    type=ADDRESS,
-    help="Existing ERC-20 to lend in (required off dev chains; default: a new TestStablecoin).",
-)
-@click.option(
-    "--token-decimals",
-    type=click.IntRange(0, 18),
-    default=6,
-    show_default=True,
-    help="Decimals of the TestStablecoin deployed on dev chains.",
-)
-@account_option
-@json_option
-@click.pass_context
-def deploy(
-    ctx: click.Context, fresh: bool, token_address: ChecksumAddress | None, token_decimals: int
-) -> None:
-    """Deploy the credit registry, the ledger and (dev chains) a test stablecoin.
-
-    Writes deployments/<chain_id>.json; re-running reuses a deployment whose code still
-    matches, --fresh deploys again. Without --rpc-url the temporary chain vanishes on exit, so
-    no file is written unless --deployment names one.
-    """
-    state = state_of(ctx)
-    w3 = state.connect()
-    chain_id = int(w3.eth.chain_id)
-    path = state.deployment_file(chain_id)
-    write_file = not state.embedded or state.deployment_path is not None
-    reused = False
-    deployment: Deployment | None = None
-    if not fresh and write_file and path.exists():
-        deployment = read_deployment(path)
-        verify_deployment(w3, deployment, state.artifacts(), path)
-        reused = True
-    if deployment is None:
-        if token_address is None and not state.is_dev():
-            raise LoanServicingError(
-                "This node is not a dev chain: pass --token ADDRESS, the ERC-20 to lend in."
-            )
-        signer = state.signer()
-        sender = TransactionSender(w3, signer, revert_decoder(state.artifacts()))
-        note(state, f"Deploying from {signer.address} to chain {chain_id}...")
-        deployment = deploy_system(sender, state.artifacts(), token_address, token_decimals)
-        if write_file:
-            write_deployment(path, deployment)
-    document = {
-        "chain_id": deployment.chain_id,
-        "ledger": deployment.ledger.address,
-        "credit_registry": deployment.credit_registry.address,
-        "token": deployment.token.address,
-        "block": deployment.block,
-        "deployer": deployment.deployer,
-        "reused": reused,
-        "deployment_file": str(path) if write_file else None,
-    }
-
-    def render(console: Console) -> None:
-        verb = "Reusing" if reused else "Deployed"
-        console.print(
-            key_value_table(
-                f"{verb} loanservicing on chain {deployment.chain_id}",
-                [
-                    ("ledger", deployment.ledger.address),
-                    ("credit registry", deployment.credit_registry.address),
-                    ("token", deployment.token.address),
-                    ("block", str(deployment.block)),
-                    ("file", str(path) if write_file else "(none: temporary chain)"),
-                ],
-            )
-        )
-
-    emit(state, document, render)
-
-
-# --------------------------------------------------------------------------- chain
-
-
-@cli.group()
-def chain() -> None:
-    """Dev-chain clock: read it or move it forward."""
-
-
-def _dev_only(state: CliState, what: str) -> Web3:
-    w3 = state.connect()
-    if not state.is_dev():
-        raise DevChainOnly(f"`{what}` works only on a dev chain (Anvil, Hardhat).")
-    return w3
-
-
-def _time_document(w3: Web3) -> dict[str, Any]:
-    block = w3.eth.get_block("latest")
-    timestamp = int(block["timestamp"])
-    return {"block": int(block["number"]), "date": iso_date(timestamp), "timestamp": timestamp}
-
-
-@chain.command("time")
-@json_option
-@click.pass_context
-def chain_time_command(ctx: click.Context) -> None:
-    """Show the time of the latest block."""
-    state = state_of(ctx)
-    document = _time_document(_dev_only(state, "chain time"))
-    emit(
-        state,
-        document,
-        lambda c: c.print(
-            f"{document['date']} (block {document['block']}, {document['timestamp']})"
-        ),
-    )
-
-
-@chain.command("advance")
-@click.argument("duration", type=DURATION)
-@json_option
-@click.pass_context
-def chain_advance(ctx: click.Context, duration: int) -> None:
-    """Move the chain clock forward by DURATION (30d, 12h, 90m, 45s or seconds)."""
-    state = state_of(ctx)
-    w3 = _dev_only(state, "chain advance")
-    if duration <= 0:
-        raise InvalidInput("The duration must be positive.")
-    from loanservicing.chain.node import increase_time
-
-    increase_time(w3, duration)
-    document = {"advanced_seconds": duration, **_time_document(w3)}
-    emit(
-        state,
-        document,
-        lambda c: c.print(f"Advanced {duration} s; the chain time is now {document['date']}."),
-    )
-
-
-# --------------------------------------------------------------------------- faucet
-
-
-@cli.command(context_settings={"ignore_unknown_options": True})
-@click.argument("address", type=ADDRESS)
-@click.argument("amount")
-@json_option
-@click.pass_context
-def faucet(ctx: click.Context, address: ChecksumAddress, amount: str) -> None:
-    """Mint AMOUNT test tokens (and 100 ether for gas) to ADDRESS on a dev chain."""
-    state = state_of(ctx)
-    _dev_only(state, "faucet")
-    servicer = state.servicer(write=False)
-    units = parse_amount(amount, servicer.token_decimals)
-    servicer.faucet(address, units)
-    balance = servicer.balance(address)
-    document = {
-        "address": address,
-        "amount": units,
-        "decimals": servicer.token_decimals,
-        "balance": balance,
-    }
-    emit(
-        state,
-        document,
-        lambda c: c.print(
-            f"Minted {servicer.show(units)} to {address}; it holds {servicer.show(balance)}."
-        ),
-    )
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="loanservicing")
-
-
-def _register() -> None:
-    """Attach the commands of the submodules to ``cli`` (they import this module)."""
-    import importlib
-
-    for module in (
-        "loanservicing.cli.loans",
-        "loanservicing.demo.portfolio",
-        "loanservicing.cli.monitor",
-    ):
-        importlib.import_module(module)
-    from loanservicing.cli.data import register as register_data
-    from loanservicing.cli.index import index_group
-
-    register_data(cli)
-    cli.add_command(index_group)
-
-
-_register()
-
-if __name__ == "__main__":
-    # Run the imported module's group: the submodules registered their commands on it, not
-    # on this __main__ copy.
-    from loanservicing.cli.app import main as _main
-
-    _main()
+        setup_logging(verbose)

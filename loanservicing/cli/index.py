@@ -1,11 +1,11 @@
-"""``loanservicing index``: build the event index (``sync [--follow]``) and check it (``verify``).
+"""``index sync [--follow]`` and ``index verify``: build the event index in SQLite and check
+it against the chain.
 
-Register it on the main CLI with ``cli.add_command(index_group)``. The commands take the node
-and the deployment from the click context object when the main CLI provides one (attributes
-``rpc_url`` and ``deployment`` with ``ledger.address``, ``credit_registry.address`` and
-``block``), and otherwise from their own options, so they also run standalone:
-``python -m loanservicing.cli.index sync --rpc-url URL --ledger ADDR --registry ADDR``. Once a
-database exists, its recorded contracts are the defaults.
+The node is the global ``--rpc-url`` (also accepted after the command); the contracts and the
+first block are the command's ``--ledger``, ``--registry`` and ``--from-block``, else the
+deployment file's (``--deployment``, default ``deployments/<chain_id>.json``), else the ones
+an existing database recorded. The root ``--json`` and the command's own ``--json`` both print
+one JSON document.
 """
 
 from __future__ import annotations
@@ -14,20 +14,24 @@ import json
 import logging
 import signal
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import click
 
+from loanservicing.chain.errors import RpcError
+from loanservicing.chain.rpc import RpcClient
+from loanservicing.cli.app import CliState, setup_logging, state_of
+from loanservicing.cli.options import index_target_options
+from loanservicing.cli.output import emit
+from loanservicing.deployment.manifest import Deployment
 from loanservicing.errors import LoanServicingError
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.errors import RpcError
-from loanservicing.indexing.indexer import Indexer, IndexerConfig, JsonRpc, SyncReport, verify_index
+from loanservicing.indexing.sync import Indexer, IndexerConfig, SyncReport
+from loanservicing.indexing.verify import verify_index
 
-__all__ = ["index_group"]
+__all__ = ["deployment_indexer", "index_group"]
 
-DEFAULT_DB = "loanservicing-index.db"
 logger = logging.getLogger(__name__)
 DEFAULT_CONFIRMATIONS_LIVE = 12
 
@@ -40,67 +44,47 @@ class _Target:
     from_block: int
 
 
-def _from_context(ctx: click.Context, need_deployment: bool) -> dict[str, Any]:
-    """What the main CLI's context object knows (duck-typed; absent attributes are fine)."""
-    obj = ctx.find_root().obj
-    found: dict[str, Any] = {}
-    if obj is None:
-        return found
-    rpc_url = getattr(obj, "rpc_url", None)
-    if rpc_url is None:
-        w3 = getattr(obj, "w3", None)
-        rpc_url = getattr(getattr(w3, "provider", None), "endpoint_uri", None)
-    if rpc_url is None:
-        return found  # no node named: a deployment could only be on a temporary Anvil
-    found["rpc_url"] = str(rpc_url)
-    deployment = getattr(obj, "deployment", None) if need_deployment else None
-    if callable(deployment):
-        try:
-            deployment = deployment()
-        except LoanServicingError as exc:
-            logger.debug("No deployment from the CLI context: %s", exc)
-            deployment = None
-    if deployment is not None:
-        for key, attr in (("ledger", "ledger"), ("registry", "credit_registry")):
-            entry = getattr(deployment, attr, None)
-            address = getattr(entry, "address", entry)
-            if address is not None:
-                found[key] = str(address)
-        block = getattr(deployment, "block", None)
-        if block is not None:
-            found["from_block"] = int(block)
-    return found
+def _deployment(state: CliState) -> Deployment | None:
+    """The deployment file's contracts, if there is one for this node. A file named with
+    --deployment must be usable; the default file may be absent."""
+    try:
+        return state.deployment()
+    except LoanServicingError as exc:
+        if state.deployment_path is not None:
+            raise
+        logger.debug("No deployment for the index: %s", exc)
+        return None
 
 
 def _resolve(
-    ctx: click.Context,
+    state: CliState,
     db: IndexDB,
-    rpc_url: str | None,
     ledger: str | None,
     registry: str | None,
     from_block: int | None,
 ) -> _Target:
-    stored_block = db.meta("from_block")
-    need_deployment = (ledger is None or registry is None) and db.meta("ledger") is None
-    context = _from_context(ctx, need_deployment)
-    rpc = rpc_url or context.get("rpc_url")
-    ledger_address = ledger or context.get("ledger") or db.meta("ledger")
-    registry_address = registry or context.get("registry") or db.meta("credit_registry")
-    if from_block is None:
-        from_block = context.get("from_block")
-    if from_block is None:
-        from_block = int(stored_block) if stored_block is not None else 0
-    if rpc is None:
+    if state.rpc_url is None:
         raise click.UsageError("No node given: pass --rpc-url or set LOANSERVICING_RPC_URL.")
+    need_deployment = (ledger is None or registry is None) and db.meta("ledger") is None
+    deployment = _deployment(state) if need_deployment or state.deployment_path else None
+    ledger_address = ledger or (deployment.ledger.address if deployment else db.meta("ledger"))
+    registry_address = registry or (
+        deployment.credit_registry.address if deployment else db.meta("credit_registry")
+    )
+    if from_block is None and deployment is not None:
+        from_block = deployment.block
+    if from_block is None:
+        stored_block = db.meta("from_block")
+        from_block = int(stored_block) if stored_block is not None else 0
     if ledger_address is None or registry_address is None:
         raise click.UsageError(
             "No contracts given: pass --ledger and --registry (or run from a deployment)."
         )
-    return _Target(rpc, ledger_address, registry_address, from_block)
+    return _Target(state.rpc_url, ledger_address, registry_address, from_block)
 
 
 def _is_dev_chain(rpc_url: str) -> bool:
-    rpc = JsonRpc(rpc_url, timeout=10)
+    rpc = RpcClient(rpc_url, timeout=10)
     for method in ("anvil_nodeInfo", "hardhat_metadata"):
         try:
             rpc.call(method, [])
@@ -112,45 +96,14 @@ def _is_dev_chain(rpc_url: str) -> bool:
     return False
 
 
-def _setup_logging() -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-
-
-def _target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--db",
-            "db_path",
-            default=DEFAULT_DB,
-            envvar="LOANSERVICING_INDEX_DB",
-            show_default=True,
-            help="SQLite file of the index.",
-        ),
-        click.option("--rpc-url", envvar="LOANSERVICING_RPC_URL", help="JSON-RPC URL of the node."),
-        click.option("--ledger", help="LoanLedger address (default: from the deployment)."),
-        click.option("--registry", help="CreditRegistry address (default: from the deployment)."),
-        click.option(
-            "--from-block",
-            type=click.IntRange(min=0),
-            help="First block to index (default: the deployment block).",
-        ),
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
 @click.group("index")
 def index_group() -> None:
     """Index the ledger's and credit registry's events into SQLite, and check the index."""
-    _setup_logging()
+    setup_logging(0)
 
 
 @index_group.command("sync")
-@_target_options
+@index_target_options
 @click.option("--follow", is_flag=True, help="Keep indexing new blocks until interrupted.")
 @click.option(
     "--confirmations",
@@ -189,12 +142,10 @@ def index_group() -> None:
 @click.pass_context
 def sync_command(
     ctx: click.Context,
-    db_path: str,
-    rpc_url: str | None,
+    db_path: Path,
     ledger: str | None,
     registry: str | None,
     from_block: int | None,
-    as_json: bool,
     follow: bool,
     confirmations: int | None,
     initial_range: int,
@@ -203,30 +154,40 @@ def sync_command(
     give_up_after: float | None,
 ) -> None:
     """Index events up to the head (minus confirmations); with --follow, keep going."""
-    try:
-        with IndexDB(db_path) as db:
-            target = _resolve(ctx, db, rpc_url, ledger, registry, from_block)
-            if confirmations is None:
-                dev = _is_dev_chain(target.rpc_url)
-                confirmations = 0 if dev else DEFAULT_CONFIRMATIONS_LIVE
-            config = IndexerConfig(
-                rpc_url=target.rpc_url,
-                ledger=target.ledger,
-                registry=target.registry,
-                from_block=target.from_block,
-                confirmations=confirmations,
-                initial_range=min(initial_range, max_range),
-                max_range=max_range,
-                poll_interval=poll_interval,
-                max_unreachable_seconds=(
-                    give_up_after if give_up_after is not None else None if follow else 60.0
-                ),
-            )
-            indexer = Indexer(config, db)
-            report = _follow(indexer, as_json) if follow else indexer.sync()
-            _echo_report(report, db_path, db.loan_count(), as_json)
-    except LoanServicingError as exc:
-        raise click.ClickException(str(exc)) from None
+    state = state_of(ctx)
+    with IndexDB(db_path) as db:
+        target = _resolve(state, db, ledger, registry, from_block)
+        if confirmations is None:
+            dev = _is_dev_chain(target.rpc_url)
+            confirmations = 0 if dev else DEFAULT_CONFIRMATIONS_LIVE
+        config = IndexerConfig(
+            rpc_url=target.rpc_url,
+            ledger=target.ledger,
+            registry=target.registry,
+            from_block=target.from_block,
+            confirmations=confirmations,
+            initial_range=min(initial_range, max_range),
+            max_range=max_range,
+            poll_interval=poll_interval,
+            max_unreachable_seconds=(
+                give_up_after if give_up_after is not None else None if follow else 60.0
+            ),
+        )
+        indexer = Indexer(config, db)
+        report = _follow(indexer, state.json) if follow else indexer.sync()
+        loans = db.loan_count()
+    document = {**report.as_dict(), "db": str(db_path), "loans": loans}
+    emit(
+        state,
+        document,
+        lambda c: c.print(
+            f"Indexed blocks {report.start_block}-{report.end_block}: {report.logs} events in "
+            f"{report.ranges} ranges, {report.reorgs} reorgs, {loans} loans in {db_path} "
+            f"({report.seconds:.2f} s).",
+            markup=False,
+        ),
+        one_line=True,
+    )
 
 
 def _follow(indexer: Indexer, as_json: bool) -> SyncReport:
@@ -250,39 +211,23 @@ def _follow(indexer: Indexer, as_json: bool) -> SyncReport:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _echo_report(report: SyncReport, db_path: str, loans: int, as_json: bool) -> None:
-    document = {**report.as_dict(), "db": db_path, "loans": loans}
-    if as_json:
-        click.echo(json.dumps(document))
-        return
-    click.echo(
-        f"Indexed blocks {report.start_block}-{report.end_block}: {report.logs} events in "
-        f"{report.ranges} ranges, {report.reorgs} reorgs, {loans} loans in {db_path} "
-        f"({report.seconds:.2f} s)."
-    )
-
-
 @index_group.command("verify")
-@_target_options
+@index_target_options
 @click.pass_context
 def verify_command(
     ctx: click.Context,
-    db_path: str,
-    rpc_url: str | None,
+    db_path: Path,
     ledger: str | None,
     registry: str | None,
     from_block: int | None,
-    as_json: bool,
 ) -> None:
     """Compare the index with the ledger's and registry's views, loan by loan; exit 1 on any
     difference."""
-    try:
-        with IndexDB(db_path) as db:
-            target = _resolve(ctx, db, rpc_url, ledger, registry, from_block)
-            report = verify_index(db, target.rpc_url)
-    except LoanServicingError as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
+    state = state_of(ctx)
+    with IndexDB(db_path) as db:
+        target = _resolve(state, db, ledger, registry, from_block)
+        report = verify_index(db, target.rpc_url)
+    if state.json:  # the values compared may be of any type: print them as text
         click.echo(json.dumps(report.as_dict(), default=str))
     else:
         for difference in report.differences:
@@ -300,5 +245,19 @@ def verify_command(
         ctx.exit(1)
 
 
-if __name__ == "__main__":
-    index_group()
+def deployment_indexer(
+    state: CliState, db: IndexDB, wait_for_node: bool = False
+) -> tuple[Indexer, Deployment]:
+    """An indexer of the deployment's contracts on this invocation's node (for the monitor
+    and the reports); it waits for an unreachable node with ``wait_for_node``, else gives up
+    after a minute."""
+    deployment = state.deployment()
+    config = IndexerConfig(
+        rpc_url=state.node_url(),
+        ledger=deployment.ledger.address,
+        registry=deployment.credit_registry.address,
+        from_block=deployment.block,
+        confirmations=0 if state.is_dev() else DEFAULT_CONFIRMATIONS_LIVE,
+        max_unreachable_seconds=None if wait_for_node else 60.0,
+    )
+    return Indexer(config, db), deployment

@@ -1,5 +1,5 @@
-"""Loan commands of the ``loanservicing`` CLI: loan create/show/schedule/list/restructure/
-default/assess, repay, payoff and credit show."""
+"""Loan commands: ``loan create|show|schedule|list|default|assess|restructure``, ``repay``,
+``payoff``, ``credit show`` and ``portfolio``."""
 
 from __future__ import annotations
 
@@ -19,34 +19,30 @@ from loanservicing.amounts import (
     parse_date,
     parse_percent_bps,
 )
-from loanservicing.cli.app import (
-    ADDRESS,
-    DURATION,
-    account_option,
-    cli,
-    dated,
-    emit,
-    json_option,
-    key_value_table,
-    state_of,
-)
-from loanservicing.ledger.schedule import ScheduleKind
-from loanservicing.servicing.servicer import STATUS_LABELS, LoanState, LoanTerms, Servicer
+from loanservicing.cli.app import state_of
+from loanservicing.cli.options import ADDRESS, DURATION, account_option, json_option
+from loanservicing.cli.output import dated, emit, key_value_table, render_summary
+from loanservicing.ledger.delinquency import BUCKET_LABELS, STATUS_LABELS
+from loanservicing.ledger.schedule import DAY, ScheduleKind
+from loanservicing.ledger.state import LoanSnapshot
+from loanservicing.servicing.portfolio import summarize
+from loanservicing.servicing.schedule_view import schedule
+from loanservicing.servicing.servicer import LoanTerms, Servicer
 
-DAY = 86_400
+__all__ = ["credit", "loan", "payoff", "portfolio", "repay"]
+
 STATUS_STYLE = {
     "active": "green",
     "defaulted": "red",
     "closed": "dim",
     "paid": "green",
     "partial": "yellow",
-    "overdue": "yellow",
-    "late": "red",
+    "in-grace": "yellow",
+    "overdue": "red",
     "due": "bold",
     "upcoming": "",
     "settled": "dim",
 }
-BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 
 def _loan_id(value: int) -> int:
@@ -68,7 +64,7 @@ def _money(units: int | None, decimals: int) -> str:
     return "" if units is None else format_amount(units, decimals)
 
 
-def loan_document(state: LoanState) -> dict[str, Any]:
+def loan_document(state: LoanSnapshot) -> dict[str, Any]:
     """The JSON of ``loan show`` (amounts in smallest units)."""
     return {
         "loan_id": state.loan_id,
@@ -105,7 +101,7 @@ def loan_document(state: LoanState) -> dict[str, Any]:
 # --------------------------------------------------------------------------- loan
 
 
-@cli.group()
+@click.group()
 def loan() -> None:
     """Originate and inspect loans, restructure them, declare defaults."""
 
@@ -217,7 +213,7 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
                         f"{current.installments_paid} of {current.installments_total} paid",
                     ),
                     ("days past due", str(current.days_past_due)),
-                    ("bucket", BUCKETS[current.delinquency_bucket]),
+                    ("bucket", BUCKET_LABELS[current.delinquency_bucket]),
                     ("past due", _money(current.past_due, d)),
                     ("next due", next_due),
                     ("payoff", _money(current.payoff, d)),
@@ -241,7 +237,7 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
     servicer = state.servicer(write=False)
     view = servicer.loan_view(_loan_id(loan_id))
     decimals = int(view["decimals"])
-    rows = servicer.schedule(loan_id)
+    rows = schedule(servicer, loan_id)
     document = {
         "loan_id": loan_id,
         "decimals": decimals,
@@ -283,7 +279,7 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
 @click.option("--status", type=click.Choice(STATUS_LABELS), help="Only loans in this status.")
 @click.option(
     "--bucket",
-    type=click.Choice(BUCKETS),
+    type=click.Choice(BUCKET_LABELS),
     help="Only active loans this many days past due now (current, 1-30, 31-60, 61-90, 90+).",
 )
 @json_option
@@ -296,7 +292,7 @@ def loan_list(
     servicer = state.servicer(write=False)
     loans = servicer.loans(borrower, status)
     if bucket is not None:
-        wanted = BUCKETS.index(bucket)
+        wanted = BUCKET_LABELS.index(bucket)
         loans = [s for s in loans if s.status == "active" and s.delinquency_bucket == wanted]
     document = {
         "count": len(loans),
@@ -374,7 +370,7 @@ def loan_assess(ctx: click.Context, loan_id: int) -> None:
         document,
         lambda c: c.print(
             f"Loan {loan_id}: {after.days_past_due} days past due, bucket "
-            f"{BUCKETS[after.delinquency_bucket]}."
+            f"{BUCKET_LABELS[after.delinquency_bucket]}."
         ),
     )
 
@@ -447,7 +443,7 @@ def restructure_accept(ctx: click.Context, loan_id: int) -> None:
 # --------------------------------------------------------------------------- repay, payoff
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+@click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("loan_id", type=int)
 @click.argument("amount")
 @click.option("--no-approve", is_flag=True, help="Fail instead of approving the ledger.")
@@ -503,7 +499,7 @@ def repay(ctx: click.Context, loan_id: int, amount: str, no_approve: bool) -> No
     emit(state, document, render)
 
 
-@cli.command()
+@click.command()
 @click.argument("loan_id", type=int)
 @json_option
 @click.pass_context
@@ -550,7 +546,7 @@ def payoff(ctx: click.Context, loan_id: int) -> None:
 # --------------------------------------------------------------------------- credit
 
 
-@cli.group()
+@click.group()
 def credit() -> None:
     """Borrowers' credit records in the shared registry."""
 
@@ -580,14 +576,11 @@ def credit_show(ctx: click.Context, borrower: ChecksumAddress) -> None:
 # --------------------------------------------------------------------------- portfolio
 
 
-@cli.command()
+@click.command()
 @json_option
 @click.pass_context
 def portfolio(ctx: click.Context) -> None:
     """Summary of every loan: status, delinquency buckets, outstanding, collected, PAR30."""
-    from loanservicing.demo.portfolio import render_summary
-    from loanservicing.servicing.portfolio import summarize
-
     state = state_of(ctx)
     servicer = state.servicer(write=False)
     summary = summarize(servicer)

@@ -1,4 +1,4 @@
-"""``loanservicing monitor run|notices`` and ``loanservicing report delinquency``.
+"""``loanservicing monitor run|notices``.
 
 ``monitor run`` syncs the event index (the same SQLite file as ``index sync``, ``--db``),
 evaluates every loan at the chain time of the newest indexed block, stores the new notices
@@ -15,26 +15,18 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from loanservicing.amounts import InvalidInput, format_amount, iso_date, parse_date
-from loanservicing.cli.app import (
-    DURATION,
-    CliState,
-    account_option,
-    cli,
-    emit,
-    json_option,
-    state_of,
-)
-from loanservicing.deployment.deploy import revert_decoder
-from loanservicing.deployment.manifest import Deployment
+from loanservicing.cli.app import CliState, state_of
+from loanservicing.cli.index import deployment_indexer
+from loanservicing.cli.options import DURATION, account_option, db_option, json_option
+from loanservicing.cli.output import emit
+from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.indexer import Indexer, IndexerConfig
 from loanservicing.monitoring.channels import (
     Channel,
     ConsoleChannel,
@@ -46,58 +38,23 @@ from loanservicing.monitoring.channels import (
 from loanservicing.monitoring.keeper import Keeper, local_account
 from loanservicing.monitoring.monitor import DEFAULT_REMINDER_DAYS, Monitor, MonitorConfig
 from loanservicing.monitoring.notices import NOTICE_KINDS, NoticeStore
-from loanservicing.monitoring.reports import aging_report
 from loanservicing.monitoring.service import MonitorService, ServiceTick
 
-__all__ = ["monitor_group", "report_delinquency"]
+__all__ = ["monitor_group"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DB = "loanservicing-index.db"
-LIVE_CONFIRMATIONS = 12
 HEAD_POLL_S = 0.1
 
 
-def _db_option(fn: Any) -> Any:
-    return click.option(
-        "--db",
-        "db_path",
-        default=DEFAULT_DB,
-        envvar="LOANSERVICING_INDEX_DB",
-        show_default=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="SQLite file of the event index (notices are stored in it too).",
-    )(fn)
-
-
-def _indexer(
-    state: CliState, db: IndexDB, wait_for_node: bool = False
-) -> tuple[Indexer, Deployment]:
-    state.connect()
-    deployment = state.deployment()
-    rpc_url = state.rpc_url
-    if rpc_url is None:  # only with --deployment on a temporary chain
-        w3 = state.connect()
-        rpc_url = str(getattr(w3.provider, "endpoint_uri", ""))
-    config = IndexerConfig(
-        rpc_url=rpc_url,
-        ledger=deployment.ledger.address,
-        registry=deployment.credit_registry.address,
-        from_block=deployment.block,
-        confirmations=0 if state.is_dev() else LIVE_CONFIRMATIONS,
-        max_unreachable_seconds=None if wait_for_node else 60.0,
-    )
-    return Indexer(config, db), deployment
-
-
-@cli.group("monitor")
+@click.group("monitor")
 def monitor_group() -> None:
     """Watch every loan from the event index and raise notices (reminders, payments,
     overdue installments, bucket changes, defaults); keep on-chain delinquency current."""
 
 
 @monitor_group.command("run")
-@_db_option
+@db_option
 @click.option("--once", is_flag=True, help="One tick (sync, evaluate, deliver), then exit.")
 @click.option(
     "--interval",
@@ -140,7 +97,7 @@ def monitor_run(
     if interval <= 0:
         raise InvalidInput("The interval must be positive.")
     with IndexDB(db_path) as db:
-        indexer, deployment = _indexer(state, db, wait_for_node=not once)
+        indexer, deployment = deployment_indexer(state, db, wait_for_node=not once)
         monitor = Monitor(db, MonitorConfig(reminder_days=reminder_days))
         channels: list[Channel] = []
         if not state.json and not quiet:
@@ -229,7 +186,7 @@ def _head(service: MonitorService) -> int | None:
 
 
 @monitor_group.command("notices")
-@_db_option
+@db_option
 @click.option("--since", help="Only notices at or after this chain time (ISO date or unix s).")
 @click.option("--kind", type=click.Choice(NOTICE_KINDS), help="Only notices of this kind.")
 @click.option("--loan", "loan_id", type=click.IntRange(min=1), help="Only this loan's notices.")
@@ -285,64 +242,3 @@ def monitor_notices(
         console.print(table)
 
     emit(state, document, render)
-
-
-@click.command("delinquency")
-@_db_option
-@json_option
-@click.pass_context
-def report_delinquency(ctx: click.Context, db_path: Path) -> None:
-    """Aging table at the chain's current time: loans and outstanding principal per days-past-
-    due bucket, defaulted loans, PAR30 and PAR90 (syncs the index first)."""
-    state = state_of(ctx)
-    with IndexDB(db_path) as db:
-        indexer, deployment = _indexer(state, db)
-        service = MonitorService(indexer, Monitor(db))
-        indexer.sync()
-        now, block = service.chain_clock()
-        report = aging_report(db, now, block, deployment.token.address)
-    document = report.as_dict()
-
-    def render(console: Console) -> None:
-        d = report.decimals
-        table = Table(title=f"Delinquency at {iso_date(now)} (block {block})", title_justify="left")
-        for name in ("days past due", "loans", "outstanding principal", "share"):
-            table.add_column(name, justify="left" if name == "days past due" else "right")
-        for row in report.rows:
-            share = (
-                row.principal_outstanding / report.principal_outstanding
-                if report.principal_outstanding
-                else 0.0
-            )
-            table.add_row(
-                row.bucket,
-                str(row.loans),
-                format_amount(row.principal_outstanding, d),
-                f"{share:.2%}",
-            )
-        table.add_row(
-            "[bold]total[/bold]",
-            str(sum(r.loans for r in report.rows)),
-            format_amount(report.principal_outstanding, d),
-            "",
-        )
-        console.print(table)
-        console.print(f"PAR30 {report.par30:.2%}   PAR90 {report.par90:.2%}")
-
-    emit(state, document, render)
-
-
-def _attach_report() -> None:
-    existing = cli.commands.get("report")
-    if isinstance(existing, click.Group):
-        existing.add_command(report_delinquency)
-        return
-
-    @cli.group("report")
-    def report() -> None:
-        """Reports over the portfolio."""
-
-    report.add_command(report_delinquency)
-
-
-_attach_report()

@@ -21,11 +21,13 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from loanservicing.amounts import iso_date
+from loanservicing.chain.accounts import DEV_MNEMONIC, Signer, TransactionSender
 from loanservicing.chain.node import chain_time
 from loanservicing.chain.transactions import send
+from loanservicing.deployment.bindings import DataContracts, bind_data, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import deploy_contract, revert_decoder
-from loanservicing.deployment.deploy_data import DataContracts, deploy_data_contracts
+from loanservicing.deployment.deploy import deploy_contract, deploy_data_sharing
+from loanservicing.ledger.schedule import DAY
 from loanservicing.sharing.attestations import (
     ATTESTER_KINDS,
     AttestationClient,
@@ -37,7 +39,6 @@ from loanservicing.sharing.errors import AccessDenied
 from loanservicing.sharing.vault import Vault, sign_access_request
 
 __all__ = [
-    "DEV_MNEMONIC",
     "SAMPLE_PEOPLE",
     "DataSharingSummary",
     "Person",
@@ -45,9 +46,6 @@ __all__ = [
     "personal_values",
     "run_data_sharing",
 ]
-
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DAY = 86_400
 
 
 @dataclass(frozen=True)
@@ -177,20 +175,22 @@ def run_data_sharing(
     borrowers = [keys[1 + i] for i in range(len(people))]
     employer, bureau, kyc_owner, regulator = keys[7], keys[8], keys[6], keys[9]
 
-    contracts = deploy_data_contracts(
-        w3,
+    data = deploy_data_sharing(
+        TransactionSender(w3, Signer(keys[0], "dev account 0"), decoder),
         artifacts,
-        admin,
         regulators=[regulator.address],
-        ledger=ledger,
+        ledger=ledger.address,
         set_policy=enforce_policy,
     )
+    contracts = bind_data(w3, data, artifacts)
     summary = DataSharingSummary(contracts)
     attest = AttestationClient(w3, contracts.attestation_registry, decoder)
     consents = ConsentClient(w3, contracts.consent_registry, decoder)
     vault = Vault(vault_dir / "vault.db", key_store or vault_dir / "keys" / "keys.db", consents)
     kyc_wallet = deploy_contract(
-        w3, artifacts["ERC1271Wallet"], kyc_owner.address, decoder, kyc_owner.address
+        TransactionSender(w3, Signer(kyc_owner, "dev account 6"), decoder),
+        artifacts["ERC1271Wallet"],
+        kyc_owner.address,
     )
     attest.register_attester(admin, employer.address, "employer")
     attest.register_attester(admin, bureau.address, "credit-bureau")

@@ -1,4 +1,4 @@
-"""``loanservicing demo``: a lending portfolio run for months on a local chain.
+"""A lending portfolio run for months on a local chain (the ``demo`` command's simulation).
 
 On its own Anvil (or ``--rpc-url`` to a dev chain) the demo deploys the system, funds a lender
 and a dozen borrowers with the 6-decimal TestStablecoin, originates loans of all three schedule
@@ -31,12 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import click
 from eth_account import Account
 from hexbytes import HexBytes
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from web3 import Web3
 from web3.exceptions import Web3Exception
 from web3.logs import DISCARD
@@ -45,20 +41,28 @@ from web3.types import RPCEndpoint
 from loanservicing.amounts import iso_date
 from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.node import chain_time, connect, is_dev_chain, mine, set_next_timestamp
-from loanservicing.cli.app import cli, json_option, state_of
 from loanservicing.demo.data_sharing import run_data_sharing
+from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
-from loanservicing.deployment.deploy import deploy_system, revert_decoder
+from loanservicing.deployment.deploy import deploy_system
 from loanservicing.errors import LoanServicingError
-from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.ledger.portfolio import PortfolioSummary
+from loanservicing.ledger.schedule import DAY, ScheduleKind
 from loanservicing.monitoring.notices import NOTICE_KINDS
 from loanservicing.monitoring.service import DayMonitor
-from loanservicing.servicing.portfolio import BUCKET_LABELS, PortfolioSummary, summarize
+from loanservicing.servicing.portfolio import summarize
 from loanservicing.servicing.servicer import LoanTerms, Servicer
 
-__all__ = ["DemoConfig", "DemoDay", "DemoReport", "PortfolioDemo", "run_demo"]
+__all__ = [
+    "DemoConfig",
+    "DemoDay",
+    "DemoReport",
+    "PortfolioDemo",
+    "Reporter",
+    "SilentReporter",
+    "run_demo",
+]
 
-DAY = 86_400
 NOON = DAY // 2
 UNIT = 10**6  # the demo token has 6 decimals
 MAX_UINT = 2**256 - 1
@@ -181,17 +185,24 @@ class DemoReport:
 
 
 class Reporter(Protocol):
+    """Where a run reports its progress: phases, notable events and the end of each day.
+
+    ``tone`` says how an event reads for the lender: ``"good"`` (a loan paid off early),
+    ``"warning"`` (a restructuring), ``"bad"`` (a default) or ``""``."""
+
     def phase(self, text: str) -> None: ...
-    def event(self, text: str) -> None: ...
+    def event(self, text: str, tone: str = "") -> None: ...
     def day(self, day: int, total: int, now: int, counts: Counter[str]) -> None: ...
     def close(self) -> None: ...
 
 
 class SilentReporter:
+    """Reports nothing."""
+
     def phase(self, text: str) -> None:
         pass
 
-    def event(self, text: str) -> None:
+    def event(self, text: str, tone: str = "") -> None:
         pass
 
     def day(self, day: int, total: int, now: int, counts: Counter[str]) -> None:
@@ -199,48 +210,6 @@ class SilentReporter:
 
     def close(self) -> None:
         pass
-
-
-class RichReporter:
-    """Progress bar and notable events on stderr."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[stats]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        )
-        self.task: TaskID | None = None
-
-    def phase(self, text: str) -> None:
-        self.console.print(f"[cyan]▸[/cyan] {text}")
-
-    def event(self, text: str) -> None:
-        self.progress.console.print(f"  {text}")
-
-    def day(self, day: int, total: int, now: int, counts: Counter[str]) -> None:
-        if self.task is None:
-            self.progress.start()
-            self.task = self.progress.add_task("", total=total, stats="")
-        stats = (
-            f"paid {counts['repayments']} late {counts['late_payments']} "
-            f"partial {counts['partial_payments']} defaulted {counts['defaults']} "
-            f"closed {counts['closed']}"
-        )
-        self.progress.update(
-            self.task,
-            completed=day,
-            description=f"{iso_date(now)[:10]} day {day:>3}/{total}",
-            stats=stats,
-        )
-
-    def close(self) -> None:
-        if self.task is not None:
-            self.progress.stop()
 
 
 class PortfolioDemo:
@@ -553,8 +522,9 @@ class PortfolioDemo:
                 if loan.profile == PAYOFF:
                     self.counts["payoffs"] += 1
                     self.reporter.event(
-                        f"[green]Loan {loan.loan_id} paid off early[/green] on day {day} "
-                        f"({self.servicer.show(result.total)})"
+                        f"Loan {loan.loan_id} paid off early on day {day} "
+                        f"({self.servicer.show(result.total)})",
+                        "good",
                     )
                 else:
                     self.reporter.event(f"Loan {loan.loan_id} repaid in full on day {day}")
@@ -631,8 +601,8 @@ class PortfolioDemo:
                 loan.next_day = None
                 self.counts["defaults"] += 1
                 self.reporter.event(
-                    f"[red]Loan {loan.loan_id} declared in default[/red] on day {day} "
-                    f"at {dpd} days past due"
+                    f"Loan {loan.loan_id} declared in default on day {day} at {dpd} days past due",
+                    "bad",
                 )
 
     def _restructure(self, loan: _Loan, day: int) -> None:
@@ -649,8 +619,9 @@ class PortfolioDemo:
         loan.restructured = True
         self.counts["restructurings"] += 1
         self.reporter.event(
-            f"[yellow]Loan {loan.loan_id} restructured[/yellow] on day {day}: "
-            f"{remaining + 6} installments at {apr / 100:g} %"
+            f"Loan {loan.loan_id} restructured on day {day}: "
+            f"{remaining + 6} installments at {apr / 100:g} %",
+            "warning",
         )
         self._plan(loan, day)
 
@@ -705,125 +676,3 @@ def run_demo(
     finally:
         if node is not None:
             node.stop()
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def render_summary(s: PortfolioSummary, console: Console, symbol: str = "tUSDC") -> None:
-    """Tables of a portfolio summary: status, buckets, figures (whole tokens)."""
-    d = s.decimals
-
-    def money(units: int) -> str:
-        return f"{units // 10**d:,} {symbol}"
-
-    status = Table(title="Loans by status", title_justify="left")
-    for name in ("active", "defaulted", "closed", "total"):
-        status.add_column(name, justify="right")
-    status.add_row(*(str(s.by_status[k]) for k in ("active", "defaulted", "closed")), str(s.loans))
-    console.print(status)
-    buckets = Table(title="Active loans by days past due", title_justify="left")
-    for name in BUCKET_LABELS:
-        buckets.add_column(name, justify="right")
-    buckets.add_row(*(str(s.by_bucket[k]) for k in BUCKET_LABELS))
-    console.print(buckets)
-    figures = Table(title="Figures", title_justify="left", show_header=False)
-    figures.add_column(style="bold")
-    figures.add_column(justify="right")
-    for label, value in (
-        ("principal originated", money(s.principal_originated)),
-        ("principal outstanding", money(s.principal_outstanding)),
-        ("  of which defaulted", money(s.principal_defaulted)),
-        ("collected", money(s.collected)),
-        ("  interest", money(s.collected_interest)),
-        ("  late fees and penalty", money(s.collected_fees)),
-        ("PAR30", f"{s.par30:.2%}"),
-    ):
-        figures.add_row(label, value)
-    console.print(figures)
-
-
-def render_report(report: DemoReport, console: Console) -> None:
-    s = report.summary
-
-    console.print()
-    console.print(
-        f"[bold]Portfolio after {report.config.days} days[/bold] "
-        f"({iso_date(report.start_timestamp)[:10]} → {iso_date(report.end_timestamp)[:10]}), "
-        f"seed {report.config.seed}: {report.transactions} transactions in "
-        f"{report.elapsed_seconds:.1f} s"
-    )
-    render_summary(s, console)
-    events = Table(title="What happened", title_justify="left", show_header=False)
-    events.add_column(style="bold")
-    events.add_column(justify="right")
-    for key in ("repayments", "late_payments", "partial_payments", "assessments", "defaults",
-                "restructurings", "payoffs", "closed"):  # fmt: skip
-        events.add_row(key.replace("_", " "), str(report.counts[key]))
-    console.print(events)
-    if report.notices:
-        notices = Table(
-            title="Monitor notices",
-            title_justify="left",
-            show_header=False,
-        )
-        notices.add_column(style="bold")
-        notices.add_column(justify="right")
-        for kind in NOTICE_KINDS:
-            notices.add_row(kind.replace("_", " "), str(report.notices.get(kind, 0)))
-        notices.add_row("total", str(sum(report.notices.values())))
-        console.print(notices)
-        for line in report.notice_examples:
-            console.print(f"  [dim]{line}[/dim]")
-    if report.shared:
-        console.print("[bold]What was shared with whom[/bold] (personal data stayed off chain)")
-        for line in report.shared:
-            console.print(f"  {line}")
-    credit = Table(title="Credit records of a few borrowers", title_justify="left")
-    for name in ("borrower", "on time", "late", "missed", "max dpd", "defaults", "opened",
-                 "closed", "repaid"):  # fmt: skip
-        credit.add_column(name, justify="right" if name != "borrower" else "left")
-    for r in report.credit_records:
-        credit.add_row(
-            f"{r['borrower'][:8]}…{r['borrower'][-4:]}",
-            str(r["paid_on_time"]),
-            str(r["paid_late"]),
-            str(r["missed"]),
-            str(r["max_days_past_due"]),
-            str(r["defaults"]),
-            str(r["loans_opened"]),
-            str(r["loans_closed"]),
-            f"{int(r['total_repaid']) // 10**18:,}",
-        )
-    console.print(credit)
-
-
-@cli.command()
-@click.option("--seed", type=int, default=7, show_default=True, help="Makes the run reproducible.")
-@click.option("--loans", type=click.IntRange(1, 2000), default=60, show_default=True)
-@click.option("--borrowers", type=click.IntRange(1, 500), default=12, show_default=True)
-@click.option("--months", type=click.IntRange(1, 60), default=6, show_default=True)
-@json_option
-@click.pass_context
-def demo(ctx: click.Context, seed: int, loans: int, borrowers: int, months: int) -> None:
-    """Run a lending portfolio for months on a local chain and summarise it.
-
-    Deploys the system, originates LOANS loans to BORROWERS borrowers across the three
-    schedule kinds, simulates MONTHS months day by day (on-time, late, partial and stopped
-    payments, assessments, defaults, a restructuring, an early payoff), then prints the
-    portfolio summary and a few credit records. Uses a temporary Anvil unless --rpc-url names
-    a dev chain.
-    """
-    state = state_of(ctx)
-    config = DemoConfig(seed=seed, loans=loans, months=months, borrowers=borrowers)
-    reporter: Reporter = (
-        SilentReporter() if state.json else RichReporter(Console(stderr=True, highlight=False))
-    )
-    w3 = state.connect()
-    report = PortfolioDemo(w3, config, reporter, artifacts=state.artifacts()).run()
-    if state.json:
-        import json
-
-        click.echo(json.dumps(report.to_json(), indent=2))
-    else:
-        render_report(report, Console(highlight=False))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from typing import Any
 
 from click.testing import CliRunner
 
-from loanservicing.cli.app import cli
+from loanservicing.cli import cli
 from loanservicing.demo.portfolio import DemoConfig, DemoDay, run_demo
 
 STABLE_KEYS = ("summary", "events", "profiles", "credit_records", "transactions", "ledger")
@@ -48,12 +49,41 @@ def test_demo_json_is_a_consistent_reproducible_portfolio() -> None:
     assert other["summary"] != first["summary"]
 
 
+class RecordingReporter:
+    """A Reporter that keeps what it is told (the demo knows nothing of rich)."""
+
+    def __init__(self) -> None:
+        self.phases: list[str] = []
+        self.events: list[tuple[str, str]] = []
+        self.days: list[int] = []
+        self.closed = False
+
+    def phase(self, text: str) -> None:
+        self.phases.append(text)
+
+    def event(self, text: str, tone: str = "") -> None:
+        self.events.append((text, tone))
+
+    def day(self, day: int, total: int, now: int, counts: Counter[str]) -> None:
+        self.days.append(day)
+
+    def close(self) -> None:
+        self.closed = True
+
+
 def test_demo_calls_day_hooks_and_renders_a_summary() -> None:
     days: list[DemoDay] = []
-    report = run_demo(DemoConfig(seed=1, loans=6, months=1, borrowers=3), on_day=[days.append])
+    reporter = RecordingReporter()
+    report = run_demo(
+        DemoConfig(seed=1, loans=6, months=1, borrowers=3), reporter=reporter, on_day=[days.append]
+    )
     assert [d.day for d in days] == list(range(1, 31))
     assert all(b.chain_time > a.chain_time for a, b in itertools.pairwise(days))
     assert report.summary.loans == 6
+    assert reporter.days == list(range(1, 31)) and reporter.closed
+    assert any(p.startswith("Originating 6 loans") for p in reporter.phases)
+    assert all("[" not in text for text, _ in reporter.events)  # no markup: the CLI styles
+    assert {tone for _, tone in reporter.events} <= {"", "good", "warning", "bad"}
     result = CliRunner(mix_stderr=False).invoke(
         cli, ["demo", "--loans", "6", "--borrowers", "3", "--months", "1"]
     )

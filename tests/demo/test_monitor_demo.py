@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from loanservicing.cli.app import cli
+from loanservicing.cli import cli
 from loanservicing.demo.portfolio import DemoConfig, run_demo
 
 

@@ -1,22 +1,22 @@
-"""Every CLI command through CliRunner against the session Anvil (each test reverted)."""
+"""The loan, repay, payoff, credit, portfolio, deploy, faucet and chain commands through
+CliRunner against the session Anvil (each test reverted)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from eth_account import Account
 from web3 import Web3
 
 from loanservicing.chain.accounts import dev_signer
-from loanservicing.chain.node import AnvilNode
-from loanservicing.cli.app import cli
-from loanservicing.deployment.manifest import Deployment, write_deployment
-from tests.support.servicing import DAY
+from loanservicing.cli import cli
+from loanservicing.deployment.manifest import Deployment
+from loanservicing.ledger.schedule import DAY
+from tests.cli.driver import Cli
 
 LENDER = dev_signer(0).address
 BORROWER = dev_signer(1).address
@@ -24,53 +24,8 @@ OUTSIDER = dev_signer(3).address
 KEY = "0x" + "42" * 32
 
 
-@pytest.fixture
-def deployment_file(tmp_path: Path, deployment: Deployment) -> Path:
-    path = tmp_path / "deployment.json"
-    write_deployment(path, deployment)
-    return path
-
-
-class Cli:
-    def __init__(self, anvil: AnvilNode, deployment_file: Path) -> None:
-        self.url = anvil.rpc_url
-        self.deployment_file = deployment_file
-        self.runner = CliRunner(mix_stderr=False)
-
-    def raw(
-        self, *args: str, env: dict[str, str] | None = None, input: str | None = None
-    ) -> Result:
-        base = ["--rpc-url", self.url, "--deployment", str(self.deployment_file)]
-        return self.runner.invoke(cli, [*base, *args], env=env, input=input)
-
-    def json(self, *args: str, **kwargs: Any) -> Any:
-        result = self.raw(*args, "--json", **kwargs)
-        assert result.exit_code == 0, result.stderr + result.stdout
-        return json.loads(result.stdout)
-
-    def fails(self, *args: str, match: str, **kwargs: Any) -> str:
-        result = self.raw(*args, **kwargs)
-        assert result.exit_code != 0, result.stdout
-        assert "Traceback" not in result.stderr + result.stdout
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1, result.stderr
-        assert match in lines[0], lines[0]
-        assert result.stdout == ""
-        return lines[0]
-
-
-@pytest.fixture
-def run(anvil: AnvilNode, w3: Web3, deployment_file: Path) -> Cli:
-    return Cli(anvil, deployment_file)
-
-
 def _create(run: Cli, *extra: str, borrower: str = BORROWER, principal: str = "10000") -> int:
-    run.json("faucet", LENDER, principal)
-    document = run.json(
-        "loan", "create", "--borrower", borrower, "--principal", principal, "--apr", "12",
-        "--installments", "12", "--period", "30d", *extra,
-    )  # fmt: skip
-    return int(document["loan_id"])
+    return run.create(borrower, principal, *extra)
 
 
 def test_create_show_schedule_repay_payoff_list_credit(run: Cli) -> None:
@@ -225,7 +180,7 @@ def test_bad_input_is_one_sentence_and_sends_nothing(run: Cli, w3: Web3) -> None
     run.fails(*create, "--principal", "1.0000001", match="more than 6 decimal places")
     run.fails(*create, "--principal", "10", "--schedule", "balloon", match="Unknown schedule kind")
     run.fails(*create, "--principal", "10", "--period", "2w", match="not a duration")
-    run.fails(*create, "--principal", "10", "--borrower", LENDER, match="is the lender itself")
+    run.fails(*create, "--principal", "10", "--borrower", LENDER, match="BorrowerIsLender")
     run.fails(*create, "--principal", "10", "--account", "3", match="lacks ORIGINATOR_ROLE")
     run.fails(*create, "--principal", "99999999", match="holds 0 tUSDC")
     run.fails("repay", str(loan_id), "-5", "--account", "1", match="negative")
@@ -292,7 +247,7 @@ def test_first_due_date_and_negative_faucet(run: Cli) -> None:
     assert shown["next_due_date"] == iso
     run.fails("loan", "create", "--borrower", BORROWER, "--principal", "10", "--apr", "1",
               "--installments", "2", "--period", "30d", "--first-due", "2001-01-01",
-              match="first due date must be after now")  # fmt: skip
+              match="reverted with InvalidFirstDueDate")  # fmt: skip
     run.fails("faucet", BORROWER, "-3", match="negative")
 
 

@@ -11,42 +11,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner, Result
-from web3 import Web3
-
 from loanservicing.chain.accounts import dev_signer
 from loanservicing.chain.node import AnvilNode
-from loanservicing.cli.app import cli
-from loanservicing.deployment.manifest import Deployment, write_deployment
+from tests.cli.driver import Cli
 
 LENDER = dev_signer(0).address
 BORROWERS = [dev_signer(i).address for i in (1, 2, 3)]
 
 
-class Cli:
-    def __init__(self, anvil: AnvilNode, tmp_path: Path, deployment: Deployment) -> None:
-        self.deployment_file = tmp_path / "deployment.json"
-        write_deployment(self.deployment_file, deployment)
-        self.db = tmp_path / "index.db"
-        self.base = ["--rpc-url", anvil.rpc_url, "--deployment", str(self.deployment_file)]
-        self.runner = CliRunner(mix_stderr=False)
-
-    def raw(self, *args: str) -> Result:
-        return self.runner.invoke(cli, [*self.base, *args])
-
-    def json(self, *args: str) -> Any:
-        result = self.raw(*args, "--json")
-        assert result.exit_code == 0, result.stderr + result.stdout
-        return json.loads(result.stdout)
-
-    def tick(self, *extra: str) -> Any:
-        return self.json("monitor", "run", "--once", "--db", str(self.db), *extra)
-
-
-@pytest.fixture
-def run(anvil: AnvilNode, w3: Web3, tmp_path: Path, deployment: Deployment) -> Cli:
-    return Cli(anvil, tmp_path, deployment)
+def _tick(run: Cli, *extra: str) -> Any:
+    return run.json("monitor", "run", "--once", "--db", str(run.db), *extra)
 
 
 def _create(run: Cli, borrower: str) -> int:
@@ -61,10 +35,10 @@ def _create(run: Cli, borrower: str) -> int:
 def test_monitor_run_notices_keeper_and_delinquency_report(run: Cli, tmp_path: Path) -> None:
     loans = [_create(run, b) for b in BORROWERS]
     jsonl = tmp_path / "notices.jsonl"
-    first = run.tick("--jsonl", str(jsonl))
+    first = _tick(run, "--jsonl", str(jsonl))
     assert first["loans"] == 3 and first["notices"] == []
     run.json("chain", "advance", "28d")
-    reminders = run.tick("--jsonl", str(jsonl))
+    reminders = _tick(run, "--jsonl", str(jsonl))
     assert [n["kind"] for n in reminders["notices"]] == ["reminder"] * 3
     notice = reminders["notices"][0]
     assert {"id", "kind", "loan_id", "borrower", "days_past_due", "amount", "decimals"} <= set(
@@ -73,20 +47,20 @@ def test_monitor_run_notices_keeper_and_delinquency_report(run: Cli, tmp_path: P
     assert notice["decimals"] == 6 and isinstance(notice["amount"], int)
     assert notice["due_timestamp"] > notice["chain_timestamp"] and notice["block"] > 0
     assert reminders["delivery"]["delivered"] == {f"jsonl:{jsonl.resolve()}": 3}
-    assert run.tick("--jsonl", str(jsonl))["notices"] == []  # raised once
+    assert _tick(run, "--jsonl", str(jsonl))["notices"] == []  # raised once
     paid = run.json("repay", str(loans[0]), "1100", "--account", "1")
     assert paid["status"] == "active"
     # 40 days on: loan 1 paid its first installment and part of the second (8 days past
     # due), loans 2 and 3 paid nothing (38 days past due); all three have a miss to record.
     run.json("chain", "advance", "40d")
-    tick = run.tick("--jsonl", str(jsonl), "--keeper")
+    tick = _tick(run, "--jsonl", str(jsonl), "--keeper")
     kinds = sorted({n["kind"] for n in tick["notices"]})
     assert kinds == ["bucket_changed", "overdue", "payment_received"]
     payment = next(n for n in tick["notices"] if n["kind"] == "payment_received")
     assert payment["amount"] == 1100 * 10**6 and payment["loan_id"] == loans[0]
     assert set(payment["details"]) >= {"fees", "penalty", "interest", "principal"}
     assert tick["keeper"]["assessed"] == loans and tick["keeper"]["failed"] == {}
-    again = run.tick("--keeper")
+    again = _tick(run, "--keeper")
     assert again["notices"] == [] and again["keeper"]["assessed"] == []
     lines = [json.loads(line)["id"] for line in jsonl.read_text().splitlines()]
     assert len(lines) == len(set(lines)) == 3 + len(tick["notices"])
@@ -118,13 +92,13 @@ def test_monitor_run_notices_keeper_and_delinquency_report(run: Cli, tmp_path: P
     assert run.json("loan", "list", "--bucket", "90+")["count"] == 0
     # Default eligibility at 45 days, then the default itself.
     run.json("chain", "advance", "8d")
-    eligible = run.tick()
+    eligible = _tick(run)
     assert (
         sorted(n["loan_id"] for n in eligible["notices"] if n["kind"] == "default_eligible")
         == (loans[1:])
     )
     run.json("loan", "default", str(loans[1]))
-    defaulted = run.tick()["notices"]
+    defaulted = _tick(run)["notices"]
     assert [n["kind"] for n in defaulted] == ["defaulted"]
     report = run.json("report", "delinquency", "--db", str(run.db))
     assert {b["bucket"]: b["loans"] for b in report["buckets"]}["defaulted"] == 1
@@ -151,7 +125,7 @@ def test_human_output_and_bad_input(run: Cli, tmp_path: Path) -> None:
 def test_monitor_run_loops_until_sigterm(run: Cli, anvil: AnvilNode) -> None:
     loan_id = _create(run, BORROWERS[0])
     command = [
-        sys.executable, "-m", "loanservicing.cli.app", *run.base,
+        sys.executable, "-m", "loanservicing.cli", *run.base,
         "monitor", "run", "--db", str(run.db), "--interval", "1s", "--json",
     ]  # fmt: skip
     with subprocess.Popen(

@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 
-from loanservicing.chain.node import _free_loopback_port, _probe_chain_id
+from loanservicing.chain.node import _free_loopback_port
+from loanservicing.chain.rpc import probe_chain_id
 
 
 def test_node_runs_until_interrupted() -> None:
     port = _free_loopback_port()
     with subprocess.Popen(
-        [sys.executable, "-m", "loanservicing.cli.app", "node", "--port", str(port),
+        [sys.executable, "-m", "loanservicing.cli", "node", "--port", str(port),
          "--chain-id", "4242", "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -26,7 +27,7 @@ def test_node_runs_until_interrupted() -> None:
             started = json.loads(line)
             assert started["rpc_url"] == f"http://127.0.0.1:{port}"
             assert started["chain_id"] == 4242
-            assert _probe_chain_id(started["rpc_url"], timeout=5) == 4242
+            assert probe_chain_id(started["rpc_url"], timeout=5) == 4242
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=15) == 0
             rest = process.stdout.read()

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from web3 import Web3
 
 from loanservicing.chain.node import AnvilNode
-from loanservicing.cli.data import data_cli, register
+from loanservicing.cli import cli as main_cli
 from tests.support.data import LedgerEnv
 
 ADMIN = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -24,10 +24,12 @@ REGULATOR = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # dev account 9
 
 
 class Cli:
+    """``loanservicing --rpc-url URL GROUP --data-deployment F --vault-dir D --key-store K ...``
+    (the data-sharing options go after the group's name)."""
+
     def __init__(self, rpc_url: str, tmp: Path) -> None:
-        self.base = [
-            "--rpc-url",
-            rpc_url,
+        self.base = ["--rpc-url", rpc_url]
+        self.data_options = [
             "--data-deployment",
             str(tmp / "data.json"),
             "--vault-dir",
@@ -38,7 +40,9 @@ class Cli:
         self.runner = CliRunner()
 
     def run(self, *args: str, ok: bool = True) -> Result:
-        result = self.runner.invoke(data_cli, [*self.base, *args], catch_exceptions=False)
+        group, *rest = args
+        command = [*self.base, group, *self.data_options, *rest]
+        result = self.runner.invoke(main_cli, command, catch_exceptions=False)
         if ok:
             assert result.exit_code == 0, result.output
         return result
@@ -259,28 +263,12 @@ def test_bad_input_is_one_sentence(cli: Cli, income_doc: Path) -> None:
         assert "Traceback" not in result.output
 
 
-def test_no_rpc_url_is_refused(tmp_path: Path) -> None:
+def test_no_rpc_url_is_refused() -> None:
     result = CliRunner().invoke(
-        data_cli, ["consent", "list", BORROWER], env={"LOANSERVICING_RPC_URL": ""}
+        main_cli, ["consent", "list", BORROWER], env={"LOANSERVICING_RPC_URL": ""}
     )
     assert result.exit_code == 1
     assert "pass --rpc-url" in result.output
-
-
-def test_register_mounts_the_groups_on_another_cli() -> None:
-    import click
-
-    @click.group()
-    def main() -> None:
-        pass
-
-    @main.group()
-    def report() -> None:
-        pass
-
-    register(main)
-    assert {"attester", "attest", "consent", "vault", "data"} <= set(main.commands)
-    assert {"audit", "audit-verify"} <= set(report.commands)
 
 
 def test_privacy_scan_command(cli: Cli, income_doc: Path, tmp_path: Path) -> None:
@@ -309,9 +297,9 @@ def test_deploy_can_set_the_ledgers_origination_policy(
     cli: Cli, ledger_env: LedgerEnv, tmp_path: Path
 ) -> None:
     deployed = cli.json(
+        "data",
         "--data-deployment",
         str(tmp_path / "second.json"),
-        "data",
         "deploy",
         "--set-policy",
         "--ledger",
