@@ -40,7 +40,7 @@ def test_payment_notice_within_a_second_of_its_block(
         lender.faucet(borrower.address, 1_000 * UNIT)
         lender.as_account(borrower).ensure_allowance(1_000 * UNIT)
         command = [
-            sys.executable, "-m", "loanservicing.cli.app", "--rpc-url", node.rpc_url,
+            sys.executable, "-m", "loanservicing.cli", "--rpc-url", node.rpc_url,
             "--deployment", str(tmp_path / "deployment.json"),
             "monitor", "run", "--db", str(tmp_path / "index.db"), "--interval", "60s", "--json",
         ]  # fmt: skip
