@@ -3,13 +3,13 @@
 The ledger's events carry every number a monitor needs, but a few fields of its stored state
 (``installmentsAssessedLate``, ``lastAccrual``, carried interest, the interest paid within the
 segment) change inside a call without an event field of their own. So this module replays
-each call of ``LoanLedger.sol`` (originate, repay on its fast and general paths, assess,
-declareDefault) and of ``libraries/LoanRestructuring.sol`` (proposeRestructure,
-acceptRestructure) with the accounting of :mod:`loanservicing.ledger.accounting`, at the block
-timestamp of its events, and checks that the replay emits the events the chain did. The
-result is the loan's state exactly as the ledger stores it, which
-:func:`loanservicing.ledger.accounting.amount_due` then evaluates at any timestamp without an
-RPC call.
+each call of ``LoanLedger.sol`` (originate, repay on its fast and general paths, assess) and
+of its libraries ``LoanDefaults.sol`` (declareDefault) and ``LoanRestructuring.sol``
+(proposeRestructure, acceptRestructure) with the accounting of
+:mod:`loanservicing.ledger.accounting`, at the block timestamp of its events, and checks that
+the replay emits the events the chain did. The result is the loan's state exactly as the
+ledger stores it, which :func:`loanservicing.ledger.accounting.amount_due` then evaluates at
+any timestamp without an RPC call.
 
 Which call emitted a run of events is told from the events' names
 (:func:`apply_ledger_events`). A replay that disagrees with an event (which would mean this
