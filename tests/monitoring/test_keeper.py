@@ -5,26 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from web3 import Web3
-
 from loanservicing.chain.accounts import dev_signer
-from loanservicing.chain.node import AnvilNode, mine
-from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.ledger.loan_state import bucket_of
-from loanservicing.monitoring.keeper import Keeper, behind_loans, local_account
-from tests.support.monitoring import DAY, UNIT, Deployed, Watch, deploy_system
-
-
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
-    return deploy_system(w3, anvil.rpc_url, artifacts)
+from loanservicing.chain.node import mine
+from loanservicing.ledger.delinquency import behind_loans, bucket_of
+from loanservicing.monitoring.keeper import Keeper, local_account
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
+from tests.support.monitoring import Watch
 
 
 def test_keeper_assesses_exactly_the_loans_that_are_behind(
-    deployed: Deployed, tmp_path: Path
+    system: LedgerDriver, tmp_path: Path
 ) -> None:
-    s = deployed
+    s = system
     b = s.accounts[1]
     watch = Watch(s, tmp_path / "index.db")
     current = s.originate(b)
@@ -40,9 +32,9 @@ def test_keeper_assesses_exactly_the_loans_that_are_behind(
     now = s.due_date(partial, 1) + 6 * DAY
     watch.tick(now)
     assert s.now() - s.due_date(in_grace, 1) < 5 * DAY  # late, within its grace period
-    assert behind_loans(watch.indexer.db, now) == [missed, partial, in_grace]
+    assert behind_loans(watch.indexer.db.loans(), now) == [missed, partial, in_grace]
     keeper = Keeper(s.w3, s.ledger.address, s.ledger.abi, local_account(dev_signer(8)), s.decoder)
-    report = keeper.assess(behind_loans(watch.indexer.db, now))
+    report = keeper.assess(behind_loans(watch.indexer.db.loans(), now))
     assert report.assessed == [missed, partial, in_grace] and report.failed == {}
     assert len(report.tx_hashes) == 3 and report.gas_used > 0
     for loan_id in (current, missed, assessed, partial, in_grace):
@@ -60,12 +52,14 @@ def test_keeper_assesses_exactly_the_loans_that_are_behind(
     assert record[2] == 3  # missed: `assessed`, `missed`, `partial`
     # The index catches up; nothing is behind any more, so a second round sends nothing.
     watch.tick()
-    assert behind_loans(watch.indexer.db, s.now()) == []
-    assert keeper.assess(behind_loans(watch.indexer.db, s.now())).tx_hashes == []
+    assert behind_loans(watch.indexer.db.loans(), s.now()) == []
+    assert keeper.assess(behind_loans(watch.indexer.db.loans(), s.now())).tx_hashes == []
 
 
-def test_keeper_reports_a_loan_that_cannot_be_assessed(deployed: Deployed, tmp_path: Path) -> None:
-    s = deployed
+def test_keeper_reports_a_loan_that_cannot_be_assessed(
+    system: LedgerDriver, tmp_path: Path
+) -> None:
+    s = system
     loan_id = s.originate(s.accounts[2], default_after_days=10)
     mine(s.w3, s.due_date(loan_id, 1) + 11 * DAY)
     s.send(s.ledger.functions.declareDefault(loan_id))

@@ -14,12 +14,14 @@ from web3 import HTTPProvider, Web3
 
 from loanservicing.chain.accounts import TransactionSender, dev_signer
 from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode
+from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import deploy_system, revert_decoder
+from loanservicing.deployment.deploy import deploy_system
 from loanservicing.deployment.manifest import write_deployment
+from loanservicing.ledger.schedule import DAY
+from loanservicing.servicing.devchain import faucet
 from loanservicing.servicing.servicer import LoanTerms, Servicer
 
-DAY = 86_400
 UNIT = 10**6
 
 
@@ -33,11 +35,11 @@ def test_payment_notice_within_a_second_of_its_block(
         write_deployment(tmp_path / "deployment.json", deployment)
         lender = Servicer(w3, deployment, artifacts, dev_signer(0))
         borrower = dev_signer(1)
-        lender.faucet(lender.account, 1_000 * UNIT)
+        faucet(lender, lender.account, 1_000 * UNIT)
         loan_id = lender.originate(
             LoanTerms(borrower.address, 1_000 * UNIT, 1200, 6, 30 * DAY)
         ).loan_id
-        lender.faucet(borrower.address, 1_000 * UNIT)
+        faucet(lender, borrower.address, 1_000 * UNIT)
         lender.as_account(borrower).ensure_allowance(1_000 * UNIT)
         command = [
             sys.executable, "-m", "loanservicing.cli", "--rpc-url", node.rpc_url,
