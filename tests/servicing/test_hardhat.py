@@ -36,11 +36,11 @@ from loanservicing.chain.transactions import send
 from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_system
+from loanservicing.ledger.schedule import DAY
 from loanservicing.paths import NODE_MODULES
 
 HARDHAT = NODE_MODULES / ".bin" / "hardhat"
 STARTUP_TIMEOUT_S = 60.0
-DAY = 86_400
 UNIT = 10**6
 ACTIVE, CLOSED = 0, 2
 
