@@ -38,6 +38,7 @@ from loanservicing.cli.output import emit, key_value_table
 from loanservicing.demo.data_sharing import run_data_sharing
 from loanservicing.deployment.bindings import (
     DataContracts,
+    bind,
     load_data_deployment,
     revert_decoder,
 )
@@ -132,15 +133,19 @@ class DataSession:
         return Vault(directory / "vault.db", key_store, self.consents() if with_consents else None)
 
     def contract(self, address: str, artifact: str) -> Contract:
+        """The compiled ``artifact`` at an address given on the command line or in a file."""
         return self.w3.eth.contract(
             address=Web3.to_checksum_address(address), abi=self.artifacts[artifact].abi
         )
 
     def ledger_sources(self, ledger: str | None, registry: str | None) -> tuple[Contract, Contract]:
+        """The ledger and credit registry at the given addresses, else the deployment's."""
         if ledger is None or registry is None:
-            deployment = self.state.deployment()
-            ledger = ledger or deployment.ledger.address
-            registry = registry or deployment.credit_registry.address
+            bound = bind(self.w3, self.state.deployment(), self.artifacts)
+            return (
+                self.contract(ledger, "LoanLedger") if ledger else bound.ledger,
+                self.contract(registry, "CreditRegistry") if registry else bound.credit_registry,
+            )
         return self.contract(ledger, "LoanLedger"), self.contract(registry, "CreditRegistry")
 
     def now(self) -> int:
@@ -261,14 +266,17 @@ def data_scenario(
     if not session.state.is_dev():
         raise DataSharingError("The scenario uses Anvil's dev accounts: run it on a dev chain.")
     if ledger is None or token is None:
-        deployment = session.state.deployment()
-        ledger = ledger or deployment.ledger.address
-        token = token or deployment.token.address
+        bound = bind(session.w3, session.state.deployment(), session.artifacts)
+        ledger_contract = session.contract(ledger, "LoanLedger") if ledger else bound.ledger
+        token_contract = session.contract(token, "TestStablecoin") if token else bound.token
+    else:
+        ledger_contract = session.contract(ledger, "LoanLedger")
+        token_contract = session.contract(token, "TestStablecoin")
     summary = run_data_sharing(
         session.w3,
         session.artifacts,
-        session.contract(ledger, "LoanLedger"),
-        session.contract(token, "TestStablecoin"),
+        ledger_contract,
+        token_contract,
         session.vault_dir(),
         enforce_policy=enforce_policy,
         key_store=session.settings.key_store,
