@@ -285,9 +285,7 @@ def deployed_system(
 
 @pytest.fixture
 def system(deployed_system: LedgerDriver) -> LedgerDriver:
-    """The session's deployment, with the latest block mined now: an earlier test's jump in
-    time survives its evm_revert in Anvil's clock, and ``now()`` must see that clock."""
-    mine(deployed_system.w3)
+    """The session's deployment (every test's changes reverted after it)."""
     return deployed_system
 
 
