@@ -13,10 +13,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from web3 import Web3
 
-from loanservicing.chain.node import AnvilNode
-from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.errors import LoanServicingError
 from loanservicing.indexing.database import IndexDB
 from loanservicing.monitoring.channels import (
@@ -28,7 +25,8 @@ from loanservicing.monitoring.channels import (
 from loanservicing.monitoring.errors import DeliveryError
 from loanservicing.monitoring.monitor import Monitor
 from loanservicing.monitoring.notices import NoticeStore
-from tests.support.monitoring import DAY, UNIT, Deployed, Watch, deploy_system
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
+from tests.support.monitoring import Watch
 from tests.support.monitoring import make_notice as _notice
 
 
@@ -224,15 +222,10 @@ def test_console_prints_one_line_per_notice(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ end to end on Anvil
 
 
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
-    return deploy_system(w3, anvil.rpc_url, artifacts)
-
-
 def test_monitor_notices_reach_a_flaky_webhook_and_a_file_once(
-    deployed: Deployed, tmp_path: Path, receiver: Receiver
+    system: LedgerDriver, tmp_path: Path, receiver: Receiver
 ) -> None:
-    s = deployed
+    s = system
     watch = Watch(s, tmp_path / "index.db")
     hook = WebhookChannel(receiver.url, timeout=2)
     jsonl = JsonLinesChannel(tmp_path / "notices.jsonl")

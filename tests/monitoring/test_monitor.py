@@ -5,28 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from web3 import Web3
 from web3.logs import DISCARD
 
-from loanservicing.chain.node import AnvilNode, mine
-from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.chain.node import mine
 from loanservicing.monitoring.monitor import Monitor, MonitorConfig
 from loanservicing.monitoring.notices import NoticeStore
-from tests.support.monitoring import DAY, UNIT, Deployed, Watch, deploy_system
-
-
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, anvil: AnvilNode, artifacts: dict[str, ContractArtifact]) -> Deployed:
-    return deploy_system(w3, anvil.rpc_url, artifacts)
+from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
+from tests.support.monitoring import Watch
 
 
 @pytest.fixture
-def watch(deployed: Deployed, tmp_path: Path) -> Watch:
-    return Watch(deployed, tmp_path / "index.db")
+def watch(system: LedgerDriver, tmp_path: Path) -> Watch:
+    return Watch(system, tmp_path / "index.db")
 
 
-def test_reminder_exactly_n_days_before_each_due_date(deployed: Deployed, watch: Watch) -> None:
-    s = deployed
+def test_reminder_exactly_n_days_before_each_due_date(system: LedgerDriver, watch: Watch) -> None:
+    s = system
     borrower = s.accounts[1]
     loan_id = s.originate(borrower)
     due1 = s.due_date(loan_id, 1)
@@ -51,9 +45,9 @@ def test_reminder_exactly_n_days_before_each_due_date(deployed: Deployed, watch:
 
 
 def test_reminder_days_are_configurable_and_paid_ahead_installments_get_none(
-    deployed: Deployed, tmp_path: Path
+    system: LedgerDriver, tmp_path: Path
 ) -> None:
-    s = deployed
+    s = system
     borrower = s.accounts[1]
     loan_id = s.originate(borrower)
     due1 = s.due_date(loan_id, 1)
@@ -71,8 +65,8 @@ def test_reminder_days_are_configurable_and_paid_ahead_installments_get_none(
     assert watch.kinds(due2) == []
 
 
-def test_overdue_one_second_after_due_plus_grace(deployed: Deployed, watch: Watch) -> None:
-    s = deployed
+def test_overdue_one_second_after_due_plus_grace(system: LedgerDriver, watch: Watch) -> None:
+    s = system
     loan_id = s.originate(s.accounts[2], grace=5 * DAY)
     due1 = s.due_date(loan_id, 1)
     watch.tick(due1 - 3 * DAY)
@@ -92,9 +86,9 @@ def test_overdue_one_second_after_due_plus_grace(deployed: Deployed, watch: Watc
 
 
 def test_bucket_changes_and_default_eligible_at_the_threshold(
-    deployed: Deployed, watch: Watch
+    system: LedgerDriver, watch: Watch
 ) -> None:
-    s = deployed
+    s = system
     loan_id = s.originate(s.accounts[3], default_after_days=40, grace=0)
     due1 = s.due_date(loan_id, 1)
     assert watch.kinds(due1) == ["reminder"]  # the due date itself is not late
@@ -124,14 +118,14 @@ def test_bucket_changes_and_default_eligible_at_the_threshold(
     assert watch.kinds(due1 + 200 * DAY) == []
 
 
-def test_payment_restructure_and_closing_notices(deployed: Deployed, watch: Watch) -> None:
-    s = deployed
+def test_payment_restructure_and_closing_notices(system: LedgerDriver, watch: Watch) -> None:
+    s = system
     borrower = s.accounts[4]
     loan_id = s.originate(borrower, principal=3_000 * UNIT, installments=3)
     due1 = s.due_date(loan_id, 1)
     watch.tick()
     mine(s.w3, due1 + 10 * DAY)
-    receipt = s.repay(loan_id, 500 * UNIT, borrower)
+    receipt = s.repay(loan_id, 500 * UNIT, borrower)["receipt"]
     raised = watch.tick().raised
     payment = next(n for n in raised if n.kind == "payment_received")
     event = s.ledger.events.RepaymentApplied().process_receipt(receipt, errors=DISCARD)[0]["args"]
@@ -157,9 +151,9 @@ def test_payment_restructure_and_closing_notices(deployed: Deployed, watch: Watc
 
 
 def test_repeated_ticks_and_a_restarted_monitor_raise_nothing_twice(
-    deployed: Deployed, watch: Watch, tmp_path: Path
+    system: LedgerDriver, watch: Watch, tmp_path: Path
 ) -> None:
-    s = deployed
+    s = system
     loans = [s.originate(s.accounts[5 + i % 3]) for i in range(3)]
     s.repay(loans[0], 100 * UNIT, s.accounts[5])
     due1 = s.due_date(loans[0], 1)

@@ -12,18 +12,18 @@ import pytest
 
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.monitoring.channels import Dispatcher, JsonLinesChannel
-from tests.support.indexing import private_deployment
-from tests.support.monitoring import UNIT, Deployed, Watch
+from tests.support.ledger_driver import UNIT, LedgerDriver, private_deployment
+from tests.support.monitoring import Watch
 
 
 @pytest.fixture
-def deployed(artifacts: dict[str, ContractArtifact]) -> Iterator[Deployed]:
+def system(artifacts: dict[str, ContractArtifact]) -> Iterator[LedgerDriver]:
     """A private Anvil for every test: anvil_reorg rewrites history."""
     with private_deployment(artifacts) as system:
         yield system
 
 
-def _repay_tx(s: Deployed, loan_id: int, amount: int, payer: str, nonce: int) -> dict[str, Any]:
+def _repay_tx(s: LedgerDriver, loan_id: int, amount: int, payer: str, nonce: int) -> dict[str, Any]:
     return {
         "from": payer,
         "to": s.ledger.address,
@@ -38,8 +38,10 @@ def _repay_tx(s: Deployed, loan_id: int, amount: int, payer: str, nonce: int) ->
 
 
 @pytest.mark.parametrize("depth", [1, 2, 5, 10])
-def test_reorg_keeps_one_notice_per_payment(deployed: Deployed, tmp_path: Path, depth: int) -> None:
-    s = deployed
+def test_reorg_keeps_one_notice_per_payment(
+    system: LedgerDriver, tmp_path: Path, depth: int
+) -> None:
+    s = system
     borrower = s.accounts[7]
     loan_id = s.originate(borrower)
     s.fund(borrower, 10_000 * UNIT)
