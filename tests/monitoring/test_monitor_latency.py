@@ -21,8 +21,7 @@ from loanservicing.deployment.manifest import write_deployment
 from loanservicing.ledger.schedule import DAY
 from loanservicing.servicing.devchain import faucet
 from loanservicing.servicing.servicer import LoanTerms, Servicer
-
-UNIT = 10**6
+from tests.support.ledger_driver import UNIT
 
 
 def test_payment_notice_within_a_second_of_its_block(
