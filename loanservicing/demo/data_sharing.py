@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
@@ -21,7 +20,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from loanservicing.amounts import iso_date
-from loanservicing.chain.accounts import DEV_MNEMONIC, Signer, TransactionSender
+from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.node import chain_time
 from loanservicing.chain.transactions import send
 from loanservicing.deployment.bindings import DataContracts, bind_data, revert_decoder
@@ -117,12 +116,8 @@ def personal_values(people: tuple[Person, ...] = SAMPLE_PEOPLE) -> list[str]:
 
 
 def dev_keys(count: int = 10) -> list[LocalAccount]:
-    """Anvil's dev accounts' keys, derived from its well-known mnemonic."""
-    Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(count)
-    ]
+    """Anvil's dev accounts' keys (the public test mnemonic's first ``count``)."""
+    return [dev_signer(i).local_account() for i in range(count)]
 
 
 @dataclass
