@@ -22,6 +22,7 @@ from loanservicing.demo.data_sharing import (
 )
 from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.ledger.schedule import DAY
 from loanservicing.sharing.attestations import AttestationClient
 from loanservicing.sharing.audit import AuditSources, export_bundle, verify_bundle
 from loanservicing.sharing.consent import ConsentClient
@@ -39,7 +40,7 @@ def run(
         w3, artifacts, ledger_env.ledger, ledger_env.token, tmp_path / "vault"
     )
     # One loan goes over 90 days late and is declared in default.
-    increase_time(w3, 160 * 86_400)
+    increase_time(w3, 160 * DAY)
     decoder = revert_decoder(artifacts)
     admin = w3.eth.accounts[0]
     send(w3, ledger_env.ledger.functions.assess(summary.loans[1]), admin, decoder)
