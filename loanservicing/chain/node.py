@@ -25,11 +25,10 @@ from types import FrameType, TracebackType
 from typing import IO, Any, Self
 
 from web3 import HTTPProvider, Web3
-from web3.exceptions import Web3Exception
 from web3.types import RPCEndpoint
 
 from loanservicing.chain.errors import RpcError
-from loanservicing.chain.rpc import probe_chain_id
+from loanservicing.chain.rpc import RpcClient, probe_chain_id
 from loanservicing.errors import LoanServicingError, NodeUnreachable
 from loanservicing.paths import NODE_BIN
 
@@ -360,15 +359,12 @@ def chain_time(w3: Web3) -> int:
 
 
 def is_dev_chain(w3: Web3) -> bool:
-    """True for Anvil, Hardhat or Ganache, whose dev RPC methods (time travel, snapshots) work."""
-    for method in ("anvil_nodeInfo", "hardhat_metadata"):
-        try:
-            _request(w3, method, [])
-        except (Web3Exception, OSError, ValueError):  # not this kind of node
-            continue
-        return True
+    """True for Anvil, Hardhat or Ganache, whose dev RPC methods (time travel, snapshots) work;
+    False also when the node does not answer."""
+    client = RpcClient.for_web3(w3, timeout=RPC_TIMEOUT_S)
     try:
-        client = str(w3.client_version).lower()
-    except (Web3Exception, OSError, ValueError):
+        return client.is_dev_chain
+    except NodeUnreachable:
         return False
-    return any(name in client for name in ("anvil", "hardhat", "ganache"))
+    finally:
+        client.close()

@@ -194,6 +194,10 @@ class RpcClient:
         except KeyError:
             raise RpcError(what, None, f"the node answered with {len(reply)} responses") from None
 
+    def close(self) -> None:
+        """Close the kept-alive HTTP connections."""
+        self.session.close()
+
     def chain_id(self, timeout: float | None = None) -> int:
         return int(self.call("eth_chainId", [], timeout), 16)
 
@@ -276,7 +280,7 @@ def probe_chain_id(rpc_url: str, timeout: float) -> int:
             f"The node at {rpc_url} sent an unreadable chain id ({exc})."
         ) from exc
     finally:
-        client.session.close()
+        client.close()
 
 
 def _through_provider(w3: Web3, body: Any) -> Any:

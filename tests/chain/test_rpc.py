@@ -15,7 +15,7 @@ import pytest
 from web3 import HTTPProvider, Web3
 
 from loanservicing.chain.errors import RpcError, RpcTimeout
-from loanservicing.chain.node import AnvilNode, _free_loopback_port
+from loanservicing.chain.node import AnvilNode, _free_loopback_port, is_dev_chain
 from loanservicing.chain.rpc import Backoff, RpcClient, probe_chain_id
 from loanservicing.errors import NodeUnreachable
 
@@ -167,3 +167,20 @@ def test_backoff_doubles_up_to_its_cap() -> None:
     assert [backoff.next_delay() for _ in range(5)] == [0.25, 0.5, 1.0, 1.0, 1.0]
     backoff.reset()
     assert backoff.next_delay() == 0.25
+
+
+def test_a_node_without_dev_methods_is_not_a_dev_chain(front: Callable[..., _Front]) -> None:
+    def geth(body: bytes) -> tuple[int, bytes] | None:
+        request = json.loads(body)
+        if request["method"] in ("anvil_nodeInfo", "hardhat_metadata"):
+            error = {"code": -32601, "message": "the method does not exist"}
+            return 200, json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error}).encode()
+        if request["method"] == "web3_clientVersion":
+            reply = {"jsonrpc": "2.0", "id": request["id"], "result": "Geth/v1.14.0"}
+            return 200, json.dumps(reply).encode()
+        return None
+
+    server = front(geth)
+    assert not RpcClient(server.url).is_dev_chain
+    assert not is_dev_chain(Web3(HTTPProvider(server.url)))
+    assert not is_dev_chain(Web3(HTTPProvider(f"http://127.0.0.1:{_free_loopback_port()}")))
