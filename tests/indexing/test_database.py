@@ -9,6 +9,12 @@ import pytest
 
 from loanservicing.indexing.database import SCHEMA_VERSION, BlockRow, IndexDB
 from loanservicing.indexing.errors import IndexDatabaseError
+from loanservicing.indexing.projections import (
+    ChargeRow,
+    DelinquencyChangeRow,
+    PaymentRow,
+    SegmentRow,
+)
 from loanservicing.ledger.credit import CreditRecord
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LoanState
@@ -93,3 +99,20 @@ def test_loans_and_credit_records_round_trip_big_amounts(tmp_path: Path) -> None
         assert db.credit_records() == {"0xB": record}
         row = db.conn.execute("SELECT principal_outstanding FROM loans").fetchone()
         assert int(row[0]) == 12_000 * 10**18
+
+
+@pytest.mark.parametrize(
+    ("table", "fields"),
+    [
+        ("payments", PaymentRow._fields),
+        ("charges", ChargeRow._fields),
+        ("delinquency_changes", DelinquencyChangeRow._fields),
+        ("segments", SegmentRow._fields),
+    ],
+)
+def test_each_projection_row_names_its_tables_columns(
+    tmp_path: Path, table: str, fields: tuple[str, ...]
+) -> None:
+    with IndexDB(tmp_path / "i.db") as db:
+        columns = [info[1] for info in db.conn.execute(f"PRAGMA table_info({table})")]
+        assert tuple(columns) == fields
