@@ -23,7 +23,6 @@ own ``make_request``/``make_batch_request`` (:meth:`RpcClient.for_web3`).
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import threading
@@ -132,7 +131,7 @@ class RpcClient:
         self.session.headers.update({"Content-Type": "application/json"})
         self._request_kwargs = dict(request_kwargs or {})
         self._request_kwargs.pop("timeout", None)
-        self._ids = itertools.count(1)
+        self._next_id = 1
         self._id_lock = threading.Lock()
         self._provider_post: Callable[[Any], Any] | None = None
 
@@ -219,9 +218,8 @@ class RpcClient:
     # --------------------------------------------------------------- transport
     def _allocate(self, count: int) -> range:
         with self._id_lock:
-            first = next(self._ids)
-            if count > 1:
-                self._ids = itertools.count(first + count)
+            first = self._next_id
+            self._next_id += count
         return range(first, first + count)
 
     def _post(self, body: Any, timeout: float | None) -> Any:
