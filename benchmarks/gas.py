@@ -36,9 +36,8 @@ from loanservicing.chain.transactions import send
 from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.deploy import deploy_system
-from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.ledger.schedule import DAY, ScheduleKind
 
-DAY = 86_400
 PERIOD = 30 * DAY
 UNIT = 10**6
 TARGETS = {"repay_on_time": 80_000, "originate": 180_000}

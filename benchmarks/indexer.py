@@ -41,8 +41,8 @@ from loanservicing.deployment.compile import compile_contracts
 from loanservicing.deployment.deploy import deploy_system
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer, IndexerConfig
+from loanservicing.ledger.schedule import DAY
 
-DAY = 86_400
 UNIT = 10**6
 BATCH = 500
 GAS = 700_000

@@ -61,8 +61,8 @@ from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import compile_contracts
 from loanservicing.deployment.deploy import deploy_system
 from loanservicing.errors import LoanServicingError
+from loanservicing.ledger.schedule import DAY
 
-DAY = 86_400
 UNIT = 10**6
 PRINCIPAL = 12_000 * UNIT
 REPAYMENT = 1_000 * UNIT

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from loanservicing.ledger.accounting import amount_due
@@ -30,6 +31,7 @@ __all__ = [
     "aging",
     "at_risk_share",
     "at_risk_share_bps",
+    "share_json",
     "snapshot",
     "snapshot_at",
     "summarize",
@@ -88,9 +90,17 @@ def snapshot_at(state: LoanState, timestamp: int, decimals: int) -> LoanSnapshot
     return snapshot(state, amount_due(state, timestamp), decimals, timestamp)
 
 
-def at_risk_share(at_risk: int, outstanding: int) -> float:
-    """PAR as a fraction (0.0 when nothing is outstanding)."""
-    return at_risk / outstanding if outstanding else 0.0
+_MICRO = Decimal("0.000001")
+
+
+def at_risk_share(at_risk: int, outstanding: int) -> Decimal:
+    """PAR as an exact fraction, to 28 significant digits (0 when nothing is outstanding)."""
+    return Decimal(at_risk) / Decimal(outstanding) if outstanding else Decimal(0)
+
+
+def share_json(share: Decimal) -> float:
+    """A share for a JSON document: a number with six decimals (JSON has no decimal type)."""
+    return float(share.quantize(_MICRO, rounding=ROUND_HALF_EVEN))
 
 
 def at_risk_share_bps(at_risk: int, outstanding: int) -> int:
@@ -113,11 +123,11 @@ class Aging:
         return sum(self.principal.values())
 
     @property
-    def par30(self) -> float:
+    def par30(self) -> Decimal:
         return at_risk_share(self.at_risk_30, self.principal_outstanding)
 
     @property
-    def par90(self) -> float:
+    def par90(self) -> Decimal:
         return at_risk_share(self.at_risk_90, self.principal_outstanding)
 
 
@@ -168,7 +178,7 @@ class PortfolioSummary:
     """Outstanding principal of loans more than 30 days past due (defaulted included)."""
 
     @property
-    def par30(self) -> float:
+    def par30(self) -> Decimal:
         return at_risk_share(self.at_risk_30, self.principal_outstanding)
 
     def to_json(self) -> dict[str, Any]:
@@ -185,7 +195,7 @@ class PortfolioSummary:
             "collected_interest": self.collected_interest,
             "collected_fees": self.collected_fees,
             "at_risk_30": self.at_risk_30,
-            "par30": round(self.par30, 6),
+            "par30": share_json(self.par30),
             "par30_bps": at_risk_share_bps(self.at_risk_30, self.principal_outstanding),
         }
 

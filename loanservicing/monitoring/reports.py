@@ -9,6 +9,7 @@ from the ledger twin, so no RPC call is made per loan.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from loanservicing.amounts import iso_date
@@ -19,6 +20,7 @@ from loanservicing.ledger.portfolio import (
     aging,
     at_risk_share,
     at_risk_share_bps,
+    share_json,
     snapshot_at,
 )
 from loanservicing.ledger.state import LoanStatus
@@ -46,11 +48,11 @@ class AgingReport:
     principal_outstanding: int
 
     @property
-    def par30(self) -> float:
+    def par30(self) -> Decimal:
         return at_risk_share(self.at_risk_30, self.principal_outstanding)
 
     @property
-    def par90(self) -> float:
+    def par90(self) -> Decimal:
         return at_risk_share(self.at_risk_90, self.principal_outstanding)
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,8 +76,8 @@ class AgingReport:
             "principal_outstanding": self.principal_outstanding,
             "at_risk_30": self.at_risk_30,
             "at_risk_90": self.at_risk_90,
-            "par30": round(self.par30, 6),
-            "par90": round(self.par90, 6),
+            "par30": share_json(self.par30),
+            "par90": share_json(self.par90),
             "par30_bps": bps(self.at_risk_30),
             "par90_bps": bps(self.at_risk_90),
         }

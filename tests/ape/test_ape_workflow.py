@@ -14,8 +14,7 @@ from typing import Any
 
 import ape
 
-DAY = 86_400
-
+from loanservicing.ledger.schedule import DAY
 
 LEDGER_LIBRARIES = ("LoanDefaults", "LoanRestructuring", "LoanTokens")
 

@@ -29,9 +29,8 @@ from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_system
 from loanservicing.errors import NodeUnreachable
-from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.ledger.schedule import DAY, ScheduleKind
 
-DAY = 86_400
 UNIT = 10**6
 LOANS = 50
 BORROWERS = 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.portfolio import (
@@ -55,7 +56,7 @@ def test_aging_and_summary_count_the_same_loans() -> None:
                            "defaulted": 1}  # fmt: skip
     assert table.principal_outstanding == 3 * principal
     assert table.at_risk_30 == 2 * principal and table.at_risk_90 == principal
-    assert table.par30 == 2 / 3
+    assert table.par30 == Decimal(2) / Decimal(3)
     summary = summarize(snapshots, [{"fees": 1, "penalty": 2, "interest": 3, "principal": 4}], 6)
     assert summary.by_status == {"active": 2, "defaulted": 1, "closed": 1}
     assert summary.by_bucket == {k: table.loans[k] for k in AGING_LABELS[:-1]}

@@ -21,13 +21,12 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
-from loanservicing.chain.accounts import DEV_MNEMONIC, TransactionSender, dev_signer
+from loanservicing.chain.accounts import TransactionSender, dev_signer
 from loanservicing.chain.bulk import BulkSender, BulkSenders, estimate_gas
 from loanservicing.chain.errors import BulkTransactionFailed, TransactionReverted
 from loanservicing.chain.node import is_dev_chain
@@ -43,8 +42,6 @@ HARDHAT = NODE_MODULES / ".bin" / "hardhat"
 STARTUP_TIMEOUT_S = 60.0
 UNIT = 10**6
 ACTIVE, CLOSED = 0, 2
-
-Account.enable_unaudited_hdwallet_features()
 
 
 def _die_with_parent() -> None:
@@ -118,9 +115,7 @@ def hardhat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def dev_key(index: int) -> LocalAccount:
-    return cast(
-        LocalAccount, Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
-    )
+    return dev_signer(index).local_account()
 
 
 def _loan(ledger: Contract, loan_id: int) -> dict[str, Any]:

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
-from loanservicing.chain.accounts import DEV_MNEMONIC, Signer, TransactionSender
+from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import chain_time
 from loanservicing.chain.reverts import RevertDecoder
@@ -23,21 +22,17 @@ from loanservicing.chain.transactions import send
 from loanservicing.deployment.bindings import DataContracts, bind_data, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, deploy_data_sharing
+from loanservicing.ledger.schedule import DAY
 from loanservicing.sharing.attestations import AttestationClient, SignedAttestation, claim_type_id
 from loanservicing.sharing.consent import ConsentClient
 from tests.support.ledger_driver import LedgerDriver
 
-DAY = 86_400
 ADMIN, BORROWER, LENDER, EMPLOYER, BUREAU, OTHER, WALLET_OWNER = 0, 1, 2, 3, 4, 5, 6
 REGULATOR = 9
 
 
 def derive_dev_keys(count: int = 10) -> list[LocalAccount]:
-    Account.enable_unaudited_hdwallet_features()
-    return [
-        Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
-        for i in range(count)
-    ]
+    return [dev_signer(i).local_account() for i in range(count)]
 
 
 @dataclass

@@ -32,9 +32,8 @@ from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, deploy_system
 from loanservicing.deployment.manifest import Deployment
-from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.ledger.schedule import DAY, ScheduleKind
 
-DAY = 86_400
 UNIT = 10**6  # one token of the 6-decimal stablecoin
 TIMED_GAS = 3_000_000
 """Gas of a transaction mined at a set timestamp (estimation would run at another time)."""
