@@ -126,10 +126,13 @@ class LedgerDriver:
 
     def fund(self, account: ChecksumAddress, amount: int, token: Contract | None = None) -> None:
         """Mint ``amount`` of ``token`` (default: the 6-decimal one) to ``account``, which
-        approves the ledger for everything."""
+        approves the ledger for everything. Both blocks are mined at the chain's current time:
+        funding never moves the clock (an auto-mined block takes the wall clock, which may be
+        ahead of a chain whose time a test reverted, and then a timed origination planned from
+        the chain's time would lie in its past)."""
         token = token or self.token
-        self.send(token.functions.mint(account, amount))
-        self.send(token.functions.approve(self.ledger.address, 2**256 - 1), account)
+        self.send(token.functions.mint(account, amount), at=self.now())
+        self.send(token.functions.approve(self.ledger.address, 2**256 - 1), account, at=self.now())
 
     def originate(
         self,
