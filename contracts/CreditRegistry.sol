@@ -5,16 +5,37 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {CreditRecord, ICreditRegistry} from "./interfaces/ICreditRegistry.sol";
 
 /// @title CreditRegistry
-/// @notice One credit record per borrower address, written by authorised ledgers in the same
-///         transaction as the servicing event it reports, readable by anyone. Several ledgers
-///         (several lenders) may report into one registry. No personal data: only addresses.
-/// @dev Every write saturates its counters: a report must never revert the repayment that
-///      carries it.
+/// @notice Credit records per borrower address, written by authorised ledgers (reporters) in
+///         the same transaction as the servicing event they report, readable by anyone. Each
+///         reporter's figures are kept apart; a borrower's record is their sum. No personal
+///         data: only addresses.
+/// @dev Storage: per borrower and reporter one slot of figures; per borrower the reporters in
+///      order of first report, and the loans currently reported past due (a set with O(1)
+///      insert and remove). Writes never loop; the views sum over a borrower's reporters and
+///      take the worst of the borrower's delinquent loans (usually none). Every write
+///      saturates its counters.
 contract CreditRegistry is ICreditRegistry, AccessControl {
     /// @notice Role of the ledgers allowed to write records.
     bytes32 public constant REPORTER_ROLE = keccak256("REPORTER_ROLE");
 
-    mapping(address borrower => CreditRecord) private _records;
+    /// @dev One loan reported past due: its reporter and id.
+    struct DelinquentLoan {
+        address reporter;
+        uint96 loanId;
+    }
+
+    /// @dev A loan's last reported days past due and its place (1-based) in the borrower's set
+    ///      of delinquent loans (0: not in it).
+    struct LoanStanding {
+        uint16 daysPastDue;
+        uint32 position;
+    }
+
+    mapping(address borrower => mapping(address reporter => CreditRecord)) private _records;
+    mapping(address borrower => address[]) private _reporters;
+    mapping(address borrower => mapping(address reporter => bool)) private _known;
+    mapping(address reporter => mapping(uint256 loanId => LoanStanding)) private _standing;
+    mapping(address borrower => DelinquentLoan[]) private _delinquent;
 
     /// @param admin account that may grant and revoke `REPORTER_ROLE`
     constructor(address admin) {
@@ -22,65 +43,149 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
     }
 
     /// @inheritdoc ICreditRegistry
-    function reportLoanOpened(address borrower) external onlyRole(REPORTER_ROLE) {
-        CreditRecord storage record = _records[borrower];
+    function reportLoanOpened(address borrower, uint256 loanId) external onlyRole(REPORTER_ROLE) {
+        if (!_known[borrower][msg.sender]) {
+            _known[borrower][msg.sender] = true;
+            _reporters[borrower].push(msg.sender);
+        }
+        CreditRecord storage record = _records[borrower][msg.sender];
         record.loansOpened = _add16(record.loansOpened, 1);
-        emit LoanOpenedReported(borrower, msg.sender);
+        emit LoanOpenedReported(borrower, msg.sender, loanId);
     }
 
     /// @inheritdoc ICreditRegistry
     function reportRepayment(
         address borrower,
+        uint256 loanId,
         uint256 paidOnTime,
         uint256 paidLate,
-        uint256 daysPastDue,
         uint256 amount,
         bool closed
     ) external onlyRole(REPORTER_ROLE) {
         // Runs in every repayment: touch only the fields that change (one slot, one write).
-        CreditRecord storage record = _records[borrower];
+        CreditRecord storage record = _records[borrower][msg.sender];
         if (paidOnTime != 0) record.paidOnTime = _add24(record.paidOnTime, paidOnTime);
         if (paidLate != 0) record.paidLate = _add24(record.paidLate, paidLate);
-        uint16 dpd = daysPastDue > type(uint16).max ? type(uint16).max : uint16(daysPastDue);
-        if (record.currentDaysPastDue != dpd) record.currentDaysPastDue = dpd;
-        if (dpd > record.maxDaysPastDue) record.maxDaysPastDue = dpd;
         uint256 total = uint256(record.totalRepaid) + amount;
         record.totalRepaid = total > type(uint96).max ? type(uint96).max : uint96(total);
         if (closed) record.loansClosed = _add16(record.loansClosed, 1);
-        emit RepaymentReported(borrower, msg.sender, paidOnTime, paidLate, daysPastDue, amount);
-        if (closed) emit LoanClosedReported(borrower, msg.sender);
+        emit RepaymentReported(borrower, msg.sender, loanId, paidOnTime, paidLate, amount);
+        if (closed) {
+            _setStanding(borrower, loanId, 0);
+            emit LoanClosedReported(borrower, msg.sender, loanId);
+        }
     }
 
     /// @inheritdoc ICreditRegistry
-    function reportDelinquency(address borrower, uint256 missed, uint256 daysPastDue)
+    function reportDelinquency(address borrower, uint256 loanId, uint256 missed, uint256 daysPastDue)
         external
         onlyRole(REPORTER_ROLE)
     {
-        CreditRecord memory record = _records[borrower];
-        record.missed = _add24(record.missed, missed);
-        _setDaysPastDue(record, daysPastDue);
-        _records[borrower] = record;
-        emit DelinquencyReported(borrower, msg.sender, missed, daysPastDue);
+        CreditRecord storage record = _records[borrower][msg.sender];
+        if (missed != 0) record.missed = _add24(record.missed, missed);
+        _setMax(record, daysPastDue);
+        _setStanding(borrower, loanId, daysPastDue);
+        emit DelinquencyReported(borrower, msg.sender, loanId, missed, daysPastDue);
     }
 
     /// @inheritdoc ICreditRegistry
-    function reportDefault(address borrower, uint256 daysPastDue) external onlyRole(REPORTER_ROLE) {
-        CreditRecord memory record = _records[borrower];
+    function reportDefault(address borrower, uint256 loanId, uint256 daysPastDue)
+        external
+        onlyRole(REPORTER_ROLE)
+    {
+        CreditRecord storage record = _records[borrower][msg.sender];
         record.defaults = _add16(record.defaults, 1);
-        _setDaysPastDue(record, daysPastDue);
-        _records[borrower] = record;
-        emit DefaultReported(borrower, msg.sender, daysPastDue);
+        _setMax(record, daysPastDue);
+        _setStanding(borrower, loanId, daysPastDue);
+        emit DefaultReported(borrower, msg.sender, loanId, daysPastDue);
     }
 
     /// @inheritdoc ICreditRegistry
-    function creditRecord(address borrower) external view returns (CreditRecord memory) {
-        return _records[borrower];
+    function creditRecord(address borrower) external view returns (CreditRecord memory total) {
+        address[] storage reporters = _reporters[borrower];
+        uint256 n = reporters.length;
+        for (uint256 i; i < n; ++i) {
+            CreditRecord memory r = _records[borrower][reporters[i]];
+            total.paidOnTime = _add24(total.paidOnTime, r.paidOnTime);
+            total.paidLate = _add24(total.paidLate, r.paidLate);
+            total.missed = _add24(total.missed, r.missed);
+            if (r.maxDaysPastDue > total.maxDaysPastDue) total.maxDaysPastDue = r.maxDaysPastDue;
+            total.defaults = _add16(total.defaults, r.defaults);
+            total.loansOpened = _add16(total.loansOpened, r.loansOpened);
+            total.loansClosed = _add16(total.loansClosed, r.loansClosed);
+            uint256 repaid = uint256(total.totalRepaid) + r.totalRepaid;
+            total.totalRepaid = repaid > type(uint96).max ? type(uint96).max : uint96(repaid);
+        }
+        total.currentDaysPastDue = _worst(borrower, address(0));
     }
 
-    function _setDaysPastDue(CreditRecord memory record, uint256 daysPastDue) private pure {
-        uint16 dpd = daysPastDue > type(uint16).max ? type(uint16).max : uint16(daysPastDue);
-        record.currentDaysPastDue = dpd;
+    /// @inheritdoc ICreditRegistry
+    function reporterRecord(address borrower, address reporter)
+        external
+        view
+        returns (CreditRecord memory record)
+    {
+        record = _records[borrower][reporter];
+        record.currentDaysPastDue = _worst(borrower, reporter);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function reportersOf(address borrower) external view returns (address[] memory) {
+        return _reporters[borrower];
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function loanDaysPastDue(address reporter, uint256 loanId) external view returns (uint256) {
+        return _standing[reporter][loanId].daysPastDue;
+    }
+
+    /// @dev Records loan `loanId`'s (of the caller) days past due, adding it to or removing it
+    ///      from the borrower's set of delinquent loans (swap with the last and pop).
+    function _setStanding(address borrower, uint256 loanId, uint256 daysPastDue) private {
+        LoanStanding storage standing = _standing[msg.sender][loanId];
+        uint32 position = standing.position;
+        uint16 dpd = _to16(daysPastDue);
+        if (dpd != 0) {
+            if (position == 0) {
+                DelinquentLoan[] storage set = _delinquent[borrower];
+                set.push(DelinquentLoan(msg.sender, _to96(loanId)));
+                standing.position = uint32(set.length);
+            }
+            standing.daysPastDue = dpd;
+        } else if (position != 0) {
+            DelinquentLoan[] storage set = _delinquent[borrower];
+            DelinquentLoan memory last = set[set.length - 1];
+            set[position - 1] = last;
+            _standing[last.reporter][last.loanId].position = position;
+            set.pop();
+            delete _standing[msg.sender][loanId];
+        }
+    }
+
+    /// @dev The worst days past due among the borrower's delinquent loans (of `reporter`
+    ///      only, unless it is the zero address).
+    function _worst(address borrower, address reporter) private view returns (uint16 worst) {
+        DelinquentLoan[] storage set = _delinquent[borrower];
+        uint256 n = set.length;
+        for (uint256 i; i < n; ++i) {
+            DelinquentLoan memory l = set[i];
+            if (reporter != address(0) && l.reporter != reporter) continue;
+            uint16 dpd = _standing[l.reporter][l.loanId].daysPastDue;
+            if (dpd > worst) worst = dpd;
+        }
+    }
+
+    function _setMax(CreditRecord storage record, uint256 daysPastDue) private {
+        uint16 dpd = _to16(daysPastDue);
         if (dpd > record.maxDaysPastDue) record.maxDaysPastDue = dpd;
+    }
+
+    function _to16(uint256 x) private pure returns (uint16) {
+        return x > type(uint16).max ? type(uint16).max : uint16(x);
+    }
+
+    function _to96(uint256 x) private pure returns (uint96) {
+        return x > type(uint96).max ? type(uint96).max : uint96(x);
     }
 
     function _add24(uint24 a, uint256 b) private pure returns (uint24) {

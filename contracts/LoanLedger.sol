@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
@@ -20,6 +21,8 @@ import {FLAG_LIVE, Loan, LoanLedgerStorage, TokenInfo} from "./LoanLedgerStorage
 import {LoanAccounting} from "./libraries/LoanAccounting.sol";
 import {LoanDefaults} from "./libraries/LoanDefaults.sol";
 import {LoanLimits} from "./libraries/LoanLimits.sol";
+import {LoanOrigination} from "./libraries/LoanOrigination.sol";
+import {LoanReports} from "./libraries/LoanReports.sol";
 import {LoanRestructuring} from "./libraries/LoanRestructuring.sol";
 import {LoanSchedule} from "./libraries/LoanSchedule.sol";
 import {LoanTokens} from "./libraries/LoanTokens.sol";
@@ -40,8 +43,18 @@ import {LoanTokens} from "./libraries/LoanTokens.sol";
 /// penalty from the end of the latest of those grace periods, in the borrower's favour (a
 /// keeper calling `assess` at each grace end makes the accrual exact). Charges stop at default.
 ///
-/// Payoff: every charge and past-due amount, the current installment's interest for its whole
-/// period, and all outstanding principal.
+/// Payoff, to the day: every charge and past-due amount, all outstanding principal, and the
+/// running period's interest for the whole days elapsed in it (its scheduled interest times
+/// elapsed days over the period's days, rounded down; interest paid ahead for it is credited
+/// back). A prepayment pays the running installment in full first, then principal; the
+/// remaining installments are re-amortised from the running installment's due date, and until
+/// then further payments go to principal only. So the outcome never depends on how payments
+/// are split: `a + b` at once and `a` then `b` in the same second leave the same loan.
+///
+/// Money flow: a repayment is pulled from the payer straight to the lender; when that transfer
+/// fails (a token blocklist naming the lender), it is pulled into the ledger instead and held
+/// as the lender's claimable balance (`claim`). Credit reports never block servicing: a
+/// refused report is recorded ({CreditReportFailed}).
 ///
 /// @dev The entry points of the hot paths (originate, repay, assess) and the views are here;
 ///      the arithmetic is LoanAccounting's (internal). Declaring default and restructuring are
@@ -107,39 +120,80 @@ contract LoanLedger is
     // Origination
     // =====================================================================================
 
+    /// @notice EIP-712 type hash of the terms a borrower signs (see {originate}).
+    bytes32 public constant ORIGINATION_TYPEHASH = LoanOrigination.ORIGINATION_TYPEHASH;
+
     /// @inheritdoc ILoanLedger
-    function originate(OriginationTerms calldata terms)
+    /// @dev Runs in the linked library LoanOrigination (DELEGATECALL).
+    function originate(OriginationTerms calldata terms, uint256 deadline, bytes calldata signature)
         external
         onlyRole(ORIGINATOR_ROLE)
         whenNotPaused
         nonReentrant
         returns (uint256 loanId)
     {
-        _validate(terms);
-        IOriginationPolicy policy = _originationPolicy;
-        if (address(policy) != address(0)) policy.checkOrigination(msg.sender, terms.borrower);
-        uint16 tokenId = _tokenIdOf(terms.token);
         loanId = ++_loanCount;
-        Loan storage s = _loans[loanId];
-        s.borrower = terms.borrower;
-        s.tokenId = tokenId;
-        s.installments = terms.installments;
-        s.aprBps = terms.aprBps;
-        s.penaltyAprBps = terms.penaltyAprBps;
-        s.lateFeeBps = terms.lateFeeBps;
-        s.defaultAfterDays = terms.defaultAfterDays;
-        s.lender = msg.sender;
-        // _validate bounds the principal by MAX_PRINCIPAL (96 bits).
-        s.principal = uint96(terms.principal);
-        s.basePrincipal = uint96(terms.principal);
-        s.periodSeconds = terms.periodSeconds;
-        s.gracePeriodSeconds = terms.gracePeriodSeconds;
-        s.segmentStart = terms.firstDueDate - terms.periodSeconds;
-        s.kind = terms.kind;
-        s.flags = FLAG_LIVE;
-        emit LoanOriginated(loanId, terms.borrower, msg.sender, terms);
-        creditRegistry.reportLoanOpened(terms.borrower);
-        IERC20(terms.token).safeTransferFrom(msg.sender, terms.borrower, terms.principal);
+        LoanOrigination.originate(
+            _loans,
+            _tokens,
+            _tokenIds,
+            _nonces,
+            creditRegistry,
+            _originationPolicy,
+            loanId,
+            terms,
+            deadline,
+            signature
+        );
+    }
+
+    /// @inheritdoc ILoanLedger
+    function originationDigest(OriginationTerms calldata terms, address lender, uint256 deadline)
+        external
+        view
+        returns (bytes32)
+    {
+        return LoanOrigination.originationDigest(_nonces, terms, lender, deadline);
+    }
+
+    /// @inheritdoc ILoanLedger
+    function nonces(address borrower) external view returns (uint256) {
+        return _nonces[borrower];
+    }
+
+    /// @inheritdoc ILoanLedger
+    function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint16 id = _tokenIds[token];
+        if (id == 0) {
+            // Registered once (checked by the linked library LoanTokens: a contract with at
+            // most 18 decimals).
+            uint8 decimals = LoanTokens.decimalsOf(token);
+            id = ++_tokenCount;
+            _tokenIds[token] = id;
+            _tokens[id] = TokenInfo(token, decimals, uint64(10 ** (18 - decimals)), allowed);
+        } else {
+            _tokens[id].allowed = allowed;
+        }
+        emit TokenAllowed(token, id, _tokens[id].decimals, allowed);
+    }
+
+    // =====================================================================================
+    // Claims
+    // =====================================================================================
+
+    /// @inheritdoc ILoanLedger
+    function claim(address token, address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = _claimable[msg.sender][token];
+        if (amount == 0) revert NothingToClaim(msg.sender, token);
+        _claimable[msg.sender][token] = 0;
+        emit Claimed(msg.sender, token, to, amount);
+        IERC20(token).safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ILoanLedger
+    function claimable(address lender, address token) external view returns (uint256) {
+        return _claimable[lender][token];
     }
 
     // =====================================================================================
@@ -176,19 +230,44 @@ contract LoanLedger is
         if (w.bucket != o.oldBucket) {
             emit DelinquencyBucketChanged(loanId, o.oldBucket, w.bucket, o.daysPastDue);
         }
-        if (w.status == LoanStatus.Closed) emit LoanClosed(loanId, w.borrower, o.afterDefault);
+        if (al.rebate != 0) emit InterestRebated(loanId, al.rebate);
+        bool closed = w.status == LoanStatus.Closed;
+        if (closed) emit LoanClosed(loanId, w.borrower, o.afterDefault);
 
         TokenInfo memory token = _tokens[uint16(w.tokenId)];
-        if (a.missed != 0) creditRegistry.reportDelinquency(w.borrower, a.missed, o.daysPastDue);
-        creditRegistry.reportRepayment(
-            w.borrower,
-            o.onTime,
-            o.late,
-            o.daysPastDue,
-            paid * token.scale,
-            w.status == LoanStatus.Closed
+        uint256 reported = closed ? 0 : LoanAccounting.reportedDaysPastDue(w, block.timestamp);
+        if (a.missed != 0 || reported != 0 || o.oldBucket != 0) {
+            LoanReports.delinquency(creditRegistry, w.borrower, loanId, a.missed, reported);
+        }
+        _reportRepayment(w.borrower, loanId, o.onTime, o.late, paid * token.scale, closed);
+        _collect(loanId, token.token, w.lender, paid);
+    }
+
+    /// @dev Reports a repayment to the credit registry (never blocking it).
+    function _reportRepayment(
+        address borrower,
+        uint256 loanId,
+        uint256 onTime,
+        uint256 late,
+        uint256 amount,
+        bool closed
+    ) private {
+        LoanReports.send(
+            creditRegistry,
+            loanId,
+            abi.encodeCall(ICreditRegistry.reportRepayment, (borrower, loanId, onTime, late, amount, closed))
         );
-        IERC20(token.token).safeTransferFrom(msg.sender, w.lender, paid);
+    }
+
+    /// @dev Pulls `amount` from the payer to the lender; when the token refuses that transfer
+    ///      (for example a blocklist naming the lender), pulls it into the ledger and holds it
+    ///      as the lender's claimable balance. A payer who cannot pay still reverts.
+    function _collect(uint256 loanId, address token, address lender, uint256 amount) private {
+        if (IERC20(token).trySafeTransferFrom(msg.sender, lender, amount)) return;
+        uint256 held = _claimable[lender][token] + amount;
+        _claimable[lender][token] = held;
+        emit RepaymentHeld(loanId, lender, token, amount, held);
+        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
     }
     /// @dev The common case in a few storage reads: the loan is current (nothing past due, no
     ///      charges, bucket 0) and the payment covers at most the current installment. Returns 0
@@ -209,11 +288,11 @@ contract LoanLedger is
         }
         uint256 settled = amount == installmentDue ? 1 : 0;
         uint256 paidCount = cur.paidCount + settled;
+        // Principal after this installment is left (checked above): the loan stays open.
         uint256 outstanding = cur.basePrincipal - paidPrincipal;
-        s.paidPrincipal = uint96(paidPrincipal);
-        s.paidInterest = uint96(paidInterest);
-        s.paidCount = uint16(paidCount);
-        if (outstanding == 0) s.status = LoanStatus.Closed;
+        s.paidPrincipal = SafeCast.toUint96(paidPrincipal);
+        s.paidInterest = SafeCast.toUint96(paidInterest);
+        s.paidCount = SafeCast.toUint16(paidCount);
         _reportCurrentRepayment(loanId, s, amount, toInterest, outstanding, paidCount, settled);
         return amount;
     }
@@ -244,6 +323,10 @@ contract LoanLedger is
         (uint256 cumPrincipal, uint256 cumInterest) = LoanSchedule.curve(
             s.kind, cur.basePrincipal, count, s.aprBps, period
         ).cumulative(due + 1);
+        // Principal scheduled after this installment must exceed the interest it could be
+        // credited at payoff, so that the installment costs less than the payoff (else the
+        // general path applies: it caps a payment at the payoff).
+        if (cur.basePrincipal - cumPrincipal <= cumInterest) return cur;
         cur.interestDue = _sub(cumInterest, cur.paidInterest);
         cur.principalDue = _sub(cumPrincipal, cur.paidPrincipal);
     }
@@ -258,8 +341,6 @@ contract LoanLedger is
         uint256 paidCount,
         uint256 settled
     ) private {
-        address borrower = s.borrower;
-        bool closed = outstanding == 0;
         emit RepaymentApplied(
             loanId,
             msg.sender,
@@ -269,12 +350,11 @@ contract LoanLedger is
             amount - toInterest,
             outstanding,
             paidCount,
-            closed ? LoanStatus.Closed : LoanStatus.Active
+            LoanStatus.Active
         );
-        if (closed) emit LoanClosed(loanId, borrower, false);
         TokenInfo memory token = _tokens[s.tokenId];
-        creditRegistry.reportRepayment(borrower, settled, 0, 0, amount * token.scale, closed);
-        IERC20(token.token).safeTransferFrom(msg.sender, s.lender, amount);
+        _reportRepayment(s.borrower, loanId, settled, 0, amount * token.scale, false);
+        _collect(loanId, token.token, s.lender, amount);
     }
 
 
@@ -288,23 +368,28 @@ contract LoanLedger is
         LoanAccounting.Work memory w = s.load(loanId);
         if (w.status != LoanStatus.Active) revert LoanNotActive(loanId, w.status);
         LoanSchedule.Curve memory c = w.curve();
+        uint256 paidBefore = w.paidCount;
         LoanAccounting.Accrual memory a = w.accrue(c, block.timestamp);
-        uint256 dpd = w.daysPastDue(c, block.timestamp);
+        uint256 dpd = w.daysPastDue(block.timestamp);
         uint8 oldBucket = w.bucket;
         w.bucket = LoanAccounting.bucketOf(dpd);
-        if (a.missed == 0 && a.lateFee == 0 && a.penalty == 0 && w.bucket == oldBucket) return;
+        if (
+            a.missed == 0 && a.lateFee == 0 && a.penalty == 0 && w.bucket == oldBucket
+                && w.paidCount == paidBefore
+        ) return;
         s.store(w);
         w.emitAccrual(a);
         if (w.bucket != oldBucket) emit DelinquencyBucketChanged(loanId, oldBucket, w.bucket, dpd);
         if (a.missed != 0 || w.bucket != oldBucket) {
-            creditRegistry.reportDelinquency(w.borrower, a.missed, dpd);
+            uint256 reported = w.reportedDaysPastDue(block.timestamp);
+            LoanReports.delinquency(creditRegistry, w.borrower, loanId, a.missed, reported);
         }
     }
 
     /// @inheritdoc ILoanLedger
     /// @dev Runs in the linked library LoanDefaults (DELEGATECALL).
     function declareDefault(uint256 loanId) external onlyRole(SERVICER_ROLE) nonReentrant {
-        LoanDefaults.declareDefault(_loans, loanId, creditRegistry);
+        LoanDefaults.declareDefault(_loans, _proposals, loanId, creditRegistry);
     }
 
     // =====================================================================================
@@ -327,8 +412,26 @@ contract LoanLedger is
 
     /// @inheritdoc ILoanLedger
     /// @dev Runs in the linked library LoanRestructuring (DELEGATECALL).
-    function acceptRestructure(uint256 loanId) external nonReentrant {
-        LoanRestructuring.accept(_loans, _proposals, loanId, creditRegistry);
+    function acceptRestructure(
+        uint256 loanId,
+        uint16 aprBps,
+        uint16 installments_,
+        uint32 periodSeconds,
+        uint40 deadline
+    ) external nonReentrant {
+        LoanRestructuring.accept(
+            _loans,
+            _proposals,
+            loanId,
+            LoanRestructuring.Terms(aprBps, installments_, periodSeconds, deadline),
+            creditRegistry
+        );
+    }
+
+    /// @inheritdoc ILoanLedger
+    /// @dev Runs in the linked library LoanRestructuring (DELEGATECALL).
+    function withdrawRestructure(uint256 loanId) external onlyRole(SERVICER_ROLE) {
+        LoanRestructuring.withdraw(_proposals, loanId);
     }
 
     // =====================================================================================
@@ -423,7 +526,8 @@ contract LoanLedger is
     function daysPastDue(uint256 loanId) external view returns (uint256) {
         LoanAccounting.Work memory w = _loans[loanId].load(loanId);
         if (w.status == LoanStatus.Closed) return 0;
-        return w.daysPastDue(w.curve(), block.timestamp);
+        w.accrue(w.curve(), block.timestamp);
+        return w.daysPastDue(block.timestamp);
     }
 
     /// @inheritdoc ILoanLedger
@@ -450,37 +554,6 @@ contract LoanLedger is
     // =====================================================================================
     // Internal
     // =====================================================================================
-
-    /// @dev The id of `token`, registered at its first origination (checked by the linked
-    ///      library LoanTokens: a contract with at most 18 decimals).
-    function _tokenIdOf(address token) internal returns (uint16 id) {
-        id = _tokenIds[token];
-        if (id != 0) return id;
-        uint8 decimals = LoanTokens.decimalsOf(token);
-        id = ++_tokenCount;
-        _tokenIds[token] = id;
-        _tokens[id] = TokenInfo(token, decimals, uint64(10 ** (18 - decimals)));
-    }
-
-    function _validate(OriginationTerms calldata t) internal view {
-        if (t.borrower == address(0) || t.token == address(0)) revert ZeroAddress();
-        if (t.borrower == msg.sender) revert BorrowerIsLender(t.borrower);
-        LoanLimits.validateSchedule(t.aprBps, t.installments, t.periodSeconds);
-        uint256 maxPrincipal = LoanLimits.maxPrincipal(t.aprBps, t.installments, t.periodSeconds);
-        if (t.principal == 0 || t.principal > maxPrincipal) {
-            revert InvalidPrincipal(t.principal, maxPrincipal);
-        }
-        if (t.penaltyAprBps > MAX_RATE_BPS) revert InvalidRate(t.penaltyAprBps, MAX_RATE_BPS);
-        if (t.lateFeeBps > MAX_LATE_FEE_BPS) revert InvalidLateFee(t.lateFeeBps, MAX_LATE_FEE_BPS);
-        if (t.gracePeriodSeconds > MAX_GRACE) revert InvalidGracePeriod(t.gracePeriodSeconds, MAX_GRACE);
-        if (t.defaultAfterDays == 0 || t.defaultAfterDays > MAX_DEFAULT_DAYS) {
-            revert InvalidDefaultThreshold(t.defaultAfterDays);
-        }
-        uint256 latest = block.timestamp + t.periodSeconds;
-        if (t.firstDueDate <= block.timestamp || t.firstDueDate > latest) {
-            revert InvalidFirstDueDate(t.firstDueDate, block.timestamp + 1, latest);
-        }
-    }
 
     function _sub(uint256 a, uint256 b) private pure returns (uint256) {
         return a > b ? a - b : 0;

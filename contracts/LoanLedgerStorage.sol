@@ -8,6 +8,9 @@ import {LoanStatus, ScheduleKind} from "./interfaces/ILoanLedger.sol";
 uint8 constant FLAG_CHARGES = 1;
 /// @dev `Loan.flags`: interest carried over by a restructuring (slot 5 in use).
 uint8 constant FLAG_CARRIED = 2;
+/// @dev `Loan.flags`: the segment was started by a prepayment and its first period has not
+///      begun; slot 5 holds the interest paid for the period still running (`advanceInterest`).
+uint8 constant FLAG_ADVANCE = 4;
 /// @dev `Loan.flags`: set from origination on, so that slot 3 is never zero.
 uint8 constant FLAG_LIVE = 0x80;
 
@@ -23,7 +26,8 @@ uint8 constant FLAG_LIVE = 0x80;
 ///              (FLAG_LIVE keeps the slot non-zero from origination, so the first repayment
 ///              does not pay for a new slot; an on-time repayment writes only this slot)
 ///      slot 4: feesOwed (96) | penaltyOwed (96)        read only when FLAG_CHARGES is set
-///      slot 5: carriedInterest (96)                    read only when FLAG_CARRIED is set
+///      slot 5: carriedInterest (96) | advanceInterest (96)
+///                                  read only when FLAG_CARRIED or FLAG_ADVANCE is set
 struct Loan {
     // slot 0: parties and rates
     address borrower;
@@ -55,16 +59,18 @@ struct Loan {
     // slot 4, read only when FLAG_CHARGES is set
     uint96 feesOwed;
     uint96 penaltyOwed;
-    // slot 5, read only when FLAG_CARRIED is set
+    // slot 5, read only when FLAG_CARRIED or FLAG_ADVANCE is set
     uint96 carriedInterest;
+    uint96 advanceInterest;
 }
 
-/// @notice A loan token, registered at its first origination.
-/// @dev One slot: token (160) | decimals (8) | scale (64).
+/// @notice A loan token, registered when the admin first allows it.
+/// @dev One slot: token (160) | decimals (8) | scale (64) | allowed (8).
 struct TokenInfo {
     address token;
     uint8 decimals;
     uint64 scale; // 10 ** (18 - decimals): converts amounts to 18-decimal units
+    bool allowed; // new loans may use it
 }
 
 /// @notice Terms a servicer proposed for the rest of a loan, open until `deadline`.
@@ -93,4 +99,6 @@ abstract contract LoanLedgerStorage {
     mapping(address token => uint16 tokenId) internal _tokenIds;
     mapping(uint16 tokenId => TokenInfo) internal _tokens;
     mapping(uint256 loanId => Proposal) internal _proposals;
+    mapping(address borrower => uint256 nonce) internal _nonces;
+    mapping(address lender => mapping(address token => uint256 amount)) internal _claimable;
 }

@@ -18,7 +18,8 @@ enum LoanStatus {
     Closed
 }
 
-/// @notice Terms a lender sends to originate a loan; the lender is the caller.
+/// @notice Terms of a loan, signed by its borrower (EIP-712, see {ILoanLedger.originate}) and
+///         sent by its lender, who is the caller of `originate`.
 struct OriginationTerms {
     address borrower;
     address token;
@@ -70,9 +71,19 @@ struct LoanView {
 }
 
 /// @notice What a borrower owes at a timestamp, split the way a repayment is allocated.
-/// @dev `fees`, `penalty`, `interest` and `principal` are past due; `currentInterest` and
-///      `currentPrincipal` belong to the next installment not yet due; `remainingPrincipal` is
-///      principal scheduled after it. `payoff` is the sum of all seven.
+/// @dev `fees`, `penalty`, `interest` and `principal` are past due (`pastDue` is their sum);
+///      `currentInterest` and `currentPrincipal` are what is left of the installment whose
+///      period is running (zero when none is, as right after a prepayment, until the next
+///      period begins); `remainingPrincipal` is principal scheduled after it.
+///
+///      Payoff, to the day: `payoff = pastDue + accruedInterest + currentPrincipal +
+///      remainingPrincipal - interestRebate`. `accruedInterest` is the running period's
+///      interest earned by whole days elapsed (its scheduled interest times elapsed days over
+///      the period's length, rounded down) less what was paid towards it; `interestRebate` is
+///      what was paid towards it beyond that (paid ahead, credited back at payoff). At most one
+///      of the two is non-zero. A repayment below `payoff` follows the waterfall (the running
+///      installment's scheduled interest and principal, then prepayment); a repayment of
+///      `payoff` or more closes the loan and pulls exactly `payoff`.
 struct AmountDue {
     uint256 fees;
     uint256 penalty;
@@ -86,6 +97,8 @@ struct AmountDue {
     uint256 daysPastDue;
     uint256 nextDueDate;
     uint256 nextInstallment;
+    uint256 accruedInterest;
+    uint256 interestRebate;
 }
 
 /// @title Loan ledger interface: errors, events and entry points of the servicing core.
@@ -179,6 +192,45 @@ interface ILoanLedger {
     /// @notice No principal is left to re-amortise (once interest paid ahead is credited).
     /// @param loanId the loan
     error NothingToRestructure(uint256 loanId);
+    /// @notice The borrower's signature over the terms is not valid (wrong signer, wrong terms,
+    ///         wrong nonce or lender, or an ERC-1271 wallet that refuses it).
+    /// @param borrower the borrower named in the terms
+    /// @param digest the EIP-712 digest the borrower must have signed
+    error InvalidBorrowerSignature(address borrower, bytes32 digest);
+    /// @notice The borrower's signature has expired.
+    /// @param deadline the signature's deadline
+    /// @param chainTime the current block's timestamp
+    error SignatureExpired(uint256 deadline, uint256 chainTime);
+    /// @notice The admin has not allowed loans in this token.
+    /// @param token the token address
+    error TokenNotAllowed(address token);
+    /// @notice The borrower received less than the principal: the token takes a fee on
+    ///         transfer, which this ledger refuses.
+    /// @param token the token
+    /// @param expected the principal sent
+    /// @param received what the borrower's balance rose by
+    error FeeOnTransferToken(address token, uint256 expected, uint256 received);
+    /// @notice Nothing is claimable by the caller in this token.
+    /// @param lender the caller
+    /// @param token the token
+    error NothingToClaim(address lender, address token);
+    /// @notice The terms named on acceptance are not the pending proposal's.
+    /// @param loanId the loan
+    error RestructureTermsMismatch(uint256 loanId);
+    /// @notice The loan's default is already due (days past due at its threshold, past grace):
+    ///         it cannot be restructured, only declared in default or brought current.
+    /// @param loanId the loan
+    /// @param daysPastDue its days past due now
+    /// @param threshold its default threshold
+    error DefaultDue(uint256 loanId, uint256 daysPastDue, uint256 threshold);
+    /// @notice Default cannot be declared while the oldest unpaid installment is inside its
+    ///         grace period.
+    /// @param loanId the loan
+    /// @param graceEnds the end of that installment's grace period
+    error DefaultInsideGrace(uint256 loanId, uint256 graceEnds);
+    /// @notice A call ran out of gas inside the ledger's protected transfer or report: retry
+    ///         with more gas.
+    error InsufficientGas();
 
     // ----------------------------------------------------------------- events
     /// @notice A loan was originated and its principal paid to the borrower.
@@ -320,18 +372,115 @@ interface ILoanLedger {
     /// @param afterDefault whether it was closed by recoveries after a default
     event LoanClosed(uint256 indexed loanId, address indexed borrower, bool afterDefault);
 
+    /// @notice A closing repayment credited interest paid ahead for the running period beyond
+    ///         what was earned to the day (see {AmountDue}): `amount` of interest already paid
+    ///         was applied to principal.
+    /// @param loanId the loan
+    /// @param amount the interest credited back
+    event InterestRebated(uint256 indexed loanId, uint256 amount);
+
+    /// @notice The transfer of a repayment to the lender failed (for example a token blocklist
+    ///         naming the lender); the ledger holds `amount` as the lender's claimable balance
+    ///         and the repayment counts.
+    /// @param loanId the loan
+    /// @param lender the lender, who may `claim` it
+    /// @param token the token held
+    /// @param amount the amount held
+    /// @param claimable the lender's claimable balance in this token after it
+    event RepaymentHeld(
+        uint256 indexed loanId,
+        address indexed lender,
+        address indexed token,
+        uint256 amount,
+        uint256 claimable
+    );
+
+    /// @notice A lender claimed its held repayments.
+    /// @param lender the lender
+    /// @param token the token
+    /// @param to where it was paid
+    /// @param amount the amount paid
+    event Claimed(address indexed lender, address indexed token, address to, uint256 amount);
+
+    /// @notice A report to the credit registry failed; the servicing event it carried stands.
+    /// @param loanId the loan
+    /// @param selector the registry function that failed
+    /// @param reason the registry's revert data
+    event CreditReportFailed(uint256 indexed loanId, bytes4 selector, bytes reason);
+
+    /// @notice The servicer withdrew a pending restructuring proposal.
+    /// @param loanId the loan
+    /// @param servicer the servicer who withdrew it
+    event RestructureWithdrawn(uint256 indexed loanId, address indexed servicer);
+
+    /// @notice The admin allowed (or disallowed) loans in a token.
+    /// @param token the token
+    /// @param tokenId its id in this ledger
+    /// @param decimals its decimals
+    /// @param allowed whether new loans may use it
+    event TokenAllowed(address indexed token, uint16 tokenId, uint8 decimals, bool allowed);
+
     // ------------------------------------------------------------ entry points
     /// @notice Originates a loan with the caller as lender and pays the principal from the
     ///         lender to the borrower in the same transaction (the lender approves the ledger).
-    /// @dev Originator role only; reverts while paused, and with the origination policy's error
-    ///      when a policy is set and refuses. Emits {LoanOriginated}; reports the opening to
-    ///      the credit registry.
+    ///         The loan exists only with its borrower's signature over the terms: an EIP-712
+    ///         `Origination` (see `ORIGINATION_TYPEHASH`, domain "LoanLedger", version "1")
+    ///         naming the lender, every term, the borrower's next nonce and a deadline; ECDSA
+    ///         for an externally owned account, ERC-1271 for a contract wallet.
+    /// @dev Originator role only; reverts while paused, with {TokenNotAllowed} unless the
+    ///      admin allowed the token, {InvalidBorrowerSignature}, {SignatureExpired},
+    ///      {FeeOnTransferToken} when the borrower receives less than the principal, and with
+    ///      the origination policy's error when a policy is set and refuses. Uses the
+    ///      borrower's nonce. Emits {LoanOriginated}; reports the opening to the credit
+    ///      registry.
     /// @param terms the loan's terms; the lender is the caller
+    /// @param deadline the last second at which the signature may be used
+    /// @param signature the borrower's signature (65 bytes, or a wallet's ERC-1271 signature)
     /// @return loanId the new loan's id (ids start at 1)
-    function originate(OriginationTerms calldata terms) external returns (uint256 loanId);
+    function originate(OriginationTerms calldata terms, uint256 deadline, bytes calldata signature)
+        external
+        returns (uint256 loanId);
+
+    /// @notice The EIP-712 digest a borrower signs for `terms` offered by `lender`, with the
+    ///         borrower's current nonce and `deadline`.
+    /// @param terms the loan's terms
+    /// @param lender the lender who will originate it
+    /// @param deadline the signature's deadline
+    function originationDigest(OriginationTerms calldata terms, address lender, uint256 deadline)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice The nonce the borrower's next origination signature must carry.
+    /// @param borrower the borrower
+    function nonces(address borrower) external view returns (uint256);
+
+    /// @notice Allows or disallows new loans in `token` (existing loans are unaffected).
+    /// @dev Admin only. Reverts with {UnsupportedToken} unless `token` is a contract with
+    ///      `decimals()` of at most 18. Emits {TokenAllowed}.
+    /// @param token the token
+    /// @param allowed whether new loans may use it
+    function setTokenAllowed(address token, bool allowed) external;
+
+    /// @notice Pays the caller's held repayments in `token` (see {RepaymentHeld}) to `to`.
+    /// @dev Reverts with {NothingToClaim} when nothing is held. Emits {Claimed}.
+    /// @param token the token
+    /// @param to the recipient (the lender's own address, or another when it is blocklisted)
+    /// @return amount the amount paid
+    function claim(address token, address to) external returns (uint256 amount);
+
+    /// @notice What `lender` may claim in `token`.
+    /// @param lender the lender
+    /// @param token the token
+    function claimable(address lender, address token) external view returns (uint256);
 
     /// @notice Pays up to `amount` towards a loan, allocated by the waterfall; pulls at most the
     ///         payoff amount from the caller and pays it to the lender in the same transaction.
+    ///         When the transfer to the lender fails, the amount is pulled into the ledger and
+    ///         held as the lender's claimable balance ({RepaymentHeld}); the repayment counts.
+    ///         A failed credit report ({CreditReportFailed}) never reverts the repayment.
+    ///         The outcome does not depend on how a payment is split: paying `a + b` leaves
+    ///         the same loan and the same payoff as paying `a` then `b` at the same time.
     /// @dev Anyone may pay (the borrower or someone on the borrower's behalf); never paused.
     ///      After default the payment is a recovery. Emits {ChargesAccrued} when charges were
     ///      brought current, {RepaymentApplied}, and {DelinquencyBucketChanged},
@@ -351,8 +500,10 @@ interface ILoanLedger {
     /// @param loanId the loan
     function assess(uint256 loanId) external;
 
-    /// @notice Declares a loan in default once its days past due reach its threshold. Charges
-    ///         stop accruing; later repayments are recoveries.
+    /// @notice Declares a loan in default once its days past due reach its threshold and its
+    ///         oldest unpaid installment is past its grace period ({DefaultInsideGrace}).
+    ///         Charges stop accruing; later repayments are recoveries; a pending restructuring
+    ///         proposal is dropped.
     /// @dev Servicer role only. Emits {ChargesAccrued} (when charges were brought current),
     ///      {DelinquencyBucketChanged} (when the bucket changes) and {LoanDefaulted}; reports
     ///      the default to the credit registry.
@@ -376,14 +527,34 @@ interface ILoanLedger {
         uint40 deadline
     ) external;
 
-    /// @notice The borrower accepts the pending proposal: the outstanding principal is
-    ///         re-amortised from now under the new terms; unpaid past-due interest, late fees and
-    ///         penalty carry over and stay payable first. The loan is current again.
-    /// @dev Borrower only, before the deadline, active loans only. Emits {ChargesAccrued} (when
-    ///      charges were brought current), {ScheduleReset}, {LoanRestructured} and
+    /// @notice The borrower accepts the pending proposal, naming the terms it accepts: the
+    ///         outstanding principal is re-amortised from now under the new terms; unpaid
+    ///         past-due interest and the running period's interest earned to the day carry
+    ///         over, with late fees and penalty, and stay payable first (interest paid ahead is
+    ///         credited against principal). The loan is current again.
+    /// @dev Borrower only, before the deadline, active loans only; reverts with
+    ///      {RestructureTermsMismatch} unless the named terms are the pending proposal's, and
+    ///      with {DefaultDue} when the loan's default is already due. Emits {ChargesAccrued}
+    ///      (when charges were brought current), {ScheduleReset}, {LoanRestructured} and
     ///      {DelinquencyBucketChanged} when the bucket changes.
     /// @param loanId the loan
-    function acceptRestructure(uint256 loanId) external;
+    /// @param aprBps the proposal's interest rate, as the borrower saw it
+    /// @param installments the proposal's number of installments
+    /// @param periodSeconds the proposal's period
+    /// @param deadline the proposal's deadline
+    function acceptRestructure(
+        uint256 loanId,
+        uint16 aprBps,
+        uint16 installments,
+        uint32 periodSeconds,
+        uint40 deadline
+    ) external;
+
+    /// @notice Withdraws the pending restructuring proposal of a loan.
+    /// @dev Servicer role only. Reverts with {NoRestructureProposal} when none is pending.
+    ///      Emits {RestructureWithdrawn}.
+    /// @param loanId the loan
+    function withdrawRestructure(uint256 loanId) external;
 
     /// @notice A loan's terms and servicing state as stored (charges as of the last checkpoint).
     /// @param loanId the loan; reverts with {LoanNotFound} for unknown ids
@@ -399,7 +570,8 @@ interface ILoanLedger {
     /// @param timestamp the time of the quote, not before the current block
     function amountDue(uint256 loanId, uint256 timestamp) external view returns (AmountDue memory);
 
-    /// @notice The amount that closes the loan now.
+    /// @notice The amount that closes the loan now: charges, past-due amounts, all principal
+    ///         outstanding and the running period's interest to the day (see {AmountDue}).
     /// @param loanId the loan
     function payoffAmount(uint256 loanId) external view returns (uint256);
 

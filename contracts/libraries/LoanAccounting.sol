@@ -2,7 +2,9 @@
 pragma solidity 0.8.28;
 
 import {AmountDue, ILoanLedger, LoanStatus, ScheduleKind} from "../interfaces/ILoanLedger.sol";
-import {FLAG_CARRIED, FLAG_CHARGES, FLAG_LIVE, Loan} from "../LoanLedgerStorage.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {FLAG_ADVANCE, FLAG_CARRIED, FLAG_CHARGES, FLAG_LIVE, Loan} from "../LoanLedgerStorage.sol";
 import {LoanSchedule} from "./LoanSchedule.sol";
 
 /// @title LoanAccounting
@@ -70,6 +72,10 @@ library LoanAccounting {
         uint256 fees;
         uint256 penalty;
         uint256 carried;
+        // Interest paid for the running period before a prepaid segment begins (FLAG_ADVANCE).
+        uint256 advance;
+        // Scheduled interest of the running period, set by `owed` (not stored).
+        uint256 runningInterest;
     }
 
     /// @dev What a checkpoint charged.
@@ -87,6 +93,7 @@ library LoanAccounting {
         uint256 principal;
         uint256 prepaid;
         uint256 total;
+        uint256 rebate;
     }
 
     /// @dev What a repayment changed, for events and the credit report.
@@ -109,6 +116,18 @@ library LoanAccounting {
         pure
         returns (Accrual memory a)
     {
+        if (w.flags & FLAG_ADVANCE != 0 && t > w.segmentStart) {
+            // The prepaid segment's first period has begun: what was paid ahead is earned.
+            w.flags &= ~FLAG_ADVANCE;
+            w.advance = 0;
+        }
+        if (w.status == LoanStatus.Closed) return a;
+        {
+            // Installments with nothing due are settled when they fall due: never a miss,
+            // never paid late. Afterwards `paidCount` is exact for every installment due.
+            uint256 d = dueCount(w, t, 0);
+            if (d > w.paidCount) w.paidCount = paidThrough(w, c, d);
+        }
         if (w.status != LoanStatus.Active) return a;
         uint256 k0 = w.lateCount;
         uint256 k1 = dueCount(w, t, w.grace);
@@ -129,7 +148,7 @@ library LoanAccounting {
                 a.penalty += (newlyLate * w.penaltyAprBps * (t - lateSince)) / LoanSchedule.RATE_DEN;
             }
             uint256 from = k0 > w.paidCount ? k0 : w.paidCount;
-            a.missed = k1 > from ? k1 - from : 0;
+            a.missed = k1 > from ? withAmountDue(w, c, from, k1) : 0;
             w.lateCount = k1;
         }
         w.fees += a.lateFee;
@@ -159,18 +178,43 @@ library LoanAccounting {
             (uint256 cpd, uint256 cid) = c.cumulative(jd);
             q.interest = w.carried + _sub(cid, w.paidInterest);
             q.principal = _sub(cpd, w.paidPrincipal);
+            uint256 paidAhead; // paid towards the running period's interest
+            uint256 periodStart;
             if (jd < c.count) {
-                (uint256 cp1, uint256 ci1) = c.cumulative(jd + 1);
-                q.currentInterest = _sub(ci1, _max(w.paidInterest, cid));
-                q.currentPrincipal = _sub(cp1, _max(w.paidPrincipal, cpd));
                 q.nextInstallment = d + 1;
                 q.nextDueDate = dueDate(w, d + 1);
             }
+            if (w.flags & FLAG_ADVANCE != 0) {
+                // A prepaid segment that has not begun: the running period is the one before
+                // it, its interest paid in full; no installment of the segment is running yet.
+                w.runningInterest = w.advance;
+                paidAhead = w.advance;
+                periodStart = w.segmentStart - w.period;
+            } else if (jd < c.count) {
+                (uint256 cp1, uint256 ci1) = c.cumulative(jd + 1);
+                q.currentInterest = _sub(ci1, _max(w.paidInterest, cid));
+                q.currentPrincipal = _sub(cp1, _max(w.paidPrincipal, cpd));
+                w.runningInterest = ci1 - cid;
+                paidAhead = w.runningInterest - q.currentInterest;
+                periodStart = dueDate(w, d);
+            }
             q.remainingPrincipal = outstanding - q.principal - q.currentPrincipal;
+            // Interest to the day: whole days elapsed in the running period, rounded down.
+            uint256 elapsed = t > periodStart ? ((t - periodStart) / 1 days) * 1 days : 0;
+            if (elapsed > w.period) elapsed = w.period;
+            uint256 earned = (w.runningInterest * elapsed) / w.period;
+            if (earned > paidAhead) {
+                q.accruedInterest = earned - paidAhead;
+            } else {
+                // Credited back at payoff; never more than leaves one unit of principal to pay
+                // (binds only when a period's interest exceeds the principal left after it).
+                q.interestRebate = _min(paidAhead - earned, outstanding - 1);
+            }
         }
         q.pastDue = q.fees + q.penalty + q.interest + q.principal;
-        q.payoff = q.pastDue + q.currentInterest + q.currentPrincipal + q.remainingPrincipal;
-        q.daysPastDue = daysPastDue(w, c, t);
+        q.payoff = q.pastDue + q.accruedInterest + q.currentPrincipal + q.remainingPrincipal
+            - q.interestRebate;
+        q.daysPastDue = daysPastDue(w, t);
     }
 
     // =====================================================================================
@@ -184,8 +228,9 @@ library LoanAccounting {
         pure
         returns (Allocation memory al)
     {
-        uint256 rest = amount < q.payoff ? amount : q.payoff;
-        if (rest == 0) revert ILoanLedger.ZeroAmount();
+        if (amount == 0 || q.payoff == 0) revert ILoanLedger.ZeroAmount();
+        if (amount >= q.payoff) return _allocatePayoff(w, q);
+        uint256 rest = amount;
         al.total = rest;
         (al.fees, rest) = _take(rest, q.fees);
         (al.penalty, rest) = _take(rest, q.penalty);
@@ -209,6 +254,26 @@ library LoanAccounting {
         w.paidPrincipal += principalPastDue + principalCurrent + rest;
     }
 
+    /// @dev A repayment of the payoff: every charge, past-due amount and the running period's
+    ///      interest to the day, then all principal, less the interest paid ahead (rebate).
+    function _allocatePayoff(Work memory w, AmountDue memory q)
+        private
+        pure
+        returns (Allocation memory al)
+    {
+        al.total = q.payoff;
+        al.fees = q.fees;
+        al.penalty = q.penalty;
+        al.interest = q.interest + q.accruedInterest;
+        al.rebate = q.interestRebate;
+        al.principal = w.basePrincipal - w.paidPrincipal - al.rebate;
+        w.fees = 0;
+        w.penalty = 0;
+        w.paidInterest += al.interest - w.carried;
+        w.carried = 0;
+        w.paidPrincipal = w.basePrincipal;
+    }
+
     /// @dev The whole effect of a repayment of up to `amount` at the current block, in memory:
     ///      accrual, allocation, installments settled (on time or late), closing, bucket.
     ///      Emits {ILoanLedger.ScheduleReset} on a prepayment.
@@ -217,8 +282,8 @@ library LoanAccounting {
         returns (Allocation memory al, Accrual memory a, Outcome memory o)
     {
         LoanSchedule.Curve memory c = curve(w);
-        uint256 oldPaidCount = w.paidCount;
         a = accrue(w, c, block.timestamp);
+        uint256 oldPaidCount = w.paidCount;
         AmountDue memory q = owed(w, c, block.timestamp);
         al = allocate(w, q, amount);
         o.oldBucket = w.bucket;
@@ -234,14 +299,14 @@ library LoanAccounting {
             w.status = LoanStatus.Closed;
             w.bucket = 0;
         } else {
-            o.daysPastDue = daysPastDue(w, c, block.timestamp);
+            o.daysPastDue = daysPastDue(w, block.timestamp);
             if (w.status == LoanStatus.Active) w.bucket = bucketOf(o.daysPastDue);
         }
     }
 
     /// @dev After an allocation on an active loan: finds the installments now fully paid and,
     ///      on a prepayment, starts a new segment over the remaining installments (emitting
-    ///      {ILoanLedger.ScheduleReset}).
+    ///      {ILoanLedger.ScheduleReset}). A payoff settles the running installment.
     function advance(
         Work memory w,
         LoanSchedule.Curve memory c,
@@ -249,12 +314,29 @@ library LoanAccounting {
         Allocation memory al
     ) internal {
         uint256 d = q.nextInstallment == 0 ? w.installments : q.nextInstallment - 1;
+        bool running = w.flags & FLAG_ADVANCE == 0 && q.nextInstallment != 0;
+        if (w.paidPrincipal == w.basePrincipal) {
+            // Paid off: everything due and the running installment are settled.
+            uint256 settled = running ? d + 1 : d;
+            if (settled > w.paidCount) w.paidCount = settled;
+            return;
+        }
         if (al.prepaid != 0) {
-            // Current installment fully paid; re-amortise what is left over the remaining term.
+            // Everything due and the running installment are paid: re-amortise what is left
+            // over the remaining installments, from the running installment's due date. The
+            // running period's interest, paid in full, is kept for a payoff before that date
+            // (credited back to the day). A prepayment before that date changes only the
+            // principal: paying `a` then `b` equals paying `a + b`.
             uint256 outstanding = w.basePrincipal - w.paidPrincipal;
-            resetSegment(w, d + 1, w.installments, outstanding, dueDate(w, d + 1));
+            uint256 base = d;
+            if (running) {
+                base = d + 1;
+                w.advance = w.runningInterest;
+                w.flags |= FLAG_ADVANCE;
+            }
+            resetSegment(w, base, w.installments, outstanding, dueDate(w, base));
             emit ILoanLedger.ScheduleReset(
-                w.id, d + 1, w.installments, outstanding, w.segmentStart, w.aprBps, w.period
+                w.id, base, w.installments, outstanding, w.segmentStart, w.aprBps, w.period
             );
             return;
         }
@@ -339,18 +421,44 @@ library LoanAccounting {
 
     /// @dev Days past due at `t`: whole days, rounded up, since the due date of the oldest
     ///      installment due before `t` that is not fully paid (one second late is one day past
-    ///      due). Installments of zero amount count as paid.
-    function daysPastDue(Work memory w, LoanSchedule.Curve memory c, uint256 t)
+    ///      due). Needs `paidCount` exact at `t` (after `accrue(w, c, t)` or a repayment), so
+    ///      installments of zero amount count as paid.
+    function daysPastDue(Work memory w, uint256 t) internal pure returns (uint256) {
+        uint256 d = dueCount(w, t, 0);
+        if (w.paidCount >= d) return 0;
+        uint256 due = dueDate(w, w.paidCount + 1);
+        return (t - due + 1 days - 1) / 1 days;
+    }
+
+    /// @dev Days past due as the credit registry is told: 0 while the oldest unpaid installment
+    ///      is inside its grace period (lateness inside grace is not delinquency).
+    function reportedDaysPastDue(Work memory w, uint256 t) internal pure returns (uint256) {
+        if (dueCount(w, t, w.grace) <= w.paidCount) return 0;
+        return daysPastDue(w, t);
+    }
+
+    /// @dev Whether the loan may be declared in default at `t`: its days past due reach the
+    ///      threshold and its oldest unpaid installment is past its grace period.
+    function defaultDue(Work memory w, uint256 t) internal pure returns (bool) {
+        return daysPastDue(w, t) >= w.defaultAfterDays && reportedDaysPastDue(w, t) != 0;
+    }
+
+    /// @dev Installments in `(from, to]` (absolute numbers) with an amount scheduled: every
+    ///      installment of an interest-bearing schedule; for an interest-free one, those with a
+    ///      principal part (a bullet's last; an equal split's all, or, with fewer units of
+    ///      principal than installments, those where the cumulative principal steps up).
+    function withAmountDue(Work memory w, LoanSchedule.Curve memory c, uint256 from, uint256 to)
         internal
         pure
         returns (uint256)
     {
-        uint256 d = dueCount(w, t, 0);
-        if (w.paidCount >= d) return 0;
-        uint256 settled = paidThrough(w, c, d);
-        if (settled >= d) return 0;
-        uint256 due = dueDate(w, settled + 1);
-        return (t - due + 1 days - 1) / 1 days;
+        if (c.rateNum != 0) return to - from;
+        uint256 a = from - w.baseIndex;
+        uint256 b = to - w.baseIndex;
+        uint256 m = c.count;
+        if (c.kind == ScheduleKind.Bullet) return b >= m && a < m ? 1 : 0;
+        if (c.principal >= m) return b - a;
+        return (c.principal * b) / m - (c.principal * a) / m;
     }
 
     /// @dev Delinquency bucket of a number of days past due: 0 current, 1: 1-30, 2: 31-60,
@@ -406,7 +514,10 @@ library LoanAccounting {
             w.fees = s.feesOwed;
             w.penalty = s.penaltyOwed;
         }
-        if (w.flags & FLAG_CARRIED != 0) w.carried = s.carriedInterest;
+        if (w.flags & (FLAG_CARRIED | FLAG_ADVANCE) != 0) {
+            w.carried = s.carriedInterest;
+            w.advance = s.advanceInterest;
+        }
     }
 
     /// @dev Writes back the mutable fields; terms in slots 0 and 1 change only on restructure.
@@ -417,29 +528,34 @@ library LoanAccounting {
     function store(Loan storage s, Work memory w) internal {
         uint8 flags = (w.fees | w.penalty) != 0 ? FLAG_LIVE | FLAG_CHARGES : FLAG_LIVE;
         if (w.carried != 0) flags |= FLAG_CARRIED;
+        flags |= w.flags & FLAG_ADVANCE;
+        uint8 was = s.flags;
         if (w.aprBps != s.aprBps || w.installments != s.installments) {
-            s.aprBps = uint16(w.aprBps);
-            s.installments = uint16(w.installments);
+            s.aprBps = SafeCast.toUint16(w.aprBps);
+            s.installments = SafeCast.toUint16(w.installments);
         }
-        s.basePrincipal = uint96(w.basePrincipal);
-        s.paidPrincipal = uint96(w.paidPrincipal);
-        s.periodSeconds = uint32(w.period);
-        s.paidInterest = uint96(w.paidInterest);
-        s.segmentStart = uint40(w.segmentStart);
-        s.lastAccrual = uint40(w.lastAccrual);
+        s.basePrincipal = SafeCast.toUint96(w.basePrincipal);
+        s.paidPrincipal = SafeCast.toUint96(w.paidPrincipal);
+        s.periodSeconds = SafeCast.toUint32(w.period);
+        s.paidInterest = SafeCast.toUint96(w.paidInterest);
+        s.segmentStart = SafeCast.toUint40(w.segmentStart);
+        s.lastAccrual = SafeCast.toUint40(w.lastAccrual);
         s.status = w.status;
         s.bucket = w.bucket;
         s.flags = flags;
-        s.baseIndex = uint16(w.baseIndex);
-        s.paidCount = uint16(w.paidCount);
-        s.lateCount = uint16(w.lateCount);
-        if ((flags | w.flags) & FLAG_CHARGES != 0) {
+        s.baseIndex = SafeCast.toUint16(w.baseIndex);
+        s.paidCount = SafeCast.toUint16(w.paidCount);
+        s.lateCount = SafeCast.toUint16(w.lateCount);
+        if ((flags | was) & FLAG_CHARGES != 0) {
             // Charges are bounded by the principal times rates over time; saturate rather than
             // revert so that a repayment can never be blocked.
             s.feesOwed = _to96(w.fees);
             s.penaltyOwed = _to96(w.penalty);
         }
-        if ((flags | w.flags) & FLAG_CARRIED != 0) s.carriedInterest = uint96(w.carried);
+        if ((flags | was) & (FLAG_CARRIED | FLAG_ADVANCE) != 0) {
+            s.carriedInterest = SafeCast.toUint96(w.carried);
+            s.advanceInterest = SafeCast.toUint96(w.advance);
+        }
     }
 
     /// @dev Emits {ILoanLedger.ChargesAccrued} when a checkpoint charged or recorded anything.
@@ -466,6 +582,10 @@ library LoanAccounting {
 
     function _max(uint256 a, uint256 b) private pure returns (uint256) {
         return a > b ? a : b;
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
     }
 
     function _to96(uint256 x) private pure returns (uint96) {

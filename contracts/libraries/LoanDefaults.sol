@@ -3,8 +3,9 @@ pragma solidity 0.8.28;
 
 import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
 import {AmountDue, ILoanLedger, LoanStatus} from "../interfaces/ILoanLedger.sol";
-import {Loan} from "../LoanLedgerStorage.sol";
+import {Loan, Proposal} from "../LoanLedgerStorage.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
+import {LoanReports} from "./LoanReports.sol";
 import {LoanSchedule} from "./LoanSchedule.sol";
 
 /// @title LoanDefaults
@@ -15,16 +16,20 @@ import {LoanSchedule} from "./LoanSchedule.sol";
 ///      (the servicer), and its events are the ledger's ({ILoanLedger} events). The ledger's
 ///      entry point checks the servicer role and holds the reentrancy lock before calling it.
 library LoanDefaults {
-    /// @notice Declares loan `loanId` in default once its days past due reach its threshold:
-    ///         charges are brought current and then stop; the loan's bucket is updated.
+    /// @notice Declares loan `loanId` in default once its days past due reach its threshold
+    ///         and its oldest unpaid installment is past its grace period: charges are brought
+    ///         current and then stop; the loan's bucket is updated; a pending restructuring
+    ///         proposal is dropped.
     /// @dev Behind {ILoanLedger.declareDefault}; active loans only. Emits
     ///      {ILoanLedger.ChargesAccrued} (when charges were brought current),
     ///      {ILoanLedger.DelinquencyBucketChanged} (when the bucket changes) and
     ///      {ILoanLedger.LoanDefaulted}; reports misses and the default to `registry`.
     /// @param loans the ledger's loans by id
+    /// @param proposals the ledger's restructuring proposals by loan id
     /// @param registry the credit registry the ledger reports to
     function declareDefault(
         mapping(uint256 loanId => Loan) storage loans,
+        mapping(uint256 loanId => Proposal) storage proposals,
         uint256 loanId,
         ICreditRegistry registry
     ) external {
@@ -33,15 +38,21 @@ library LoanDefaults {
         if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, w.status);
         LoanSchedule.Curve memory c = LoanAccounting.curve(w);
         LoanAccounting.Accrual memory a = LoanAccounting.accrue(w, c, block.timestamp);
-        uint256 dpd = LoanAccounting.daysPastDue(w, c, block.timestamp);
+        uint256 dpd = LoanAccounting.daysPastDue(w, block.timestamp);
         if (dpd < w.defaultAfterDays) {
             revert ILoanLedger.DefaultThresholdNotReached(loanId, dpd, w.defaultAfterDays);
+        }
+        if (LoanAccounting.reportedDaysPastDue(w, block.timestamp) == 0) {
+            revert ILoanLedger.DefaultInsideGrace(
+                loanId, LoanAccounting.dueDate(w, w.paidCount + 1) + w.grace
+            );
         }
         AmountDue memory q = LoanAccounting.owed(w, c, block.timestamp);
         w.status = LoanStatus.Defaulted;
         w.lastAccrual = block.timestamp;
         uint8 oldBucket = w.bucket;
         w.bucket = LoanAccounting.bucketOf(dpd);
+        if (proposals[loanId].deadline != 0) delete proposals[loanId];
         LoanAccounting.store(s, w);
         LoanAccounting.emitAccrual(w, a);
         if (w.bucket != oldBucket) {
@@ -56,7 +67,10 @@ library LoanDefaults {
             w.fees,
             w.penalty
         );
-        if (a.missed != 0) registry.reportDelinquency(w.borrower, a.missed, dpd);
-        registry.reportDefault(w.borrower, dpd);
+        if (a.missed != 0) LoanReports.delinquency(registry, w.borrower, loanId, a.missed, dpd);
+        LoanReports.send(
+            registry, loanId, abi.encodeCall(ICreditRegistry.reportDefault, (w.borrower, loanId, dpd))
+        );
     }
+
 }

@@ -2,10 +2,11 @@
 pragma solidity 0.8.28;
 
 import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
-import {ILoanLedger, LoanStatus} from "../interfaces/ILoanLedger.sol";
-import {Loan, Proposal} from "../LoanLedgerStorage.sol";
+import {AmountDue, ILoanLedger, LoanStatus} from "../interfaces/ILoanLedger.sol";
+import {FLAG_ADVANCE, Loan, Proposal} from "../LoanLedgerStorage.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanLimits} from "./LoanLimits.sol";
+import {LoanReports} from "./LoanReports.sol";
 import {LoanSchedule} from "./LoanSchedule.sol";
 
 /// @title LoanRestructuring
@@ -18,7 +19,13 @@ import {LoanSchedule} from "./LoanSchedule.sol";
 ///      entry points check roles and hold the reentrancy lock before calling it. Mirrored by
 ///      the restructuring replay in `loanservicing/ledger/replay.py`.
 library LoanRestructuring {
-    using LoanSchedule for LoanSchedule.Curve;
+    /// @notice Terms of a proposal as the borrower names them on acceptance.
+    struct Terms {
+        uint16 aprBps;
+        uint16 installments;
+        uint32 periodSeconds;
+        uint40 deadline;
+    }
 
     /// @notice Records the proposal of new terms for the rest of loan `loanId` (replacing any
     ///         earlier one) and emits {ILoanLedger.RestructureProposed}.
@@ -48,11 +55,25 @@ library LoanRestructuring {
         );
     }
 
-    /// @notice Applies the pending proposal for loan `loanId`, accepted by its borrower: charges
-    ///         are brought current, unpaid interest due is carried over (interest paid ahead is
+    /// @notice Withdraws the pending proposal for loan `loanId`.
+    /// @dev Behind {ILoanLedger.withdrawRestructure}. Emits {ILoanLedger.RestructureWithdrawn}.
+    /// @param proposals the ledger's proposals by loan id
+    function withdraw(mapping(uint256 loanId => Proposal) storage proposals, uint256 loanId)
+        external
+    {
+        if (proposals[loanId].deadline == 0) revert ILoanLedger.NoRestructureProposal(loanId);
+        delete proposals[loanId];
+        emit ILoanLedger.RestructureWithdrawn(loanId, msg.sender);
+    }
+
+    /// @notice Applies the pending proposal for loan `loanId`, accepted by its borrower under
+    ///         the terms it names: charges are brought current, unpaid interest due and the
+    ///         running period's interest to the day are carried over (interest paid ahead is
     ///         credited against principal), and a new segment of the proposal's installments
     ///         starts now. The loan is current again.
-    /// @dev Behind {ILoanLedger.acceptRestructure}; the caller must be the borrower. Emits
+    /// @dev Behind {ILoanLedger.acceptRestructure}; the caller must be the borrower; reverts
+    ///      with {ILoanLedger.RestructureTermsMismatch} unless `named` is the pending proposal
+    ///      and with {ILoanLedger.DefaultDue} when the loan's default is already due. Emits
     ///      {ILoanLedger.ChargesAccrued} (when charges were brought current),
     ///      {ILoanLedger.ScheduleReset}, {ILoanLedger.LoanRestructured} and
     ///      {ILoanLedger.DelinquencyBucketChanged} when the bucket changes; reports misses to
@@ -64,6 +85,7 @@ library LoanRestructuring {
         mapping(uint256 loanId => Loan) storage loans,
         mapping(uint256 loanId => Proposal) storage proposals,
         uint256 loanId,
+        Terms calldata named,
         ICreditRegistry registry
     ) external {
         Loan storage s = loans[loanId];
@@ -72,22 +94,28 @@ library LoanRestructuring {
         if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, w.status);
         Proposal memory p = proposals[loanId];
         if (p.deadline == 0) revert ILoanLedger.NoRestructureProposal(loanId);
+        if (
+            p.aprBps != named.aprBps || p.installments != named.installments
+                || p.periodSeconds != named.periodSeconds || p.deadline != named.deadline
+        ) revert ILoanLedger.RestructureTermsMismatch(loanId);
         if (block.timestamp > p.deadline) {
             revert ILoanLedger.RestructureExpired(loanId, p.deadline, block.timestamp);
         }
         LoanSchedule.Curve memory c = LoanAccounting.curve(w);
         LoanAccounting.Accrual memory a = LoanAccounting.accrue(w, c, block.timestamp);
-        uint256 d = LoanAccounting.dueCount(w, block.timestamp, 0);
-        (, uint256 cid) = c.cumulative(d - w.baseIndex);
-        uint256 outstanding = w.basePrincipal - w.paidPrincipal;
-        if (w.paidInterest < cid) {
-            w.carried += cid - w.paidInterest;
-        } else {
-            // Interest paid ahead for an installment that the new schedule replaces is credited
-            // against principal.
-            uint256 excess = w.paidInterest - cid;
-            outstanding -= excess < outstanding ? excess : outstanding;
+        if (LoanAccounting.defaultDue(w, block.timestamp)) {
+            revert ILoanLedger.DefaultDue(
+                loanId, LoanAccounting.daysPastDue(w, block.timestamp), w.defaultAfterDays
+            );
         }
+        uint256 d = LoanAccounting.dueCount(w, block.timestamp, 0);
+        // As a payoff would: unpaid interest due and the running period's interest to the day
+        // carry over; interest paid ahead of that is credited against principal.
+        AmountDue memory q = LoanAccounting.owed(w, c, block.timestamp);
+        w.carried = q.interest + q.accruedInterest;
+        uint256 outstanding = w.basePrincipal - w.paidPrincipal - q.interestRebate;
+        w.advance = 0;
+        w.flags &= ~FLAG_ADVANCE;
         if (outstanding == 0) revert ILoanLedger.NothingToRestructure(loanId);
         uint256 maxPrincipal = LoanLimits.maxPrincipal(p.aprBps, p.installments, p.periodSeconds);
         if (outstanding > maxPrincipal) revert ILoanLedger.InvalidPrincipal(outstanding, maxPrincipal);
@@ -109,6 +137,8 @@ library LoanRestructuring {
             loanId, msg.sender, outstanding, w.carried, w.fees, w.penalty
         );
         if (oldBucket != 0) emit ILoanLedger.DelinquencyBucketChanged(loanId, oldBucket, 0, 0);
-        if (a.missed != 0) registry.reportDelinquency(w.borrower, a.missed, 0);
+        if (a.missed != 0 || oldBucket != 0) {
+            LoanReports.delinquency(registry, w.borrower, loanId, a.missed, 0);
+        }
     }
 }

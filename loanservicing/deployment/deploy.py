@@ -116,6 +116,7 @@ def deploy_system(
         name = f"Test USD ({token_decimals} decimals)"
         stablecoin = artifacts["TestStablecoin"]
         token = deploy_contract(sender, stablecoin, name, symbol, token_decimals, admin).address
+    sender.send(ledger.functions.setTokenAllowed(token, True), "Allowing the loan token")
     token_entry = entry_for(w3, artifacts["TestStablecoin"], token)
     if not test_token:
         token_entry = replace(token_entry, contract="ERC20")

@@ -15,6 +15,7 @@ __all__ = [
     "LoanNotOpen",
     "MissingRole",
     "NoSigner",
+    "SignatureFileError",
 ]
 
 
@@ -44,3 +45,7 @@ class DevChainOnly(LoanServicingError):
 
 class InvalidTerms(LoanServicingError):
     """Origination or restructuring terms outside the ledger's limits."""
+
+
+class SignatureFileError(LoanServicingError):
+    """Signed terms that cannot be read or do not match the loan asked for."""

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from eth_account.messages import encode_typed_data
 from eth_typing import ChecksumAddress
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
@@ -33,6 +34,7 @@ from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, deploy_system
 from loanservicing.deployment.manifest import Deployment
 from loanservicing.ledger.schedule import DAY, ScheduleKind
+from loanservicing.servicing.borrower_signature import origination_typed_data, sign_terms
 
 UNIT = 10**6  # one token of the 6-decimal stablecoin
 TIMED_GAS = 3_000_000
@@ -77,6 +79,8 @@ class LedgerDriver:
         token18 = deploy_contract(
             sender, artifacts["TestStablecoin"], "Test DAI", "tDAI", 18, sender.address
         )
+        ledger = bind(w3, deployment, artifacts).ledger
+        sender.send(ledger.functions.setTokenAllowed(token18.address, True), "Allowing tDAI")
         return cls(w3, rpc_url, deployment, token18, artifacts)
 
     def __repr__(self) -> str:
@@ -150,8 +154,11 @@ class LedgerDriver:
         token: Contract | None = None,
         lender: ChecksumAddress | None = None,
         at: int | None = None,
+        signature: bytes | None = None,
+        deadline: int | None = None,
     ) -> int:
-        """Fund the lender, originate at ``at`` (default: the next second), return the id."""
+        """Fund the lender, originate at ``at`` (default: the next second) with the borrower's
+        signature (a dev account's, unless ``signature`` is given), return the id."""
         token = token or self.token
         lender = lender or self.admin
         self.fund(lender, principal, token)
@@ -170,9 +177,42 @@ class LedgerDriver:
             default_after_days,
             token,
         )
-        receipt = self.send(self.ledger.functions.originate(terms), lender, at=start)
+        deadline = start + DAY if deadline is None else deadline
+        if signature is None:
+            signature = self.sign_terms(terms, lender, deadline)
+        receipt = self.send(
+            self.ledger.functions.originate(terms, deadline, signature), lender, at=start
+        )
         (event,) = self.events(receipt, "LoanOriginated")
         return int(event["loanId"])
+
+    def typed_terms(
+        self, terms: tuple[Any, ...], lender: ChecksumAddress, deadline: int, nonce: int | None = None
+    ) -> dict[str, Any]:
+        """The EIP-712 message the borrower named in ``terms`` signs for ``lender``."""
+        borrower = Web3.to_checksum_address(terms[0])
+        if nonce is None:
+            nonce = int(self.ledger.functions.nonces(borrower).call())
+        return origination_typed_data(
+            self.ledger.address, self.w3.eth.chain_id, terms, lender, nonce, deadline
+        )
+
+    def sign_terms(
+        self,
+        terms: tuple[Any, ...],
+        lender: ChecksumAddress,
+        deadline: int,
+        signer: ChecksumAddress | None = None,
+        nonce: int | None = None,
+    ) -> bytes:
+        """The signature of dev account ``signer`` (default: the borrower) over ``terms``."""
+        typed = self.typed_terms(terms, lender, deadline, nonce)
+        borrower = Web3.to_checksum_address(terms[0])
+        local = dev_signer(self.accounts.index(signer or borrower)).local_account()
+        if signer is None:
+            return sign_terms(local, typed)
+        # Another account's signature over the borrower's terms (a forgery, for tests).
+        return bytes(local.sign_message(encode_typed_data(full_message=typed)).signature)
 
     def terms(
         self,

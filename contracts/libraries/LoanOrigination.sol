@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
+import {ILoanLedger, OriginationTerms} from "../interfaces/ILoanLedger.sol";
+import {IOriginationPolicy} from "../interfaces/IOriginationPolicy.sol";
+import {FLAG_LIVE, Loan, TokenInfo} from "../LoanLedgerStorage.sol";
+import {LoanLimits} from "./LoanLimits.sol";
+import {LoanReports} from "./LoanReports.sol";
+
+/// @title LoanOrigination
+/// @notice Creating a loan: the terms' bounds, the borrower's EIP-712 signature over them, the
+///         admin's token allowlist, the origination policy, the stored loan, and the principal
+///         paid from the lender to the borrower (a token that delivers less is refused).
+/// @dev An external (linked) library: the ledger calls it by DELEGATECALL, so it writes the
+///      ledger's storage through the pointers it is given, `msg.sender` is the lender and
+///      `address(this)` the ledger (the EIP-712 verifying contract). The ledger's entry point
+///      checks the originator role, the pause and holds the reentrancy lock.
+library LoanOrigination {
+    using SafeERC20 for IERC20;
+
+    /// @dev EIP-712 type of what a borrower signs: the lender, every term (in the order of
+    ///      {OriginationTerms}; `kind` as uint8), the borrower's nonce and a deadline.
+    bytes32 internal constant ORIGINATION_TYPEHASH = keccak256(
+        "Origination(address lender,address borrower,address token,uint128 principal,"
+        "uint16 aprBps,uint16 installments,uint32 periodSeconds,uint40 firstDueDate,uint8 kind,"
+        "uint32 gracePeriodSeconds,uint16 lateFeeBps,uint16 penaltyAprBps,uint16 defaultAfterDays,"
+        "uint256 nonce,uint256 deadline)"
+    );
+    bytes32 private constant DOMAIN_TYPEHASH = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    );
+    bytes32 private constant NAME_HASH = keccak256("LoanLedger");
+    bytes32 private constant VERSION_HASH = keccak256("1");
+
+    /// @notice Stores loan `loanId` from `terms` signed by the borrower and pays the principal.
+    /// @dev Behind {ILoanLedger.originate}. Emits {ILoanLedger.LoanOriginated}.
+    /// @param loans the ledger's loans by id
+    /// @param tokens the ledger's tokens by id
+    /// @param tokenIds the ledger's token ids by address
+    /// @param nonces the ledger's borrower nonces
+    /// @param registry the credit registry the ledger reports to
+    /// @param policy the origination policy (zero address: none)
+    /// @param loanId the new loan's id
+    /// @param terms the terms
+    /// @param deadline the signature's deadline
+    /// @param signature the borrower's signature
+    function originate(
+        mapping(uint256 loanId => Loan) storage loans,
+        mapping(uint16 tokenId => TokenInfo) storage tokens,
+        mapping(address token => uint16 tokenId) storage tokenIds,
+        mapping(address borrower => uint256 nonce) storage nonces,
+        ICreditRegistry registry,
+        IOriginationPolicy policy,
+        uint256 loanId,
+        OriginationTerms calldata terms,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        _validate(terms);
+        uint16 tokenId = tokenIds[terms.token];
+        if (tokenId == 0 || !tokens[tokenId].allowed) revert ILoanLedger.TokenNotAllowed(terms.token);
+        if (block.timestamp > deadline) revert ILoanLedger.SignatureExpired(deadline, block.timestamp);
+        address borrower = terms.borrower;
+        bytes32 d = digest(terms, msg.sender, nonces[borrower]++, deadline);
+        if (!SignatureChecker.isValidSignatureNow(borrower, d, signature)) {
+            revert ILoanLedger.InvalidBorrowerSignature(borrower, d);
+        }
+        if (address(policy) != address(0)) policy.checkOrigination(msg.sender, borrower);
+        Loan storage s = loans[loanId];
+        s.borrower = borrower;
+        s.tokenId = tokenId;
+        s.installments = terms.installments;
+        s.aprBps = terms.aprBps;
+        s.penaltyAprBps = terms.penaltyAprBps;
+        s.lateFeeBps = terms.lateFeeBps;
+        s.defaultAfterDays = terms.defaultAfterDays;
+        s.lender = msg.sender;
+        uint96 principal = SafeCast.toUint96(terms.principal);
+        s.principal = principal;
+        s.basePrincipal = principal;
+        s.periodSeconds = terms.periodSeconds;
+        s.gracePeriodSeconds = terms.gracePeriodSeconds;
+        s.segmentStart = terms.firstDueDate - terms.periodSeconds;
+        s.kind = terms.kind;
+        s.flags = FLAG_LIVE;
+        emit ILoanLedger.LoanOriginated(loanId, borrower, msg.sender, terms);
+        LoanReports.send(
+            registry, loanId, abi.encodeCall(ICreditRegistry.reportLoanOpened, (borrower, loanId))
+        );
+        IERC20 token = IERC20(terms.token);
+        uint256 before = token.balanceOf(borrower);
+        token.safeTransferFrom(msg.sender, borrower, principal);
+        uint256 received = token.balanceOf(borrower) - before;
+        if (received != principal) {
+            revert ILoanLedger.FeeOnTransferToken(terms.token, principal, received);
+        }
+    }
+
+    /// @notice The EIP-712 digest of `terms` offered by `lender` with `nonce` and `deadline`,
+    ///         in the domain of the calling ledger.
+    function digest(OriginationTerms calldata terms, address lender, uint256 nonce, uint256 deadline)
+        internal
+        view
+        returns (bytes32)
+    {
+        // Every field of OriginationTerms is a value type, so abi.encode lays the struct out
+        // word by word, as EIP-712's encodeData does.
+        bytes32 structHash =
+            keccak256(abi.encode(ORIGINATION_TYPEHASH, lender, terms, nonce, deadline));
+        bytes32 domain = keccak256(
+            abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this))
+        );
+        return MessageHashUtils.toTypedDataHash(domain, structHash);
+    }
+
+    /// @notice The digest for `lender` with the borrower's current nonce (see {digest}).
+    function originationDigest(
+        mapping(address borrower => uint256 nonce) storage nonces,
+        OriginationTerms calldata terms,
+        address lender,
+        uint256 deadline
+    ) external view returns (bytes32) {
+        return digest(terms, lender, nonces[terms.borrower], deadline);
+    }
+
+    function _validate(OriginationTerms calldata t) private view {
+        if (t.borrower == address(0) || t.token == address(0)) revert ILoanLedger.ZeroAddress();
+        if (t.borrower == msg.sender) revert ILoanLedger.BorrowerIsLender(t.borrower);
+        LoanLimits.validateSchedule(t.aprBps, t.installments, t.periodSeconds);
+        uint256 maxPrincipal = LoanLimits.maxPrincipal(t.aprBps, t.installments, t.periodSeconds);
+        if (t.principal == 0 || t.principal > maxPrincipal) {
+            revert ILoanLedger.InvalidPrincipal(t.principal, maxPrincipal);
+        }
+        if (t.penaltyAprBps > LoanLimits.MAX_RATE_BPS) {
+            revert ILoanLedger.InvalidRate(t.penaltyAprBps, LoanLimits.MAX_RATE_BPS);
+        }
+        if (t.lateFeeBps > LoanLimits.MAX_LATE_FEE_BPS) {
+            revert ILoanLedger.InvalidLateFee(t.lateFeeBps, LoanLimits.MAX_LATE_FEE_BPS);
+        }
+        if (t.gracePeriodSeconds > LoanLimits.MAX_GRACE) {
+            revert ILoanLedger.InvalidGracePeriod(t.gracePeriodSeconds, LoanLimits.MAX_GRACE);
+        }
+        if (t.defaultAfterDays == 0 || t.defaultAfterDays > LoanLimits.MAX_DEFAULT_DAYS) {
+            revert ILoanLedger.InvalidDefaultThreshold(t.defaultAfterDays);
+        }
+        uint256 latest = block.timestamp + t.periodSeconds;
+        if (t.firstDueDate <= block.timestamp || t.firstDueDate > latest) {
+            revert ILoanLedger.InvalidFirstDueDate(t.firstDueDate, block.timestamp + 1, latest);
+        }
+    }
+}
