@@ -15,8 +15,9 @@ import {IOriginationPolicy} from "./interfaces/IOriginationPolicy.sol";
 ///         valid in the registry (registered attester, unrevoked, unexpired). A lender without
 ///         requirements is not restricted.
 ///
-/// Who sets requirements: the lender itself (they only restrict its own loans) or a holder of
-/// POLICY_ADMIN_ROLE (a risk officer imposing a floor on a lender).
+/// Who sets requirements: the lender itself (`setRequirements`: they only restrict its own
+/// loans) and a holder of POLICY_ADMIN_ROLE (`setFloor`: a risk officer imposing a floor on a
+/// lender). Both apply; a lender cannot lift its floor.
 /// @dev Storage: per lender, two dynamic arrays (at most MAX_CLAIM_TYPES and
 ///      MAX_TRUSTED_ATTESTERS entries) so that a check costs a bounded number of reads.
 contract AttestationPolicy is IAttestationPolicy, AccessControl {
@@ -34,6 +35,7 @@ contract AttestationPolicy is IAttestationPolicy, AccessControl {
     }
 
     mapping(address lender => Requirement) private _requirements;
+    mapping(address lender => Requirement) private _floors;
 
     /// @param admin holder of DEFAULT_ADMIN_ROLE and POLICY_ADMIN_ROLE
     /// @param registry_ the attestation registry
@@ -51,9 +53,28 @@ contract AttestationPolicy is IAttestationPolicy, AccessControl {
         address[] calldata trustedAttesters
     ) external {
         if (lender == address(0)) revert ZeroAddress();
-        if (msg.sender != lender && !hasRole(POLICY_ADMIN_ROLE, msg.sender)) {
-            revert NotLenderOrAdmin(msg.sender, lender);
-        }
+        if (msg.sender != lender) revert NotLenderOrAdmin(msg.sender, lender);
+        _set(_requirements[lender], lender, claimTypes, trustedAttesters);
+        emit RequirementsSet(lender, msg.sender, claimTypes, trustedAttesters);
+    }
+
+    /// @inheritdoc IAttestationPolicy
+    function setFloor(
+        address lender,
+        bytes32[] calldata claimTypes,
+        address[] calldata trustedAttesters
+    ) external onlyRole(POLICY_ADMIN_ROLE) {
+        if (lender == address(0)) revert ZeroAddress();
+        _set(_floors[lender], lender, claimTypes, trustedAttesters);
+        emit FloorSet(lender, msg.sender, claimTypes, trustedAttesters);
+    }
+
+    function _set(
+        Requirement storage r,
+        address lender,
+        bytes32[] calldata claimTypes,
+        address[] calldata trustedAttesters
+    ) private {
         if (claimTypes.length > MAX_CLAIM_TYPES) {
             revert TooManyRequirements(claimTypes.length, MAX_CLAIM_TYPES);
         }
@@ -61,10 +82,8 @@ contract AttestationPolicy is IAttestationPolicy, AccessControl {
             revert TooManyRequirements(trustedAttesters.length, MAX_TRUSTED_ATTESTERS);
         }
         if (claimTypes.length != 0 && trustedAttesters.length == 0) revert NoTrustedAttesters(lender);
-        Requirement storage r = _requirements[lender];
         r.claimTypes = claimTypes;
         r.trustedAttesters = trustedAttesters;
-        emit RequirementsSet(lender, msg.sender, claimTypes, trustedAttesters);
     }
 
     /// @inheritdoc IOriginationPolicy
@@ -75,7 +94,11 @@ contract AttestationPolicy is IAttestationPolicy, AccessControl {
         view
         override(IOriginationPolicy)
     {
-        Requirement storage r = _requirements[lender];
+        _check(_floors[lender], lender, borrower);
+        _check(_requirements[lender], lender, borrower);
+    }
+
+    function _check(Requirement storage r, address lender, address borrower) private view {
         uint256 types = r.claimTypes.length;
         uint256 attesters = r.trustedAttesters.length;
         for (uint256 i; i < types; ++i) {
@@ -90,6 +113,16 @@ contract AttestationPolicy is IAttestationPolicy, AccessControl {
             }
             if (!satisfied) revert RequiredAttestationMissing(lender, borrower, claimType, newest);
         }
+    }
+
+    /// @inheritdoc IAttestationPolicy
+    function floor(address lender)
+        external
+        view
+        returns (bytes32[] memory claimTypes, address[] memory trustedAttesters)
+    {
+        Requirement storage r = _floors[lender];
+        return (r.claimTypes, r.trustedAttesters);
     }
 
     /// @inheritdoc IAttestationPolicy

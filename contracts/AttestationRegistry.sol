@@ -39,6 +39,7 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
     mapping(address attester => mapping(uint256 nonce => bool used)) private _usedNonces;
     mapping(address subject => mapping(bytes32 claimType => mapping(address attester => uint256 id)))
         private _latest;
+    mapping(uint256 attestationId => uint256 nonce) private _nonceOf;
     uint256 private _attestationCount;
 
     /// @param admin holder of DEFAULT_ADMIN_ROLE (registers and removes attesters)
@@ -84,6 +85,12 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         if (!_attesters[attester_].active) revert AttesterNotRegistered(attester_);
         if (validUntil <= block.timestamp) revert AttestationExpired(validUntil, block.timestamp);
         if (_usedNonces[attester_][nonce]) revert NonceAlreadyUsed(attester_, nonce);
+        uint256 latest = _latest[subject][claimType][attester_];
+        // An attester's nonces order its statements about a subject and type: one signed
+        // before the latest (held back by someone) can never take its place.
+        if (latest != 0 && nonce <= _nonceOf[latest]) {
+            revert StaleAttestation(attester_, nonce, _nonceOf[latest]);
+        }
         bytes32 digest = _digest(subject, claimType, claimHash, validUntil, nonce);
         if (!SignatureChecker.isValidSignatureNow(attester_, digest, signature)) {
             revert InvalidAttestationSignature(attester_, digest);
@@ -100,6 +107,7 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
             claimHash: claimHash
         });
         _latest[subject][claimType][attester_] = attestationId;
+        _nonceOf[attestationId] = nonce;
         emit AttestationSubmitted(
             attestationId,
             attester_,
@@ -154,8 +162,11 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
     /// @inheritdoc IAttestationRegistry
     function isValid(uint256 attestationId) external view returns (bool) {
         Attestation storage a = _attestations[attestationId];
+        // Only attestations issued since the attester's current registration count: removing
+        // an attester and registering it again does not revive what it signed before.
+        Attester storage who = _attesters[a.attester];
         return a.attester != address(0) && a.revokedAt == 0 && block.timestamp <= a.validUntil
-            && _attesters[a.attester].active;
+            && who.active && a.issuedAt >= who.registeredAt;
     }
 
     /// @inheritdoc IAttestationRegistry

@@ -23,9 +23,12 @@ import {LoanDefaults} from "./libraries/LoanDefaults.sol";
 import {LoanLimits} from "./libraries/LoanLimits.sol";
 import {LoanOrigination} from "./libraries/LoanOrigination.sol";
 import {LoanReports} from "./libraries/LoanReports.sol";
+import {LoanPayments} from "./libraries/LoanPayments.sol";
+import {LoanRepayments} from "./libraries/LoanRepayments.sol";
 import {LoanRestructuring} from "./libraries/LoanRestructuring.sol";
 import {LoanSchedule} from "./libraries/LoanSchedule.sol";
 import {LoanTokens} from "./libraries/LoanTokens.sol";
+import {LoanViews} from "./libraries/LoanViews.sol";
 
 /// @title LoanLedger
 /// @notice Many loans in one contract: terms, closed-form schedules, the repayment waterfall,
@@ -205,70 +208,11 @@ contract LoanLedger is
         if (amount == 0) revert ZeroAmount();
         paid = _repayCurrentInstallment(loanId, amount);
         if (paid != 0) return paid;
-        Loan storage s = _loans[loanId];
-        LoanAccounting.Work memory w = s.load(loanId);
-        if (w.status == LoanStatus.Closed) revert LoanNotActive(loanId, w.status);
-        (
-            LoanAccounting.Allocation memory al,
-            LoanAccounting.Accrual memory a,
-            LoanAccounting.Outcome memory o
-        ) = w.applyRepayment(amount);
-        paid = al.total;
-        s.store(w);
-        w.emitAccrual(a);
-        emit RepaymentApplied(
-            loanId,
-            msg.sender,
-            al.fees,
-            al.penalty,
-            al.interest,
-            al.principal,
-            w.basePrincipal - w.paidPrincipal,
-            w.paidCount,
-            w.status
-        );
-        if (w.bucket != o.oldBucket) {
-            emit DelinquencyBucketChanged(loanId, o.oldBucket, w.bucket, o.daysPastDue);
-        }
-        if (al.rebate != 0) emit InterestRebated(loanId, al.rebate);
-        bool closed = w.status == LoanStatus.Closed;
-        if (closed) emit LoanClosed(loanId, w.borrower, o.afterDefault);
-
-        TokenInfo memory token = _tokens[uint16(w.tokenId)];
-        uint256 reported = closed ? 0 : LoanAccounting.reportedDaysPastDue(w, block.timestamp);
-        if (a.missed != 0 || reported != 0 || o.oldBucket != 0) {
-            LoanReports.delinquency(creditRegistry, w.borrower, loanId, a.missed, reported);
-        }
-        _reportRepayment(w.borrower, loanId, o.onTime, o.late, paid * token.scale, closed);
-        _collect(loanId, token.token, w.lender, paid);
+        // Everything else (arrears, charges, prepayment, payoff, recoveries) runs in the
+        // linked library LoanRepayments (DELEGATECALL).
+        return LoanRepayments.repay(_loans, _tokens, _claimable, creditRegistry, loanId, amount);
     }
 
-    /// @dev Reports a repayment to the credit registry (never blocking it).
-    function _reportRepayment(
-        address borrower,
-        uint256 loanId,
-        uint256 onTime,
-        uint256 late,
-        uint256 amount,
-        bool closed
-    ) private {
-        LoanReports.send(
-            creditRegistry,
-            loanId,
-            abi.encodeCall(ICreditRegistry.reportRepayment, (borrower, loanId, onTime, late, amount, closed))
-        );
-    }
-
-    /// @dev Pulls `amount` from the payer to the lender; when the token refuses that transfer
-    ///      (for example a blocklist naming the lender), pulls it into the ledger and holds it
-    ///      as the lender's claimable balance. A payer who cannot pay still reverts.
-    function _collect(uint256 loanId, address token, address lender, uint256 amount) private {
-        if (IERC20(token).trySafeTransferFrom(msg.sender, lender, amount)) return;
-        uint256 held = _claimable[lender][token] + amount;
-        _claimable[lender][token] = held;
-        emit RepaymentHeld(loanId, lender, token, amount, held);
-        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
-    }
     /// @dev The common case in a few storage reads: the loan is current (nothing past due, no
     ///      charges, bucket 0) and the payment covers at most the current installment. Returns 0
     ///      when the case does not apply; the general path then handles the payment. Both paths
@@ -353,8 +297,10 @@ contract LoanLedger is
             LoanStatus.Active
         );
         TokenInfo memory token = _tokens[s.tokenId];
-        _reportRepayment(s.borrower, loanId, settled, 0, amount * token.scale, false);
-        _collect(loanId, token.token, s.lender, amount);
+        LoanReports.repayment(
+            creditRegistry, s.borrower, loanId, settled, 0, amount * token.scale, false
+        );
+        LoanPayments.collect(_claimable, loanId, token.token, s.lender, amount);
     }
 
 
@@ -363,27 +309,9 @@ contract LoanLedger is
     // =====================================================================================
 
     /// @inheritdoc ILoanLedger
+    /// @dev Runs in the linked library LoanRepayments (DELEGATECALL).
     function assess(uint256 loanId) external nonReentrant {
-        Loan storage s = _loans[loanId];
-        LoanAccounting.Work memory w = s.load(loanId);
-        if (w.status != LoanStatus.Active) revert LoanNotActive(loanId, w.status);
-        LoanSchedule.Curve memory c = w.curve();
-        uint256 paidBefore = w.paidCount;
-        LoanAccounting.Accrual memory a = w.accrue(c, block.timestamp);
-        uint256 dpd = w.daysPastDue(block.timestamp);
-        uint8 oldBucket = w.bucket;
-        w.bucket = LoanAccounting.bucketOf(dpd);
-        if (
-            a.missed == 0 && a.lateFee == 0 && a.penalty == 0 && w.bucket == oldBucket
-                && w.paidCount == paidBefore
-        ) return;
-        s.store(w);
-        w.emitAccrual(a);
-        if (w.bucket != oldBucket) emit DelinquencyBucketChanged(loanId, oldBucket, w.bucket, dpd);
-        if (a.missed != 0 || w.bucket != oldBucket) {
-            uint256 reported = w.reportedDaysPastDue(block.timestamp);
-            LoanReports.delinquency(creditRegistry, w.borrower, loanId, a.missed, reported);
-        }
+        LoanRepayments.assess(_loans, creditRegistry, loanId);
     }
 
     /// @inheritdoc ILoanLedger
@@ -468,36 +396,9 @@ contract LoanLedger is
     // =====================================================================================
 
     /// @inheritdoc ILoanLedger
-    function loan(uint256 loanId) external view returns (LoanView memory v) {
-        LoanAccounting.Work memory w = _loans[loanId].load(loanId);
-        TokenInfo memory token = _tokens[uint16(w.tokenId)];
-        v.borrower = w.borrower;
-        v.lender = w.lender;
-        v.token = token.token;
-        v.decimals = token.decimals;
-        v.status = w.status;
-        v.kind = w.kind;
-        v.principal = w.principal;
-        v.principalOutstanding = w.basePrincipal - w.paidPrincipal;
-        v.aprBps = w.aprBps;
-        v.penaltyAprBps = w.penaltyAprBps;
-        v.lateFeeBps = w.lateFeeBps;
-        v.defaultAfterDays = w.defaultAfterDays;
-        v.periodSeconds = w.period;
-        v.gracePeriodSeconds = w.grace;
-        v.installments = w.installments;
-        v.installmentsPaid = w.paidCount;
-        v.installmentsAssessedLate = w.lateCount;
-        v.baseIndex = w.baseIndex;
-        v.basePrincipal = w.basePrincipal;
-        v.segmentStart = w.segmentStart;
-        v.paidPrincipal = w.paidPrincipal;
-        v.paidInterest = w.paidInterest;
-        v.feesOwed = w.fees;
-        v.penaltyOwed = w.penalty;
-        v.carriedInterest = w.carried;
-        v.lastAccrual = w.lastAccrual;
-        v.bucket = w.bucket;
+    /// @dev Runs in the linked library LoanViews (DELEGATECALL).
+    function loan(uint256 loanId) external view returns (LoanView memory) {
+        return LoanViews.loan(_loans, _tokens, loanId);
     }
 
     /// @inheritdoc ILoanLedger
@@ -506,28 +407,19 @@ contract LoanLedger is
     }
 
     /// @inheritdoc ILoanLedger
-    function amountDue(uint256 loanId, uint256 timestamp) external view returns (AmountDue memory q) {
-        if (timestamp < block.timestamp) revert TimestampInPast(timestamp, block.timestamp);
-        LoanAccounting.Work memory w = _loans[loanId].load(loanId);
-        LoanSchedule.Curve memory c = w.curve();
-        w.accrue(c, timestamp);
-        q = w.owed(c, timestamp);
+    /// @dev Runs in the linked library LoanViews (DELEGATECALL), as do the views below.
+    function amountDue(uint256 loanId, uint256 timestamp) external view returns (AmountDue memory) {
+        return LoanViews.amountDue(_loans, loanId, timestamp);
     }
 
     /// @inheritdoc ILoanLedger
     function payoffAmount(uint256 loanId) external view returns (uint256) {
-        LoanAccounting.Work memory w = _loans[loanId].load(loanId);
-        LoanSchedule.Curve memory c = w.curve();
-        w.accrue(c, block.timestamp);
-        return w.owed(c, block.timestamp).payoff;
+        return LoanViews.amountDue(_loans, loanId, block.timestamp).payoff;
     }
 
     /// @inheritdoc ILoanLedger
     function daysPastDue(uint256 loanId) external view returns (uint256) {
-        LoanAccounting.Work memory w = _loans[loanId].load(loanId);
-        if (w.status == LoanStatus.Closed) return 0;
-        w.accrue(w.curve(), block.timestamp);
-        return w.daysPastDue(block.timestamp);
+        return LoanViews.daysPastDue(_loans, loanId);
     }
 
     /// @inheritdoc ILoanLedger
@@ -536,13 +428,7 @@ contract LoanLedger is
         view
         returns (uint256 dueDate, uint256 principal, uint256 interest)
     {
-        LoanAccounting.Work memory w = _loans[loanId].load(loanId);
-        if (number <= w.baseIndex || number > w.installments) {
-            revert InstallmentOutOfRange(loanId, number, w.baseIndex + 1, w.installments);
-        }
-        LoanSchedule.Curve memory c = w.curve();
-        (principal, interest) = c.part(number - w.baseIndex);
-        dueDate = w.dueDate(number);
+        return LoanViews.installment(_loans, loanId, number);
     }
 
     /// @notice Token address and decimals registered under a token id.

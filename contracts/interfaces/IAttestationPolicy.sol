@@ -9,7 +9,8 @@ interface IAttestationPolicy is IOriginationPolicy {
     // ----------------------------------------------------------------- errors
     /// @notice An address argument (admin, registry, lender) is the zero address.
     error ZeroAddress();
-    /// @notice Only the lender itself or a policy admin may set a lender's requirements.
+    /// @notice Only the lender itself may set its own requirements (a policy admin sets a floor
+    ///         with `setFloor`).
     /// @param caller the account that tried
     /// @param lender the lender whose requirements it tried to set
     error NotLenderOrAdmin(address caller, address lender);
@@ -42,11 +43,21 @@ interface IAttestationPolicy is IOriginationPolicy {
         address indexed lender, address indexed setBy, bytes32[] claimTypes, address[] trustedAttesters
     );
 
+    /// @notice A policy admin replaced `lender`'s floor: requirements the lender cannot lift.
+    /// @param lender the lender
+    /// @param setBy the policy admin
+    /// @param claimTypes the claim types now required at least
+    /// @param trustedAttesters the attesters trusted for them
+    event FloorSet(
+        address indexed lender, address indexed setBy, bytes32[] claimTypes, address[] trustedAttesters
+    );
+
     // ------------------------------------------------------------ entry points
     /// @notice Replaces `lender`'s requirements: borrowers need a valid attestation of every
     ///         type in `claimTypes` from one of `trustedAttesters`. Empty `claimTypes` lifts
     ///         them.
-    /// @dev The lender itself or POLICY_ADMIN_ROLE. Emits {RequirementsSet}.
+    /// @dev The lender itself only. Emits {RequirementsSet}. The floor a policy admin set
+    ///      ({setFloor}) applies as well and is not affected.
     /// @param lender the lender
     /// @param claimTypes the claim types to require (at most MAX_CLAIM_TYPES)
     /// @param trustedAttesters the attesters to trust (at most MAX_TRUSTED_ATTESTERS)
@@ -56,7 +67,28 @@ interface IAttestationPolicy is IOriginationPolicy {
         address[] calldata trustedAttesters
     ) external;
 
-    /// @notice `lender`'s required claim types and trusted attesters.
+    /// @notice Replaces `lender`'s floor: requirements checked beside the lender's own, which
+    ///         the lender cannot lift. Empty `claimTypes` lifts the floor.
+    /// @dev POLICY_ADMIN_ROLE only. Emits {FloorSet}.
+    /// @param lender the lender
+    /// @param claimTypes the claim types to require (at most MAX_CLAIM_TYPES)
+    /// @param trustedAttesters the attesters to trust for them (at most MAX_TRUSTED_ATTESTERS)
+    function setFloor(
+        address lender,
+        bytes32[] calldata claimTypes,
+        address[] calldata trustedAttesters
+    ) external;
+
+    /// @notice The floor a policy admin set for `lender`.
+    /// @param lender the lender
+    /// @return claimTypes the claim types required
+    /// @return trustedAttesters the attesters trusted
+    function floor(address lender)
+        external
+        view
+        returns (bytes32[] memory claimTypes, address[] memory trustedAttesters);
+
+    /// @notice `lender`'s own required claim types and trusted attesters.
     /// @param lender the lender
     /// @return claimTypes the claim types required
     /// @return trustedAttesters the attesters trusted

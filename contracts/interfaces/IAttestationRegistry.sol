@@ -75,6 +75,13 @@ interface IAttestationRegistry {
     /// @param attestationId the attestation
     /// @param revokedAt when it was revoked
     error AttestationAlreadyRevoked(uint256 attestationId, uint256 revokedAt);
+    /// @notice The attester already has a newer statement about this subject and claim type:
+    ///         a signature held back (with a lower nonce) cannot replace it, not even after
+    ///         that newer attestation was revoked.
+    /// @param attester the attester
+    /// @param nonce the nonce of the signature submitted
+    /// @param latestNonce the nonce of the attester's latest attestation of this subject and type
+    error StaleAttestation(address attester, uint256 nonce, uint256 latestNonce);
 
     // ----------------------------------------------------------------- events
     /// @notice The admin registered `attester` as a `kind`.
@@ -181,7 +188,9 @@ interface IAttestationRegistry {
         returns (uint256);
 
     /// @notice Whether attestation `attestationId` counts now: it exists, is not revoked, has
-    ///         not expired (`block.timestamp <= validUntil`) and its attester is registered.
+    ///         not expired (`block.timestamp <= validUntil`) and its attester is registered
+    ///         and was already registered when it was issued (re-registering an attester
+    ///         does not revive its earlier attestations).
     /// @param attestationId the attestation
     function isValid(uint256 attestationId) external view returns (bool);
 

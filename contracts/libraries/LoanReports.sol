@@ -36,4 +36,23 @@ library LoanReports {
             abi.encodeCall(ICreditRegistry.reportDelinquency, (borrower, loanId, missed, daysPastDue))
         );
     }
+
+    /// @dev Reports a repayment on loan `loanId` (`amount` in 18-decimal units).
+    function repayment(
+        ICreditRegistry registry,
+        address borrower,
+        uint256 loanId,
+        uint256 onTime,
+        uint256 late,
+        uint256 amount,
+        bool closed
+    ) internal {
+        send(
+            registry,
+            loanId,
+            abi.encodeCall(
+                ICreditRegistry.reportRepayment, (borrower, loanId, onTime, late, amount, closed)
+            )
+        );
+    }
 }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "SignedAttestation",
     "Verification",
     "attestation_digest",
+    "attestation_nonce",
     "attestation_typed_data",
     "canonical_json",
     "claim_hash",
@@ -79,6 +81,16 @@ _ATTESTATION_TYPE = [
     {"name": "nonce", "type": "uint256"},
 ]
 
+
+
+def attestation_nonce() -> int:
+    """A fresh attestation nonce: nanoseconds since the epoch, then 64 random bits.
+
+    The registry accepts an attester's attestation of a subject and claim type only with a
+    nonce above the one of the attester's latest such attestation (so a signature held back
+    cannot replace a newer one, even once that one is revoked); nonces from this function grow
+    with the time of signing and never repeat."""
+    return (time.time_ns() << 64) | secrets.randbits(64)
 
 def claim_type_id(label: str) -> bytes:
     """The on-chain bytes32 of a claim type: keccak256 of its label (``income`` ...)."""
@@ -208,8 +220,9 @@ def sign_attestation(
     valid_until: int,
     nonce: int | None = None,
 ) -> SignedAttestation:
-    """Sign an attestation as the EOA ``attester``; a random 128-bit nonce by default."""
-    nonce = secrets.randbits(128) if nonce is None else nonce
+    """Sign an attestation as the EOA ``attester``; by default a nonce that orders it after the
+    attester's earlier ones (:func:`attestation_nonce`)."""
+    nonce = attestation_nonce() if nonce is None else nonce
     typed = attestation_typed_data(
         registry, chain_id, subject, claim_type, claim_hash_, valid_until, nonce
     )
@@ -231,7 +244,7 @@ def sign_attestation_for_wallet(
     nonce: int | None = None,
 ) -> SignedAttestation:
     """Sign for an ERC-1271 contract-wallet attester whose owner signs the raw digest."""
-    nonce = secrets.randbits(128) if nonce is None else nonce
+    nonce = attestation_nonce() if nonce is None else nonce
     typed = attestation_typed_data(
         registry, chain_id, subject, claim_type, claim_hash_, valid_until, nonce
     )

@@ -44,8 +44,9 @@ def test_mixed_history_counts(system: LedgerDriver) -> None:
     # installment 2 at the default (installment 3 was still within its grace period).
     assert record["missed"] == 1 + 1 + 1
     assert record["defaults"] == 1
-    # The latest report (the payoff of "good") is current; the worst ever was 60 days.
-    assert record["currentDaysPastDue"] == 0 and record["maxDaysPastDue"] == 60
+    # Current days past due are the worst open loan's ("bad", in default at 60 days), not the
+    # latest report's (the payoff of "good"); the worst ever was 60 days.
+    assert record["currentDaysPastDue"] == 60 and record["maxDaysPastDue"] == 60
 
 
 def test_several_ledgers_report_into_one_registry(system: LedgerDriver) -> None:
@@ -61,10 +62,18 @@ def test_several_ledgers_report_into_one_registry(system: LedgerDriver) -> None:
     terms = system.terms(
         borrower, 100 * UNIT, 0, 1, PERIOD, now + PERIOD, ScheduleKind.BULLET, DAY, 0, 0, 30
     )
-    receipt = system.send(other.functions.originate(terms), second_lender)
+    system.send(other.functions.setTokenAllowed(system.token.address, True))
+    receipt = system.send(
+        system.originate_call(terms, second_lender, ledger=other), second_lender
+    )
     reports = system.events(receipt, "LoanOpenedReported", system.registry)
-    assert reports == [{"borrower": borrower, "reporter": other.address}]
+    assert reports == [{"borrower": borrower, "reporter": other.address, "loanId": 1}]
     assert system.record(borrower)["loansOpened"] == 2
+    # Each reporter's figures are kept beside the total, so readers can weigh them by source.
+    registry = system.registry.functions
+    assert registry.reportersOf(borrower).call() == [system.ledger.address, other.address]
+    for ledger in (system.ledger.address, other.address):
+        assert registry.reporterRecord(borrower, ledger).call()[6] == 1
     # Anyone can read.
     assert (
         system.registry.functions.creditRecord(borrower).call({"from": system.accounts[9]})[6] == 2

@@ -64,7 +64,7 @@ def _refused(
 ) -> dict[str, Any]:
     lender = lender or system.admin
     system.fund(lender, 10**6)
-    fn = system.ledger.functions.originate(_terms(system, borrower, 10**6))
+    fn = system.originate_call(_terms(system, borrower, 10**6), lender)
     revert = system.reverts("RequiredAttestationMissing", fn, lender).revert
     assert revert is not None
     return revert.args

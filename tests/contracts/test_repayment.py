@@ -59,7 +59,8 @@ def test_overpayment_pulls_only_the_payoff_and_closes(system: LedgerDriver) -> N
     start = system.now() + 10
     loan_id = _loan(system, start)
     quote = system.due(loan_id, start + 5 * DAY)
-    assert quote["payoff"] == PRINCIPAL + CURVE.part(1)[1]
+    # Interest to the day: five of the period's thirty days.
+    assert quote["payoff"] == PRINCIPAL + CURVE.part(1)[1] * 5 * DAY // PERIOD
     system.fund(borrower, quote["payoff"] + 500 * UNIT)
     lender_before = system.balance(lender)
     event = system.repay(
@@ -114,9 +115,10 @@ def test_payoff_after_several_installments_closes_exactly(system: LedgerDriver) 
     # Now (the due date of installment 3, just paid) the payoff is the outstanding principal.
     outstanding = PRINCIPAL - sum(curve.part(k)[0] for k in (1, 2, 3))
     assert system.ledger.functions.payoffAmount(loan_id).call() == outstanding
-    # A week later installment 4 is current and charged its whole period's interest.
+    # A week later installment 4 is running: seven days of its interest, not the whole period's.
     quote = system.due(loan_id, at)
-    assert quote["payoff"] == outstanding + curve.part(4)[1]
+    assert quote["payoff"] == outstanding + curve.part(4)[1] * 7 * DAY // PERIOD
+    assert quote["accruedInterest"] == curve.part(4)[1] * 7 * DAY // PERIOD
     event = system.repay(loan_id, quote["payoff"], borrower, at=at)
     assert event["status"] == 2 and event["principalOutstanding"] == 0
 
@@ -128,7 +130,7 @@ def test_all_installments_on_time_close_the_loan_and_sum_exactly(system: LedgerD
     loan_id = _loan(system, start, kind=ScheduleKind.BULLET, installments=4, apr_bps=900)
     lender_before = system.balance(lender)
     for k in range(1, 5):
-        event = system.repay(loan_id, sum(curve.part(k)), borrower, at=start + k * PERIOD - 1)
+        event = system.repay(loan_id, sum(curve.part(k)), borrower, at=start + k * PERIOD)
     assert event["status"] == 2
     assert system.balance(lender) - lender_before == PRINCIPAL + curve.cumulative(4)[1]
     record = system.record(borrower)

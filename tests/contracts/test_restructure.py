@@ -32,15 +32,18 @@ def test_restructure_two_steps_and_carry_over(system: LedgerDriver) -> None:
     accept_at = at + 3 * DAY
     quote = system.due(loan_id, accept_at)
     stranger = system.accounts[4]
-    system.reverts("NotBorrower", system.ledger.functions.acceptRestructure(loan_id), stranger)
-    receipt = system.send(
-        system.ledger.functions.acceptRestructure(loan_id), borrower, at=accept_at
-    )
+    accept = system.ledger.functions.acceptRestructure(loan_id, 800, 24, PERIOD, at + 7 * DAY)
+    system.reverts("NotBorrower", accept, stranger)
+    receipt = system.send(accept, borrower, at=accept_at)
     (event,) = system.events(receipt, "LoanRestructured")
     outstanding = PRINCIPAL - CURVE.part(1)[0]
-    unpaid_interest = CURVE.cumulative(3)[1] - CURVE.part(1)[1]
+    # Carried over: the unpaid interest of installments 2 and 3, and installment 4's interest
+    # for the 23 days of its period that ran before the new schedule starts.
+    accrued = CURVE.part(4)[1] * 23 * DAY // PERIOD
+    assert quote["accruedInterest"] == accrued
+    unpaid_interest = CURVE.cumulative(3)[1] - CURVE.part(1)[1] + accrued
     assert event["principalOutstanding"] == outstanding
-    assert event["carriedInterest"] == unpaid_interest == quote["interest"]
+    assert event["carriedInterest"] == unpaid_interest == quote["interest"] + accrued
     assert (event["feesOwed"], event["penaltyOwed"]) == (quote["fees"], quote["penalty"])
     (reset,) = system.events(receipt, "ScheduleReset")
     assert (reset["baseIndex"], reset["installments"], reset["segmentStart"]) == (3, 27, accept_at)
@@ -60,9 +63,7 @@ def test_restructure_two_steps_and_carry_over(system: LedgerDriver) -> None:
     )
     assert paid["installmentsPaid"] == 4
     # The proposal was consumed.
-    system.reverts(
-        "NoRestructureProposal", system.ledger.functions.acceptRestructure(loan_id), borrower
-    )
+    system.reverts("NoRestructureProposal", accept, borrower)
 
 
 def test_restructure_deadline_and_roles(system: LedgerDriver) -> None:
@@ -82,14 +83,10 @@ def test_restructure_deadline_and_roles(system: LedgerDriver) -> None:
         system.ledger.functions.proposeRestructure(loan_id, 800, 0, PERIOD, deadline),
     )
     system.send(propose, at=start + 2)
+    accept = system.ledger.functions.acceptRestructure(loan_id, 800, 6, PERIOD, deadline)
     # Exactly at the deadline is still in time; one second later is not.
     snapshot = system.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    system.send(system.ledger.functions.acceptRestructure(loan_id), borrower, at=deadline)
+    system.send(accept, borrower, at=deadline)
     system.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
-    failure = system.reverts(
-        "RestructureExpired",
-        system.ledger.functions.acceptRestructure(loan_id),
-        borrower,
-        at=deadline + 1,
-    )
+    failure = system.reverts("RestructureExpired", accept, borrower, at=deadline + 1)
     assert failure.revert is not None and failure.revert.args["deadline"] == deadline

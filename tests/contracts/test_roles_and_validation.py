@@ -63,7 +63,7 @@ def test_invalid_terms_revert_with_named_errors(
 ) -> None:
     system.fund(system.admin, 10**12)
     count = system.ledger.functions.loanCount().call()
-    system.reverts(error, system.ledger.functions.originate(_terms(system, **changes)))
+    system.reverts(error, system.originate_call(_terms(system, **changes)))
     assert system.ledger.functions.loanCount().call() == count
 
 
@@ -71,7 +71,7 @@ def test_first_due_date_in_the_past_names_the_window(system: LedgerDriver) -> No
     at = system.now() + 10
     failure = system.reverts(
         "InvalidFirstDueDate",
-        system.ledger.functions.originate(_terms(system, first_due=at)),
+        system.originate_call(_terms(system, first_due=at)),
         at=at,
     )
     assert failure.revert is not None
@@ -80,11 +80,12 @@ def test_first_due_date_in_the_past_names_the_window(system: LedgerDriver) -> No
 
 def test_lender_cannot_lend_to_itself_and_token_must_be_a_contract(system: LedgerDriver) -> None:
     system.reverts(
-        "BorrowerIsLender", system.ledger.functions.originate(_terms(system, borrower=system.admin))
+        "BorrowerIsLender", system.originate_call(_terms(system, borrower=system.admin))
     )
     eoa_token = system.w3.eth.contract(address=system.accounts[7], abi=system.token.abi)
+    system.reverts("TokenNotAllowed", system.originate_call(_terms(system, token=eoa_token)))
     system.reverts(
-        "UnsupportedToken", system.ledger.functions.originate(_terms(system, token=eoa_token))
+        "UnsupportedToken", system.ledger.functions.setTokenAllowed(eoa_token.address, True)
     )
 
 
@@ -93,13 +94,13 @@ def test_originate_needs_the_originator_role(system: LedgerDriver) -> None:
     system.fund(outsider, 10**12)
     failure = system.reverts(
         "AccessControlUnauthorizedAccount",
-        system.ledger.functions.originate(_terms(system)),
+        system.originate_call(_terms(system)),
         outsider,
     )
     assert failure.revert is not None
     assert failure.revert.args["neededRole"] == role("ORIGINATOR_ROLE")
     system.send(system.ledger.functions.grantRole(role("ORIGINATOR_ROLE"), outsider))
-    system.send(system.ledger.functions.originate(_terms(system)), outsider)
+    system.send(system.originate_call(_terms(system), outsider), outsider)
     assert system.loan(1)["lender"] == outsider
 
 
@@ -117,10 +118,10 @@ def test_servicer_and_admin_roles(system: LedgerDriver) -> None:
     ):
         system.reverts("AccessControlUnauthorizedAccount", fn, outsider)
     for fn in (
-        system.registry.functions.reportLoanOpened(borrower),
-        system.registry.functions.reportRepayment(borrower, 1, 0, 0, 1, False),
-        system.registry.functions.reportDelinquency(borrower, 1, 1),
-        system.registry.functions.reportDefault(borrower, 1),
+        system.registry.functions.reportLoanOpened(borrower, loan_id),
+        system.registry.functions.reportRepayment(borrower, loan_id, 1, 0, 1, False),
+        system.registry.functions.reportDelinquency(borrower, loan_id, 1, 1),
+        system.registry.functions.reportDefault(borrower, loan_id, 1),
     ):
         system.reverts("AccessControlUnauthorizedAccount", fn, outsider)
     assert system.record(borrower)["loansOpened"] == 1
@@ -132,7 +133,7 @@ def test_pause_stops_origination_but_never_repayment(system: LedgerDriver) -> No
     start = system.now() + 10
     loan_id = system.originate(borrower, at=start)
     system.send(system.ledger.functions.pause())
-    system.reverts("EnforcedPause", system.ledger.functions.originate(_terms(system)))
+    system.reverts("EnforcedPause", system.originate_call(_terms(system)))
     event = system.repay(loan_id, 100 * UNIT, borrower)
     assert event["interest"] + event["principal"] == 100 * UNIT
     system.send(system.ledger.functions.assess(loan_id), system.accounts[5])

@@ -39,6 +39,7 @@ def test_eighteen_decimal_loan_full_cycle_and_normalised_credit_record(
 def _loan_in(system: LedgerDriver, token_name: str, principal: int) -> tuple[Contract, int]:
     """A two-installment loan to accounts[3] in a freshly deployed test token."""
     token = system.deploy_contract(token_name)
+    system.send(system.ledger.functions.setTokenAllowed(token.address, True))
     loan_id = system.originate(
         system.accounts[3],
         principal=principal,
@@ -100,4 +101,4 @@ def test_reentrant_token_cannot_reenter(system: LedgerDriver) -> None:
         30,
         token,
     )
-    system.reverts("ReentrancyGuardReentrantCall", system.ledger.functions.originate(terms))
+    system.reverts("ReentrancyGuardReentrantCall", system.originate_call(terms))

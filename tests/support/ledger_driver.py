@@ -117,7 +117,7 @@ class LedgerDriver:
     def deploy_contract(self, name: str, *args: Any, sender: int = 0) -> Contract:
         """Deploy contract ``name`` from dev account ``sender``."""
         deployer = TransactionSender(self.w3, dev_signer(sender), self.decoder)
-        return deploy_contract(deployer, self.artifacts[name], *args)
+        return deploy_contract(deployer, self.artifacts[name], *args, artifacts=self.artifacts)
 
     def reverts(
         self, name: str, fn: Any, sender: ChecksumAddress | None = None, at: int | None = None
@@ -186,15 +186,42 @@ class LedgerDriver:
         (event,) = self.events(receipt, "LoanOriginated")
         return int(event["loanId"])
 
+    def originate_call(
+        self,
+        terms: tuple[Any, ...],
+        lender: ChecksumAddress | None = None,
+        deadline: int = 0,
+        ledger: Contract | None = None,
+    ) -> Any:
+        """``originate(terms, ...)`` on ``ledger`` (default: the system's) signed by the
+        borrower when it is a dev account (else with an empty signature), for tests that send
+        it themselves."""
+        lender = lender or self.admin
+        ledger = ledger or self.ledger
+        deadline = deadline or self.now() + DAY
+        borrower = Web3.to_checksum_address(terms[0])
+        signature = (
+            self.sign_terms(terms, lender, deadline, ledger=ledger)
+            if borrower in self.accounts
+            else b""
+        )
+        return ledger.functions.originate(terms, deadline, signature)
+
     def typed_terms(
-        self, terms: tuple[Any, ...], lender: ChecksumAddress, deadline: int, nonce: int | None = None
+        self,
+        terms: tuple[Any, ...],
+        lender: ChecksumAddress,
+        deadline: int,
+        nonce: int | None = None,
+        ledger: Contract | None = None,
     ) -> dict[str, Any]:
         """The EIP-712 message the borrower named in ``terms`` signs for ``lender``."""
+        ledger = ledger or self.ledger
         borrower = Web3.to_checksum_address(terms[0])
         if nonce is None:
-            nonce = int(self.ledger.functions.nonces(borrower).call())
+            nonce = int(ledger.functions.nonces(borrower).call())
         return origination_typed_data(
-            self.ledger.address, self.w3.eth.chain_id, terms, lender, nonce, deadline
+            ledger.address, self.w3.eth.chain_id, terms, lender, nonce, deadline
         )
 
     def sign_terms(
@@ -204,9 +231,10 @@ class LedgerDriver:
         deadline: int,
         signer: ChecksumAddress | None = None,
         nonce: int | None = None,
+        ledger: Contract | None = None,
     ) -> bytes:
         """The signature of dev account ``signer`` (default: the borrower) over ``terms``."""
-        typed = self.typed_terms(terms, lender, deadline, nonce)
+        typed = self.typed_terms(terms, lender, deadline, nonce, ledger)
         borrower = Web3.to_checksum_address(terms[0])
         local = dev_signer(self.accounts.index(signer or borrower)).local_account()
         if signer is None:
