@@ -296,6 +296,11 @@ library LoanAccounting {
             o.onTime = w.paidCount - oldPaidCount - o.late;
         }
         if (w.basePrincipal == w.paidPrincipal) {
+            // Closed, in one canonical form whatever the path (one payoff, or prepayments and
+            // then a payoff): an empty segment after the installments settled.
+            resetSegment(w, w.paidCount, w.installments, 0, dueDate(w, w.paidCount));
+            w.flags &= ~FLAG_ADVANCE;
+            w.advance = 0;
             w.status = LoanStatus.Closed;
             w.bucket = 0;
         } else {

@@ -109,8 +109,10 @@ library LoanRepayments {
         s.store(w);
         w.emitAccrual(a);
         if (w.bucket != oldBucket) emit ILoanLedger.DelinquencyBucketChanged(loanId, oldBucket, w.bucket, dpd);
-        if (a.missed != 0 || w.bucket != oldBucket) {
-            uint256 reported = w.reportedDaysPastDue(block.timestamp);
+        // The registry hears of misses and of days past due once past grace; a loan that fell
+        // behind but is still inside its grace period is not delinquent there.
+        uint256 reported = w.reportedDaysPastDue(block.timestamp);
+        if (a.missed != 0 || (w.bucket != oldBucket && (reported != 0 || oldBucket != 0))) {
             LoanReports.delinquency(registry, w.borrower, loanId, a.missed, reported);
         }
     }

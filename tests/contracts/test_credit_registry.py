@@ -63,9 +63,7 @@ def test_several_ledgers_report_into_one_registry(system: LedgerDriver) -> None:
         borrower, 100 * UNIT, 0, 1, PERIOD, now + PERIOD, ScheduleKind.BULLET, DAY, 0, 0, 30
     )
     system.send(other.functions.setTokenAllowed(system.token.address, True))
-    receipt = system.send(
-        system.originate_call(terms, second_lender, ledger=other), second_lender
-    )
+    receipt = system.send(system.originate_call(terms, second_lender, ledger=other), second_lender)
     reports = system.events(receipt, "LoanOpenedReported", system.registry)
     assert reports == [{"borrower": borrower, "reporter": other.address, "loanId": 1}]
     assert system.record(borrower)["loansOpened"] == 2
@@ -78,3 +76,29 @@ def test_several_ledgers_report_into_one_registry(system: LedgerDriver) -> None:
     assert (
         system.registry.functions.creditRecord(borrower).call({"from": system.accounts[9]})[6] == 2
     )
+
+
+def test_current_days_past_due_are_the_worst_open_loans(system: LedgerDriver) -> None:
+    # The review found that a one-unit payment on any current loan reset a borrower's current
+    # days past due from 61 to 0.
+    borrower = system.accounts[3]
+    start = system.now() + 10
+    behind = system.originate(borrower, at=start)
+    current = system.originate(borrower, at=start + 1)
+    keeper = system.accounts[5]
+    curve = Curve(ScheduleKind.ANNUITY, 12_000 * UNIT, 12, 1200, PERIOD)
+    for k in (1, 2, 3):
+        system.repay(current, sum(curve.part(k)), borrower, at=start + 1 + k * PERIOD - DAY)
+    at = start + PERIOD + 61 * DAY
+    system.send(system.ledger.functions.assess(behind), keeper, at=at)
+    assert system.record(borrower)["currentDaysPastDue"] == 61
+    system.repay(current, 1, borrower, at=at + 1)
+    record = system.record(borrower)
+    assert record["currentDaysPastDue"] == 61 and record["maxDaysPastDue"] == 61
+    loan_dpd = system.registry.functions.loanDaysPastDue(system.ledger.address, behind).call()
+    assert loan_dpd == 61
+    # Once the late loan is brought current, the borrower is current.
+    payoff_at = at + 2
+    system.repay(behind, system.due(behind, payoff_at)["payoff"], borrower, at=payoff_at)
+    assert system.record(borrower)["currentDaysPastDue"] == 0
+    assert system.record(borrower)["maxDaysPastDue"] == 61

@@ -11,6 +11,7 @@ from eth_typing import ChecksumAddress
 from web3.logs import DISCARD
 
 from loanservicing.chain.abi import role
+from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import mine
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.sharing.attestations import claim_type_id
@@ -160,3 +161,65 @@ def test_bad_requirements_are_refused(data: DataEnv) -> None:
     data.reverts(
         "NoTrustedAttesters", data.policy.functions.setRequirements(lender, [INCOME], []), LENDER
     )
+
+
+def test_a_lender_cannot_lift_the_floor_its_policy_admin_set(
+    guarded: tuple[LedgerDriver, DataEnv],
+) -> None:
+    system, data = guarded
+    lender = data.address(LENDER)
+    system.send(system.ledger.functions.grantRole(role("ORIGINATOR_ROLE"), lender))
+    receipt = data.send(
+        data.policy.functions.setFloor(lender, [INCOME], [data.address(EMPLOYER)]), system.admin
+    )
+    (event,) = data.policy.events.FloorSet().process_receipt(receipt, errors=DISCARD)
+    assert (event["args"]["lender"], event["args"]["setBy"]) == (lender, system.admin)
+    # The lender clears its own requirements: the floor still holds.
+    data.send(data.policy.functions.setRequirements(lender, [], []), LENDER)
+    assert _refused(system, data.address(BORROWER), lender)["claimType"] == INCOME
+    # Only a policy admin sets a floor, and nobody but the lender sets its own requirements.
+    data.reverts(
+        "AccessControlUnauthorizedAccount", data.policy.functions.setFloor(lender, [], []), LENDER
+    )
+    data.reverts(
+        "NotLenderOrAdmin", data.policy.functions.setRequirements(lender, [], []), system.admin
+    )
+    _attest(data, EMPLOYER, BORROWER, "income")
+    loan_id = system.originate(data.address(BORROWER), lender=lender)
+    assert system.loan(loan_id)["lender"] == lender
+
+
+def test_re_registering_an_attester_does_not_revive_its_attestations(
+    guarded: tuple[LedgerDriver, DataEnv],
+) -> None:
+    system, data = guarded
+    income_id = _attest(data, EMPLOYER, BORROWER, "income")
+    identity_id = _attest(data, BUREAU, BORROWER, "identity")
+    system.originate(data.address(BORROWER))
+    data.send(data.registry.functions.removeAttester(data.address(EMPLOYER)))
+    mine(system.w3, data.now() + 1)
+    data.send(data.registry.functions.registerAttester(data.address(EMPLOYER), 2))
+    assert not data.registry.functions.isValid(income_id).call()
+    assert data.registry.functions.isValid(identity_id).call()
+    assert _refused(system, data.address(BORROWER))["latestAttestationId"] == income_id
+    # A new attestation from the re-registered attester counts.
+    _attest(data, EMPLOYER, BORROWER, "income")
+    system.originate(data.address(BORROWER))
+
+
+def test_a_held_back_signature_cannot_replace_a_revoked_newer_attestation(
+    guarded: tuple[LedgerDriver, DataEnv],
+) -> None:
+    system, data = guarded
+    _attest(data, BUREAU, BORROWER, "identity")
+    held_back = data.sign(EMPLOYER, BORROWER, "income", b"\x41" * 32)
+    newest = data.sign(EMPLOYER, BORROWER, "income", b"\x42" * 32)
+    assert held_back.nonce < newest.nonce
+    newest_id, _ = data.attestations.submit(newest, data.address(OTHER))
+    system.originate(data.address(BORROWER))
+    data.attestations.revoke(newest_id, data.address(EMPLOYER))
+    _refused(system, data.address(BORROWER))
+    with pytest.raises(TransactionReverted) as info:
+        data.attestations.submit(held_back, data.address(OTHER))
+    assert info.value.error_name == "StaleAttestation"
+    assert _refused(system, data.address(BORROWER))["latestAttestationId"] == newest_id

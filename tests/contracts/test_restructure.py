@@ -90,3 +90,55 @@ def test_restructure_deadline_and_roles(system: LedgerDriver) -> None:
     system.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     failure = system.reverts("RestructureExpired", accept, borrower, at=deadline + 1)
     assert failure.revert is not None and failure.revert.args["deadline"] == deadline
+
+
+def test_acceptance_binds_to_the_terms_the_borrower_saw(system: LedgerDriver) -> None:
+    # The review bound a borrower to 100 % APR over 480 daily installments by landing a
+    # replacement proposal just before the acceptance of 6 % over 24.
+    borrower = system.accounts[1]
+    start = system.now() + 10
+    loan_id = system.originate(borrower, at=start)
+    deadline = start + 20 * DAY
+    system.send(
+        system.ledger.functions.proposeRestructure(loan_id, 600, 24, PERIOD, deadline),
+        at=start + DAY,
+    )
+    system.send(
+        system.ledger.functions.proposeRestructure(loan_id, 10_000, 480, DAY, deadline),
+        at=start + 2 * DAY,
+    )
+    seen = system.ledger.functions.acceptRestructure(loan_id, 600, 24, PERIOD, deadline)
+    before = system.loan(loan_id)
+    system.reverts("RestructureTermsMismatch", seen, borrower, at=start + 2 * DAY + 1)
+    assert system.loan(loan_id) == before
+    # The servicer withdraws the replacement; nothing is left to accept.
+    receipt = system.send(system.ledger.functions.withdrawRestructure(loan_id), at=start + 3 * DAY)
+    assert system.events(receipt, "RestructureWithdrawn") == [
+        {"loanId": loan_id, "servicer": system.admin}
+    ]
+    system.reverts("NoRestructureProposal", seen, borrower)
+    system.reverts(
+        "AccessControlUnauthorizedAccount",
+        system.ledger.functions.withdrawRestructure(loan_id),
+        borrower,
+    )
+
+
+def test_a_restructuring_cannot_escape_a_default_that_is_due(system: LedgerDriver) -> None:
+    borrower = system.accounts[1]
+    start = system.now() + 10
+    loan_id = system.originate(borrower, default_after_days=30, at=start)
+    due = start + PERIOD
+    deadline = due + 60 * DAY
+    system.send(
+        system.ledger.functions.proposeRestructure(loan_id, 600, 24, PERIOD, deadline), at=due
+    )
+    accept = system.ledger.functions.acceptRestructure(loan_id, 600, 24, PERIOD, deadline)
+    failure = system.reverts("DefaultDue", accept, borrower, at=due + 31 * DAY)
+    assert failure.revert is not None
+    assert (failure.revert.args["daysPastDue"], failure.revert.args["threshold"]) == (31, 30)
+    # The stale proposal does not stand in the way of the default, which drops it.
+    system.send(system.ledger.functions.declareDefault(loan_id), at=due + 31 * DAY + 1)
+    assert system.loan(loan_id)["status"] == 1
+    system.reverts("LoanNotActive", accept, borrower)
+    system.reverts("NoRestructureProposal", system.ledger.functions.withdrawRestructure(loan_id))

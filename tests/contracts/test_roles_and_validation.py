@@ -79,9 +79,7 @@ def test_first_due_date_in_the_past_names_the_window(system: LedgerDriver) -> No
 
 
 def test_lender_cannot_lend_to_itself_and_token_must_be_a_contract(system: LedgerDriver) -> None:
-    system.reverts(
-        "BorrowerIsLender", system.originate_call(_terms(system, borrower=system.admin))
-    )
+    system.reverts("BorrowerIsLender", system.originate_call(_terms(system, borrower=system.admin)))
     eoa_token = system.w3.eth.contract(address=system.accounts[7], abi=system.token.abi)
     system.reverts("TokenNotAllowed", system.originate_call(_terms(system, token=eoa_token)))
     system.reverts(
