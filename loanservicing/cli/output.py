@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from loanservicing.amounts import iso_date
+from loanservicing.amounts import format_amount, iso_date
 from loanservicing.ledger.delinquency import BUCKET_LABELS
 from loanservicing.ledger.portfolio import PortfolioSummary
 from loanservicing.monitoring.notices import NOTICE_KINDS
@@ -135,10 +135,30 @@ def render_report(report: DemoReport, console: Console) -> None:
     events = Table(title="What happened", title_justify="left", show_header=False)
     events.add_column(style="bold")
     events.add_column(justify="right")
-    for key in ("repayments", "late_payments", "partial_payments", "assessments", "defaults",
-                "restructurings", "payoffs", "closed"):  # fmt: skip
+    for key in ("borrower_signed", "repayments", "late_payments", "partial_payments",
+                "held_repayments", "assessments", "defaults", "restructurings", "payoffs",
+                "closed"):  # fmt: skip
         events.add_row(key.replace("_", " "), str(report.counts[key]))
     console.print(events)
+    console.print(
+        f"Every loan was originated on terms its borrower signed (EIP-712, nonce and deadline, "
+        f"checked by the ledger): {report.counts['borrower_signed']} of "
+        f"{report.counts['originated']}."
+    )
+    held = report.held
+    if held:
+        d = int(held["decimals"])
+        line = (
+            f"From day {held['blocked_on_day']} the token's issuer blocked the fund "
+            f"{held['lender']}: the ledger held {held['repayments_held']} of its repayments, a "
+            f"claimable balance of {format_amount(int(held['claimable']), d)} tUSDC"
+        )
+        if held["claimed_to"]:
+            line += (
+                f", which the fund claimed to {held['claimed_to']} "
+                f"({format_amount(int(held['claimed']), d)} tUSDC)"
+            )
+        console.print(line + ".")
     if report.notices:
         notices = Table(
             title="Monitor notices",

@@ -27,6 +27,7 @@ from loanservicing.deployment.bindings import DataContracts, bind_data, revert_d
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, deploy_data_sharing
 from loanservicing.ledger.schedule import DAY
+from loanservicing.servicing.borrower_signature import TermsSigner
 from loanservicing.sharing.attestations import (
     ATTESTER_KINDS,
     AttestationClient,
@@ -270,11 +271,14 @@ def run_data_sharing(
 
     send(w3, token.functions.mint(admin, principal * len(borrowers)), admin, decoder)
     send(w3, token.functions.approve(ledger.address, 2**256 - 1), admin, decoder)
+    signer = TermsSigner(ledger)
     for borrower in borrowers:
         start = chain_time(w3)
         terms = (borrower.address, token.address, principal, 1200, 12, 30 * DAY,
                  start + 30 * DAY, 0, 5 * DAY, 500, 600, 90)  # fmt: skip
-        receipt = send(w3, ledger.functions.originate(terms), admin, decoder, "Originating")
+        # The borrower signs its terms (EIP-712); the lender sends them.
+        fn = signer.originate(borrower, terms, admin, start + DAY)
+        receipt = send(w3, fn, admin, decoder, "Originating")
         (event,) = ledger.events.LoanOriginated().process_receipt(receipt, errors=DISCARD)
         loan_id = int(event["args"]["loanId"])
         summary.loans.append(loan_id)

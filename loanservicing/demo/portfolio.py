@@ -1,12 +1,16 @@
 """A lending portfolio run for months on a local chain (the ``demo`` command's simulation).
 
-On its own Anvil (or ``--rpc-url`` to a dev chain) the demo deploys the system, funds a lender
-and a dozen borrowers with the 6-decimal TestStablecoin, originates loans of all three schedule
-kinds and then lives through the months day by day with ``evm_setNextBlockTimestamp``:
-borrowers mostly pay on time, some pay late inside or after the grace period, some pay only
-part, a few stop paying and are assessed weekly and declared in default past the threshold;
-one loan is restructured and one is paid off early. It ends with a portfolio summary and the
-credit records of a few borrowers.
+On its own Anvil (or ``--rpc-url`` to a dev chain) the demo deploys the system with a 6-decimal
+test stablecoin whose issuer keeps a blocklist (BlocklistStablecoin, as USDC's issuer does),
+funds two lenders (the deployer and a fund) and a dozen borrowers, originates loans of all
+three schedule kinds, each on terms its borrower signed (EIP-712, with its nonce and a
+deadline; the ledger checks the signature), and then lives through the months day by day with
+``evm_setNextBlockTimestamp``: borrowers mostly pay on time, some pay late inside or after the
+grace period, some pay only part, a few stop paying and are assessed weekly and declared in
+default past the threshold; one loan is restructured and one is paid off early. A third of the
+way in, the token's issuer blocks the fund: the ledger cannot pay it, so it holds the fund's
+repayments as its claimable balance (RepaymentHeld), which the fund claims to its treasury at
+the end. It ends with a portfolio summary and the credit records of a few borrowers.
 
 Reproducible: ``--seed`` drives every choice through ``random.Random(seed)``; borrower keys
 derive from the seed; the simulation starts at the next UTC midnight and, on Anvil, every block
@@ -32,6 +36,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from eth_account import Account
+from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import Web3Exception
@@ -39,17 +44,19 @@ from web3.logs import DISCARD
 from web3.types import RPCEndpoint
 
 from loanservicing.amounts import iso_date
+from loanservicing.chain.abi import role
 from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.node import chain_time, connect, is_dev_chain, mine, set_next_timestamp
 from loanservicing.demo.data_sharing import run_data_sharing
 from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
-from loanservicing.deployment.deploy import deploy_system
+from loanservicing.deployment.deploy import ORIGINATOR_ROLE, deploy_system
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger.portfolio import PortfolioSummary
 from loanservicing.ledger.schedule import DAY, ScheduleKind
 from loanservicing.monitoring.notices import NOTICE_KINDS
 from loanservicing.monitoring.service import DayMonitor
+from loanservicing.servicing.borrower_signature import TermsSigner
 from loanservicing.servicing.portfolio import summarize
 from loanservicing.servicing.servicer import LoanTerms, Servicer
 
@@ -71,6 +78,10 @@ REPAY_GAS = 700_000
 SMALL_GAS = 120_000
 ASSESS_GAS = 400_000
 DEFAULT_AFTER_DAYS = 60
+TOKEN_CONTRACT = "BlocklistStablecoin"
+"""The demo's stablecoin: its issuer (the deployer) can block an address."""
+FUND_SHARE = 4
+"""Every FUND_SHARE-th loan is lent by the fund, the second lender."""
 
 # Behaviour profiles: how a borrower pays each installment.
 ON_TIME, LATE_IN_GRACE, LATE, PARTIAL, STOPPER = (
@@ -83,7 +94,9 @@ ON_TIME, LATE_IN_GRACE, LATE, PARTIAL, STOPPER = (
 RESTRUCTURE, PAYOFF = "restructure", "payoff"
 EVENT_KEYS = (
     "originated",
+    "borrower_signed",
     "repayments",
+    "held_repayments",
     "late_payments",
     "partial_payments",
     "assessments",
@@ -133,6 +146,7 @@ class _Loan:
     loan_id: int
     borrower: _Borrower
     profile: str
+    lender: str = ""
     stop_after: int = 0
     next_day: int | None = None
     payments: int = 0
@@ -159,6 +173,9 @@ class DemoReport:
     shared: list[str] = field(default_factory=list)
     """What was shared with whom: one sentence per consent, vault read and erasure."""
     data_contracts: dict[str, str] = field(default_factory=dict)
+    held: dict[str, Any] = field(default_factory=dict)
+    """The fund's repayments the ledger held while the token's issuer blocked the fund, and
+    its claim of them (amounts in the token's smallest units)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -180,6 +197,7 @@ class DemoReport:
             "summary": self.summary.to_json(),
             "credit_records": self.credit_records,
             "notices": self.notices,
+            "held_repayments": self.held,
             "data_sharing": {"contracts": self.data_contracts, "shared": self.shared},
         }
 
@@ -242,6 +260,8 @@ class PortfolioDemo:
         self.monitor: DayMonitor | None = None
         self.shared: list[str] = []
         self.data_contracts: dict[str, str] = {}
+        self.held: dict[str, Any] = {}
+        self.block_day = max(1, config.days // 3)
 
     # ----------------------------------------------------------------- driver
 
@@ -249,11 +269,20 @@ class PortfolioDemo:
         began = time.monotonic()
         try:
             self._setup_clock()
-            self.reporter.phase("Deploying the credit registry, the ledger and tUSDC")
+            self.reporter.phase(
+                "Deploying the credit registry, the ledger and tUSDC (a stablecoin whose "
+                "issuer keeps a blocklist)"
+            )
             sender = TransactionSender(self.w3, dev_signer(0), revert_decoder(self.artifacts))
-            deployment = deploy_system(sender, self.artifacts, None, 6)
-            self.transactions += 6
+            first_nonce = sender.nonce()
+            deployment = deploy_system(
+                sender, self.artifacts, None, 6, token_contract=TOKEN_CONTRACT
+            )
+            self.transactions += sender.nonce() - first_nonce
             self.servicer = Servicer(self.w3, deployment, self.artifacts, dev_signer(0))
+            self.issuer = self.w3.eth.contract(
+                address=deployment.token.address, abi=self.artifacts[TOKEN_CONTRACT].abi
+            )
             if self.with_monitor:
                 self.monitor = DayMonitor(
                     str(getattr(self.w3.provider, "endpoint_uri", "")),
@@ -269,10 +298,12 @@ class PortfolioDemo:
             self.lender = self.servicer._require_sender()
             self._pin_fees(self.lender)
             self.borrowers = self._borrowers()
+            self.fund, self.treasury = self._fund()
             self._originate()
             self._fund_borrowers()
             for day in range(1, self.config.days + 1):
                 self._day(day)
+            self._claim_held()
         finally:
             self.reporter.close()
             with suppress(Web3Exception, ValueError):  # give the node its wall clock back
@@ -303,6 +334,7 @@ class PortfolioDemo:
             notice_examples=examples,
             shared=self.shared,
             data_contracts=self.data_contracts,
+            held=self.held,
         )
 
     def _share_data(self) -> None:
@@ -353,6 +385,21 @@ class PortfolioDemo:
             borrowers.append(_Borrower(i, signer, sender))
         return borrowers
 
+    def _fund(self) -> tuple[TransactionSender, ChecksumAddress]:
+        """The second lender (a fund, seed-derived like the borrowers, with the originator
+        role) and the treasury address it claims held repayments to."""
+        seed = self.config.seed
+        key = Web3.keccak(text=f"loanservicing demo seed {seed} fund")
+        signer = Signer(Account.from_key(key), "demo fund")
+        _request(self.w3, "hardhat_setBalance", [signer.address, hex(10**21)])
+        sender = TransactionSender(self.w3, signer, self.servicer.decoder)
+        sender.pinned_fees = self.lender.pinned_fees
+        grant = self.servicer.ledger.functions.grantRole(role(ORIGINATOR_ROLE), signer.address)
+        self.lender.send(grant, "Granting the fund the originator role", gas=SMALL_GAS)
+        self.transactions += 1
+        treasury = Account.from_key(Web3.keccak(text=f"loanservicing demo seed {seed} treasury"))
+        return sender, treasury.address
+
     def _profiles(self) -> list[str]:
         n = self.config.loans
         fixed = [PAYOFF, RESTRUCTURE] if n >= 4 else []
@@ -394,7 +441,10 @@ class PortfolioDemo:
 
     def _originate(self) -> None:
         n = self.config.loans
-        self.reporter.phase(f"Originating {n} loans (annuity, equal-principal, bullet)")
+        self.reporter.phase(
+            f"Originating {n} loans (annuity, equal-principal, bullet), each on terms its "
+            "borrower signed (EIP-712)"
+        )
         profiles = self._profiles()
         plans = []
         for i in range(n):
@@ -403,51 +453,50 @@ class PortfolioDemo:
                 if i < len(self.borrowers)
                 else (self.rng.choice(self.borrowers))
             )
-            plans.append((borrower, self._terms(i, borrower), profiles[i]))
-        total = sum(t.principal for _, t, _ in plans)
+            lender = self.fund if i % FUND_SHARE == FUND_SHARE - 1 else self.lender
+            plans.append((borrower, lender, self._terms(i, borrower), profiles[i]))
+        lent: Counter[str] = Counter()
+        for _, lender, terms, _ in plans:
+            lent[lender.address] += terms.principal
         token, ledger = self.servicer.token, self.servicer.ledger
-        self._wait_all(
-            [
-                (
-                    self.lender,
-                    self.lender.submit(
-                        token.functions.mint(self.lender.address, total), gas=SMALL_GAS
-                    ),
-                ),
-                (
-                    self.lender,
-                    self.lender.submit(
-                        token.functions.approve(ledger.address, MAX_UINT), gas=SMALL_GAS
-                    ),
-                ),
-            ]
-        )
-        hashes = [
-            (
-                self.lender,
-                self.lender.submit(
-                    ledger.functions.originate(
-                        self.servicer.terms_tuple(t, t.first_due_timestamp or 0)
-                    ),
-                    "Originating",
-                    gas=ORIGINATE_GAS,
-                ),
+        setup = []
+        for sender in (self.lender, self.fund):
+            mint = token.functions.mint(sender.address, lent[sender.address])
+            setup.append((self.lender, self.lender.submit(mint, gas=SMALL_GAS)))
+            approve = token.functions.approve(ledger.address, MAX_UINT)
+            setup.append((sender, sender.submit(approve, gas=SMALL_GAS)))
+        self._wait_all(setup)
+        # Every borrower signs its terms for its lender with its next nonce; the signatures
+        # are made ahead of mining, in the order the originations are sent.
+        signer = TermsSigner(ledger)
+        deadline = chain_time(self.w3) + DAY
+        hashes = []
+        for borrower, lender, terms, _ in plans:
+            fn = signer.originate(
+                borrower.signer.local_account(),
+                self.servicer.terms_tuple(terms, terms.first_due_timestamp or 0),
+                lender.address,
+                deadline,
             )
-            for _, t, _ in plans
-        ]
+            hashes.append((lender, lender.submit(fn, "Originating", gas=ORIGINATE_GAS)))
         receipts = self._wait_all(hashes)
-        for (borrower, terms, profile), receipt in zip(plans, receipts, strict=True):
+        for (borrower, lender, terms, profile), receipt in zip(plans, receipts, strict=True):
             (event,) = ledger.events.LoanOriginated().process_receipt(receipt, errors=DISCARD)
-            loan = _Loan(int(event["args"]["loanId"]), borrower, profile)
+            loan = _Loan(int(event["args"]["loanId"]), borrower, profile, lender.address)
             if profile in (STOPPER, RESTRUCTURE):
                 loan.stop_after = 1 if profile == RESTRUCTURE else self.rng.randint(0, 1)
             self.loans.append(loan)
             self.counts["originated"] += 1
+            self.counts["borrower_signed"] += 1
             self.counts[f"originated_{terms.kind.label}"] += 1
         for loan in self.loans:
             self._plan(loan, 0)
+        total = sum(lent.values())
         self.reporter.event(
-            f"{n} loans, {self.servicer.show(total)} lent to {len(self.borrowers)} borrowers"
+            f"{n} loans, {self.servicer.show(total)} lent to {len(self.borrowers)} borrowers "
+            f"by the lender and a fund ({self.servicer.show(lent[self.fund.address])}); every "
+            "borrower signed its terms (EIP-712, with its nonce and a deadline) and the ledger "
+            "checked each signature"
         )
 
     def _fund_borrowers(self) -> None:
@@ -483,6 +532,8 @@ class PortfolioDemo:
         now = self.start + day * DAY
         set_next_timestamp(self.w3, now)
         mine(self.w3)
+        if day == self.block_day:
+            self._block_fund(day)
         due_today = [
             loan
             for loan in self.loans
@@ -512,6 +563,8 @@ class PortfolioDemo:
             result = self.servicer.repayment_from_receipt(loan.loan_id, receipt, 6)
             loan.payments += 1
             self.counts["repayments"] += 1
+            if result.held:
+                self.counts["held_repayments"] += 1
             if result.fees or result.penalty:
                 self.counts["late_payments"] += 1
             if loan.profile == PARTIAL and loan.payments % 3:
@@ -614,7 +667,9 @@ class PortfolioDemo:
         )
         borrower = self.servicer.as_account(loan.borrower.signer)
         borrower.sender = loan.borrower.sender
-        borrower.accept_restructure(loan.loan_id)
+        proposal = self.servicer.restructure_proposal(loan.loan_id)
+        assert proposal is not None  # proposed just above
+        borrower.accept_restructure(loan.loan_id, proposal)  # exactly the terms proposed
         self.transactions += 2
         loan.restructured = True
         self.counts["restructurings"] += 1
@@ -624,6 +679,52 @@ class PortfolioDemo:
             "warning",
         )
         self._plan(loan, day)
+
+    # ----------------------------------------------------------------- the blocklist
+
+    def _block_fund(self, day: int) -> None:
+        """The token's issuer blocks the fund: the ledger can no longer pay it."""
+        block = self.issuer.functions.setBlocked(self.fund.address, True)
+        self.lender.send(block, "Blocking the fund", gas=SMALL_GAS)
+        self.transactions += 1
+        self.reporter.event(
+            f"Day {day}: the token's issuer blocks the fund {self.fund.address}; the ledger "
+            "holds its repayments for it to claim",
+            "warning",
+        )
+
+    def _claim_held(self) -> None:
+        """The fund claims what the ledger held for it to its treasury (it is still blocked,
+        so it names another recipient), then the issuer unblocks it."""
+        fund = self.fund.address
+        claimable = self.servicer.claimable(fund)
+        self.held = {
+            "lender": fund,
+            "token": self.servicer.token.address,
+            "blocked_on_day": self.block_day,
+            "repayments_held": self.counts["held_repayments"],
+            "claimable": claimable,
+            "claimed": 0,
+            "claimed_to": None,
+            "decimals": self.servicer.token_decimals,
+        }
+        if claimable:
+            self.reporter.event(
+                f"The ledger holds {self.servicer.show(claimable)} of repayments for the fund "
+                f"(claimable balance, {self.counts['held_repayments']} repayments)"
+            )
+            fund_servicer = self.servicer.as_account(self.fund.signer)
+            fund_servicer.sender = self.fund
+            claim = fund_servicer.claim(to=self.treasury)
+            self.transactions += 1
+            self.held.update(claimed=claim.amount, claimed_to=claim.to)
+            self.reporter.event(
+                f"The fund claimed {self.servicer.show(claim.amount)} to its treasury {claim.to}",
+                "good",
+            )
+        unblock = self.issuer.functions.setBlocked(fund, False)
+        self.lender.send(unblock, "Unblocking the fund", gas=SMALL_GAS)
+        self.transactions += 1
 
     # ----------------------------------------------------------------- helpers
 

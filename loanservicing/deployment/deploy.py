@@ -8,9 +8,11 @@ deploys the data-sharing contracts too (``deploy_data_sharing``: attestation reg
 registry, attestation policy; the regulator role; optionally the policy as the ledger's
 origination policy). Every contract is created by ``deploy_contract``.
 
-The ledger calls external libraries for its rarely used paths (LoanDefaults, LoanRestructuring,
-LoanTokens): ``deploy_contract`` deploys the libraries a contract calls first and writes their
-addresses over the placeholders in its bytecode (``ContractArtifact.linked_bytecode``).
+The ledger calls external libraries for its rarely used paths (LoanOrigination, LoanDefaults,
+LoanRestructuring, LoanTokens, ...): ``deploy_contract`` deploys the libraries a contract calls
+first and writes their addresses over the placeholders in its bytecode
+(``ContractArtifact.linked_bytecode``). A token is lent in only once the ledger's admin allowed
+it (``setTokenAllowed``): ``deploy_system`` allows the deployment's token.
 """
 
 from __future__ import annotations
@@ -94,12 +96,16 @@ def deploy_system(
     token_decimals: int = 6,
     data_sharing: bool = False,
     regulators: Iterable[ChecksumAddress] = (),
+    token_contract: str = "TestStablecoin",
 ) -> Deployment:
-    """Deploy registry, ledger and (when ``token`` is None) a TestStablecoin with
-    ``token_decimals`` decimals, grant the roles, and describe the result.
+    """Deploy registry, ledger and (when ``token`` is None) a test token with
+    ``token_decimals`` decimals, allow loans in the token, grant the roles, and describe the
+    result.
 
-    With ``data_sharing`` the data-sharing contracts follow (``deploy_data_sharing``, with
-    ``regulators``); the returned deployment then carries them in ``data``."""
+    The test token is ``token_contract``: the TestStablecoin, or the BlocklistStablecoin whose
+    owner can block addresses (as USDC's issuer can). With ``data_sharing`` the data-sharing
+    contracts follow (``deploy_data_sharing``, with ``regulators``); the returned deployment
+    then carries them in ``data``."""
     w3 = sender.w3
     admin = sender.address
     first_block = int(w3.eth.block_number) + 1
@@ -114,10 +120,10 @@ def deploy_system(
     if token is None:
         symbol = "tUSDC" if token_decimals == 6 else f"tUSD{token_decimals}"
         name = f"Test USD ({token_decimals} decimals)"
-        stablecoin = artifacts["TestStablecoin"]
+        stablecoin = artifacts[token_contract]
         token = deploy_contract(sender, stablecoin, name, symbol, token_decimals, admin).address
     sender.send(ledger.functions.setTokenAllowed(token, True), "Allowing the loan token")
-    token_entry = entry_for(w3, artifacts["TestStablecoin"], token)
+    token_entry = entry_for(w3, artifacts[token_contract], token)
     if not test_token:
         token_entry = replace(token_entry, contract="ERC20")
     data = deploy_data_sharing(sender, artifacts, regulators) if data_sharing else None

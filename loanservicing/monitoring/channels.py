@@ -52,6 +52,8 @@ _STYLE = {
     "defaulted": "bold red",
     "restructured": "magenta",
     "closed": "dim",
+    "repayment_held": "bold yellow",
+    "credit_report_failed": "bold magenta",
 }
 
 
@@ -86,6 +88,15 @@ def describe(notice: Notice) -> str:
         "defaulted": f"declared in default at {notice.days_past_due} days past due, {money} owed",
         "restructured": f"restructured, {money} principal outstanding",
         "closed": "closed" + (" after default" if d.get("after_default") else ""),
+        "repayment_held": (
+            f"{money} repaid but held by the ledger: the transfer to the lender "
+            f"{d.get('lender')} failed ({format_amount(d.get('claimable', 0), notice.decimals)} "
+            "claimable with `loan claim`)"
+        ),
+        "credit_report_failed": (
+            f"the credit report {d.get('function')} failed ({d.get('error') or d.get('reason')});"
+            " the servicing it reported stands"
+        ),
     }.get(notice.kind, notice.kind)
     return f"loan {notice.loan_id}: {text}"
 

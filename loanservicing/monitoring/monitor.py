@@ -6,21 +6,30 @@ ledger's own arithmetic (no RPC call per loan), turns the new ledger events into
 stores the notices in ONE transaction (:mod:`loanservicing.monitoring.notices`). Kinds and
 their ids:
 
-=====================  ============================================  ========================
-kind                   raised when                                   id
-=====================  ============================================  ========================
-``reminder``           ``now`` is at most N days (default 3) before  loan, installment, due
-                       the next due date and it is not paid
-``overdue``            an installment is unpaid after its due date   loan, installment, due
-                       plus the grace period (one second after)
-``bucket_changed``     the days past due at ``now`` put the loan in  loan, bucket, date the
-                       another bucket 1-30, 31-60, 61-90 or 90+      oldest unpaid fell due
-``default_eligible``   days past due reach the loan's threshold      loan, that same date
-``payment_received``   a RepaymentApplied event (with its split)     loan, tx hash, ordinal
-``restructured``       a LoanRestructured event                      loan, tx hash, ordinal
-``defaulted``          a LoanDefaulted event                         loan
-``closed``             a LoanClosed event                            loan
-=====================  ============================================  ========================
+========================  ==========================================  ======================
+kind                      raised when                                 id
+========================  ==========================================  ======================
+``reminder``              ``now`` is at most N days (default 3)       loan, installment, due
+                          before the next due date and it is not paid
+``overdue``               an installment is unpaid after its due      loan, installment, due
+                          date plus the grace period (one second
+                          after)
+``bucket_changed``        the days past due at ``now`` put the loan   loan, bucket, date the
+                          in another bucket 1-30, 31-60, 61-90, 90+   oldest unpaid fell due
+``default_eligible``      days past due reach the loan's threshold    loan, that same date
+``payment_received``      a RepaymentApplied event (with its split)   loan, tx hash, ordinal
+``restructured``          a LoanRestructured event                    loan, tx hash, ordinal
+``defaulted``             a LoanDefaulted event                       loan
+``closed``                a LoanClosed event                          loan
+``repayment_held``        a RepaymentHeld event: the transfer of a    loan, tx hash, ordinal
+                          repayment to the lender failed and the
+                          ledger holds it as the lender's claimable
+                          balance
+``credit_report_failed``  a CreditReportFailed event: the registry    loan, tx hash, ordinal
+                          refused a report (the servicing stands);
+                          the registry function and its error are
+                          decoded from the contracts' ABIs
+========================  ==========================================  ======================
 
 Event notices are keyed by the transaction hash and the event's ordinal among that loan's
 events of that kind in the transaction, not by the block's log index: a transaction that a
@@ -44,8 +53,14 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.conversions import to_bytes
+
+from loanservicing.chain.reverts import RevertDecoder, canonical_type
+from loanservicing.indexing.codec import REGISTRY, contract_abis
 from loanservicing.indexing.database import IndexDB
 from loanservicing.ledger.accounting import (
     amount_due,
@@ -70,7 +85,14 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_REMINDER_DAYS = 3
-_EVENTS = ("RepaymentApplied", "LoanRestructured", "LoanDefaulted", "LoanClosed")
+_EVENTS = (
+    "RepaymentApplied",
+    "LoanRestructured",
+    "LoanDefaulted",
+    "LoanClosed",
+    "RepaymentHeld",
+    "CreditReportFailed",
+)
 _CURSOR_BLOCK = "events_block"
 _CURSOR_HASH = "events_block_hash"
 
@@ -412,6 +434,47 @@ def _event_notice(
                 "tx_hash": tx_hash,
             },
         )
+    if event == "RepaymentHeld":
+        return Notice(
+            f"repayment_held:{loan_id}:{tx_hash}:{ordinal}",
+            "repayment_held",
+            loan_id,
+            state.borrower,
+            dpd,
+            int(args["amount"]),
+            decimals,
+            None,
+            timestamp,
+            block,
+            {
+                "lender": str(args["lender"]),
+                "token": str(args["token"]),
+                "claimable": int(args["claimable"]),
+                "tx_hash": tx_hash,
+            },
+        )
+    if event == "CreditReportFailed":
+        selector, reason = str(args["selector"]), str(args["reason"])
+        function, error = _credit_report(selector, reason)
+        return Notice(
+            f"credit_report_failed:{loan_id}:{tx_hash}:{ordinal}",
+            "credit_report_failed",
+            loan_id,
+            state.borrower,
+            dpd,
+            0,
+            decimals,
+            None,
+            timestamp,
+            block,
+            {
+                "function": function,
+                "selector": selector,
+                "error": error,
+                "reason": reason,
+                "tx_hash": tx_hash,
+            },
+        )
     if event == "LoanDefaulted":
         owed = sum(
             int(args[k])
@@ -450,3 +513,28 @@ def _event_notice(
         block,
         {"after_default": bool(args["afterDefault"]), "tx_hash": tx_hash},
     )
+
+
+# ---------------------------------------------------------------------- failed credit reports
+
+
+@lru_cache(maxsize=1)
+def _registry_abis() -> tuple[dict[str, str], RevertDecoder]:
+    """The credit registry's functions by selector, and a decoder of every error the ledger
+    and the registry declare (from the compiled contracts, once)."""
+    abis = contract_abis()
+    functions = {}
+    for item in abis[REGISTRY]:
+        if item.get("type") == "function":
+            types = ",".join(canonical_type(i) for i in item["inputs"])
+            selector = function_signature_to_4byte_selector(f"{item['name']}({types})")
+            functions["0x" + selector.hex()] = str(item["name"])
+    return functions, RevertDecoder(abis.values())
+
+
+def _credit_report(selector: str, reason: str) -> tuple[str, str | None]:
+    """The registry function a failed report called (its selector if unknown) and its
+    decoded error (None when the revert data match no known error)."""
+    functions, decoder = _registry_abis()
+    decoded = decoder.decode(to_bytes(hexstr=reason)) if reason.startswith("0x") else None
+    return functions.get(selector.lower(), selector), None if decoded is None else str(decoded)

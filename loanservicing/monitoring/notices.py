@@ -45,6 +45,8 @@ NOTICE_KINDS = (
     "defaulted",
     "restructured",
     "closed",
+    "repayment_held",
+    "credit_report_failed",
 )
 
 

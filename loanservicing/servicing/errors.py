@@ -5,12 +5,14 @@ Every one derives from :class:`loanservicing.errors.LoanServicingError`.
 
 from __future__ import annotations
 
+from loanservicing.chain.errors import TransactionReverted
 from loanservicing.errors import LoanServicingError
 
 __all__ = [
     "DevChainOnly",
     "InsufficientFunds",
     "InvalidTerms",
+    "LedgerRefusal",
     "LoanNotFound",
     "LoanNotOpen",
     "MissingRole",
@@ -49,3 +51,12 @@ class InvalidTerms(LoanServicingError):
 
 class SignatureFileError(LoanServicingError):
     """Signed terms that cannot be read or do not match the loan asked for."""
+
+
+class LedgerRefusal(TransactionReverted):
+    """A ledger revert (nothing sent) explained in the lender's words; ``error_name`` and
+    ``revert`` still name the Solidity error."""
+
+    def __init__(self, reverted: TransactionReverted, message: str) -> None:
+        super().__init__(reverted.revert, reverted.raw)
+        self.args = (message,)

@@ -1,15 +1,19 @@
 """The portfolio summary of a deployment from the ledger's views: every loan's snapshot now
 and every RepaymentApplied event, summed up by :func:`loanservicing.ledger.portfolio.summarize`
-(loans by status and delinquency bucket, outstanding principal, amounts collected, PAR30).
+(loans by status and delinquency bucket, outstanding principal, amounts collected, PAR30);
+and what the ledger holds for each lender whose repayments could not be transferred to it
+(:func:`claimable_by_lender`).
 """
 
 from __future__ import annotations
+
+from web3 import Web3
 
 from loanservicing.ledger.portfolio import PortfolioSummary
 from loanservicing.ledger.portfolio import summarize as summarize_snapshots
 from loanservicing.servicing.servicer import Servicer
 
-__all__ = ["repayment_events", "summarize"]
+__all__ = ["claimable_by_lender", "repayment_events", "summarize"]
 
 
 def repayment_events(servicer: Servicer) -> list[dict[str, int]]:
@@ -26,3 +30,11 @@ def summarize(servicer: Servicer) -> PortfolioSummary:
     return summarize_snapshots(
         servicer.loans(), repayment_events(servicer), servicer.token_decimals
     )
+
+
+def claimable_by_lender(servicer: Servicer) -> dict[str, int]:
+    """What the ledger holds in the deployment's token for each lender of its loans, in the
+    order the lenders first lent (``claimable``; zero for most)."""
+    logs = servicer.ledger.events.LoanOriginated().get_logs(from_block=servicer.deployment.block)
+    lenders = list(dict.fromkeys(Web3.to_checksum_address(log["args"]["lender"]) for log in logs))
+    return {lender: servicer.claimable(lender) for lender in lenders}

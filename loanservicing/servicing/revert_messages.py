@@ -1,0 +1,84 @@
+"""The ledger's refusals in the lender's words.
+
+A revert reaches the servicer decoded from the ABI (``TransactionReverted``: the error's name
+and arguments, such as ``SignatureExpired(deadline=..., chainTime=...)``). For the errors a
+person can act on, :func:`explained` says what happened and what to do, in one sentence that
+still ends with the error's name; other reverts keep their decoded form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from loanservicing.amounts import iso_date
+from loanservicing.chain.errors import TransactionReverted
+from loanservicing.servicing.errors import LedgerRefusal
+
+__all__ = ["explained"]
+
+
+def _hex(value: Any) -> str:
+    return "0x" + value.hex() if isinstance(value, bytes) else str(value)
+
+
+_EXPLANATIONS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+    "InvalidBorrowerSignature": lambda a: (
+        f"the borrower {a['borrower']} did not sign these terms for this lender with its next "
+        f"nonce (the ledger expects a signature over digest {_hex(a['digest'])}), so ask the "
+        "borrower to sign them again"
+    ),
+    "SignatureExpired": lambda a: (
+        f"the borrower's signature expired at {iso_date(int(a['deadline']))}, before the "
+        f"chain's time {iso_date(int(a['chainTime']))}, so ask the borrower to sign the terms "
+        "again"
+    ),
+    "TokenNotAllowed": lambda a: (
+        f"the ledger's admin has not allowed loans in token {a['token']} (the admin allows it "
+        f"with `loan allow-token {a['token']}`)"
+    ),
+    "FeeOnTransferToken": lambda a: (
+        f"token {a['token']} takes a fee on transfers (the borrower would receive "
+        f"{a['received']} of {a['expected']} units), and the ledger lends no such token"
+    ),
+    "NothingToClaim": lambda a: (
+        f"nothing is held for {a['lender']} in token {a['token']}, so there is nothing to claim"
+    ),
+    "RestructureTermsMismatch": lambda a: (
+        f"the terms named are not loan {a['loanId']}'s pending restructuring proposal (it was "
+        f"replaced), so review it with `loan restructure show {a['loanId']}`"
+    ),
+    "NoRestructureProposal": lambda a: (
+        f"loan {a['loanId']} has no pending restructuring proposal (none was made, or it was "
+        "accepted, withdrawn or dropped at a default)"
+    ),
+    "RestructureExpired": lambda a: (
+        f"loan {a['loanId']}'s restructuring proposal expired at {iso_date(int(a['deadline']))}"
+    ),
+    "DefaultDue": lambda a: (
+        f"loan {a['loanId']} is {a['daysPastDue']} days past due, at its default threshold of "
+        f"{a['threshold']} days, so it can no longer be restructured: declare the default or "
+        "bring the loan current first"
+    ),
+    "DefaultInsideGrace": lambda a: (
+        f"loan {a['loanId']}'s oldest unpaid installment is inside its grace period until "
+        f"{iso_date(int(a['graceEnds']))}, so the loan cannot be declared in default before "
+        "then"
+    ),
+    "InsufficientGas": lambda a: (
+        "the ledger ran out of gas inside its protected transfer or credit report, so send it "
+        "again with more gas"
+    ),
+}
+
+
+def explained(exc: TransactionReverted, action: str) -> TransactionReverted:
+    """``exc`` with a sentence for people when its error is one they can act on."""
+    if exc.revert is None:
+        return exc
+    explain = _EXPLANATIONS.get(exc.revert.name)
+    if explain is None:
+        return exc
+    what = action or "The transaction"
+    because = explain(exc.revert.args)
+    return LedgerRefusal(exc, f"{what} was refused: {because} ({exc.revert.name}).")
