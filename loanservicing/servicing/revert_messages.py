@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from web3 import Web3
+
 from loanservicing.amounts import iso_date
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.servicing.errors import LedgerRefusal
@@ -80,5 +82,9 @@ def explained(exc: TransactionReverted, action: str) -> TransactionReverted:
     if explain is None:
         return exc
     what = action or "The transaction"
-    because = explain(exc.revert.args)
+    args = {
+        k: Web3.to_checksum_address(v) if isinstance(v, str) and Web3.is_address(v) else v
+        for k, v in exc.revert.args.items()
+    }
+    because = explain(args)
     return LedgerRefusal(exc, f"{what} was refused: {because} ({exc.revert.name}).")

@@ -82,7 +82,6 @@ _ATTESTATION_TYPE = [
 ]
 
 
-
 def attestation_nonce() -> int:
     """A fresh attestation nonce: nanoseconds since the epoch, then 64 random bits.
 
@@ -91,6 +90,7 @@ def attestation_nonce() -> int:
     cannot replace a newer one, even once that one is revoked); nonces from this function grow
     with the time of signing and never repeat."""
     return (time.time_ns() << 64) | secrets.randbits(64)
+
 
 def claim_type_id(label: str) -> bytes:
     """The on-chain bytes32 of a claim type: keccak256 of its label (``income`` ...)."""

@@ -37,6 +37,7 @@ from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_system
 from loanservicing.ledger.schedule import DAY
 from loanservicing.paths import NODE_MODULES
+from loanservicing.servicing.borrower_signature import TermsSigner
 
 HARDHAT = NODE_MODULES / ".bin" / "hardhat"
 STARTUP_TIMEOUT_S = 60.0
@@ -159,10 +160,11 @@ def test_deploy_originate_repay_show_on_hardhat(
     send(w3, token.functions.approve(ledger.address, 2**256 - 1), admin, decoder)
     send(w3, token.functions.approve(ledger.address, 2**256 - 1), borrower, decoder)
     now = int(w3.eth.get_block("latest")["timestamp"])
+    signer = TermsSigner(ledger)  # the borrowers sign their terms (EIP-712)
+    terms = _terms(borrower, token.address, 12_000 * UNIT, now)
     receipt = send(
-        w3, ledger.functions.originate(_terms(borrower, token.address, 12_000 * UNIT, now)),
-        admin, decoder, "Originating",
-    )  # fmt: skip
+        w3, signer.originate(dev_key(1), terms, admin, now + DAY), admin, decoder, "Originating"
+    )
     (loan_id,) = _loan_ids(ledger, [receipt])
     loan = _loan(ledger, loan_id)
     assert (loan["borrower"], loan["lender"], loan["token"]) == (borrower, admin, token.address)
@@ -183,15 +185,20 @@ def test_deploy_originate_repay_show_on_hardhat(
 
     # -- the bulk path: local keys, managed nonces, JSON-RPC batches --------------------
     lender = BulkSender(w3, dev_key(0), decoder, batch_size=4)
-    fn = ledger.functions.originate(_terms(borrower, token.address, 1_000 * UNIT, now))
-    gas = estimate_gas(fn, admin)
-    borrowers = [dev_key(1).address, dev_key(2).address]
+    keys = [dev_key(1), dev_key(2)]
+    borrowers = [key.address for key in keys]
+    # Signed ahead of mining: the signer counts each borrower's nonces.
     originations = [
-        ledger.functions.originate(
-            _terms(borrowers[i % 2], token.address, (100 + i) * UNIT, now, i % 3)
+        signer.originate(
+            keys[i % 2],
+            _terms(borrowers[i % 2], token.address, (100 + i) * UNIT, now, i % 3),
+            admin,
+            now + DAY,
         )
         for i in range(10)
     ]
+    # A first loan to a borrower costs more (its credit record is new): the larger estimate.
+    gas = max(estimate_gas(fn, admin) for fn in originations[:2])
     receipts = lender.send_all((fn, gas) for fn in originations)
     ids = _loan_ids(ledger, receipts)
     assert ids == list(range(loan_id + 1, loan_id + 11))
@@ -200,7 +207,9 @@ def test_deploy_originate_repay_show_on_hardhat(
     for account in borrowers:  # the interest on top of the principal they received
         send(w3, token.functions.mint(account, 1_000 * UNIT), admin, decoder)
     payers = BulkSenders(w3, [dev_key(1), dev_key(2)], decoder)
-    payoffs = [ledger.functions.payoffAmount(i).call() for i in ids]
+    # The payoff counts interest to the day: a unit more covers a day boundary before mining
+    # (the ledger pulls at most the payoff).
+    payoffs = [ledger.functions.payoffAmount(i).call() + UNIT for i in ids]
     payers.send_all(
         (borrowers[n % 2], ledger.functions.repay(i, payoff), 400_000)
         for n, (i, payoff) in enumerate(zip(ids, payoffs, strict=True))

@@ -105,15 +105,18 @@ def test_late_installment_accrues_and_payoff_closes(servicer: Servicer, w3: Web3
     rows = schedule(servicer, loan_id)
     assert rows[0].status == "overdue"  # unpaid after due date + grace
     quote = servicer.payoff(loan_id)
+    # The payoff to the day: the running period's interest only as far as it was earned.
     assert quote.amount == (
         quote.fees
         + quote.penalty
         + quote.interest
         + quote.principal
-        + quote.current_interest
+        + quote.accrued_interest
         + quote.current_principal
         + quote.remaining_principal
+        - quote.interest_rebate
     )
+    assert 0 < quote.accrued_interest < quote.current_interest and quote.interest_rebate == 0
     assert quote.fees > 0  # the late fee of installment 1
     borrower = servicer.as_account(BORROWER)
     faucet(servicer, BORROWER.address, 1_000 * UNIT)
@@ -189,9 +192,13 @@ def test_restructure_keeps_replaced_installments_as_settled(servicer: Servicer, 
     increase_time(w3, 65 * DAY)
     deadline = servicer.now() + 7 * DAY
     servicer.propose_restructure(loan_id, 600, 10, 30 * DAY, deadline)
+    proposal = servicer.restructure_proposal(loan_id)
+    assert proposal is not None
+    assert (proposal.apr_bps, proposal.installments, proposal.period_seconds) == (600, 10, 30 * DAY)
+    assert proposal.deadline == deadline and proposal.servicer == servicer.account
     with pytest.raises(MissingRole, match="Only the borrower"):
-        servicer.accept_restructure(loan_id)
-    servicer.as_account(BORROWER).accept_restructure(loan_id)
+        servicer.accept_restructure(loan_id, proposal)
+    servicer.as_account(BORROWER).accept_restructure(loan_id, proposal)
     state = servicer.loan(loan_id)
     assert state.days_past_due == 0
     assert state.installments_total == 12
@@ -219,7 +226,9 @@ def test_prepayment_then_restructure_rebuilds_every_segment(servicer: Servicer, 
     assert after_prepayment[0].principal == original[0].principal
     increase_time(w3, 95 * DAY)
     servicer.propose_restructure(loan_id, 900, 6, 30 * DAY, servicer.now() + DAY)
-    borrower.accept_restructure(loan_id)
+    proposal = servicer.restructure_proposal(loan_id)
+    assert proposal is not None
+    borrower.accept_restructure(loan_id, proposal)
     rows = schedule(servicer, loan_id)
     base = servicer.loan(loan_id).base_index
     assert base >= 3
