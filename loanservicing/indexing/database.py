@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from loanservicing.indexing.errors import IndexDatabaseError
-from loanservicing.ledger.credit import CreditRecord
+from loanservicing.ledger.credit import CreditHistory, CreditRecord
 from loanservicing.ledger.state import LoanState
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "IndexDB",
     "IndexDatabaseError",
     "LogRow",
+    "TokenAllowance",
 ]
 
 
@@ -183,12 +184,113 @@ CREATE TABLE credit_records (
 );
 """
 
+# The ledger's payoff to the day and prepaid segments (interest paid ahead), held repayments
+# and claims, failed credit reports, the token allowlist, and the registry's per-reporter
+# figures and per-loan standing.
+_MIGRATION_2 = """
+ALTER TABLE loans ADD COLUMN advance TEXT NOT NULL DEFAULT '0';
+ALTER TABLE loans ADD COLUMN advance_pending INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE rebates (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    loan_id INTEGER NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE INDEX rebates_by_loan ON rebates (loan_id, block_number, log_index);
+CREATE TABLE holds (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    loan_id INTEGER NOT NULL,
+    lender TEXT NOT NULL,
+    token TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    claimable TEXT NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE INDEX holds_by_lender ON holds (lender, token, block_number, log_index);
+CREATE TABLE claims (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    lender TEXT NOT NULL,
+    token TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE INDEX claims_by_lender ON claims (lender, token, block_number, log_index);
+CREATE TABLE credit_report_failures (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    loan_id INTEGER NOT NULL,
+    selector TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE INDEX credit_report_failures_by_loan
+    ON credit_report_failures (loan_id, block_number, log_index);
+CREATE TABLE token_allowances (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    token TEXT NOT NULL,
+    token_id INTEGER NOT NULL,
+    decimals INTEGER NOT NULL,
+    allowed INTEGER NOT NULL,
+    PRIMARY KEY (block_hash, log_index)
+) WITHOUT ROWID;
+CREATE TABLE credit_reporters (
+    borrower TEXT NOT NULL,
+    reporter TEXT NOT NULL,
+    position INTEGER,
+    paid_on_time INTEGER NOT NULL,
+    paid_late INTEGER NOT NULL,
+    missed INTEGER NOT NULL,
+    max_days_past_due INTEGER NOT NULL,
+    defaults INTEGER NOT NULL,
+    loans_opened INTEGER NOT NULL,
+    loans_closed INTEGER NOT NULL,
+    total_repaid TEXT NOT NULL,
+    PRIMARY KEY (borrower, reporter)
+) WITHOUT ROWID;
+CREATE TABLE credit_standing (
+    borrower TEXT NOT NULL,
+    reporter TEXT NOT NULL,
+    loan_id INTEGER NOT NULL,
+    days_past_due INTEGER NOT NULL,
+    PRIMARY KEY (borrower, reporter, loan_id)
+) WITHOUT ROWID;
+"""
+
 # Each entry moves the schema from version i to i + 1; append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1,)
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Tables whose rows are projections of single logs: deleted with their block on a rollback.
-_PER_LOG_TABLES = ("logs", "segments", "payments", "charges", "delinquency_changes")
+_PER_LOG_TABLES = (
+    "logs",
+    "segments",
+    "payments",
+    "charges",
+    "delinquency_changes",
+    "rebates",
+    "holds",
+    "claims",
+    "credit_report_failures",
+    "token_allowances",
+)
 
 _AMOUNT_FIELDS = frozenset(
     {
@@ -199,6 +301,7 @@ _AMOUNT_FIELDS = frozenset(
         "fees",
         "penalty",
         "carried",
+        "advance",
         "total_paid",
     }
 )
@@ -210,6 +313,16 @@ _CREDIT_FIELDS = (
     "paid_late",
     "missed",
     "current_days_past_due",
+    "max_days_past_due",
+    "defaults",
+    "loans_opened",
+    "loans_closed",
+    "total_repaid",
+)
+_FIGURE_FIELDS = (
+    "paid_on_time",
+    "paid_late",
+    "missed",
     "max_days_past_due",
     "defaults",
     "loans_opened",
@@ -235,6 +348,16 @@ class BlockRow:
     parent_hash: str | None
     timestamp: int
     has_logs: bool
+
+
+@dataclass(frozen=True)
+class TokenAllowance:
+    """A token as the admin last allowed or disallowed it (``TokenAllowed``)."""
+
+    token: str
+    token_id: int
+    decimals: int
+    allowed: bool
 
 
 @dataclass(frozen=True)
@@ -510,37 +633,116 @@ class IndexDB:
         return int(self.conn.execute("SELECT COUNT(*) FROM loans").fetchone()[0])
 
     # --------------------------------------------------------- credit records
-    def save_credit_records(self, records: Iterable[CreditRecord], block: int) -> None:
-        self.conn.executemany(
-            f"INSERT OR REPLACE INTO credit_records ({', '.join(_CREDIT_FIELDS)}, updated_block) "
-            f"VALUES ({', '.join('?' for _ in _CREDIT_FIELDS)}, ?)",
-            [
-                (*(getattr(r, f) for f in _CREDIT_FIELDS[:-1]), str(r.total_repaid), block)
-                for r in records
-            ],
-        )
+    def save_credit_histories(self, histories: Iterable[CreditHistory], block: int) -> None:
+        """Write each borrower's history: its record (``credit_records``), its reporters'
+        figures and its loans reported past due, replacing what was stored for it."""
+        for history in histories:
+            borrower = history.borrower
+            record = history.record()
+            self.conn.execute(
+                f"INSERT OR REPLACE INTO credit_records ({', '.join(_CREDIT_FIELDS)}, "
+                f"updated_block) VALUES ({', '.join('?' for _ in _CREDIT_FIELDS)}, ?)",
+                (
+                    *(getattr(record, f) for f in _CREDIT_FIELDS[:-1]),
+                    str(record.total_repaid),
+                    block,
+                ),
+            )
+            self.conn.execute("DELETE FROM credit_reporters WHERE borrower = ?", (borrower,))
+            self.conn.executemany(
+                f"INSERT INTO credit_reporters (borrower, reporter, position, "
+                f"{', '.join(_FIGURE_FIELDS)}) VALUES ({', '.join('?' for _ in range(11))})",
+                [
+                    (
+                        borrower,
+                        reporter,
+                        history.reporters.index(reporter)
+                        if reporter in history.reporters
+                        else None,
+                        *(getattr(figures, f) for f in _FIGURE_FIELDS[:-1]),
+                        str(figures.total_repaid),
+                    )
+                    for reporter, figures in history.figures.items()
+                ],
+            )
+            self.conn.execute("DELETE FROM credit_standing WHERE borrower = ?", (borrower,))
+            self.conn.executemany(
+                "INSERT INTO credit_standing (borrower, reporter, loan_id, days_past_due) "
+                "VALUES (?, ?, ?, ?)",
+                [(borrower, r, loan_id, dpd) for (r, loan_id), dpd in history.standing.items()],
+            )
 
     def delete_credit_records(self, borrowers: Iterable[str]) -> None:
-        self.conn.executemany(
-            "DELETE FROM credit_records WHERE borrower = ?", [(b,) for b in borrowers]
-        )
+        keys = [(b,) for b in borrowers]
+        for table in ("credit_records", "credit_reporters", "credit_standing"):
+            self.conn.executemany(f"DELETE FROM {table} WHERE borrower = ?", keys)
 
     def credit_records(self, borrowers: Iterable[str] | None = None) -> dict[str, CreditRecord]:
-        if borrowers is None:
-            rows = self.conn.execute("SELECT * FROM credit_records ORDER BY borrower").fetchall()
-        else:
-            rows = []
-            for chunk in _chunks(sorted(set(borrowers)), 500):
-                marks = ", ".join("?" for _ in chunk)
-                rows += self.conn.execute(
-                    f"SELECT * FROM credit_records WHERE borrower IN ({marks})", chunk
-                ).fetchall()
+        """The borrowers' records (``creditRecord``), by borrower: all, or those given."""
         return {
             r["borrower"]: CreditRecord(
                 **{f: r[f] for f in _CREDIT_FIELDS[:-1]}, total_repaid=int(r["total_repaid"])
             )
-            for r in rows
+            for r in self._by_borrower("credit_records", borrowers)
         }
+
+    def credit_histories(self, borrowers: Iterable[str] | None = None) -> dict[str, CreditHistory]:
+        """The borrowers' histories as the registry keeps them: all, or those given."""
+        histories = {b: CreditHistory(b) for b in self.credit_records(borrowers)}
+        for r in self._by_borrower("credit_reporters", borrowers, "position"):
+            history = histories.setdefault(r["borrower"], CreditHistory(r["borrower"]))
+            if r["position"] is not None:
+                history.reporters.append(r["reporter"])
+            history.figures[r["reporter"]] = CreditRecord(
+                r["borrower"],
+                **{f: r[f] for f in _FIGURE_FIELDS[:-1]},
+                total_repaid=int(r["total_repaid"]),
+            )
+        for r in self._by_borrower("credit_standing", borrowers):
+            history = histories.setdefault(r["borrower"], CreditHistory(r["borrower"]))
+            history.standing[(r["reporter"], int(r["loan_id"]))] = int(r["days_past_due"])
+        return histories
+
+    def _by_borrower(
+        self, table: str, borrowers: Iterable[str] | None, order: str = "borrower"
+    ) -> list[sqlite3.Row]:
+        if borrowers is None:
+            return self.conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+        rows: list[sqlite3.Row] = []
+        for chunk in _chunks(sorted(set(borrowers)), 500):
+            marks = ", ".join("?" for _ in chunk)
+            rows += self.conn.execute(
+                f"SELECT * FROM {table} WHERE borrower IN ({marks}) ORDER BY {order}", chunk
+            ).fetchall()
+        return rows
+
+    # ------------------------------------------------------- money and tokens
+    def claimable_balances(self) -> dict[tuple[str, str], int]:
+        """What each lender may claim in each token, by (lender, token): the balance after
+        its latest held repayment, 0 after a claim."""
+        rows = self.conn.execute(
+            "SELECT lender, token, claimable AS balance, block_number, log_index FROM holds "
+            "UNION ALL SELECT lender, token, '0', block_number, log_index FROM claims "
+            "ORDER BY block_number, log_index"
+        )
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
+
+    def token_allowances(self) -> dict[str, TokenAllowance]:
+        """Each token the admin allowed or disallowed, by address: its latest ``TokenAllowed``."""
+        rows = self.conn.execute(
+            "SELECT token, token_id, decimals, allowed FROM token_allowances "
+            "ORDER BY block_number, log_index"
+        )
+        return {
+            str(r[0]): TokenAllowance(str(r[0]), int(r[1]), int(r[2]), bool(r[3])) for r in rows
+        }
+
+    def last_log_timestamps(self) -> dict[int, int]:
+        """The timestamp of each loan's latest stored ledger log, by loan id."""
+        rows = self.conn.execute(
+            "SELECT loan_id, MAX(timestamp) FROM logs WHERE loan_id IS NOT NULL GROUP BY loan_id"
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
 
     # ------------------------------------------------------------------ dump
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:

@@ -1,15 +1,18 @@
-"""What the index derives from the decoded logs: per-event rows, loan states, credit records.
+"""What the index derives from the decoded logs: per-event rows, loan states, credit histories.
 
 :class:`Projections` writes one committed range's logs and the rows the monitor and the reports
-query (payments, charges, delinquency-bucket changes, schedule segments: one named row type per
-table, whose fields are the table's columns), and folds the ledger's events into loan states
-and the registry's into credit records through the ledger's replay
+query (payments, charges, delinquency-bucket changes, schedule segments, interest rebated at
+payoff, repayments held for a lender and claims of them, credit reports that failed, the
+admin's token allowlist: one named row type per table, whose fields are the table's columns),
+and folds the ledger's events into loan states and the registry's into credit histories (each
+reporter's figures and each loan's standing) through the ledger's replay
 (:func:`loanservicing.ledger.replay.apply_ledger_events`,
 :func:`loanservicing.ledger.credit.apply_registry_event`) — the same replay that
 ``index verify`` checks against the contracts' views. After a reorg, :meth:`Projections.rebuild`
-recomputes the touched loans and borrowers from the logs that remain.
+recomputes the touched loans and borrowers from the logs that remain (the per-log rows go with
+their blocks; claimable balances and allowances are read from those rows).
 
-The loan states and credit records touched lately are kept in memory between ranges;
+The loan states and credit histories touched lately are kept in memory between ranges;
 :meth:`Projections.forget` drops them when a transaction fails or rolls back.
 """
 
@@ -21,11 +24,22 @@ from typing import Any, NamedTuple
 
 from loanservicing.indexing.codec import REGISTRY, DecodedLog
 from loanservicing.indexing.database import IndexDB
-from loanservicing.ledger.credit import CreditRecord, apply_registry_event
+from loanservicing.ledger.credit import CreditHistory, apply_registry_event
 from loanservicing.ledger.replay import apply_ledger_events
 from loanservicing.ledger.state import LedgerEvent, LoanState
 
-__all__ = ["ChargeRow", "DelinquencyChangeRow", "PaymentRow", "Projections", "SegmentRow"]
+__all__ = [
+    "ChargeRow",
+    "ClaimRow",
+    "CreditReportFailureRow",
+    "DelinquencyChangeRow",
+    "HoldRow",
+    "PaymentRow",
+    "Projections",
+    "RebateRow",
+    "SegmentRow",
+    "TokenAllowanceRow",
+]
 
 try:  # msgspec writes JSON several times faster than json (optional)
     import msgspec.json as _msgspec_json
@@ -103,27 +117,100 @@ class SegmentRow(NamedTuple):
     period: int
 
 
+class RebateRow(NamedTuple):
+    """A row of ``rebates``: one ``InterestRebated`` (interest paid ahead credited at payoff)."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    timestamp: int
+    tx_hash: str
+    loan_id: int
+    amount: str
+
+
+class HoldRow(NamedTuple):
+    """A row of ``holds``: one ``RepaymentHeld`` (the lender's transfer failed; ``claimable``
+    is its balance in the token after it)."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    timestamp: int
+    tx_hash: str
+    loan_id: int
+    lender: str
+    token: str
+    amount: str
+    claimable: str
+
+
+class ClaimRow(NamedTuple):
+    """A row of ``claims``: one ``Claimed`` (a lender's held repayments paid to ``recipient``)."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    timestamp: int
+    tx_hash: str
+    lender: str
+    token: str
+    recipient: str
+    amount: str
+
+
+class CreditReportFailureRow(NamedTuple):
+    """A row of ``credit_report_failures``: one ``CreditReportFailed`` (the registry function's
+    selector and its revert data, 0x-hex)."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    timestamp: int
+    tx_hash: str
+    loan_id: int
+    selector: str
+    reason: str
+
+
+class TokenAllowanceRow(NamedTuple):
+    """A row of ``token_allowances``: one ``TokenAllowed``."""
+
+    block_hash: str
+    log_index: int
+    block_number: int
+    token: str
+    token_id: int
+    decimals: int
+    allowed: int
+
+
 class Projections:
     """Writes logs and their projections into ``db``, inside the caller's transaction."""
 
     def __init__(self, db: IndexDB) -> None:
         self.db = db
         self._loans: dict[int, LoanState] = {}
-        self._credits: dict[str, CreditRecord] = {}
+        self._credits: dict[str, CreditHistory] = {}
 
     def forget(self) -> None:
-        """Drop the cached loan states and credit records (the database may differ now)."""
+        """Drop the cached loan states and credit histories (the database may differ now)."""
         self._loans.clear()
         self._credits.clear()
 
     # ------------------------------------------------------------------ store
     def store(self, decoded: Sequence[DecodedLog]) -> None:
-        """Write logs and their rows, and fold them into loans and credit records."""
+        """Write logs and their rows, and fold them into loans and credit histories."""
         log_rows = []
         payments: list[PaymentRow] = []
         charges: list[ChargeRow] = []
         bucket_changes: list[DelinquencyChangeRow] = []
         segments: list[SegmentRow] = []
+        rebates: list[RebateRow] = []
+        holds: list[HoldRow] = []
+        claims: list[ClaimRow] = []
+        failures: list[CreditReportFailureRow] = []
+        allowances: list[TokenAllowanceRow] = []
         groups: dict[tuple[str, int], list[LedgerEvent]] = {}
         registry_logs: list[DecodedLog] = []
         for d in decoded:
@@ -148,9 +235,35 @@ class Projections:
                 if borrower is not None:
                     registry_logs.append(d)
                 continue
+            a = d.args
+            if d.event == "Claimed":
+                claims.append(
+                    ClaimRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        d.timestamp,
+                        d.tx_hash,
+                        a["lender"],
+                        a["token"],
+                        a["to"],
+                        str(a["amount"]),
+                    )
+                )
+            elif d.event == "TokenAllowed":
+                allowances.append(
+                    TokenAllowanceRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        a["token"],
+                        a["tokenId"],
+                        a["decimals"],
+                        int(a["allowed"]),
+                    )
+                )
             if loan_id is None:
                 continue
-            a = d.args
             if d.event == "RepaymentApplied":
                 amount = a["fees"] + a["penalty"] + a["interest"] + a["principal"]
                 payments.append(
@@ -232,6 +345,46 @@ class Projections:
                         a["periodSeconds"],
                     )
                 )
+            elif d.event == "InterestRebated":
+                rebates.append(
+                    RebateRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        d.timestamp,
+                        d.tx_hash,
+                        loan_id,
+                        str(a["amount"]),
+                    )
+                )
+            elif d.event == "RepaymentHeld":
+                holds.append(
+                    HoldRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        d.timestamp,
+                        d.tx_hash,
+                        loan_id,
+                        a["lender"],
+                        a["token"],
+                        str(a["amount"]),
+                        str(a["claimable"]),
+                    )
+                )
+            elif d.event == "CreditReportFailed":
+                failures.append(
+                    CreditReportFailureRow(
+                        d.block_hash,
+                        d.log_index,
+                        d.block_number,
+                        d.timestamp,
+                        d.tx_hash,
+                        loan_id,
+                        a["selector"],
+                        a["reason"],
+                    )
+                )
             groups.setdefault((d.tx_hash, loan_id), []).append(
                 LedgerEvent(d.event, a, d.timestamp, d.block_number, d.log_index, d.tx_hash)
             )
@@ -241,6 +394,11 @@ class Projections:
         db.insert_rows("charges", ChargeRow._fields, charges)
         db.insert_rows("delinquency_changes", DelinquencyChangeRow._fields, bucket_changes)
         db.insert_rows("segments", SegmentRow._fields, segments)
+        db.insert_rows("rebates", RebateRow._fields, rebates)
+        db.insert_rows("holds", HoldRow._fields, holds)
+        db.insert_rows("claims", ClaimRow._fields, claims)
+        db.insert_rows("credit_report_failures", CreditReportFailureRow._fields, failures)
+        db.insert_rows("token_allowances", TokenAllowanceRow._fields, allowances)
         self._fold_loans(groups)
         self._fold_credits(registry_logs)
 
@@ -260,28 +418,28 @@ class Projections:
             self.db.save_loans(states, block)
 
     def _fold_credits(self, registry_logs: Sequence[DecodedLog]) -> None:
-        """Apply the registry's events to the borrowers' credit records and save them."""
+        """Apply the registry's events to the borrowers' credit histories and save them."""
         borrowers = {str(d.args["borrower"]) for d in registry_logs}
         missing = {b for b in borrowers if b not in self._credits}
         if missing:
-            self._credits.update(self.db.credit_records(missing))
+            self._credits.update(self.db.credit_histories(missing))
         touched: dict[str, int] = {}
         for d in registry_logs:
             borrower = str(d.args["borrower"])
-            record = self._credits.get(borrower)
-            if record is None:
-                record = self._credits[borrower] = CreditRecord(borrower)
-            apply_registry_event(record, d.event, d.args)
+            history = self._credits.get(borrower)
+            if history is None:
+                history = self._credits[borrower] = CreditHistory(borrower)
+            apply_registry_event(history, d.event, d.args)
             touched[borrower] = d.block_number
-        by_block: dict[int, list[CreditRecord]] = {}
+        by_block: dict[int, list[CreditHistory]] = {}
         for borrower, block in touched.items():
             by_block.setdefault(block, []).append(self._credits[borrower])
-        for block, records in by_block.items():
-            self.db.save_credit_records(records, block)
+        for block, histories in by_block.items():
+            self.db.save_credit_histories(histories, block)
 
     # ---------------------------------------------------------------- rebuild
     def rebuild(self, loan_ids: set[int], borrowers: set[str]) -> None:
-        """Recompute loans and credit records from their remaining stored logs."""
+        """Recompute loans and credit histories from their remaining stored logs."""
         groups: dict[int, dict[str, list[LedgerEvent]]] = {}
         last_block: dict[int, int] = {}
         for row in self.db.logs_of_loans(loan_ids):
@@ -298,13 +456,13 @@ class Projections:
                 state = apply_ledger_events(state, events)
             assert state is not None
             self.db.save_loans([state], last_block[loan_id])
-        records: dict[str, CreditRecord] = {}
+        histories: dict[str, CreditHistory] = {}
         touched: dict[str, int] = {}
         for row in self.db.logs_of_borrowers(borrowers):
             assert row.borrower is not None
-            record = records.setdefault(row.borrower, CreditRecord(row.borrower))
-            apply_registry_event(record, row.event, row.args)
+            history = histories.setdefault(row.borrower, CreditHistory(row.borrower))
+            apply_registry_event(history, row.event, row.args)
             touched[row.borrower] = row.block_number
         self.db.delete_credit_records(borrowers)
-        for borrower, record in records.items():
-            self.db.save_credit_records([record], touched[borrower])
+        for borrower, history in histories.items():
+            self.db.save_credit_histories([history], touched[borrower])

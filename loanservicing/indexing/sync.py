@@ -424,18 +424,25 @@ class Indexer:
         self._decimals.update(new_tokens)
 
     def _new_tokens(self, decoded: Sequence[DecodedLog], block: int) -> dict[str, int]:
+        """Decimals of the tokens first seen in ``decoded``: from ``TokenAllowed``, or asked
+        of the token (``decimals()``) for a loan's token allowed before ``from_block``."""
+        found = {
+            str(d.args["token"]): int(d.args["decimals"])
+            for d in decoded
+            if d.event == "TokenAllowed" and d.role == LEDGER
+        }
         tokens = {
             str(d.args["terms"]["token"])
             for d in decoded
             if d.event == "LoanOriginated" and d.role == LEDGER
         }
-        missing = sorted(t for t in tokens if t not in self._decimals)
-        if not missing:
-            return {}
-        replies = self.rpc.batch(
-            [("eth_call", [{"to": t, "data": "0x313ce567"}, hex(block)]) for t in missing]
-        )
-        return {t: int(r, 16) for t, r in zip(missing, replies, strict=True)}
+        missing = sorted(t for t in tokens if t not in self._decimals and t not in found)
+        if missing:
+            replies = self.rpc.batch(
+                [("eth_call", [{"to": t, "data": "0x313ce567"}, hex(block)]) for t in missing]
+            )
+            found.update({t: int(r, 16) for t, r in zip(missing, replies, strict=True)})
+        return {t: d for t, d in found.items() if self._decimals.get(t) != d}
 
     def _forget_cache(self) -> None:
         self.projections.forget()

@@ -1,12 +1,23 @@
 """``index verify``: the index against the contracts' own views, field by field.
 
-Reads every loan's ``loan(id)`` view and every borrower's ``creditRecord`` from the ledger and
-the registry at the index's checkpoint block and compares them with the states the index
-folded from events; each disagreement is a :class:`Difference`.
+Reads, at the index's checkpoint block, every loan's ``loan(id)`` view and its
+``amountDue(id, t)`` at that block's time, every borrower's ``creditRecord``,
+``reportersOf``, ``reporterRecord`` for each reporter and ``loanDaysPastDue`` for each of its
+loans, each lender's ``claimable`` balance in each token, and ``tokenInfo`` for each token
+the admin allowed, and compares them with what the index folded from events; each
+disagreement is a :class:`Difference`. (Whether a token is allowed now has no view.)
+
+One change is invisible in events: an ``assess`` that only settles installments with nothing
+due stores without emitting anything (see :mod:`loanservicing.ledger.replay`). A loan whose
+view differs from the index only as such an ``assess`` after its last event explains is listed
+in :attr:`VerifyReport.settled_without_event`, not as a difference, and is compared further
+in that settled state.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +30,11 @@ from loanservicing.errors import NodeUnreachable
 from loanservicing.indexing.codec import LEDGER, REGISTRY, contract_abis
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.errors import IndexDatabaseError
+from loanservicing.ledger.accounting import amount_due
+from loanservicing.ledger.credit import CreditHistory
+from loanservicing.ledger.errors import LedgerCallReverted
+from loanservicing.ledger.replay import assess
+from loanservicing.ledger.state import AmountDue, LoanState
 
 __all__ = ["Difference", "VerifyReport", "verify_index"]
 
@@ -56,14 +72,23 @@ class VerifyReport:
     block: int
     loans: int = 0
     borrowers: int = 0
+    balances: int = 0
+    """(lender, token) claimable balances compared."""
+    tokens: int = 0
     differences: list[Difference] = field(default_factory=list)
+    settled_without_event: list[int] = field(default_factory=list)
+    """Loans whose stored state moved by an ``assess`` that emitted no event (not a
+    difference: the index holds every event; see the module's text)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "block": self.block,
             "loans_checked": self.loans,
             "borrowers_checked": self.borrowers,
+            "balances_checked": self.balances,
+            "tokens_checked": self.tokens,
             "differences": [d.as_dict() for d in self.differences],
+            "settled_without_event": self.settled_without_event,
             "ok": not self.differences,
         }
 
@@ -73,8 +98,9 @@ def verify_index(
     rpc_url: str,
     abis: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> VerifyReport:
-    """Compare every indexed loan and credit record with the ledger's and registry's views,
-    read at the index's checkpoint block, and list every difference."""
+    """Compare every indexed loan, credit history, claimable balance and allowed token with
+    the ledger's and registry's views, read at the index's checkpoint block, and list every
+    difference."""
     from web3 import HTTPProvider, Web3
 
     abis = abis if abis is not None else contract_abis()
@@ -90,46 +116,207 @@ def verify_index(
     w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 60}))
     ledger = w3.eth.contract(address=to_checksum_address(ledger_address), abi=abis[LEDGER])
     registry = w3.eth.contract(address=to_checksum_address(registry_address), abi=abis[REGISTRY])
-    view_fields = output_fields(abis[LEDGER], "loan")
-    record_fields = output_fields(abis[REGISTRY], "creditRecord")
     try:
-        count = int(ledger.functions.loanCount().call(block_identifier=block))
-        indexed = db.loans()
-        decimals = db.token_decimals()
-        borrowers: set[str] = set(db.credit_records())
-        for loan_id in range(1, max([count, *indexed.keys()]) + 1):
-            state = indexed.get(loan_id)
-            if loan_id > count:
-                report.differences.append(Difference("loan", str(loan_id), "exists", True, False))
-                continue
-            raw = ledger.functions.loan(loan_id).call(block_identifier=block)
-            view = dict(zip(view_fields, raw, strict=True))
-            borrowers.add(str(view["borrower"]))
-            report.loans += 1
-            if state is None:
-                report.differences.append(Difference("loan", str(loan_id), "exists", False, True))
-                continue
-            mine: dict[str, Any] = {**state.as_view(), "decimals": decimals.get(state.token)}
-            for name, value in mine.items():
-                theirs = view[name]
-                if isinstance(theirs, str):
-                    equal = str(value).lower() == theirs.lower()
-                else:
-                    equal = value == theirs
-                if not equal:
-                    report.differences.append(Difference("loan", str(loan_id), name, value, theirs))
-        records = db.credit_records()
-        for borrower in sorted(borrowers):
-            raw = registry.functions.creditRecord(borrower).call(block_identifier=block)
-            chain = dict(zip(record_fields, raw, strict=True))
-            report.borrowers += 1
-            record = records.get(borrower)
-            mine_record = record.as_view() if record is not None else dict.fromkeys(chain, 0)
-            for name, theirs in chain.items():
-                if mine_record[name] != theirs:
-                    report.differences.append(
-                        Difference("credit record", borrower, name, mine_record[name], theirs)
-                    )
+        chain = _Chain(ledger, registry, block, abis)
+        timestamp = int(w3.eth.get_block(block)["timestamp"])
+        loans = _verify_loans(db, chain, timestamp, report)
+        _verify_credit(db, chain, loans, report)
+        _verify_money(db, chain, loans, report)
     except (requests.ConnectionError, OSError) as exc:
         raise NodeUnreachable(f"The node at {rpc_url} did not answer ({exc}).") from exc
     return report
+
+
+class _Chain:
+    """The views at one block, with struct outputs named from the ABIs."""
+
+    def __init__(
+        self,
+        ledger: Any,
+        registry: Any,
+        block: int,
+        abis: Mapping[str, Sequence[Mapping[str, Any]]],
+    ) -> None:
+        self.ledger, self.registry, self.block = ledger, registry, block
+        self.ledger_address = str(ledger.address)
+        self.loan_fields = output_fields(abis[LEDGER], "loan")
+        self.due_fields = output_fields(abis[LEDGER], "amountDue")
+        self.record_fields = output_fields(abis[REGISTRY], "creditRecord")
+
+    def ledger_view(self, name: str, *args: Any) -> Any:
+        return getattr(self.ledger.functions, name)(*args).call(block_identifier=self.block)
+
+    def registry_view(self, name: str, *args: Any) -> Any:
+        return getattr(self.registry.functions, name)(*args).call(block_identifier=self.block)
+
+    def record(self, name: str, *args: Any) -> dict[str, Any]:
+        return dict(zip(self.record_fields, self.registry_view(name, *args), strict=True))
+
+
+def _equal(mine: Any, theirs: Any) -> bool:
+    if isinstance(theirs, str):
+        return str(mine).lower() == theirs.lower()
+    return bool(mine == theirs)
+
+
+def _differences(
+    subject: str, key: str, mine: Mapping[str, Any], theirs: Mapping[str, Any]
+) -> list[Difference]:
+    return [
+        Difference(subject, key, name, value, theirs[name])
+        for name, value in mine.items()
+        if not _equal(value, theirs[name])
+    ]
+
+
+def _verify_loans(
+    db: IndexDB, chain: _Chain, timestamp: int, report: VerifyReport
+) -> dict[int, LoanState]:
+    """Loans: the ``loan`` view and ``amountDue`` at the block's time; the states compared."""
+    count = int(chain.ledger_view("loanCount"))
+    indexed = db.loans()
+    decimals = db.token_decimals()
+    last_events = db.last_log_timestamps()
+    checked: dict[int, LoanState] = {}
+    for loan_id in range(1, max([count, *indexed.keys()]) + 1):
+        state = indexed.get(loan_id)
+        if loan_id > count:
+            report.differences.append(Difference("loan", str(loan_id), "exists", True, False))
+            continue
+        view = dict(zip(chain.loan_fields, chain.ledger_view("loan", loan_id), strict=True))
+        report.loans += 1
+        if state is None:
+            report.differences.append(Difference("loan", str(loan_id), "exists", False, True))
+            continue
+        mine: dict[str, Any] = {**state.as_view(), "decimals": decimals.get(state.token)}
+        found = _differences("loan", str(loan_id), mine, view)
+        if found:
+            settled = _settled_without_event(state, view, last_events.get(loan_id, 0), timestamp)
+            if settled is None:
+                report.differences += found
+            else:
+                report.settled_without_event.append(loan_id)
+                state = settled
+        checked[loan_id] = state
+        raw = chain.ledger_view("amountDue", loan_id, timestamp)
+        theirs = AmountDue.from_view(dict(zip(chain.due_fields, raw, strict=True)))
+        report.differences += _differences(
+            "amount due", f"{loan_id} at {timestamp}",
+            dataclasses.asdict(amount_due(state, timestamp)), dataclasses.asdict(theirs),
+        )  # fmt: skip
+    return checked
+
+
+def _settled_without_event(
+    state: LoanState, view: Mapping[str, Any], since: int, until: int
+) -> LoanState | None:
+    """``state`` after event-less ``assess`` calls in ``[since, until]`` that give the chain's
+    ``view``, or None when none does: one at the view's ``lastAccrual`` when that moved (its
+    accrual went through), then possibly one that only settled installments."""
+    target = {name: view[name] for name in state.as_view()}
+
+    def same(w: LoanState) -> bool:
+        return not _differences("loan", "", w.as_view(), target)
+
+    w = copy.copy(state)
+    accrued_at = int(view["lastAccrual"])
+    if accrued_at != w.last_accrual:
+        if not since <= accrued_at <= until or not _assessed_silently(w, accrued_at):
+            return None
+        if same(w):
+            return w
+    dates = {w.due_date(n) + 1 for n in range(w.paid_count + 1, w.installments + 1)}
+    for t in sorted({*dates, until}):
+        if since <= t <= until:
+            trial = copy.copy(w)
+            if (
+                _assessed_silently(trial, t)
+                and trial.last_accrual == w.last_accrual
+                and same(trial)
+            ):
+                return trial
+    return None
+
+
+def _assessed_silently(w: LoanState, t: int) -> bool:
+    """Replay ``assess`` at ``t`` on ``w``; whether it succeeded without an event."""
+    try:
+        return not assess(w, t).events
+    except LedgerCallReverted:
+        return False
+
+
+def _verify_credit(
+    db: IndexDB, chain: _Chain, loans: Mapping[int, LoanState], report: VerifyReport
+) -> None:
+    """Borrowers: their records, reporters, each reporter's record and each loan's standing."""
+    histories = db.credit_histories()
+    borrowers = {str(to_checksum_address(b)) for b in histories}
+    borrowers |= {str(to_checksum_address(s.borrower)) for s in loans.values()}
+    by_address = {str(to_checksum_address(b)): h for b, h in histories.items()}
+    for borrower in sorted(borrowers):
+        history = by_address.get(borrower, CreditHistory(borrower))
+        report.borrowers += 1
+        mine = history.record().as_view()
+        report.differences += _differences(
+            "credit record", borrower, mine, chain.record("creditRecord", borrower)
+        )
+        theirs = [str(r) for r in chain.registry_view("reportersOf", borrower)]
+        if [r.lower() for r in history.reporters] != [r.lower() for r in theirs]:
+            report.differences.append(
+                Difference("credit record", borrower, "reporters", history.reporters, theirs)
+            )
+        reporters = {str(to_checksum_address(r)) for r in (*history.figures, *theirs)}
+        for reporter in sorted(reporters):
+            mine = history.reporter_record(_spelled(reporter, history.figures)).as_view()
+            record = chain.record("reporterRecord", borrower, reporter)
+            report.differences += _differences(
+                "reporter record", f"{borrower} {reporter}", mine, record
+            )
+        standing = {(str(to_checksum_address(r)), loan_id) for r, loan_id in history.standing}
+        standing |= {
+            (chain.ledger_address, loan_id)
+            for loan_id, s in loans.items()
+            if s.borrower.lower() == borrower.lower()
+        }
+        for reporter, loan_id in sorted(standing):
+            mine_dpd = history.loan_days_past_due(_spelled(reporter, history.figures), loan_id)
+            theirs_dpd = int(chain.registry_view("loanDaysPastDue", reporter, loan_id))
+            if mine_dpd != theirs_dpd:
+                report.differences.append(
+                    Difference(
+                        "loan standing",
+                        f"{reporter} {loan_id}",
+                        "daysPastDue",
+                        mine_dpd,
+                        theirs_dpd,
+                    )
+                )
+
+
+def _spelled(address: str, known: Mapping[str, Any]) -> str:
+    """``address`` as the index spells it among ``known`` (any case), else as given."""
+    return next((k for k in known if k.lower() == address.lower()), address)
+
+
+def _verify_money(
+    db: IndexDB, chain: _Chain, loans: Mapping[int, LoanState], report: VerifyReport
+) -> None:
+    """Lenders' claimable balances per token, and the tokens the admin allowed."""
+    balances = db.claimable_balances()
+    pairs = set(balances) | {(s.lender, s.token) for s in loans.values()}
+    for lender, token in sorted(pairs):
+        report.balances += 1
+        mine = balances.get((lender, token), 0)
+        theirs = int(chain.ledger_view("claimable", lender, token))
+        if mine != theirs:
+            report.differences.append(
+                Difference("claimable", f"{lender} {token}", "amount", mine, theirs)
+            )
+    decimals = db.token_decimals()
+    for token, allowance in sorted(db.token_allowances().items()):
+        report.tokens += 1
+        address, token_decimals = chain.ledger_view("tokenInfo", allowance.token_id)
+        mine_info = {"token": token, "decimals": decimals.get(token, allowance.decimals)}
+        theirs_info = {"token": str(address), "decimals": int(token_decimals)}
+        report.differences += _differences("token", str(allowance.token_id), mine_info, theirs_info)

@@ -1,9 +1,18 @@
 """A loan's accounting with the very integer arithmetic of ``libraries/LoanAccounting.sol``.
 
 Charges brought current (:func:`accrue`), what is owed at a time (:func:`owed`,
-:func:`amount_due`), the waterfall of a repayment (:func:`allocate`), the schedule after it
-(:func:`advance`) and days past due; the schedule maths come from
+:func:`amount_due`), the waterfall of a repayment and the payoff (:func:`allocate`), the
+schedule after it (:func:`advance`), a whole repayment (:func:`apply_repayment`), days past due
+and the delinquency bucket; the schedule maths come from
 :class:`loanservicing.ledger.schedule.Curve`. Every division rounds down as the contract's does.
+
+Two kinds of function. The contract's own (:func:`accrue`, :func:`owed`, :func:`allocate`,
+:func:`advance`, :func:`apply_repayment`, :func:`reset_segment`,
+:func:`accrued_days_past_due`, :func:`reported_days_past_due`, :func:`default_due`,
+:func:`with_amount_due`, :func:`bucket_of`) work on the ledger's working copy ``w`` in place, as
+the contract's do on memory, and, as the contract's, the days-past-due ones need ``w`` accrued
+at ``t`` first. Those of the last section (:func:`amount_due`, :func:`days_past_due`, ...) take a
+stored state and never change it: they evaluate what the ledger's views return.
 
 The private functions keep the contract's names and its short local names, so the two read
 side by side. What they mean in the lender's words:
@@ -15,6 +24,7 @@ name here              meaning
 ``c``                  the schedule segment in force (a Curve)
 ``q``                  the amount due at the time (the ledger's ``AmountDue``)
 ``a`` / ``al``         the charges just accrued / the split of a repayment
+``o``                  what a repayment changed (the ledger's ``Outcome``)
 ``t``                  the chain time of the call
 ``k0``                 installments already assessed late (``installmentsAssessedLate``)
 ``k1``                 installments now past their grace period
@@ -25,6 +35,9 @@ name here              meaning
 ``cp1``, ``ci1``       the same through the installment now running (``d + 1``)
 ``u0``                 unpaid principal and interest of the installments assessed late
 ``dd``                 installments due when the loan was declared in default
+``running``            the running period's scheduled interest (``w.runningInterest``,
+                       which the contract's ``owed`` sets and ``advance`` reads; here
+                       ``_owed`` returns it)
 ``_due_count``         installments due at ``t`` (public: :func:`installments_due`,
                        :func:`installments_past_grace`)
 ``_paid_through``      the last installment fully paid (public: :func:`installments_settled`)
@@ -39,26 +52,34 @@ import copy
 from dataclasses import dataclass
 from functools import lru_cache
 
-from loanservicing.ledger.schedule import BPS, DAY, RATE_DEN, Curve
+from loanservicing.ledger.errors import LedgerCallReverted
+from loanservicing.ledger.schedule import BPS, DAY, RATE_DEN, Curve, ScheduleKind
 from loanservicing.ledger.state import AmountDue, LoanState, LoanStatus
 
 __all__ = [
     "UINT96_MAX",
     "Accrual",
     "Allocation",
+    "Outcome",
     "accrue",
+    "accrued_days_past_due",
     "advance",
     "allocate",
     "amount_due",
+    "apply_repayment",
+    "bucket_of",
     "cumulative_due",
     "days_past_due",
+    "default_due",
     "installments_due",
     "installments_past_grace",
     "installments_settled",
     "owed",
+    "reported_days_past_due",
     "reset_segment",
     "saturate_charges",
     "unpaid_amount",
+    "with_amount_due",
 ]
 
 UINT96_MAX = 2**96 - 1
@@ -71,7 +92,7 @@ class Accrual:
     late_fee: int = 0
     penalty: int = 0
     missed: int = 0
-    """Installments newly counted as missed (past grace, unpaid)."""
+    """Installments with an amount due newly counted as missed (past grace, unpaid)."""
 
     def any(self) -> bool:
         return bool(self.late_fee or self.penalty or self.missed)
@@ -79,7 +100,8 @@ class Accrual:
 
 @dataclass
 class Allocation:
-    """How a repayment was split by the waterfall (the ledger's ``Allocation``)."""
+    """How a repayment was split (the ledger's ``Allocation``): by the waterfall below the
+    payoff, or the payoff itself."""
 
     fees: int = 0
     penalty: int = 0
@@ -88,6 +110,21 @@ class Allocation:
     prepaid: int = 0
     """Principal paid beyond the installments due and running (a prepayment)."""
     total: int = 0
+    rebate: int = 0
+    """Interest paid ahead credited back by a payoff (the ledger emits InterestRebated)."""
+
+
+@dataclass
+class Outcome:
+    """What a repayment changed, for events and the credit report (the ledger's ``Outcome``)."""
+
+    on_time: int = 0
+    late: int = 0
+    days_past_due: int = 0
+    old_bucket: int = 0
+    after_default: bool = False
+    schedule_reset: bool = False
+    """:func:`advance` started a new segment (where the ledger emits ScheduleReset)."""
 
 
 @lru_cache(maxsize=262_144)
@@ -100,52 +137,39 @@ def _sub(a: int, b: int) -> int:
     return a - b if a > b else 0
 
 
-# ------------------------------------------------------------------- the contract's internals
-
-
-def _due_count(w: LoanState, t: int, offset: int) -> int:
-    start = w.segment_start + offset
-    if t <= start:
-        return w.base_index
-    n = (t - start - 1) // w.period
-    m = w.installments - w.base_index
-    return w.base_index + (n if n < m else m)
-
-
-def _paid_through(w: LoanState, c: Curve, d: int) -> int:
-    lo = w.paid_count - w.base_index
-    hi = d - w.base_index
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        cp, ci = cumulative_due(c, mid)
-        if cp <= w.paid_principal and ci <= w.paid_interest:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo + w.base_index
-
-
-def _unpaid_through(w: LoanState, c: Curve, k: int) -> int:
-    cp, ci = cumulative_due(c, k - w.base_index)
-    return _sub(cp, w.paid_principal) + _sub(ci, w.paid_interest)
-
-
-def _days_past_due(w: LoanState, c: Curve, t: int) -> int:
-    """Whole days, rounded up, since the due date of the oldest installment due before ``t``
-    that is not fully paid; installments of zero amount count as paid."""
-    d = _due_count(w, t, 0)
-    if w.paid_count >= d:
+def bucket_of(days: int) -> int:
+    """Delinquency bucket of a days-past-due figure (``bucketOf``): 0 current, 1: 1-30,
+    2: 31-60, 3: 61-90, 4: over 90."""
+    if days == 0:
         return 0
-    settled = _paid_through(w, c, d)
-    if settled >= d:
-        return 0
-    due = w.due_date(settled + 1)
-    return (t - due + DAY - 1) // DAY
+    if days <= 30:
+        return 1
+    if days <= 60:
+        return 2
+    if days <= 90:
+        return 3
+    return 4
+
+
+# ----------------------------------------------------------- accrual and amounts owed
 
 
 def accrue(w: LoanState, c: Curve, t: int) -> Accrual:
-    """Bring late fees and penalty interest current at ``t`` (``_accrue``); updates ``w``."""
+    """Bring ``w`` current at ``t`` (``accrue``): a prepaid segment whose first period has
+    begun loses its advance; installments with nothing due are settled when they fall due;
+    on an active loan, late fees and penalty interest are charged. Updates ``w``."""
     a = Accrual()
+    if w.advance_pending and t > w.segment_start:
+        # The prepaid segment's first period has begun: what was paid ahead is earned.
+        w.advance_pending = False
+        w.advance = 0
+    if w.status is LoanStatus.CLOSED:
+        return a
+    # Installments with nothing due are settled when they fall due: never a miss, never paid
+    # late. Afterwards paid_count is exact for every installment due.
+    d = _due_count(w, t, 0)
+    if d > w.paid_count:
+        w.paid_count = _paid_through(w, c, d)
     if w.status is not LoanStatus.ACTIVE:
         return a
     k0 = w.late_count
@@ -163,7 +187,7 @@ def accrue(w: LoanState, c: Curve, t: int) -> Accrual:
         if t > late_since:
             a.penalty += newly_late * w.penalty_apr_bps * (t - late_since) // RATE_DEN
         start = k0 if k0 > w.paid_count else w.paid_count
-        a.missed = k1 - start if k1 > start else 0
+        a.missed = with_amount_due(w, c, start, k1) if k1 > start else 0
         w.late_count = k1
     w.fees += a.late_fee
     w.penalty += a.penalty
@@ -172,12 +196,19 @@ def accrue(w: LoanState, c: Curve, t: int) -> Accrual:
 
 
 def owed(w: LoanState, c: Curve, t: int) -> AmountDue:
-    """What ``w`` owes at ``t`` once its charges are current (``_owed``)."""
+    """What ``w`` owes at ``t`` once :func:`accrue` brought it current (``owed``)."""
+    return _owed(w, c, t)[0]
+
+
+def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
+    """:func:`owed` and the running period's scheduled interest (``w.runningInterest``)."""
     if w.status is LoanStatus.CLOSED:
-        return AmountDue()
+        return AmountDue(), 0
     outstanding = w.base_principal - w.paid_principal
     current_interest = current_principal = next_installment = next_due = remaining = 0
+    accrued = rebate = running = 0
     if w.status is LoanStatus.DEFAULTED:
+        # Accelerated at default: interest due through the default date, all principal.
         dd = _due_count(w, w.last_accrual, 0)
         _, cid_default = cumulative_due(c, dd - w.base_index)
         interest = w.carried + _sub(cid_default, w.paid_interest)
@@ -188,15 +219,37 @@ def owed(w: LoanState, c: Curve, t: int) -> AmountDue:
         cpd, cid = cumulative_due(c, jd)
         interest = w.carried + _sub(cid, w.paid_interest)
         principal = _sub(cpd, w.paid_principal)
+        paid_ahead = 0  # paid towards the running period's interest
+        period_start = 0
         if jd < c.count:
+            next_installment = d + 1
+            next_due = w.due_date(d + 1)
+        if w.advance_pending:
+            # A prepaid segment that has not begun: the running period is the one before it,
+            # its interest paid in full; no installment of the segment is running yet.
+            running = w.advance
+            paid_ahead = w.advance
+            period_start = w.segment_start - w.period
+        elif jd < c.count:
             cp1, ci1 = cumulative_due(c, jd + 1)
             current_interest = _sub(ci1, max(w.paid_interest, cid))
             current_principal = _sub(cp1, max(w.paid_principal, cpd))
-            next_installment = d + 1
-            next_due = w.due_date(d + 1)
+            running = ci1 - cid
+            paid_ahead = running - current_interest
+            period_start = w.due_date(d)
         remaining = outstanding - principal - current_principal
+        # Interest to the day: whole days elapsed in the running period, rounded down.
+        elapsed = (t - period_start) // DAY * DAY if t > period_start else 0
+        if elapsed > w.period:
+            elapsed = w.period
+        earned = running * elapsed // w.period
+        if earned > paid_ahead:
+            accrued = earned - paid_ahead
+        else:
+            # Credited back at payoff; never more than leaves one unit of principal to pay.
+            rebate = min(paid_ahead - earned, outstanding - 1)
     past_due = w.fees + w.penalty + interest + principal
-    return AmountDue(
+    q = AmountDue(
         fees=w.fees,
         penalty=w.penalty,
         interest=interest,
@@ -205,17 +258,28 @@ def owed(w: LoanState, c: Curve, t: int) -> AmountDue:
         current_principal=current_principal,
         remaining_principal=remaining,
         past_due=past_due,
-        payoff=past_due + current_interest + current_principal + remaining,
-        days_past_due=_days_past_due(w, c, t),
+        payoff=past_due + accrued + current_principal + remaining - rebate,
+        days_past_due=accrued_days_past_due(w, t),
         next_due_date=next_due,
         next_installment=next_installment,
+        accrued_interest=accrued,
+        interest_rebate=rebate,
     )
+    return q, running
+
+
+# ---------------------------------------------------------------------------- repayment
 
 
 def allocate(w: LoanState, q: AmountDue, amount: int) -> Allocation:
-    """Split ``amount`` by the waterfall: fees, penalty, interest and principal past due,
-    then the running installment, then prepaid principal (``_allocate``); updates ``w``."""
-    rest = amount if amount < q.payoff else q.payoff
+    """Split ``amount`` (``allocate``): from the payoff up, the payoff itself; below it, the
+    waterfall of fees, penalty, interest and principal past due, then the running
+    installment, then prepaid principal. Updates ``w``."""
+    if amount == 0 or q.payoff == 0:
+        raise LedgerCallReverted("ZeroAmount", f"a repayment of {amount} towards {q.payoff}")
+    if amount >= q.payoff:
+        return _allocate_payoff(w, q)
+    rest = amount
     al = Allocation(total=rest)
 
     def take(owed: int) -> int:
@@ -242,30 +306,83 @@ def allocate(w: LoanState, q: AmountDue, amount: int) -> Allocation:
     return al
 
 
-def reset_segment(
-    w: LoanState, base_index: int, installments: int, principal: int, start: int
-) -> None:
-    """Start a new schedule segment after installment ``base_index`` (``resetSegment``)."""
-    w.base_index = base_index
-    w.installments = installments
-    w.base_principal = principal
-    w.segment_start = start
-    w.paid_principal = 0
-    w.paid_interest = 0
-    w.paid_count = base_index
-    w.late_count = base_index
+def _allocate_payoff(w: LoanState, q: AmountDue) -> Allocation:
+    """A repayment of the payoff: every charge, past-due amount and the running period's
+    interest to the day, then all principal, less the interest paid ahead (the rebate)."""
+    al = Allocation(
+        fees=q.fees,
+        penalty=q.penalty,
+        interest=q.interest + q.accrued_interest,
+        total=q.payoff,
+        rebate=q.interest_rebate,
+    )
+    al.principal = w.base_principal - w.paid_principal - al.rebate
+    w.fees = 0
+    w.penalty = 0
+    w.paid_interest += al.interest - w.carried
+    w.carried = 0
+    w.paid_principal = w.base_principal
+    return al
 
 
-def advance(w: LoanState, c: Curve, q: AmountDue, al: Allocation) -> bool:
-    """After a repayment split ``al`` of quote ``q``: count the installments now settled, or,
-    for a prepayment, start a new segment of the rest (``_advance``). True when it reset the
-    segment (the ledger then emits ScheduleReset)."""
+def apply_repayment(w: LoanState, amount: int, t: int) -> tuple[Allocation, Accrual, Outcome]:
+    """The whole effect of a repayment of up to ``amount`` at ``t`` (``applyRepayment``):
+    accrual, allocation, installments settled (on time or late), closing (to an empty
+    segment after the installments settled), bucket. Updates
+    ``w``; ``Outcome.schedule_reset`` tells where the ledger emits ScheduleReset."""
+    c = w.curve()
+    a = accrue(w, c, t)
+    old_paid_count = w.paid_count
+    q, running = _owed(w, c, t)
+    al = allocate(w, q, amount)
+    o = Outcome(old_bucket=w.bucket, after_default=w.status is LoanStatus.DEFAULTED)
+    if w.status is LoanStatus.ACTIVE:
+        assessed_late = w.late_count
+        o.schedule_reset = advance(w, c, q, al, running)
+        late_end = assessed_late if assessed_late < w.paid_count else w.paid_count
+        o.late = late_end - old_paid_count if late_end > old_paid_count else 0
+        o.on_time = w.paid_count - old_paid_count - o.late
+    if w.base_principal == w.paid_principal:
+        # Closed, in one canonical form whatever the path (one payoff, or prepayments and then
+        # a payoff): an empty segment after the installments settled.
+        reset_segment(w, w.paid_count, w.installments, 0, w.due_date(w.paid_count))
+        w.advance_pending = False
+        w.advance = 0
+        w.status = LoanStatus.CLOSED
+        w.bucket = 0
+    else:
+        o.days_past_due = accrued_days_past_due(w, t)
+        if w.status is LoanStatus.ACTIVE:
+            w.bucket = bucket_of(o.days_past_due)
+    return al, a, o
+
+
+def advance(w: LoanState, c: Curve, q: AmountDue, al: Allocation, running: int) -> bool:
+    """After a repayment split ``al`` of quote ``q`` on an active loan (``advance``): settle
+    the installments now paid; a payoff settles the running one too; a prepayment starts a new
+    segment of the rest from the running installment's due date, keeping that period's
+    interest (``running``) as the advance. True when it started a segment (ScheduleReset)."""
     d = w.installments if q.next_installment == 0 else q.next_installment - 1
+    is_running = not w.advance_pending and q.next_installment != 0
+    if w.paid_principal == w.base_principal:
+        # Paid off: everything due and the running installment are settled.
+        settled = d + 1 if is_running else d
+        if settled > w.paid_count:
+            w.paid_count = settled
+        return False
     if al.prepaid != 0:
+        # Re-amortise what is left over the remaining installments from the running
+        # installment's due date; before that date further payments change only principal.
         outstanding = w.base_principal - w.paid_principal
-        reset_segment(w, d + 1, w.installments, outstanding, w.due_date(d + 1))
+        base = d
+        if is_running:
+            base = d + 1
+            w.advance = running
+            w.advance_pending = True
+        reset_segment(w, base, w.installments, outstanding, w.due_date(base))
         return True
-    # As the ledger: the quote and the split tell which installments are now settled.
+    # The waterfall pays past-due interest and principal before the current installment,
+    # so the quote and the split tell which installments are now settled.
     if al.principal >= q.principal and al.interest >= q.interest:
         count = d
         if (
@@ -281,8 +398,95 @@ def advance(w: LoanState, c: Curve, q: AmountDue, al: Allocation) -> bool:
     return False
 
 
+def _paid_through(w: LoanState, c: Curve, d: int) -> int:
+    lo = w.paid_count - w.base_index
+    hi = d - w.base_index
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        cp, ci = cumulative_due(c, mid)
+        if cp <= w.paid_principal and ci <= w.paid_interest:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo + w.base_index
+
+
+def reset_segment(
+    w: LoanState, base_index: int, installments: int, principal: int, start: int
+) -> None:
+    """Start a new schedule segment after installment ``base_index`` (``resetSegment``)."""
+    w.base_index = base_index
+    w.installments = installments
+    w.base_principal = principal
+    w.segment_start = start
+    w.paid_principal = 0
+    w.paid_interest = 0
+    w.paid_count = base_index
+    w.late_count = base_index
+
+
+# ------------------------------------------------------ schedule positions and delinquency
+
+
+def _unpaid_through(w: LoanState, c: Curve, k: int) -> int:
+    cp, ci = cumulative_due(c, k - w.base_index)
+    return _sub(cp, w.paid_principal) + _sub(ci, w.paid_interest)
+
+
+def _due_count(w: LoanState, t: int, offset: int) -> int:
+    start = w.segment_start + offset
+    if t <= start:
+        return w.base_index
+    n = (t - start - 1) // w.period
+    m = w.installments - w.base_index
+    return w.base_index + (n if n < m else m)
+
+
+def accrued_days_past_due(w: LoanState, t: int) -> int:
+    """Days past due at ``t`` of ``w`` accrued at ``t`` (``daysPastDue``): whole days, rounded
+    up, since the due date of the oldest installment due before ``t`` not fully paid."""
+    d = _due_count(w, t, 0)
+    if w.paid_count >= d:
+        return 0
+    due = w.due_date(w.paid_count + 1)
+    return (t - due + DAY - 1) // DAY
+
+
+def reported_days_past_due(w: LoanState, t: int) -> int:
+    """Days past due as the credit registry is told (``reportedDaysPastDue``): 0 while the
+    oldest unpaid installment is inside its grace period. ``w`` accrued at ``t``."""
+    if _due_count(w, t, w.grace) <= w.paid_count:
+        return 0
+    return accrued_days_past_due(w, t)
+
+
+def default_due(w: LoanState, t: int) -> bool:
+    """Whether ``w`` (accrued at ``t``) may be declared in default at ``t``
+    (``defaultDue``): days past due at the threshold and the oldest unpaid installment past
+    its grace period."""
+    return accrued_days_past_due(w, t) >= w.default_after_days and (
+        reported_days_past_due(w, t) != 0
+    )
+
+
+def with_amount_due(w: LoanState, c: Curve, start: int, end: int) -> int:
+    """Installments in ``(start, end]`` (absolute numbers) with an amount scheduled
+    (``withAmountDue``): all of an interest-bearing schedule; of an interest-free one, those
+    with a principal part."""
+    if c.rate_num != 0:
+        return end - start
+    a = start - w.base_index
+    b = end - w.base_index
+    m = c.count
+    if c.kind is ScheduleKind.BULLET:
+        return 1 if b >= m and a < m else 0
+    if c.principal >= m:
+        return b - a
+    return c.principal * b // m - c.principal * a // m
+
+
 def saturate_charges(w: LoanState) -> None:
-    """What ``_store`` does beyond copying: charges saturate at uint96."""
+    """What ``store`` does beyond copying: charges saturate at uint96."""
     w.fees = min(w.fees, UINT96_MAX)
     w.penalty = min(w.penalty, UINT96_MAX)
 
@@ -303,10 +507,13 @@ def amount_due(state: LoanState, timestamp: int) -> AmountDue:
 
 
 def days_past_due(state: LoanState, timestamp: int) -> int:
-    """What the ledger's ``daysPastDue`` view returns at chain time ``timestamp``."""
+    """What the ledger's ``daysPastDue`` view returns at chain time ``timestamp`` (it
+    accrues first, so installments with nothing due count as paid)."""
     if state.status is LoanStatus.CLOSED:
         return 0
-    return _days_past_due(state, state.curve(), timestamp)
+    w = copy.copy(state)
+    accrue(w, w.curve(), timestamp)
+    return accrued_days_past_due(w, timestamp)
 
 
 def installments_due(state: LoanState, timestamp: int) -> int:

@@ -22,17 +22,19 @@ status        the installment
 
 A loan is *behind* at chain time ``now`` when calling the ledger's ``assess`` would record
 something it has not stored yet: its delinquency bucket (``bucket_of(days past due at now)``
-differs from the stored bucket) or a miss (an installment passed its grace period unpaid and
-is not counted yet: the installments past grace exceed both ``installmentsAssessedLate`` and
-``installmentsPaid``). Penalty interest that merely accrued on installments already counted
-late is not a reason: the next repayment or assessment brings it current anyway.
+differs from the stored bucket) or a miss (an installment with an amount due passed its grace
+period unpaid and is not counted yet). Penalty interest that merely accrued on installments
+already counted late is not a reason, nor are installments with nothing due that fell due
+(the ledger settles them at its next call): the next repayment or assessment brings them
+current anyway.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 
-from loanservicing.ledger.accounting import days_past_due, installments_past_grace
+from loanservicing.ledger.accounting import accrue, accrued_days_past_due, bucket_of
 from loanservicing.ledger.state import LoanState, LoanStatus
 
 __all__ = [
@@ -69,19 +71,6 @@ SETTLED = "settled"
 INSTALLMENT_STATUSES = (PAID, OVERDUE, IN_GRACE, PARTIAL, DUE, UPCOMING, CLOSED, SETTLED)
 
 
-def bucket_of(days: int) -> int:
-    """Delinquency bucket of a days-past-due figure: 0 current, 1..4 as the ledger's."""
-    if days == 0:
-        return 0
-    if days <= 30:
-        return 1
-    if days <= 60:
-        return 2
-    if days <= 90:
-        return 3
-    return 4
-
-
 def installment_status(
     amount: int,
     paid: int,
@@ -114,9 +103,10 @@ def is_behind(state: LoanState, now: int) -> bool:
     """Whether ``assess`` at ``now`` would move the loan's stored bucket or record a miss."""
     if state.status is not LoanStatus.ACTIVE:
         return False
-    if installments_past_grace(state, now) > max(state.late_count, state.paid_count):
+    w = copy.copy(state)
+    if accrue(w, w.curve(), now).missed != 0:
         return True
-    return bucket_of(days_past_due(state, now)) != state.bucket
+    return bucket_of(accrued_days_past_due(w, now)) != state.bucket
 
 
 def behind_loans(loans: Mapping[int, LoanState], now: int) -> list[int]:

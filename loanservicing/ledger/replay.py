@@ -2,19 +2,32 @@
 
 The ledger's events carry every number a monitor needs, but a few fields of its stored state
 (``installmentsAssessedLate``, ``lastAccrual``, carried interest, the interest paid within the
-segment) change inside a call without an event field of their own. So this module replays
-each call of ``LoanLedger.sol`` (originate, repay on its fast and general paths, assess) and
-of its libraries ``LoanDefaults.sol`` (declareDefault) and ``LoanRestructuring.sol``
-(proposeRestructure, acceptRestructure) with the accounting of
-:mod:`loanservicing.ledger.accounting`, at the block timestamp of its events, and checks that
-the replay emits the events the chain did. The result is the loan's state exactly as the
-ledger stores it, which :func:`loanservicing.ledger.accounting.amount_due` then evaluates at
-any timestamp without an RPC call.
+segment, the interest paid ahead of a prepaid segment) change inside a call without an event
+field of their own. So this module replays each call of ``LoanLedger.sol`` (originate, repay
+on its fast path) and of its libraries ``LoanRepayments.sol`` (repay on the general path,
+assess), ``LoanDefaults.sol``
+(declareDefault) and ``LoanRestructuring.sol`` (proposeRestructure, acceptRestructure,
+withdrawRestructure) with the accounting of :mod:`loanservicing.ledger.accounting`, at the
+block timestamp of its events, and checks that the replay emits the events the chain did. The
+result is the loan's state exactly as the ledger stores it, which
+:func:`loanservicing.ledger.accounting.amount_due` then evaluates at any timestamp without an
+RPC call.
+
+Each call is also a function here (:func:`repay`, :func:`assess`, :func:`declare_default`,
+:func:`propose_restructure`, :func:`accept_restructure`, :func:`withdraw_restructure`): it
+changes a state as the ledger would and returns the :class:`CallEffects` (the loan's events and
+the reports to the credit registry), or raises
+:class:`~loanservicing.ledger.errors.LedgerCallReverted` where the ledger reverts.
 
 Which call emitted a run of events is told from the events' names
 (:func:`apply_ledger_events`). A replay that disagrees with an event (which would mean this
 port and the contract differ) is logged as an error and the events' own values win, so the
 index stays usable; ``index verify`` then reports the difference.
+
+One change is invisible in events: an ``assess`` that only settles installments with nothing
+due (``installmentsPaid`` moves, nothing is charged, the bucket stays) stores without emitting
+anything, so a replay from events alone sees it only at the loan's next call, whose accrual
+settles the same installments.
 """
 
 from __future__ import annotations
@@ -22,40 +35,64 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from loanservicing.ledger.accounting import (
-    UINT96_MAX,
     Accrual,
     accrue,
-    advance,
-    allocate,
+    accrued_days_past_due,
+    apply_repayment,
+    bucket_of,
     cumulative_due,
-    days_past_due,
+    default_due,
     installments_due,
     owed,
+    reported_days_past_due,
     reset_segment,
     saturate_charges,
 )
-from loanservicing.ledger.delinquency import bucket_of
-from loanservicing.ledger.errors import ReplayMismatch
+from loanservicing.ledger.errors import LedgerCallReverted, ReplayMismatch
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 
-__all__ = ["apply_ledger_events", "originate"]
+__all__ = [
+    "CallEffects",
+    "accept_restructure",
+    "apply_ledger_events",
+    "assess",
+    "declare_default",
+    "originate",
+    "propose_restructure",
+    "repay",
+    "withdraw_restructure",
+]
 
 logger = logging.getLogger(__name__)
+
+_Emitted = list[tuple[str, dict[str, int]]]
+
+
+@dataclass(frozen=True)
+class CallEffects:
+    """What one ledger call did besides changing the loan's state.
+
+    ``events``: the ledger events it emitted for the loan, in log order, by ABI name with their
+    numeric arguments. ``reports``: the credit-registry functions it called, in order, with
+    their arguments (``amount`` in the loan token's units; the ledger scales it to 18
+    decimals). A report the registry refuses is a ``CreditReportFailed`` event instead, which
+    only the chain knows.
+    """
+
+    events: _Emitted = field(default_factory=list)
+    reports: _Emitted = field(default_factory=list)
 
 
 def _sub(a: int, b: int) -> int:
     return a - b if a > b else 0
 
 
-# ---------------------------------------------------------------------------- replay: calls
-
-_Expected = list[tuple[str, dict[str, int]]]
-
-
-def _charges_event(w: LoanState, a: Accrual) -> _Expected:
+def _charges_event(w: LoanState, a: Accrual) -> _Emitted:
+    """``emitAccrual``: ChargesAccrued when a checkpoint charged or recorded anything."""
     if not a.any():
         return []
     return [
@@ -66,14 +103,20 @@ def _charges_event(w: LoanState, a: Accrual) -> _Expected:
                 "penalty": a.penalty,
                 "missed": a.missed,
                 "installmentsAssessedLate": w.late_count,
-                "feesOwed": min(w.fees, UINT96_MAX),
-                "penaltyOwed": min(w.penalty, UINT96_MAX),
+                "feesOwed": w.fees,
+                "penaltyOwed": w.penalty,
             },
         )
     ]
 
 
-def _schedule_reset(w: LoanState) -> _Expected:
+def _bucket_event(old: int, new: int, dpd: int) -> _Emitted:
+    if new == old:
+        return []
+    return [("DelinquencyBucketChanged", {"fromBucket": old, "toBucket": new, "daysPastDue": dpd})]
+
+
+def _schedule_reset(w: LoanState) -> _Emitted:
     """The ScheduleReset event of the segment ``w`` now has."""
     return [
         (
@@ -90,10 +133,35 @@ def _schedule_reset(w: LoanState) -> _Expected:
     ]
 
 
+def _delinquency_report(w: LoanState, missed: int, dpd: int) -> _Emitted:
+    return [("reportDelinquency", {"loanId": w.loan_id, "missed": missed, "daysPastDue": dpd})]
+
+
+def _repayment_report(w: LoanState, on_time: int, late: int, amount: int, closed: bool) -> _Emitted:
+    args = {"loanId": w.loan_id, "paidOnTime": on_time, "paidLate": late, "amount": amount}
+    return [("reportRepayment", {**args, "closed": int(closed)})]
+
+
+def _clear_proposal(w: LoanState) -> None:
+    w.proposal_apr_bps = w.proposal_installments = w.proposal_period = 0
+    w.proposal_deadline = 0
+
+
+def _require_active(w: LoanState) -> None:
+    if w.status is not LoanStatus.ACTIVE:
+        raise LedgerCallReverted("LoanNotActive", f"loan {w.loan_id} is {w.status.label}")
+
+
+# -------------------------------------------------------------------------- repayment
+
+
 def _current_installment_due(w: LoanState, t: int) -> tuple[int, int] | None:
     """The ledger's fast-path test (``_currentInstallmentDue``): for a current loan (nothing
-    past due, no charges, bucket 0), (interest, principal) left of the next installment."""
-    if w.fees or w.penalty or w.carried or w.bucket != 0 or w.status is not LoanStatus.ACTIVE:
+    past due, no charges, carried or advance interest, bucket 0), (interest, principal) left of
+    the next installment; None when the general path applies."""
+    if w.fees or w.penalty or w.carried or w.advance_pending:
+        return None  # flags other than FLAG_LIVE
+    if w.bucket != 0 or w.status is not LoanStatus.ACTIVE:
         return None
     count = w.installments - w.base_index
     if count == 0:
@@ -102,74 +170,63 @@ def _current_installment_due(w: LoanState, t: int) -> tuple[int, int] | None:
     if due >= count or w.paid_count != w.base_index + due:
         return None
     cum_principal, cum_interest = cumulative_due(w.curve(), due + 1)
+    # Principal scheduled after this installment must exceed the interest it could be
+    # credited at payoff, so that the installment costs less than the payoff.
+    if w.base_principal - cum_principal <= cum_interest:
+        return None
     return _sub(cum_interest, w.paid_interest), _sub(cum_principal, w.paid_principal)
 
 
 def _repay_current_installment(
     w: LoanState, amount: int, interest_due: int, installment_due: int
-) -> _Expected:
-    """The ledger's fast path (``_repayCurrentInstallment``): no accrual, no bucket change."""
+) -> CallEffects:
+    """The ledger's fast path (``_repayCurrentInstallment``): no accrual, no bucket change,
+    and the loan stays open (principal after the installment is left)."""
     to_interest = min(amount, interest_due)
     w.paid_principal += amount - to_interest
     w.paid_interest += to_interest
-    if amount == installment_due:
-        w.paid_count += 1
-    outstanding = w.base_principal - w.paid_principal
-    if outstanding == 0:
-        w.status = LoanStatus.CLOSED
+    settled = 1 if amount == installment_due else 0
+    w.paid_count += settled
     w.total_paid += amount
-    expected: _Expected = [
-        (
-            "RepaymentApplied",
-            {
-                "fees": 0,
-                "penalty": 0,
-                "interest": to_interest,
-                "principal": amount - to_interest,
-                "principalOutstanding": outstanding,
-                "installmentsPaid": w.paid_count,
-                "status": int(w.status),
-            },
-        )
-    ]
-    if outstanding == 0:
-        w.closed_after_default = False
-        expected.append(("LoanClosed", {"afterDefault": 0}))
-    return expected
+    event = {
+        "fees": 0,
+        "penalty": 0,
+        "interest": to_interest,
+        "principal": amount - to_interest,
+        "principalOutstanding": w.base_principal - w.paid_principal,
+        "installmentsPaid": w.paid_count,
+        "status": int(LoanStatus.ACTIVE),
+    }
+    return CallEffects(
+        [("RepaymentApplied", event)], _repayment_report(w, settled, 0, amount, False)
+    )
 
 
-def _repay(w: LoanState, amount: int, t: int) -> _Expected:
-    """Replay ``repay`` of ``amount`` (what was applied). Both ledger paths leave the same
-    state, so the applied amount decides, as the ledger's argument would."""
+def repay(w: LoanState, amount: int, t: int) -> CallEffects:
+    """``repay(loanId, amount)`` at ``t``: the fast path when the loan is current and
+    ``amount`` covers at most the current installment, else the general path (which pulls
+    at most the payoff). Updates ``w``."""
+    if amount == 0:
+        raise LedgerCallReverted("ZeroAmount")
     current = _current_installment_due(w, t)
     if current is not None:
         interest_due, principal_due = current
         installment_due = interest_due + principal_due
         if installment_due != 0 and amount <= installment_due:
             return _repay_current_installment(w, amount, interest_due, installment_due)
+    if w.status is LoanStatus.CLOSED:
+        raise LedgerCallReverted("LoanNotActive", f"loan {w.loan_id} is closed")
     return _general_repay(w, amount, t)
 
 
-def _general_repay(w: LoanState, amount: int, t: int) -> _Expected:
-    c = w.curve()
-    a = accrue(w, c, t)
-    q = owed(w, c, t)
-    al = allocate(w, q, amount)
-    old_bucket = w.bucket
-    after_default = w.status is LoanStatus.DEFAULTED
-    reset = _schedule_reset(w) if w.status is LoanStatus.ACTIVE and advance(w, c, q, al) else []
-    dpd = 0
-    if w.base_principal == w.paid_principal:
-        w.status = LoanStatus.CLOSED
-        w.bucket = 0
-    else:
-        dpd = days_past_due(w, t)
-        if w.status is LoanStatus.ACTIVE:
-            w.bucket = bucket_of(dpd)
+def _general_repay(w: LoanState, amount: int, t: int) -> CallEffects:
+    al, a, o = apply_repayment(w, amount, t)
+    events = _schedule_reset(w) if o.schedule_reset else []
+    events += _charges_event(w, a)
     saturate_charges(w)
     w.total_paid += al.total
-    expected = [*reset, *_charges_event(w, a)]
-    expected.append(
+    closed = w.status is LoanStatus.CLOSED
+    events.append(
         (
             "RepaymentApplied",
             {
@@ -183,60 +240,67 @@ def _general_repay(w: LoanState, amount: int, t: int) -> _Expected:
             },
         )
     )
-    if w.bucket != old_bucket:
-        expected.append(
-            (
-                "DelinquencyBucketChanged",
-                {"fromBucket": old_bucket, "toBucket": w.bucket, "daysPastDue": dpd},
-            )
-        )
-    if w.status is LoanStatus.CLOSED:
-        w.closed_after_default = after_default
-        expected.append(("LoanClosed", {"afterDefault": int(after_default)}))
-    return expected
+    events += _bucket_event(o.old_bucket, w.bucket, o.days_past_due)
+    if al.rebate != 0:
+        events.append(("InterestRebated", {"amount": al.rebate}))
+    if closed:
+        w.closed_after_default = o.after_default
+        events.append(("LoanClosed", {"afterDefault": int(o.after_default)}))
+    reported = 0 if closed else reported_days_past_due(w, t)
+    reports: _Emitted = []
+    if a.missed != 0 or reported != 0 or o.old_bucket != 0:
+        reports += _delinquency_report(w, a.missed, reported)
+    reports += _repayment_report(w, o.on_time, o.late, al.total, closed)
+    return CallEffects(events, reports)
 
 
-def _assess(w: LoanState, t: int) -> _Expected:
+# ------------------------------------------------------------------ delinquency, default
+
+
+def assess(w: LoanState, t: int) -> CallEffects:
+    """``assess(loanId)`` at ``t``: charges and installments brought current, the bucket
+    recorded; the ledger stores nothing when nothing changed (``w`` is then left as it was)."""
+    _require_active(w)
     before = copy.copy(w)
     c = w.curve()
+    paid_before = w.paid_count
     a = accrue(w, c, t)
-    dpd = days_past_due(w, t)
+    dpd = accrued_days_past_due(w, t)
     old_bucket = w.bucket
     w.bucket = bucket_of(dpd)
-    if not a.any() and w.bucket == old_bucket:
+    if not a.any() and w.bucket == old_bucket and w.paid_count == paid_before:
         w.__dict__.update(before.__dict__)  # the ledger returns without storing
-        return []
+        return CallEffects()
+    events = _charges_event(w, a) + _bucket_event(old_bucket, w.bucket, dpd)
     saturate_charges(w)
-    expected = _charges_event(w, a)
-    if w.bucket != old_bucket:
-        expected.append(
-            (
-                "DelinquencyBucketChanged",
-                {"fromBucket": old_bucket, "toBucket": w.bucket, "daysPastDue": dpd},
-            )
-        )
-    return expected
+    # The registry hears of misses and of days past due once past grace; a loan that fell
+    # behind but is still inside its grace period is not delinquent there.
+    reported = reported_days_past_due(w, t)
+    reports: _Emitted = []
+    if a.missed != 0 or (w.bucket != old_bucket and (reported != 0 or old_bucket != 0)):
+        reports = _delinquency_report(w, a.missed, reported)
+    return CallEffects(events, reports)
 
 
-def _declare_default(w: LoanState, t: int) -> _Expected:
+def declare_default(w: LoanState, t: int) -> CallEffects:
+    """``declareDefault(loanId)`` at ``t`` (``LoanDefaults.declareDefault``): only once days
+    past due reach the threshold past grace; drops a pending proposal."""
+    _require_active(w)
     c = w.curve()
     a = accrue(w, c, t)
-    dpd = days_past_due(w, t)
+    dpd = accrued_days_past_due(w, t)
+    if dpd < w.default_after_days:
+        raise LedgerCallReverted("DefaultThresholdNotReached", f"{dpd} days past due")
+    if reported_days_past_due(w, t) == 0:
+        raise LedgerCallReverted("DefaultInsideGrace")
     q = owed(w, c, t)
     w.status = LoanStatus.DEFAULTED
     w.last_accrual = t
     old_bucket = w.bucket
     w.bucket = bucket_of(dpd)
-    saturate_charges(w)
-    expected = _charges_event(w, a)
-    if w.bucket != old_bucket:
-        expected.append(
-            (
-                "DelinquencyBucketChanged",
-                {"fromBucket": old_bucket, "toBucket": w.bucket, "daysPastDue": dpd},
-            )
-        )
-    expected.append(
+    _clear_proposal(w)
+    events = _charges_event(w, a) + _bucket_event(old_bucket, w.bucket, dpd)
+    events.append(
         (
             "LoanDefaulted",
             {
@@ -248,45 +312,79 @@ def _declare_default(w: LoanState, t: int) -> _Expected:
             },
         )
     )
-    return expected
+    saturate_charges(w)
+    reports = _delinquency_report(w, a.missed, dpd) if a.missed != 0 else []
+    reports.append(("reportDefault", {"loanId": w.loan_id, "daysPastDue": dpd}))
+    return CallEffects(events, reports)
 
 
-def _accept_restructure(
-    w: LoanState, t: int, apr_bps: int, installments: int, period: int
-) -> _Expected:
+# ------------------------------------------------------------------------ restructuring
+
+
+def propose_restructure(
+    w: LoanState, apr_bps: int, installments: int, period: int, deadline: int
+) -> CallEffects:
+    """``proposeRestructure`` (``LoanRestructuring.propose``): records the proposal, replacing
+    any earlier one (the schedule bounds are the contract's to check)."""
+    _require_active(w)
+    w.proposal_apr_bps = apr_bps
+    w.proposal_installments = installments
+    w.proposal_period = period
+    w.proposal_deadline = deadline
+    args = {
+        "aprBps": apr_bps,
+        "installments": installments,
+        "periodSeconds": period,
+        "deadline": deadline,
+    }
+    return CallEffects([("RestructureProposed", args)])
+
+
+def withdraw_restructure(w: LoanState) -> CallEffects:
+    """``withdrawRestructure`` (``LoanRestructuring.withdraw``)."""
+    if w.proposal_deadline == 0:
+        raise LedgerCallReverted("NoRestructureProposal")
+    _clear_proposal(w)
+    return CallEffects([("RestructureWithdrawn", {})])
+
+
+def accept_restructure(
+    w: LoanState, t: int, apr_bps: int, installments: int, period: int, deadline: int
+) -> CallEffects:
+    """``acceptRestructure`` at ``t`` naming the proposal's terms (``LoanRestructuring.
+    accept``): unpaid interest due and the running period's interest to the day carry over,
+    interest paid ahead is credited against principal, and a new segment starts at ``t``."""
+    _require_active(w)
+    if w.proposal_deadline == 0:
+        raise LedgerCallReverted("NoRestructureProposal")
+    named = (apr_bps, installments, period, deadline)
+    proposal = (w.proposal_apr_bps, w.proposal_installments, w.proposal_period)
+    if named != (*proposal, w.proposal_deadline):
+        raise LedgerCallReverted("RestructureTermsMismatch")
+    if t > w.proposal_deadline:
+        raise LedgerCallReverted("RestructureExpired")
     c = w.curve()
     a = accrue(w, c, t)
+    if default_due(w, t):
+        raise LedgerCallReverted("DefaultDue")
     d = installments_due(w, t)
-    _, cid = cumulative_due(c, d - w.base_index)
-    outstanding = w.base_principal - w.paid_principal
-    if w.paid_interest < cid:
-        w.carried += cid - w.paid_interest
-    else:
-        excess = w.paid_interest - cid
-        outstanding -= excess if excess < outstanding else outstanding
+    # As a payoff would: unpaid interest due and the running period's interest to the day
+    # carry over; interest paid ahead of that is credited against principal.
+    q = owed(w, c, t)
+    w.carried = q.interest + q.accrued_interest
+    outstanding = w.base_principal - w.paid_principal - q.interest_rebate
+    w.advance = 0
+    w.advance_pending = False
+    if outstanding == 0:
+        raise LedgerCallReverted("NothingToRestructure")
+    _clear_proposal(w)
     w.apr_bps = apr_bps
     w.period = period
     reset_segment(w, d, d + installments, outstanding, t)
     old_bucket = w.bucket
     w.bucket = 0
-    w.proposal_apr_bps = w.proposal_installments = w.proposal_period = 0
-    w.proposal_deadline = 0
-    saturate_charges(w)
-    expected = _charges_event(w, a)
-    expected.append(
-        (
-            "ScheduleReset",
-            {
-                "baseIndex": d,
-                "installments": w.installments,
-                "basePrincipal": outstanding,
-                "segmentStart": t,
-                "aprBps": w.apr_bps,
-                "periodSeconds": w.period,
-            },
-        )
-    )
-    expected.append(
+    events = _charges_event(w, a) + _schedule_reset(w)
+    events.append(
         (
             "LoanRestructured",
             {
@@ -297,14 +395,10 @@ def _accept_restructure(
             },
         )
     )
-    if old_bucket != 0:
-        expected.append(
-            (
-                "DelinquencyBucketChanged",
-                {"fromBucket": old_bucket, "toBucket": 0, "daysPastDue": 0},
-            )
-        )
-    return expected
+    events += _bucket_event(old_bucket, 0, 0)
+    saturate_charges(w)
+    reports = _delinquency_report(w, a.missed, 0) if a.missed != 0 or old_bucket != 0 else []
+    return CallEffects(events, reports)
 
 
 # -------------------------------------------------------------------------- replay: events
@@ -335,6 +429,9 @@ def originate(event: LedgerEvent) -> LoanState:
 
 
 _ANCHORS = {"RepaymentApplied", "LoanDefaulted", "LoanRestructured"}
+_AFTER_ANCHOR = {"DelinquencyBucketChanged", "InterestRebated", "LoanClosed"}
+_SIDE_EVENTS = {"CreditReportFailed", "RepaymentHeld"}
+"""Ledger events about a call's credit reports and money, which change no loan state."""
 
 
 def _call_kind(events: Sequence[LedgerEvent], i: int) -> str:
@@ -360,16 +457,42 @@ def _call_kind(events: Sequence[LedgerEvent], i: int) -> str:
     raise ReplayMismatch(f"Event {name} cannot start a ledger call.")
 
 
-def _matches(expected: _Expected, actual: Sequence[LedgerEvent]) -> bool:
+def _mismatch(expected: _Emitted, actual: Sequence[LedgerEvent]) -> str | None:
+    """Where the chain's events differ from the replay's, or None when they agree."""
+    if not expected:
+        return "the replay emits nothing"
     if len(actual) < len(expected):
-        return False
+        return f"{len(expected)} events expected, {len(actual)} emitted"
     for (name, values), event in zip(expected, actual, strict=False):
         if name != event.name:
-            return False
+            return f"{name} expected, {event.name} emitted"
         for key, value in values.items():
             if int(event.args[key]) != value:
-                return False
-    return True
+                return f"{name}.{key} is {event.args[key]}, the replay's {value}"
+    return None
+
+
+def _replay_call(state: LoanState, kind: str, events: Sequence[LedgerEvent], i: int) -> _Emitted:
+    """Replay the call of ``kind`` whose events start at ``events[i]``; its expected events."""
+    t = events[i].timestamp
+    if kind == "repay":
+        anchor = next(e for e in events[i : i + 3] if e.name == "RepaymentApplied")
+        a = anchor.args
+        amount = sum(int(a[k]) for k in ("fees", "penalty", "interest", "principal"))
+        return repay(state, amount, t).events
+    if kind == "assess":
+        return assess(state, t).events
+    if kind == "default":
+        return declare_default(state, t).events
+    reset = next(e for e in events[i : i + 2] if e.name == "ScheduleReset").args
+    return accept_restructure(
+        state,
+        t,
+        int(reset["aprBps"]),
+        int(reset["installments"]) - int(reset["baseIndex"]),
+        int(reset["periodSeconds"]),
+        state.proposal_deadline,
+    ).events
 
 
 def _apply_from_event(w: LoanState, event: LedgerEvent) -> None:
@@ -379,6 +502,7 @@ def _apply_from_event(w: LoanState, event: LedgerEvent) -> None:
         w.paid_principal = w.base_principal - int(a["principalOutstanding"])
         w.paid_count = int(a["installmentsPaid"])
         w.status = LoanStatus(int(a["status"]))
+        w.total_paid += sum(int(a[k]) for k in ("fees", "penalty", "interest", "principal"))
     elif event.name == "ChargesAccrued":
         w.late_count = int(a["installmentsAssessedLate"])
         w.fees, w.penalty = int(a["feesOwed"]), int(a["penaltyOwed"])
@@ -397,12 +521,16 @@ def _apply_from_event(w: LoanState, event: LedgerEvent) -> None:
     elif event.name == "LoanDefaulted":
         w.status = LoanStatus.DEFAULTED
         w.last_accrual = event.timestamp
+        _clear_proposal(w)
     elif event.name == "LoanRestructured":
         w.carried = int(a["carriedInterest"])
         w.fees, w.penalty = int(a["feesOwed"]), int(a["penaltyOwed"])
+        w.advance, w.advance_pending = 0, False
+        _clear_proposal(w)
     elif event.name == "LoanClosed":
         w.status = LoanStatus.CLOSED
         w.bucket = 0
+        w.closed_after_default = bool(a["afterDefault"])
 
 
 def apply_ledger_events(
@@ -426,6 +554,9 @@ def apply_ledger_events(
                 f"Event {event.name} of loan {event.args.get('loanId')} comes before the "
                 "loan's LoanOriginated event."
             )
+        if event.name in _SIDE_EVENTS:
+            i += 1
+            continue
         if event.name == "RestructureProposed":
             a = event.args
             state.proposal_apr_bps = int(a["aprBps"])
@@ -434,36 +565,25 @@ def apply_ledger_events(
             state.proposal_deadline = int(a["deadline"])
             i += 1
             continue
+        if event.name == "RestructureWithdrawn":
+            _clear_proposal(state)
+            i += 1
+            continue
         kind = _call_kind(events, i)
         before = copy.copy(state)
-        t = event.timestamp
-        if kind == "repay":
-            anchor = next(e for e in events[i : i + 3] if e.name == "RepaymentApplied")
-            a = anchor.args
-            amount = sum(int(a[k]) for k in ("fees", "penalty", "interest", "principal"))
-            expected = _repay(state, amount, t)
-        elif kind == "assess":
-            expected = _assess(state, t)
-        elif kind == "default":
-            expected = _declare_default(state, t)
-        else:
-            reset = next(e for e in events[i : i + 2] if e.name == "ScheduleReset").args
-            d = installments_due(state, t)
-            expected = _accept_restructure(
-                state,
-                t,
-                int(reset["aprBps"]),
-                int(reset["installments"]) - d,
-                int(reset["periodSeconds"]),
-            )
-        actual = events[i : i + len(expected)]
-        if not expected or not _matches(expected, actual):
+        try:
+            expected = _replay_call(state, kind, events, i)
+            mismatch = _mismatch(expected, events[i : i + len(expected)])
+        except LedgerCallReverted as exc:
+            expected, mismatch = [], f"the replay reverts with {exc.error_name}"
+        if mismatch is not None:
             logger.error(
-                "Replaying %s of loan %s at block %d did not reproduce its events "
-                "(expected %s, got %s); the events' own values are used instead.",
+                "Replaying %s of loan %s at block %d did not reproduce its events (%s; "
+                "expected %s, got %s); the events' own values are used instead.",
                 kind,
                 event.args.get("loanId"),
                 event.block_number,
+                mismatch,
                 [name for name, _ in expected],
                 [e.name for e in events[i:]],
             )
@@ -487,6 +607,6 @@ def _consume_call(events: Sequence[LedgerEvent], i: int) -> int:
     if j == len(events):
         return len(events) - i
     j += 1
-    while j < len(events) and events[j].name in {"DelinquencyBucketChanged", "LoanClosed"}:
+    while j < len(events) and events[j].name in _AFTER_ANCHOR:
         j += 1
     return j - i

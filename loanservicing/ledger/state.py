@@ -67,6 +67,13 @@ class LoanState:
     fees: int = 0
     penalty: int = 0
     carried: int = 0
+    advance: int = 0
+    """Interest paid for the period running before a prepaid segment begins
+    (``advanceInterest``); meaningful while :attr:`advance_pending`."""
+    advance_pending: bool = False
+    """The segment was started by a prepayment and its first period has not begun
+    (``FLAG_ADVANCE``): no installment of it is running, and the payoff credits back
+    :attr:`advance` less what was earned to the day."""
     proposal_apr_bps: int = 0
     proposal_installments: int = 0
     proposal_period: int = 0
@@ -128,7 +135,10 @@ class LoanState:
     def from_view(cls, loan_id: int, view: Mapping[str, Any]) -> LoanState:
         """The state a ``loan(id)`` view describes (the inverse of :meth:`as_view`).
 
-        The view holds no pending proposal, origination time or totals paid: those stay 0.
+        The view holds no pending proposal, origination time or totals paid: those stay 0. Nor
+        does it hold ``advanceInterest`` and ``FLAG_ADVANCE``: a loan between a prepayment and
+        the start of its new segment comes back without them, so its payoff evaluated from
+        this state lacks the credit for interest paid ahead (the replayed state has them).
         """
         return cls(
             loan_id=loan_id,
@@ -168,6 +178,7 @@ class LoanState:
         values["kind"] = ScheduleKind(int(values["kind"]))
         values["status"] = LoanStatus(int(values["status"]))
         values["closed_after_default"] = bool(values["closed_after_default"])
+        values["advance_pending"] = bool(values["advance_pending"])
         return cls(**values)
 
 
@@ -187,6 +198,12 @@ class AmountDue:
     days_past_due: int = 0
     next_due_date: int = 0
     next_installment: int = 0
+    accrued_interest: int = 0
+    """The running period's interest earned by whole days elapsed, less what was paid
+    towards it (part of the payoff)."""
+    interest_rebate: int = 0
+    """Interest paid towards the running period beyond what was earned to the day, credited
+    back at payoff (at most one of this and :attr:`accrued_interest` is non-zero)."""
 
     def as_tuple(self) -> tuple[int, ...]:
         """In the order of the Solidity struct, to compare with ``amountDue(id, t)``."""
@@ -208,6 +225,8 @@ class AmountDue:
             days_past_due=int(due["daysPastDue"]),
             next_due_date=int(due["nextDueDate"]),
             next_installment=int(due["nextInstallment"]),
+            accrued_interest=int(due["accruedInterest"]),
+            interest_rebate=int(due["interestRebate"]),
         )
 
 

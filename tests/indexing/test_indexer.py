@@ -30,11 +30,9 @@ def _history(s: LedgerDriver) -> list[int]:
     s.send(s.ledger.functions.assess(b), at=t0 + 70 * DAY)
     s.send(s.ledger.functions.declareDefault(d), at=t0 + 80 * DAY)
     s.repay(d, 500 * UNIT, other, at=t0 + 81 * DAY)  # a recovery
-    s.send(
-        s.ledger.functions.proposeRestructure(a, 900, 18, 30 * DAY, t0 + 120 * DAY),
-        at=t0 + 90 * DAY,
-    )
-    s.send(s.ledger.functions.acceptRestructure(a), borrower, at=t0 + 95 * DAY)
+    terms = (900, 18, 30 * DAY, t0 + 120 * DAY)
+    s.send(s.ledger.functions.proposeRestructure(a, *terms), at=t0 + 90 * DAY)
+    s.send(s.ledger.functions.acceptRestructure(a, *terms), borrower, at=t0 + 95 * DAY)
     s.repay(a, 2_000 * UNIT, borrower, at=t0 + 100 * DAY)
     s.repay(c, 10**12 * UNIT, borrower, at=t0 + 101 * DAY)  # pays off
     return [a, b, c, d]
@@ -140,3 +138,30 @@ def test_closing_repayments_through_either_ledger_path(
     indexer = make_indexer(s, tmp_path / "index.db")
     indexer.sync()
     assert verify_index(indexer.db, s.rpc_url, s.abis()).differences == []
+
+
+def test_an_assess_without_events_is_explained_not_a_difference(
+    system: LedgerDriver, tmp_path: Path
+) -> None:
+    """An interest-free bullet's first installments schedule nothing: an ``assess`` after the
+    first due date settles it and stores that without an event, so the events alone cannot show
+    it; verify finds the event-less assess that explains the chain's view."""
+    s = system
+    borrower = s.accounts[6]
+    t0 = s.now() + 10
+    loan_id = s.originate(borrower, kind=ScheduleKind.BULLET, apr_bps=0, installments=3, at=t0)
+    receipt = s.send(s.ledger.functions.assess(loan_id), at=t0 + 31 * DAY)
+    assert receipt["logs"] == []
+    assert s.loan(loan_id)["installmentsPaid"] == 1
+    indexer = make_indexer(s, tmp_path / "index.db")
+    indexer.sync()
+    assert indexer.db.loans()[loan_id].paid_count == 0  # the index saw no event
+    report = verify_index(indexer.db, s.rpc_url, s.abis())
+    assert [d.sentence() for d in report.differences] == []
+    assert report.settled_without_event == [loan_id]
+    # The next call's accrual settles the same installment: the replay catches up.
+    s.repay(loan_id, 1_000 * UNIT, borrower, at=t0 + 32 * DAY)
+    indexer.sync()
+    assert indexer.db.loans()[loan_id].paid_count == s.loan(loan_id)["installmentsPaid"]
+    again = verify_index(indexer.db, s.rpc_url, s.abis())
+    assert (again.differences, again.settled_without_event) == ([], [])
