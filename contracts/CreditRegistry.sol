@@ -33,7 +33,6 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
 
     mapping(address borrower => mapping(address reporter => CreditRecord)) private _records;
     mapping(address borrower => address[]) private _reporters;
-    mapping(address borrower => mapping(address reporter => bool)) private _known;
     mapping(address reporter => mapping(uint256 loanId => LoanStanding)) private _standing;
     mapping(address borrower => DelinquentLoan[]) private _delinquent;
 
@@ -44,11 +43,10 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
 
     /// @inheritdoc ICreditRegistry
     function reportLoanOpened(address borrower, uint256 loanId) external onlyRole(REPORTER_ROLE) {
-        if (!_known[borrower][msg.sender]) {
-            _known[borrower][msg.sender] = true;
-            _reporters[borrower].push(msg.sender);
-        }
         CreditRecord storage record = _records[borrower][msg.sender];
+        // A ledger reports a loan's opening before anything else about it: its first one
+        // makes it one of the borrower's reporters (the counter saturates, never back to 0).
+        if (record.loansOpened == 0) _reporters[borrower].push(msg.sender);
         record.loansOpened = _add16(record.loansOpened, 1);
         emit LoanOpenedReported(borrower, msg.sender, loanId);
     }

@@ -17,7 +17,7 @@ import {
     LoanView,
     OriginationTerms
 } from "./interfaces/ILoanLedger.sol";
-import {FLAG_LIVE, Loan, LoanLedgerStorage, TokenInfo} from "./LoanLedgerStorage.sol";
+import {FLAG_LIVE, Loan, LoanLedgerStorage, TokenInfo, TokenRef} from "./LoanLedgerStorage.sol";
 import {LoanAccounting} from "./libraries/LoanAccounting.sol";
 import {LoanDefaults} from "./libraries/LoanDefaults.sol";
 import {LoanLimits} from "./libraries/LoanLimits.sol";
@@ -127,7 +127,7 @@ contract LoanLedger is
     bytes32 public constant ORIGINATION_TYPEHASH = LoanOrigination.ORIGINATION_TYPEHASH;
 
     /// @inheritdoc ILoanLedger
-    /// @dev Runs in the linked library LoanOrigination (DELEGATECALL).
+    /// @dev The work is LoanOrigination's (an internal library).
     function originate(OriginationTerms calldata terms, uint256 deadline, bytes calldata signature)
         external
         onlyRole(ORIGINATOR_ROLE)
@@ -138,7 +138,6 @@ contract LoanLedger is
         loanId = ++_loanCount;
         LoanOrigination.originate(
             _loans,
-            _tokens,
             _tokenIds,
             _nonces,
             creditRegistry,
@@ -166,17 +165,15 @@ contract LoanLedger is
 
     /// @inheritdoc ILoanLedger
     function setTokenAllowed(address token, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        uint16 id = _tokenIds[token];
+        uint16 id = _tokenIds[token].id;
         if (id == 0) {
             // Registered once (checked by the linked library LoanTokens: a contract with at
             // most 18 decimals).
             uint8 decimals = LoanTokens.decimalsOf(token);
             id = ++_tokenCount;
-            _tokenIds[token] = id;
-            _tokens[id] = TokenInfo(token, decimals, uint64(10 ** (18 - decimals)), allowed);
-        } else {
-            _tokens[id].allowed = allowed;
+            _tokens[id] = TokenInfo(token, decimals, uint64(10 ** (18 - decimals)));
         }
+        _tokenIds[token] = TokenRef(id, allowed);
         emit TokenAllowed(token, id, _tokens[id].decimals, allowed);
     }
 
@@ -234,11 +231,22 @@ contract LoanLedger is
         uint256 paidCount = cur.paidCount + settled;
         // Principal after this installment is left (checked above): the loan stays open.
         uint256 outstanding = cur.basePrincipal - paidPrincipal;
-        s.paidPrincipal = SafeCast.toUint96(paidPrincipal);
-        s.paidInterest = SafeCast.toUint96(paidInterest);
-        s.paidCount = SafeCast.toUint16(paidCount);
+        _storePaid(s, paidPrincipal, paidInterest, paidCount);
         _reportCurrentRepayment(loanId, s, amount, toInterest, outstanding, paidCount, settled);
         return amount;
+    }
+
+    /// @dev Writes the paid amounts and count of an on-time repayment: narrowed (SafeCast)
+    ///      first, then written together, so that the optimizer makes it one slot write.
+    function _storePaid(Loan storage s, uint256 paidPrincipal, uint256 paidInterest, uint256 count)
+        private
+    {
+        uint96 principal = SafeCast.toUint96(paidPrincipal);
+        uint96 interest = SafeCast.toUint96(paidInterest);
+        uint16 paidCount = SafeCast.toUint16(count);
+        s.paidPrincipal = principal;
+        s.paidInterest = interest;
+        s.paidCount = paidCount;
     }
 
     /// @dev For a current loan (nothing past due, no charges, bucket 0): what is left of the

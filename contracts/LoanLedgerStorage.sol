@@ -65,12 +65,18 @@ struct Loan {
 }
 
 /// @notice A loan token, registered when the admin first allows it.
-/// @dev One slot: token (160) | decimals (8) | scale (64) | allowed (8).
+/// @dev One slot: token (160) | decimals (8) | scale (64).
 struct TokenInfo {
     address token;
     uint8 decimals;
     uint64 scale; // 10 ** (18 - decimals): converts amounts to 18-decimal units
-    bool allowed; // new loans may use it
+}
+
+/// @notice A token's id in this ledger and whether new loans may use it (one slot read per
+///         origination).
+struct TokenRef {
+    uint16 id;
+    bool allowed;
 }
 
 /// @notice Terms a servicer proposed for the rest of a loan, open until `deadline`.
@@ -96,7 +102,7 @@ abstract contract LoanLedgerStorage {
     uint16 internal _tokenCount;
     IOriginationPolicy internal _originationPolicy;
     mapping(uint256 loanId => Loan) internal _loans;
-    mapping(address token => uint16 tokenId) internal _tokenIds;
+    mapping(address token => TokenRef) internal _tokenIds;
     mapping(uint16 tokenId => TokenInfo) internal _tokens;
     mapping(uint256 loanId => Proposal) internal _proposals;
     mapping(address borrower => uint256 nonce) internal _nonces;

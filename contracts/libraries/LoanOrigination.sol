@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -10,7 +11,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
 import {ILoanLedger, OriginationTerms} from "../interfaces/ILoanLedger.sol";
 import {IOriginationPolicy} from "../interfaces/IOriginationPolicy.sol";
-import {FLAG_LIVE, Loan, TokenInfo} from "../LoanLedgerStorage.sol";
+import {FLAG_LIVE, Loan, TokenRef} from "../LoanLedgerStorage.sol";
 import {LoanLimits} from "./LoanLimits.sol";
 import {LoanReports} from "./LoanReports.sol";
 
@@ -18,10 +19,11 @@ import {LoanReports} from "./LoanReports.sol";
 /// @notice Creating a loan: the terms' bounds, the borrower's EIP-712 signature over them, the
 ///         admin's token allowlist, the origination policy, the stored loan, and the principal
 ///         paid from the lender to the borrower (a token that delivers less is refused).
-/// @dev An external (linked) library: the ledger calls it by DELEGATECALL, so it writes the
-///      ledger's storage through the pointers it is given, `msg.sender` is the lender and
-///      `address(this)` the ledger (the EIP-712 verifying contract). The ledger's entry point
-///      checks the originator role, the pause and holds the reentrancy lock.
+/// @dev Internal library, inlined into the ledger's `originate` (a linked library would cost
+///      every origination a cold DELEGATECALL): it writes the ledger's storage through the
+///      pointers it is given, `msg.sender` is the lender and `address(this)` the ledger (the
+///      EIP-712 verifying contract). The ledger's entry point checks the originator role and
+///      the pause, and holds the reentrancy lock.
 library LoanOrigination {
     using SafeERC20 for IERC20;
 
@@ -42,8 +44,7 @@ library LoanOrigination {
     /// @notice Stores loan `loanId` from `terms` signed by the borrower and pays the principal.
     /// @dev Behind {ILoanLedger.originate}. Emits {ILoanLedger.LoanOriginated}.
     /// @param loans the ledger's loans by id
-    /// @param tokens the ledger's tokens by id
-    /// @param tokenIds the ledger's token ids by address
+    /// @param tokenIds the ledger's token ids (and allowlist) by address
     /// @param nonces the ledger's borrower nonces
     /// @param registry the credit registry the ledger reports to
     /// @param policy the origination policy (zero address: none)
@@ -53,8 +54,7 @@ library LoanOrigination {
     /// @param signature the borrower's signature
     function originate(
         mapping(uint256 loanId => Loan) storage loans,
-        mapping(uint16 tokenId => TokenInfo) storage tokens,
-        mapping(address token => uint16 tokenId) storage tokenIds,
+        mapping(address token => TokenRef) storage tokenIds,
         mapping(address borrower => uint256 nonce) storage nonces,
         ICreditRegistry registry,
         IOriginationPolicy policy,
@@ -62,20 +62,18 @@ library LoanOrigination {
         OriginationTerms calldata terms,
         uint256 deadline,
         bytes calldata signature
-    ) external {
+    ) internal {
         _validate(terms);
-        uint16 tokenId = tokenIds[terms.token];
-        if (tokenId == 0 || !tokens[tokenId].allowed) revert ILoanLedger.TokenNotAllowed(terms.token);
+        TokenRef memory ref = tokenIds[terms.token];
+        if (!ref.allowed) revert ILoanLedger.TokenNotAllowed(terms.token);
         if (block.timestamp > deadline) revert ILoanLedger.SignatureExpired(deadline, block.timestamp);
         address borrower = terms.borrower;
         bytes32 d = digest(terms, msg.sender, nonces[borrower]++, deadline);
-        if (!SignatureChecker.isValidSignatureNow(borrower, d, signature)) {
-            revert ILoanLedger.InvalidBorrowerSignature(borrower, d);
-        }
+        if (!_signedBy(borrower, d, signature)) revert ILoanLedger.InvalidBorrowerSignature(borrower, d);
         if (address(policy) != address(0)) policy.checkOrigination(msg.sender, borrower);
         Loan storage s = loans[loanId];
         s.borrower = borrower;
-        s.tokenId = tokenId;
+        s.tokenId = ref.id;
         s.installments = terms.installments;
         s.aprBps = terms.aprBps;
         s.penaltyAprBps = terms.penaltyAprBps;
@@ -126,8 +124,21 @@ library LoanOrigination {
         OriginationTerms calldata terms,
         address lender,
         uint256 deadline
-    ) external view returns (bytes32) {
+    ) internal view returns (bytes32) {
         return digest(terms, lender, nonces[terms.borrower], deadline);
+    }
+
+    /// @dev An ECDSA signature of `signer` (an externally owned account), else the ERC-1271
+    ///      answer of `signer` (a contract wallet). ECDSA first: an account's code is read only
+    ///      when its ECDSA signature does not match.
+    function _signedBy(address signer, bytes32 hash, bytes calldata signature)
+        private
+        view
+        returns (bool)
+    {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(hash, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        return SignatureChecker.isValidERC1271SignatureNow(signer, hash, signature);
     }
 
     function _validate(OriginationTerms calldata t) private view {
