@@ -539,18 +539,8 @@ library LoanAccounting {
             s.aprBps = SafeCast.toUint16(w.aprBps);
             s.installments = SafeCast.toUint16(w.installments);
         }
-        s.basePrincipal = SafeCast.toUint96(w.basePrincipal);
-        s.paidPrincipal = SafeCast.toUint96(w.paidPrincipal);
-        s.periodSeconds = SafeCast.toUint32(w.period);
-        s.paidInterest = SafeCast.toUint96(w.paidInterest);
-        s.segmentStart = SafeCast.toUint40(w.segmentStart);
-        s.lastAccrual = SafeCast.toUint40(w.lastAccrual);
-        s.status = w.status;
-        s.bucket = w.bucket;
-        s.flags = flags;
-        s.baseIndex = SafeCast.toUint16(w.baseIndex);
-        s.paidCount = SafeCast.toUint16(w.paidCount);
-        s.lateCount = SafeCast.toUint16(w.lateCount);
+        _storeSegment(s, w);
+        _storePaid(s, w, flags);
         if ((flags | was) & FLAG_CHARGES != 0) {
             // Charges are bounded by the principal times rates over time; saturate rather than
             // revert so that a repayment can never be blocked.
@@ -561,6 +551,36 @@ library LoanAccounting {
             s.carriedInterest = SafeCast.toUint96(w.carried);
             s.advanceInterest = SafeCast.toUint96(w.advance);
         }
+    }
+
+    /// @dev Slot 2 of `store`: every field narrowed first, then written together (so that the
+    ///      optimizer makes it one slot write).
+    function _storeSegment(Loan storage s, Work memory w) private {
+        uint96 basePrincipal = SafeCast.toUint96(w.basePrincipal);
+        uint40 segmentStart = SafeCast.toUint40(w.segmentStart);
+        uint40 lastAccrual = SafeCast.toUint40(w.lastAccrual);
+        uint16 lateCount = SafeCast.toUint16(w.lateCount);
+        uint32 period = SafeCast.toUint32(w.period);
+        s.basePrincipal = basePrincipal;
+        s.segmentStart = segmentStart;
+        s.lastAccrual = lastAccrual;
+        s.lateCount = lateCount;
+        s.periodSeconds = period;
+    }
+
+    /// @dev Slot 3 of `store`, the same way.
+    function _storePaid(Loan storage s, Work memory w, uint8 flags) private {
+        uint96 paidPrincipal = SafeCast.toUint96(w.paidPrincipal);
+        uint96 paidInterest = SafeCast.toUint96(w.paidInterest);
+        uint16 baseIndex = SafeCast.toUint16(w.baseIndex);
+        uint16 paidCount = SafeCast.toUint16(w.paidCount);
+        s.paidPrincipal = paidPrincipal;
+        s.paidInterest = paidInterest;
+        s.status = w.status;
+        s.bucket = w.bucket;
+        s.flags = flags;
+        s.baseIndex = baseIndex;
+        s.paidCount = paidCount;
     }
 
     /// @dev Emits {ILoanLedger.ChargesAccrued} when a checkpoint charged or recorded anything.
