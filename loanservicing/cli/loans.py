@@ -625,31 +625,25 @@ def restructure_accept(
     proposal's).
     """
     state = state_of(ctx)
-    servicer = state.servicer()
-    latest = servicer.restructure_proposal(_loan_id(loan_id))
     named = (apr, installments, period, deadline)
-    if all(v is None for v in named):
-        if latest is None:
-            raise InvalidInput(f"Loan {loan_id} has no restructuring proposal to accept.")
-        proposal = latest
-    elif any(v is None for v in named):
-        raise InvalidInput(
-            "Name all of the proposal's terms (--apr, --installments, --period and --deadline), "
-            "or none to accept the latest proposal."
-        )
-    else:
-        assert apr is not None and installments is not None and period is not None
-        assert deadline is not None
+    proposal: RestructureProposal | None = None
+    if any(v is not None for v in named):
+        if apr is None or installments is None or period is None or deadline is None:
+            raise InvalidInput(
+                "Name all of the proposal's terms (--apr, --installments, --period and "
+                "--deadline), or none to accept the latest proposal."
+            )
         proposal = RestructureProposal(
             loan_id=loan_id,
             apr_bps=parse_percent_bps(apr, "interest rate"),
             installments=installments,
             period_seconds=period,
             deadline=parse_date(deadline, "deadline"),
-            servicer=latest.servicer if latest else "",
-            block=latest.block if latest else 0,
+            servicer="",
+            block=0,
         )
-    receipt = servicer.accept_restructure(loan_id, proposal)
+    servicer = state.servicer()
+    proposal, receipt = servicer.accept_restructure(_loan_id(loan_id), proposal)
     after = servicer.loan(loan_id)
     document = {
         "loan_id": loan_id,

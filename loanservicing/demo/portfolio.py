@@ -667,9 +667,7 @@ class PortfolioDemo:
         )
         borrower = self.servicer.as_account(loan.borrower.signer)
         borrower.sender = loan.borrower.sender
-        proposal = self.servicer.restructure_proposal(loan.loan_id)
-        assert proposal is not None  # proposed just above
-        borrower.accept_restructure(loan.loan_id, proposal)  # exactly the terms proposed
+        borrower.accept_restructure(loan.loan_id)  # exactly the terms just proposed
         self.transactions += 2
         loan.restructured = True
         self.counts["restructurings"] += 1

@@ -503,7 +503,7 @@ class Servicer:
         if exc.revert is not None and exc.error_name == "AccessControlUnauthorizedAccount":
             needed = bytes(exc.revert.args.get("neededRole", b""))
             name = ROLE_NAMES.get(needed, "0x" + needed.hex())
-            account = exc.revert.args.get("account")
+            account = Web3.to_checksum_address(str(exc.revert.args.get("account")))
             return MissingRole(
                 f"The account {account} lacks {name} on the ledger: {action} failed."
             )
@@ -885,19 +885,26 @@ class Servicer:
             f"Proposing a restructuring of loan {loan_id}",
         )
 
-    def accept_restructure(self, loan_id: int, proposal: RestructureProposal) -> TxReceipt:
-        """Accept exactly the terms of ``proposal`` (the borrower only); the ledger refuses
-        terms that are not its pending proposal's (RestructureTermsMismatch)."""
+    def accept_restructure(
+        self, loan_id: int, proposal: RestructureProposal | None = None
+    ) -> tuple[RestructureProposal, TxReceipt]:
+        """Accept exactly the terms of ``proposal`` (default: the latest proposal made) as the
+        borrower; the ledger refuses terms that are not its pending proposal's
+        (RestructureTermsMismatch). Returns the terms accepted and the receipt."""
         v = self._open_loan(loan_id, allow_defaulted=False)
         if v["borrower"] != self.account:
             raise MissingRole(
                 f"Only the borrower {v['borrower']} may accept a restructuring of loan {loan_id}."
             )
+        if proposal is None:
+            proposal = self.restructure_proposal(loan_id)
+            if proposal is None:
+                raise InvalidTerms(f"Loan {loan_id} has no restructuring proposal to accept.")
         if proposal.loan_id != loan_id:
             raise InvalidTerms(
                 f"The proposal named is for loan {proposal.loan_id}, not loan {loan_id}."
             )
-        return self._send(
+        receipt = self._send(
             self.ledger.functions.acceptRestructure(
                 loan_id,
                 proposal.apr_bps,
@@ -907,6 +914,7 @@ class Servicer:
             ),
             f"Accepting the restructuring of loan {loan_id}",
         )
+        return proposal, receipt
 
     def withdraw_restructure(self, loan_id: int) -> TxReceipt:
         """Withdraw the loan's pending restructuring proposal (servicer role)."""

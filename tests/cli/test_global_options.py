@@ -36,6 +36,7 @@ def test_root_json_for_every_group(run: Cli, tmp_path: Path, w3: Web3) -> None:
         ("faucet", BORROWER, "1"),
         ("loan", "show", str(loan_id)),
         ("loan", "list"),
+        ("loan", "restructure", "show", str(loan_id)),
         ("payoff", str(loan_id)),
         ("credit", "show", BORROWER),
         ("portfolio",),

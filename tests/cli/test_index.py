@@ -63,7 +63,7 @@ def test_verify_exits_non_zero_and_names_each_difference(run: Cli) -> None:
     assert run.raw("index", "sync", "--db", str(run.db)).exit_code == 0
     conn = sqlite3.connect(run.db)
     conn.execute("UPDATE loans SET bucket = 3")
-    conn.execute("UPDATE credit_records SET loans_opened = 7")
+    conn.execute("UPDATE credit_reporters SET loans_opened = 7")  # the per-reporter figures
     conn.commit()
     conn.close()
     result = run.raw("index", "verify", "--db", str(run.db))

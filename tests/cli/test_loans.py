@@ -63,7 +63,15 @@ def test_create_show_schedule_repay_payoff_list_credit(run: Cli) -> None:
 
     quote = run.json("payoff", str(loan_id))
     assert quote["decimals"] == 6
-    assert quote["amount"] >= paid["principal_outstanding"]
+    # To the day: installment 1's interest was paid ahead of the days it covers, so what was
+    # not yet earned is credited back.
+    assert quote["interest_rebate"] > 0 and quote["accrued_interest"] == 0
+    assert quote["amount"] == (
+        quote["fees"] + quote["penalty"] + quote["interest"] + quote["principal"]
+        + quote["accrued_interest"] + quote["current_principal"] + quote["remaining_principal"]
+        - quote["interest_rebate"]
+    ) == paid["principal_outstanding"] - quote["interest_rebate"]  # fmt: skip
+    assert run.json("loan", "show", str(loan_id))["interest_rebate"] == quote["interest_rebate"]
     listed = run.json("loan", "list", "--borrower", BORROWER)
     assert [loan["loan_id"] for loan in listed["loans"]] == [loan_id]
     assert run.json("loan", "list", "--status", "closed")["count"] == 0

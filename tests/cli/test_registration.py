@@ -40,6 +40,15 @@ def test_every_group_is_attached_once_to_the_root() -> None:
     assert set(report.commands) == {"delinquency", "audit", "audit-verify", "privacy-scan"}
     monitor = cli.commands["monitor"]
     assert isinstance(monitor, click.Group) and set(monitor.commands) == {"run", "notices"}
+    loan = cli.commands["loan"]
+    assert isinstance(loan, click.Group)
+    assert set(loan.commands) == {
+        "create", "sign-terms", "originate", "show", "schedule", "list", "default", "assess",
+        "restructure", "claim", "allow-token",
+    }  # fmt: skip
+    restructure = loan.commands["restructure"]
+    assert isinstance(restructure, click.Group)
+    assert set(restructure.commands) == {"propose", "show", "accept", "withdraw"}
 
 
 def test_python_dash_m_is_the_command() -> None:
