@@ -7,15 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from loanservicing.indexing.database import SCHEMA_VERSION, BlockRow, IndexDB
+from loanservicing.indexing.database import MIGRATIONS, SCHEMA_VERSION, BlockRow, IndexDB
 from loanservicing.indexing.errors import IndexDatabaseError
 from loanservicing.indexing.projections import (
     ChargeRow,
+    ClaimRow,
+    CreditReportFailureRow,
     DelinquencyChangeRow,
+    HoldRow,
     PaymentRow,
+    RebateRow,
     SegmentRow,
+    TokenAllowanceRow,
 )
-from loanservicing.ledger.credit import CreditRecord
+from loanservicing.ledger.credit import CreditHistory, CreditRecord, apply_registry_event
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LoanState
 
@@ -50,9 +55,31 @@ def _loan(loan_id: int = 1) -> LoanState:
 def test_a_new_database_is_at_the_current_schema_version(tmp_path: Path) -> None:
     with IndexDB(tmp_path / "i.db") as db:
         assert db.schema_version == SCHEMA_VERSION
-        assert {"logs", "loans", "payments", "credit_records", "checkpoints"} <= set(db.dump())
+        tables = {"logs", "loans", "payments", "credit_records", "credit_reporters", "holds"}
+        assert tables <= set(db.dump())
     with IndexDB(tmp_path / "i.db") as db:  # reopening migrates nothing twice
         assert db.schema_version == SCHEMA_VERSION
+
+
+def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
+    path = tmp_path / "i.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    loan = _loan()
+    columns = [c for c in LoanState.__dataclass_fields__ if c not in {"advance", "advance_pending"}]
+    values = {**loan.to_dict(), "kind": 0, "status": 0, "closed_after_default": 0}
+    conn.execute(
+        f"INSERT INTO loans ({', '.join(columns)}, principal_outstanding, updated_block) "
+        f"VALUES ({', '.join('?' for _ in columns)}, ?, 1)",
+        [str(values[c]) if isinstance(values[c], int) and values[c] > 2**62 else values[c]
+         for c in columns] + [str(loan.principal)],
+    )  # fmt: skip
+    conn.commit()
+    conn.close()
+    with IndexDB(path) as db:
+        assert db.schema_version == SCHEMA_VERSION == 2
+        assert db.loan(1) == loan  # no interest paid ahead: the defaults
+        assert db.credit_histories() == {}
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -87,18 +114,54 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
         assert db.count_logs() == 0
 
 
-def test_loans_and_credit_records_round_trip_big_amounts(tmp_path: Path) -> None:
+def test_loans_and_credit_histories_round_trip_big_amounts(tmp_path: Path) -> None:
     with IndexDB(tmp_path / "i.db") as db:
         loan = _loan()
         loan.fees = 2**95
-        record = CreditRecord("0xB", paid_on_time=3, total_repaid=2**90)
+        loan.advance, loan.advance_pending = 2**90, True
+        history = CreditHistory("0xB")
+        for name, reporter, args in [
+            ("LoanOpenedReported", "0xL2", {}),
+            ("LoanOpenedReported", "0xL1", {}),
+            ("RepaymentReported", "0xL1", {"paidOnTime": 3, "paidLate": 0, "amount": 2**90}),
+            ("DelinquencyReported", "0xL2", {"missed": 1, "daysPastDue": 45}),
+            ("RepaymentReported", "0xL3", {"paidOnTime": 1, "paidLate": 1, "amount": 5}),
+        ]:
+            apply_registry_event(history, name, {"reporter": reporter, "loanId": 7, **args})
         with db.transaction():
             db.save_loans([loan], 9)
-            db.save_credit_records([record], 9)
+            db.save_credit_histories([history], 9)
         assert db.loan(1) == loan
-        assert db.credit_records() == {"0xB": record}
+        assert db.credit_histories() == {"0xB": history}
+        assert db.credit_histories(["0xB"])["0xB"].reporters == ["0xL2", "0xL1"]
+        assert db.credit_records() == {"0xB": history.record()}
+        assert db.credit_records()["0xB"] == CreditRecord(
+            "0xB", paid_on_time=3, missed=1, current_days_past_due=45, max_days_past_due=45,
+            loans_opened=2, total_repaid=2**90,
+        )  # fmt: skip
         row = db.conn.execute("SELECT principal_outstanding FROM loans").fetchone()
         assert int(row[0]) == 12_000 * 10**18
+        with db.transaction():
+            db.delete_credit_records(["0xB"])
+        assert db.credit_histories() == {}
+        assert db.conn.execute("SELECT COUNT(*) FROM credit_standing").fetchone()[0] == 0
+
+
+def test_claimable_balances_follow_the_latest_hold_or_claim(tmp_path: Path) -> None:
+    def hold(block: int, claimable: int) -> HoldRow:
+        return HoldRow(f"0x{block:064x}", 0, block, block, "0xtx", 1, "0xL", "0xT", "1",
+                       str(claimable))  # fmt: skip
+
+    with IndexDB(tmp_path / "i.db") as db, db.transaction():
+        db.insert_rows("holds", HoldRow._fields, [hold(5, 10), hold(7, 25)])
+        assert db.claimable_balances() == {("0xL", "0xT"): 25}
+        claim = ClaimRow(f"0x{8:064x}", 1, 8, 8, "0xtx", "0xL", "0xT", "0xR", "25")
+        db.insert_rows("claims", ClaimRow._fields, [claim])
+        assert db.claimable_balances() == {("0xL", "0xT"): 0}
+        db.insert_rows("holds", HoldRow._fields, [hold(9, 3)])
+        assert db.claimable_balances() == {("0xL", "0xT"): 3}
+        db.rollback_above(8)  # a reorg takes the last hold away
+        assert db.claimable_balances() == {("0xL", "0xT"): 0}
 
 
 @pytest.mark.parametrize(
@@ -108,6 +171,11 @@ def test_loans_and_credit_records_round_trip_big_amounts(tmp_path: Path) -> None
         ("charges", ChargeRow._fields),
         ("delinquency_changes", DelinquencyChangeRow._fields),
         ("segments", SegmentRow._fields),
+        ("rebates", RebateRow._fields),
+        ("holds", HoldRow._fields),
+        ("claims", ClaimRow._fields),
+        ("credit_report_failures", CreditReportFailureRow._fields),
+        ("token_allowances", TokenAllowanceRow._fields),
     ],
 )
 def test_each_projection_row_names_its_tables_columns(

@@ -1,33 +1,91 @@
-"""Credit records: the registry's saturating counters, and one record from view or events."""
+"""Credit histories: each reporter's figures apart, their saturating sums, each loan's standing
+and the worst open loan's days past due, as CreditRegistry.sol keeps them."""
 
 from __future__ import annotations
 
-from loanservicing.ledger.credit import CreditRecord, apply_registry_event
+from typing import Any
+
+from loanservicing.ledger.credit import CreditHistory, CreditRecord, apply_registry_event
+
+LEDGER, OTHER, STRANGER = "0xL1", "0xL2", "0xL3"
 
 
-def test_credit_record_folding_saturates_like_the_registry() -> None:
-    record = CreditRecord("0xB")
-    apply_registry_event(record, "LoanOpenedReported", {})
-    apply_registry_event(
-        record,
-        "RepaymentReported",
-        {"paidOnTime": 2**24, "paidLate": 1, "daysPastDue": 70_000, "amount": 2**97},
-    )
-    apply_registry_event(record, "DelinquencyReported", {"missed": 2, "daysPastDue": 3})
-    apply_registry_event(record, "DefaultReported", {"daysPastDue": 95})
-    apply_registry_event(record, "LoanClosedReported", {})
-    assert record.as_view() == {
-        "paidOnTime": 2**24 - 1,
+def _report(history: CreditHistory, name: str, reporter: str, loan_id: int, **args: Any) -> None:
+    apply_registry_event(history, name, {"reporter": reporter, "loanId": loan_id, **args})
+
+
+def test_each_reporters_figures_are_kept_apart_and_summed_saturating() -> None:
+    history = CreditHistory("0xB")
+    _report(history, "LoanOpenedReported", LEDGER, 1)
+    _report(history, "LoanOpenedReported", OTHER, 1)
+    _report(history, "LoanOpenedReported", LEDGER, 2)
+    _report(history, "RepaymentReported", LEDGER, 1, paidOnTime=2**24 - 2, paidLate=1, amount=5)
+    _report(history, "RepaymentReported", OTHER, 1, paidOnTime=7, paidLate=0, amount=2**96)
+    _report(history, "DelinquencyReported", OTHER, 1, missed=2, daysPastDue=70_000)
+    _report(history, "DefaultReported", OTHER, 1, daysPastDue=95)
+    assert history.reporters == [LEDGER, OTHER]
+    assert history.reporter_record(LEDGER).as_view() == {
+        "paidOnTime": 2**24 - 2, "paidLate": 1, "missed": 0, "currentDaysPastDue": 0,
+        "maxDaysPastDue": 0, "defaults": 0, "loansOpened": 2, "loansClosed": 0, "totalRepaid": 5,
+    }  # fmt: skip
+    assert history.reporter_record(OTHER).as_view() == {
+        "paidOnTime": 7, "paidLate": 0, "missed": 2, "currentDaysPastDue": 95,
+        "maxDaysPastDue": 2**16 - 1, "defaults": 1, "loansOpened": 1, "loansClosed": 0,
+        "totalRepaid": 2**96 - 1,
+    }  # fmt: skip
+    assert history.record().as_view() == {
+        "paidOnTime": 2**24 - 1,  # the sum saturates as each reporter's counters do
         "paidLate": 1,
         "missed": 2,
         "currentDaysPastDue": 95,
         "maxDaysPastDue": 2**16 - 1,
         "defaults": 1,
-        "loansOpened": 1,
-        "loansClosed": 1,
+        "loansOpened": 3,
+        "loansClosed": 0,
         "totalRepaid": 2**96 - 1,
     }
-    assert CreditRecord.from_view("0xB", record.as_view()) == record
+    assert CreditRecord.from_view("0xB", history.record().as_view()) == history.record()
+
+
+def test_current_days_past_due_is_the_worst_open_loans() -> None:
+    history = CreditHistory("0xB")
+    _report(history, "LoanOpenedReported", LEDGER, 1)
+    _report(history, "LoanOpenedReported", LEDGER, 2)
+    _report(history, "DelinquencyReported", LEDGER, 1, missed=1, daysPastDue=40)
+    _report(history, "DelinquencyReported", LEDGER, 2, missed=1, daysPastDue=12)
+    assert history.record().current_days_past_due == 40
+    assert history.loan_days_past_due(LEDGER, 2) == 12
+    # Loan 1 brought current: loan 2 is now the worst; its worst ever stays.
+    _report(history, "DelinquencyReported", LEDGER, 1, missed=0, daysPastDue=0)
+    assert history.record().current_days_past_due == 12
+    assert history.record().max_days_past_due == 40
+    assert history.loan_days_past_due(LEDGER, 1) == 0
+    # A closing repayment clears loan 2's standing: the borrower is current.
+    _report(history, "RepaymentReported", LEDGER, 2, paidOnTime=0, paidLate=1, amount=9)
+    _report(history, "LoanClosedReported", LEDGER, 2)
+    assert history.standing == {}
+    assert history.record().current_days_past_due == 0
+    assert history.record().loans_closed == 1
+
+
+def test_a_reporter_that_opened_no_loan_is_not_summed_but_its_loans_standing_counts() -> None:
+    """As the registry: ``creditRecord`` sums over ``reportersOf`` (reporters that opened a
+    loan), but the worst open loan is taken over every loan reported past due."""
+    history = CreditHistory("0xB")
+    _report(history, "LoanOpenedReported", LEDGER, 1)
+    _report(history, "RepaymentReported", STRANGER, 4, paidOnTime=3, paidLate=0, amount=7)
+    _report(history, "DelinquencyReported", STRANGER, 4, missed=1, daysPastDue=33)
+    assert history.reporters == [LEDGER]
+    assert history.reporter_record(STRANGER).paid_on_time == 3
+    record = history.record()
+    assert (record.paid_on_time, record.missed, record.max_days_past_due) == (0, 0, 0)
+    assert record.current_days_past_due == 33
+
+
+def test_other_events_change_nothing() -> None:
+    history = CreditHistory("0xB")
+    apply_registry_event(history, "RoleGranted", {"role": "0x00", "account": "0xA"})
+    assert history == CreditHistory("0xB")
 
 
 def test_the_json_of_a_record_is_the_clis() -> None:

@@ -39,7 +39,9 @@ def test_days_past_due_round_up_from_the_oldest_unpaid_due_date() -> None:
     late = amount_due(state, due + 40 * DAY)
     assert late.days_past_due == 40
     assert late.fees > 0  # a late fee once the grace period is over
-    assert late.payoff == late.past_due + late.current_interest + late.current_principal + (
+    # Payoff to the day: the running period's interest for the whole days elapsed in it.
+    assert late.accrued_interest == late.current_interest * (10 * DAY) // (30 * DAY)
+    assert late.payoff == late.past_due + late.accrued_interest + late.current_principal + (
         late.remaining_principal
     )
 
