@@ -138,7 +138,7 @@ def test_payment_restructure_and_closing_notices(system: LedgerDriver, watch: Wa
     # Restructure, then pay everything off.
     deadline = s.now() + 5 * DAY
     s.send(s.ledger.functions.proposeRestructure(loan_id, 600, 6, 30 * DAY, deadline))
-    s.send(s.ledger.functions.acceptRestructure(loan_id), borrower)
+    s.send(s.ledger.functions.acceptRestructure(loan_id, 600, 6, 30 * DAY, deadline), borrower)
     kinds = watch.kinds()
     assert kinds == ["restructured"]
     payoff = int(s.view("payoffAmount", loan_id))
