@@ -12,7 +12,9 @@ from click.testing import CliRunner
 from loanservicing.cli import cli
 from loanservicing.demo.portfolio import DemoConfig, DemoDay, run_demo
 
-STABLE_KEYS = ("summary", "events", "profiles", "credit_records", "transactions", "ledger")
+STABLE_KEYS = (
+    "summary", "events", "profiles", "credit_records", "transactions", "ledger", "held_repayments",
+)  # fmt: skip
 
 
 def _demo_json(*args: str) -> dict[str, Any]:
@@ -31,6 +33,14 @@ def test_demo_json_is_a_consistent_reproducible_portfolio() -> None:
     assert sum(summary["by_bucket"].values()) == summary["by_status"]["active"]
     events = first["events"]
     assert events["originated"] == 15
+    assert events["borrower_signed"] == 15  # every loan on terms its borrower signed
+    # A third of the way in the token's issuer blocked the fund: its repayments were held,
+    # then claimed to its treasury.
+    held = first["held_repayments"]
+    assert held["blocked_on_day"] == 122 // 3
+    assert held["repayments_held"] == events["held_repayments"] > 0
+    assert held["claimed"] == held["claimable"] > 0
+    assert held["claimed_to"] and held["claimed_to"] != held["lender"]
     assert events["repayments"] > 30
     assert events["late_payments"] > 0 and events["partial_payments"] > 0
     assert events["restructurings"] == 1 and events["payoffs"] == 1
@@ -88,6 +98,9 @@ def test_demo_calls_day_hooks_and_renders_a_summary() -> None:
         cli, ["demo", "--loans", "6", "--borrowers", "3", "--months", "1"]
     )
     assert result.exit_code == 0, result.stderr
-    for text in ("Loans by status", "PAR30", "Credit records", "collected"):
-        assert text in result.stdout
-    assert "Originating 6 loans" in result.stderr
+    stdout, stderr = (" ".join(text.split()) for text in (result.stdout, result.stderr))
+    for text in ("Loans by status", "PAR30", "Credit records", "collected",
+                 "Every loan was originated on terms its borrower signed", "6 of 6"):  # fmt: skip
+        assert text in stdout
+    assert "Originating 6 loans" in stderr
+    assert "each on terms its borrower signed (EIP-712)" in stderr

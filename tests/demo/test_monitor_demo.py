@@ -17,6 +17,8 @@ def test_demo_summary_counts_the_notices_the_monitor_raised() -> None:
     assert notices["defaulted"] == counts["defaults"] >= 1
     assert notices["restructured"] == counts["restructurings"] == 1
     assert notices["closed"] == counts["closed"]
+    assert notices["repayment_held"] == counts["held_repayments"] > 0
+    assert notices["credit_report_failed"] == 0  # the registry took every report
     assert notices["default_eligible"] >= notices["defaulted"]
     assert notices["reminder"] > 0 and notices["overdue"] > 0 and notices["bucket_changed"] > 0
     assert len(report.notice_examples) == len([k for k, v in notices.items() if v])
@@ -31,6 +33,7 @@ def test_demo_prints_the_notices_table() -> None:
     assert result.exit_code == 0, result.stderr
     assert "Monitor notices" in result.stdout
     assert "payment received" in result.stdout
+    assert "repayment held" in result.stdout
     result = CliRunner(mix_stderr=False).invoke(
         cli, ["demo", "--loans", "6", "--borrowers", "3", "--months", "2", "--json"]
     )
