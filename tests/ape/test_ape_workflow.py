@@ -6,7 +6,10 @@ Ape's own `accounts` fixture is shadowed by tests/conftest.py's, so accounts com
 
 The ledger calls external libraries for its rarely used paths: ape-solidity compiles it only
 once those are deployed and registered with `compilers.solidity.add_library`, which links
-their addresses in."""
+their addresses in; which ones it calls is read from the package's own compilation.
+
+A loan needs its borrower's EIP-712 signature over the terms: the borrower is ape's test
+account 1, Anvil's dev account 1, whose key the package derives (`dev_signer`)."""
 
 from __future__ import annotations
 
@@ -14,9 +17,12 @@ from typing import Any
 
 import ape
 
+from loanservicing.chain.accounts import dev_signer
+from loanservicing.deployment.compile import compile_contracts
 from loanservicing.ledger.schedule import DAY
+from loanservicing.servicing.borrower_signature import origination_typed_data, sign_terms
 
-LEDGER_LIBRARIES = ("LoanDefaults", "LoanRestructuring", "LoanTokens")
+LEDGER_LIBRARIES = compile_contracts()["LoanLedger"].libraries
 
 
 def _system(project: Any) -> tuple[Any, Any, Any, Any]:
@@ -28,6 +34,7 @@ def _system(project: Any) -> tuple[Any, Any, Any, Any]:
     token = admin.deploy(project.TestStablecoin, "Test USD", "tUSD", 6, admin)
     registry.grantRole(registry.REPORTER_ROLE(), ledger, sender=admin)
     ledger.grantRole(ledger.ORIGINATOR_ROLE(), admin, sender=admin)
+    ledger.setTokenAllowed(token, True, sender=admin)
     token.mint(admin, 10**12, sender=admin)
     token.approve(ledger, 2**255, sender=admin)
     return admin, registry, ledger, token
@@ -38,8 +45,8 @@ def test_originate_repay_and_credit_record(project: Any, chain: Any) -> None:
     borrower = ape.accounts.test_accounts[1]
     first_due = chain.pending_timestamp + 30 * DAY
     terms = (
-        borrower,
-        token,
+        borrower.address,
+        token.address,
         1_000 * 10**6,
         1200,
         12,
@@ -51,7 +58,13 @@ def test_originate_repay_and_credit_record(project: Any, chain: Any) -> None:
         600,
         90,
     )
-    receipt = ledger.originate(terms, sender=admin)
+    deadline = chain.pending_timestamp + DAY
+    key = dev_signer(1).local_account()
+    assert key.address == borrower.address
+    typed = origination_typed_data(
+        ledger.address, chain.chain_id, terms, admin.address, ledger.nonces(borrower), deadline
+    )
+    receipt = ledger.originate(terms, deadline, sign_terms(key, typed), sender=admin)
     (event,) = receipt.events.filter(ledger.LoanOriginated)
     loan_id = event.loanId
     assert token.balanceOf(borrower) == 1_000 * 10**6
@@ -60,6 +73,8 @@ def test_originate_repay_and_credit_record(project: Any, chain: Any) -> None:
     ledger.repay(loan_id, principal + interest, sender=borrower)
     assert ledger.loan(loan_id).installmentsPaid == 1
     assert registry.creditRecord(borrower).paidOnTime == 1
+    assert registry.reporterRecord(borrower, ledger).paidOnTime == 1
+    assert ledger.nonces(borrower) == 1
 
 
 def test_reverts_by_custom_error_name(project: Any) -> None:
@@ -69,6 +84,8 @@ def test_reverts_by_custom_error_name(project: Any) -> None:
         ledger.repay(999, 1, sender=borrower)
     with ape.reverts(ledger.ZeroAmount):
         ledger.repay(1, 0, sender=borrower)
+    with ape.reverts(ledger.NothingToClaim):
+        ledger.claim(ledger.address, borrower, sender=borrower)
 
 
 def test_library_path_reverts_through_the_ledger(project: Any) -> None:
