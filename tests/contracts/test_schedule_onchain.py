@@ -1,4 +1,5 @@
-"""The ledger's schedule views equal the Python mirror for random terms."""
+"""The ledger's schedule views equal the Python mirror for random terms, and its payoff to the
+day runs from nothing at origination to the first period's interest at the first due date."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ def test_installment_views_match_the_python_schedule(
         assert (p, i) == curve.part(number)
         assert due == start + number * period
     quote = system.due(loan_id, system.now())
-    assert quote["payoff"] == principal + curve.part(1)[1]
+    assert quote["payoff"] == principal  # on the origination second nothing is earned yet
     assert (quote["currentPrincipal"], quote["currentInterest"]) == curve.part(1)
+    # By the first due date the first period's interest is earned in full.
+    assert system.due(loan_id, start + period)["payoff"] == principal + curve.part(1)[1]
 
 
 def test_installment_out_of_range(system: LedgerDriver) -> None:

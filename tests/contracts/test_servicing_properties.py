@@ -1,6 +1,9 @@
-"""Property tests of the servicing state machine on a real Anvil: random repayment histories
-(partial, exact, late, over-payments, keeper assessments, defaults) against the ledger's own
-quotes and the money actually moved."""
+"""Property tests of the servicing state machine on a real Anvil: random histories (partial,
+exact, late, prepayments, over-payments, keeper assessments, defaults, restructurings) against
+the ledger's own quotes and the money actually moved, with the Python twin of the ledger
+(loanservicing.ledger.replay) driven call for call beside it: after every call its state
+equals the ``loan()`` view, its amounts due equal ``amountDue``, its events and credit reports
+are the chain's, and it refuses what the ledger refuses."""
 
 from __future__ import annotations
 
@@ -8,15 +11,26 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from web3.types import TxReceipt
 
+from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import revert, snapshot
+from loanservicing.ledger import replay
+from loanservicing.ledger.accounting import amount_due
+from loanservicing.ledger.errors import LedgerCallReverted
+from loanservicing.ledger.replay import CallEffects
 from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.ledger.state import AmountDue, LoanState
 from tests.support.ledger_driver import DAY, LedgerDriver
+
+SCALE = 10**12  # the 6-decimal token's amounts in the registry's 18-decimal units
 
 ACTIONS = st.lists(
     st.tuples(
         st.integers(0, 45 * DAY),  # time to wait before acting
-        st.sampled_from(["due", "partial", "double", "payoff", "assess", "default"]),
+        st.sampled_from(
+            ["due", "partial", "prepay", "double", "payoff", "assess", "default", "restructure"]
+        ),
         st.integers(1, 999),  # per-mille of the quoted amount, for partial payments
     ),
     min_size=1,
@@ -32,11 +46,36 @@ TERMS = st.tuples(
     st.integers(0, 1_000),
     st.integers(0, 2_000),
 )
+_LEDGER_EVENTS = (
+    "ScheduleReset",
+    "ChargesAccrued",
+    "RepaymentApplied",
+    "DelinquencyBucketChanged",
+    "InterestRebated",
+    "LoanClosed",
+    "LoanDefaulted",
+    "RestructureProposed",
+    "LoanRestructured",
+)
+_REPORTS = {
+    "reportRepayment": "RepaymentReported",
+    "reportDelinquency": "DelinquencyReported",
+    "reportDefault": "DefaultReported",
+}
 
 
 def expected_allocation(quote: dict[str, int], amount: int) -> dict[str, int]:
-    """The documented waterfall applied to a quote."""
-    rest = min(amount, quote["payoff"])
+    """The documented split: the payoff itself from the payoff up (charges, interest due and
+    to the day, all principal less the interest paid ahead), else the waterfall."""
+    if amount >= quote["payoff"]:
+        principal = quote["principal"] + quote["currentPrincipal"] + quote["remainingPrincipal"]
+        return {
+            "fees": quote["fees"],
+            "penalty": quote["penalty"],
+            "interest": quote["interest"] + quote["accruedInterest"],
+            "principal": principal - quote["interestRebate"],
+        }
+    rest = amount
     split = {}
     for field in (
         "fees",
@@ -71,6 +110,61 @@ def test_random_histories_follow_the_quotes(
         revert(system.w3, snapshot_id)
 
 
+class _Twin:
+    """The Python twin of one loan, checked against the chain after every call."""
+
+    def __init__(self, system: LedgerDriver, loan_id: int, originated: int) -> None:
+        self.system, self.loan_id = system, loan_id
+        self.state = LoanState.from_view(loan_id, system.loan(loan_id))
+        self.state.originated_timestamp = originated
+
+    def call(self, fn: Any, sender: str, at: int, twin: Any) -> TxReceipt | None:
+        """Send ``fn`` at ``at`` and run ``twin`` (the same call on the twin's state): both
+        succeed with the same events and reports, or both refuse with the same error."""
+        s = self.system
+        try:
+            receipt = s.send(fn, sender, at=at)
+        except TransactionReverted as exc:
+            before = LoanState(**self.state.to_dict())
+            try:
+                twin(self.state)
+            except LedgerCallReverted as refused:
+                assert refused.error_name == exc.error_name
+            else:
+                raise AssertionError(f"the twin accepts what the ledger refuses: {exc}") from exc
+            self.state = before
+            return None
+        effects: CallEffects = twin(self.state)
+        self.check_effects(receipt, effects)
+        self.check_state(at)
+        return receipt
+
+    def check_effects(self, receipt: TxReceipt, effects: CallEffects) -> None:
+        s = self.system
+        for name in _LEDGER_EVENTS:
+            chain = s.events(receipt, name)
+            mine = [args for event, args in effects.events if event == name]
+            assert [{k: e[k] for k in m} for e, m in zip(chain, mine, strict=False)] == mine
+            assert len(chain) == len(mine), name
+        for function, event in _REPORTS.items():
+            chain = s.events(receipt, event, s.registry)
+            mine = [args for report, args in effects.reports if report == function]
+            assert len(chain) == len(mine), event
+            for e, m in zip(chain, mine, strict=True):
+                for key, value in m.items():
+                    if key == "amount":
+                        assert e[key] == value * SCALE
+                    elif key != "closed":
+                        assert e[key] == value, (event, key)
+
+    def check_state(self, t: int) -> None:
+        view = self.system.loan(self.loan_id)
+        assert self.state.as_view() == {k: view[k] for k in self.state.as_view()}
+        for later in (t, t + 1, t + 3 * DAY + 5, t + 40 * DAY):
+            due = AmountDue.from_view(self.system.due(self.loan_id, later))
+            assert amount_due(self.state, later) == due, later
+
+
 def _run_history(
     system: LedgerDriver, terms: tuple[Any, ...], actions: list[tuple[int, str, int]]
 ) -> None:
@@ -90,6 +184,9 @@ def _run_history(
         default_after_days=15,
         at=start,
     )
+    twin = _Twin(system, loan_id, start)
+    twin.check_state(start)
+    ledger = system.ledger.functions
     t = start
     outstanding = principal
     repaid = 0
@@ -98,24 +195,24 @@ def _run_history(
         t += wait + 1
         status = system.loan(loan_id)["status"]
         if status == 2:
-            system.reverts(
-                "LoanNotActive", system.ledger.functions.repay(loan_id, 1), borrower, at=t
-            )
+            twin.call(ledger.repay(loan_id, 1), borrower, t, lambda w, t=t: replay.repay(w, 1, t))
             break
         quote = system.due(loan_id, t)
         if action == "assess":
-            if status != 0:
-                system.reverts(
-                    "LoanNotActive", system.ledger.functions.assess(loan_id), keeper, at=t
-                )
-                continue
-            system.send(system.ledger.functions.assess(loan_id), keeper, at=t)
-            # Idempotent: bringing the state current again at the same time changes nothing.
-            assert system.due(loan_id, t) == quote
+            twin.call(ledger.assess(loan_id), keeper, t, lambda w, t=t: replay.assess(w, t))
+            if status == 0:
+                # Idempotent: bringing the state current again at the same time changes nothing.
+                assert system.due(loan_id, t) == quote
             continue
         if action == "default":
             if status == 0 and quote["daysPastDue"] >= 15:
-                receipt = system.send(system.ledger.functions.declareDefault(loan_id), at=t)
+                receipt = twin.call(
+                    ledger.declareDefault(loan_id),
+                    system.admin,
+                    t,
+                    lambda w, t=t: replay.declare_default(w, t),
+                )
+                assert receipt is not None  # past its grace period: 15 days > 10 days
                 (event,) = system.events(receipt, "LoanDefaulted")
                 assert event["principalOutstanding"] == outstanding
                 assert (
@@ -123,9 +220,30 @@ def _run_history(
                     == quote["pastDue"] + outstanding - quote["principal"]
                 )
             continue
+        if action == "restructure":
+            if status == 0:
+                terms_ = (per_mille, 1 + per_mille % 12, (1 + per_mille % 40) * DAY, t + 9 * DAY)
+                twin.call(
+                    ledger.proposeRestructure(loan_id, *terms_),
+                    system.admin,
+                    t,
+                    lambda w, terms_=terms_: replay.propose_restructure(w, *terms_),
+                )
+                t += 1
+                twin.call(
+                    ledger.acceptRestructure(loan_id, *terms_),
+                    borrower,
+                    t,
+                    lambda w, t=t, terms_=terms_: replay.accept_restructure(w, t, *terms_),
+                )
+                # Interest paid ahead is credited against principal.
+                outstanding = system.loan(loan_id)["principalOutstanding"]
+            continue
+        installment = quote["pastDue"] + quote["currentInterest"] + quote["currentPrincipal"]
         amount = {
-            "due": quote["pastDue"] + quote["currentInterest"] + quote["currentPrincipal"],
+            "due": installment,
             "partial": max(1, quote["pastDue"] * per_mille // 1000),
+            "prepay": installment + quote["remainingPrincipal"] * per_mille // 1000,
             "double": 2 * quote["payoff"],
             "payoff": quote["payoff"],
         }[action]
@@ -133,13 +251,21 @@ def _run_history(
             continue
         system.fund(borrower, amount)
         payer_before, lender_before = system.balance(borrower), system.balance(lender)
-        event = system.repay(loan_id, amount, borrower, at=t, fund=False)
+        receipt = twin.call(
+            ledger.repay(loan_id, amount),
+            borrower,
+            t,
+            lambda w, t=t, amount=amount: replay.repay(w, amount, t),
+        )
+        assert receipt is not None
+        (event,) = system.events(receipt, "RepaymentApplied")
         pulled = min(amount, quote["payoff"])
         split = expected_allocation(quote, amount)
         assert {k: event[k] for k in split} == split
         assert payer_before - system.balance(borrower) == pulled
         assert system.balance(lender) - lender_before == pulled
-        outstanding -= split["principal"]
+        rebate = quote["interestRebate"] if amount >= quote["payoff"] else 0
+        outstanding -= split["principal"] + rebate
         repaid += pulled
         assert event["principalOutstanding"] == outstanding
         assert event["installmentsPaid"] >= paid_count
@@ -150,6 +276,6 @@ def _run_history(
             == system.due(loan_id, t)["daysPastDue"]
         )
     record = system.record(borrower)
-    assert record["totalRepaid"] == repaid * 10**12
-    assert record["paidOnTime"] + record["paidLate"] <= count
+    assert record["totalRepaid"] == repaid * SCALE
+    assert record["paidOnTime"] + record["paidLate"] <= system.loan(loan_id)["installments"]
     assert system.loan(loan_id)["principalOutstanding"] == outstanding
