@@ -28,6 +28,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from web3 import HTTPProvider, Web3
 
+from eth_account import Account
 from eth_utils import keccak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,6 +43,7 @@ from loanservicing.deployment.deploy import deploy_system
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer, IndexerConfig
 from loanservicing.ledger.schedule import DAY
+from loanservicing.servicing.borrower_signature import TermsSigner
 
 UNIT = 10**6
 BATCH = 500
@@ -109,13 +111,16 @@ def generate(node: AnvilNode, events: int, loans: int) -> dict[str, Any]:
     )
     now = int(w3.eth.get_block("latest")["timestamp"])
     originations = []
+    terms_signer = TermsSigner(ledger)
     for n in range(loans):
-        borrower = Web3.to_checksum_address(keccak(n.to_bytes(32, "big"))[:20])
+        # A borrower of its own per loan, who signs its terms (EIP-712) for the lender.
+        borrower = Account.from_key(keccak(n.to_bytes(32, "big")))
         terms = (
-            borrower, token.address, 1_000_000 * UNIT, 1200, 24, DAY, now + DAY // 2,
+            borrower.address, token.address, 1_000_000 * UNIT, 1200, 24, DAY, now + DAY // 2,
             n % 3, 0, 500, 10_000, 3650,
         )  # fmt: skip
-        originations.append(signed(0, ledger.address, call(ledger.functions.originate(terms))))
+        fn = terms_signer.originate(borrower, terms, signers[0].address, now + DAY)
+        originations.append(signed(0, ledger.address, call(fn)))
     _send(rpc, originations)
     if int(ledger.functions.loanCount().call()) != loans:
         raise SystemExit("The benchmark's originations reverted; nothing to index.")

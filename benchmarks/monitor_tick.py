@@ -56,6 +56,7 @@ from loanservicing.indexing.sync import Indexer, IndexerConfig
 from loanservicing.ledger.schedule import DAY
 from loanservicing.monitoring.monitor import Monitor
 from loanservicing.monitoring.service import MonitorService
+from loanservicing.servicing.borrower_signature import TermsSigner
 
 UNIT = 10**6
 BORROWERS = 20
@@ -101,15 +102,15 @@ def build(w3: Web3, rpc_url: str, n: int, console: Console) -> dict[str, Any]:
     )
     now = int(w3.eth.get_block("latest")["timestamp"])
     with console.status(f"originating {n:,} loans (bulk path)"):
-        calls = [
-            (
-                ledger.functions.originate(
-                    _terms(i, borrowers[i % BORROWERS].address, token.address, now)
-                ),
-                ORIGINATE_GAS,
-            )
-            for i in range(n)
-        ]
+        # Each borrower signs its terms (EIP-712) ahead of mining, its nonces counted here;
+        # the lender's calls are mined in the order signed.
+        signer = TermsSigner(ledger)
+        calls = []
+        for i in range(n):
+            borrower = borrowers[i % BORROWERS]
+            terms = _terms(i, borrower.address, token.address, now)
+            fn = signer.originate(borrower, terms, lender.address, now + DAY)
+            calls.append((fn, ORIGINATE_GAS))
         for start in range(0, n, 2_000):
             BulkSender(w3, lender, decoder).send_all(calls[start : start + 2_000])
     originated = time.perf_counter() - started
