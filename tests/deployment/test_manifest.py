@@ -114,3 +114,26 @@ def test_a_data_file_from_before_is_read_and_refused_when_stale(
         read_data_deployment(path)
     with pytest.raises(DeploymentError, match="Setting the origination policy needs"):
         deploy_data_sharing(sender, artifacts, set_policy=True)
+
+
+def test_the_deployment_allows_its_token_and_can_lend_a_blocklist_stablecoin(
+    tmp_path: Path, w3: Web3, artifacts: dict[str, ContractArtifact]
+) -> None:
+    """deploy_system allows loans in its token (the ledger refuses any other until its admin
+    allows it); its test token may be the BlocklistStablecoin, recorded as such."""
+    sender = TransactionSender(w3, dev_signer(0), revert_decoder(artifacts))
+    deployment = deploy_system(sender, artifacts, token_contract="BlocklistStablecoin")
+    assert deployment.test_token and deployment.token.contract == "BlocklistStablecoin"
+    path = tmp_path / "31337.json"
+    write_deployment(path, deployment)
+    verify_deployment(w3, read_deployment(path), artifacts, path)
+    ledger = bind(w3, deployment, artifacts).ledger
+    allowed = ledger.events.TokenAllowed().get_logs(from_block=deployment.block)
+    assert [(e["args"]["token"], e["args"]["allowed"]) for e in allowed] == [
+        (deployment.token.address, True)
+    ]
+    token = w3.eth.contract(
+        address=deployment.token.address, abi=artifacts["BlocklistStablecoin"].abi
+    )
+    assert token.functions.owner().call() == sender.address
+    assert token.functions.blocked(dev_signer(1).address).call() is False
