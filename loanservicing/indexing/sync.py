@@ -14,8 +14,9 @@ How it works, one step at a time:
    (from the checkpoint on), so a reorg during the fetch is never committed.
 4. Decode the logs with precomputed decoders (topic0 -> event; static ABI words sliced
    directly, ``eth_abi.decode`` for anything dynamic), replay them into loan states and credit
-   records (:mod:`loanservicing.indexing.projections`), and write logs, blocks, derived rows
-   and the new checkpoint in ONE SQLite transaction.
+   histories (:mod:`loanservicing.indexing.projections`), take new tokens' decimals from
+   ``TokenAllowed`` (or ask the token), and write logs, blocks, derived rows and the new
+   checkpoint in ONE SQLite transaction.
 
 A node that does not answer is retried with capped exponential backoff
 (:class:`loanservicing.chain.rpc.Backoff`), with a warning each time, and the indexer resumes

@@ -190,7 +190,9 @@ def apply_registry_event(history: CreditHistory, name: str, args: Mapping[str, A
     loan_id = int(args["loanId"])
     figures = history._figures(reporter)
     if name == "LoanOpenedReported":
-        if reporter not in history.reporters:
+        # Its first loan opened makes a reporter one of the borrower's (the counter saturates,
+        # never back to 0).
+        if figures.loans_opened == 0:
             history.reporters.append(reporter)
         figures._add("loans_opened", 1)
     elif name == "RepaymentReported":
