@@ -9,11 +9,15 @@ amounts, dates and salted hashes.
 Files: ``loans.csv`` (LoanOriginated), ``repayments.csv`` (RepaymentApplied with its split),
 ``charges.csv`` (ChargesAccrued), ``delinquency.csv`` (DelinquencyBucketChanged),
 ``defaults.csv`` (LoanDefaulted), ``restructurings.csv`` (RestructureProposed,
-LoanRestructured, ScheduleReset), ``closures.csv`` (LoanClosed), ``credit_reports.csv`` (the
-credit registry's events), ``credit_records.csv`` (each reported borrower's record at the
-export height, with the last event that changed it), ``attestations.csv`` (attestation and
-attester metadata: hashes, never documents), ``consents.csv`` (grants, revocations, regulator
-accesses). Every event row carries ``tx_hash``, ``block_number`` and ``log_index``.
+RestructureWithdrawn, LoanRestructured, ScheduleReset), ``closures.csv`` (LoanClosed, and
+InterestRebated: interest paid ahead credited back at payoff), ``held_repayments.csv``
+(RepaymentHeld: repayments the ledger held when the transfer to the lender failed, and their
+Claimed), ``credit_report_failures.csv`` (CreditReportFailed), ``tokens.csv`` (TokenAllowed:
+the admin's allowlist), ``credit_reports.csv`` (the credit registry's events),
+``credit_records.csv`` (each reported borrower's record at the export height, with the last
+event that changed it), ``attestations.csv`` (attestation and attester metadata: hashes, never
+documents), ``consents.csv`` (grants, revocations, regulator accesses). Every event row carries
+``tx_hash``, ``block_number`` and ``log_index``.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: held repayments and claims, failed credit reports, the token allowlist, withdrawn
+restructurings and interest rebates."""
 ROW_KEYS = ("tx_hash", "block_number", "log_index")
 
 # file name -> (source name, event names)
@@ -54,9 +60,12 @@ EVENT_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
     "defaults.csv": ("ledger", ("LoanDefaulted",)),
     "restructurings.csv": (
         "ledger",
-        ("RestructureProposed", "LoanRestructured", "ScheduleReset"),
+        ("RestructureProposed", "RestructureWithdrawn", "LoanRestructured", "ScheduleReset"),
     ),
-    "closures.csv": ("ledger", ("LoanClosed",)),
+    "closures.csv": ("ledger", ("LoanClosed", "InterestRebated")),
+    "held_repayments.csv": ("ledger", ("RepaymentHeld", "Claimed")),
+    "credit_report_failures.csv": ("ledger", ("CreditReportFailed",)),
+    "tokens.csv": ("ledger", ("TokenAllowed",)),
     "credit_reports.csv": (
         "credit_registry",
         (

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from loanservicing.chain.abi import role
 from loanservicing.chain.node import increase_time
 from loanservicing.chain.transactions import send
 from loanservicing.demo.data_sharing import (
@@ -22,6 +23,7 @@ from loanservicing.demo.data_sharing import (
 )
 from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.deployment.deploy import REPORTER_ROLE
 from loanservicing.ledger.schedule import DAY
 from loanservicing.sharing.attestations import AttestationClient
 from loanservicing.sharing.audit import AuditSources, export_bundle, verify_bundle
@@ -30,6 +32,7 @@ from loanservicing.sharing.errors import DocumentErased
 from loanservicing.sharing.privacy_scan import scan_chain
 from loanservicing.sharing.vault import Vault, sign_access_request
 from tests.support.data import LedgerEnv
+from tests.support.ledger_driver import UNIT, LedgerDriver
 
 
 @pytest.fixture
@@ -202,3 +205,48 @@ def test_a_manifest_for_another_chain_state_is_refused(
     (bundle / "manifest.json").write_text(json.dumps(manifest))
     (mismatch,) = verify_bundle(w3, bundle, sources).mismatches
     assert "block hash" in mismatch
+
+
+def test_held_repayments_failed_reports_and_the_allowlist_are_in_the_bundle(
+    w3: Web3, system: LedgerDriver, tmp_path: Path
+) -> None:
+    """A repayment held for a blocked lender and its claim, a credit report the registry
+    refused, a withdrawn restructuring and the token allowlist: rows of their own, verified."""
+    s = system
+    borrower = s.accounts[4]
+    token = s.deploy_contract("BlocklistStablecoin", "Blocked USD", "bUSD", 6, s.admin)
+    s.send(s.ledger.functions.setTokenAllowed(token.address, True))
+    loan_id = s.originate(borrower, token=token)
+    s.send(token.functions.setBlocked(s.admin, True))
+    s.repay(loan_id, 100 * UNIT, borrower, token=token)
+    s.send(s.ledger.functions.claim(token.address, s.accounts[8]))
+    s.send(s.registry.functions.revokeRole(role(REPORTER_ROLE), s.ledger.address))
+    s.repay(loan_id, 10 * UNIT, borrower, token=token)
+    deadline = s.now() + 7 * DAY
+    s.send(s.ledger.functions.proposeRestructure(loan_id, 900, 8, 30 * DAY, deadline))
+    s.send(s.ledger.functions.withdrawRestructure(loan_id))
+    bundle = tmp_path / "audit"
+    manifest = export_bundle(w3, AuditSources(s.ledger, s.registry), bundle, s.block)
+    assert manifest["format"] == 2
+    held = _rows(bundle / "held_repayments.csv")
+    assert [r["event"] for r in held] == ["RepaymentHeld", "Claimed", "RepaymentHeld"]
+    assert held[0]["amount"] == held[1]["amount"] == str(100 * UNIT)
+    assert held[1]["to"] == s.accounts[8]
+    assert held[2]["claimable"] == str(10 * UNIT)  # after the claim, a new balance
+    failures = _rows(bundle / "credit_report_failures.csv")
+    assert {r["loanId"] for r in failures} == {str(loan_id)} and failures
+    tokens = {r["token"]: r["allowed"] for r in _rows(bundle / "tokens.csv")}
+    assert tokens[token.address] == tokens[s.token.address] == "true"
+    events = [r["event"] for r in _rows(bundle / "restructurings.csv")]
+    assert events[-2:] == ["RestructureProposed", "RestructureWithdrawn"]
+    report = verify_bundle(w3, bundle, AuditSources(s.ledger, s.registry))
+    assert report.ok, report.mismatches
+    # An edited held amount is named, as any other cell.
+    rows = _rows(bundle / "held_repayments.csv")
+    rows[0]["amount"] = "1"
+    _write_rows(bundle / "held_repayments.csv", rows)
+    _reseal(bundle, "held_repayments.csv")
+    edited = verify_bundle(w3, bundle, AuditSources(s.ledger, s.registry))
+    assert any(m.startswith("held_repayments.csv row 1 (tx ") for m in edited.mismatches), (
+        edited.mismatches
+    )
