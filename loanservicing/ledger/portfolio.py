@@ -71,7 +71,7 @@ def snapshot(state: LoanState, due: AmountDue, decimals: int, timestamp: int) ->
         recorded_bucket=state.bucket,
         past_due=due.past_due,
         next_due_timestamp=due.next_due_date or None,
-        next_due_amount=due.past_due + due.current_interest + due.current_principal,
+        next_due_amount=_next_due_amount(state, due, timestamp),
         next_installment=due.next_installment or None,
         payoff=due.payoff,
         fees_owed=due.fees,
@@ -83,6 +83,17 @@ def snapshot(state: LoanState, due: AmountDue, decimals: int, timestamp: int) ->
         segment_start=state.segment_start,
         as_of_timestamp=timestamp,
     )
+
+
+def _next_due_amount(state: LoanState, due: AmountDue, timestamp: int) -> int:
+    """What must be paid by the next due date: everything past due and what is left of the
+    running installment; right after a prepayment, when no installment runs until the new
+    segment's first period begins, that first installment in full."""
+    amount = due.past_due + due.current_interest + due.current_principal
+    not_begun = timestamp <= state.segment_start and due.next_installment == state.base_index + 1
+    if not_begun and due.current_interest == due.current_principal == 0:
+        amount += sum(state.curve().part(1))
+    return amount
 
 
 def snapshot_at(state: LoanState, timestamp: int, decimals: int) -> LoanSnapshot:

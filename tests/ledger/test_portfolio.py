@@ -14,7 +14,7 @@ from loanservicing.ledger.portfolio import (
     snapshot_at,
     summarize,
 )
-from loanservicing.ledger.replay import apply_ledger_events
+from loanservicing.ledger.replay import apply_ledger_events, repay
 from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LoanState, LoanStatus
 from tests.ledger.sample import TERMS, originated
@@ -37,6 +37,21 @@ def test_a_snapshot_is_the_state_and_its_amount_due() -> None:
     assert s.next_due_amount == due.past_due + due.current_interest + due.current_principal
     assert s.next_installment == due.next_installment
     assert s.payoff == due.payoff and s.fees_owed == due.fees > 0
+
+
+def test_after_a_prepayment_the_next_due_amount_is_the_new_segments_first_installment() -> None:
+    state = _loan(1)
+    t = TERMS["firstDueDate"] - 10 * DAY
+    q = amount_due(state, t)
+    repay(state, q.current_interest + q.current_principal + 100 * 10**6, t)  # 100 ahead
+    assert state.advance_pending and state.base_index == 1
+    s = snapshot_at(state, t + DAY, 6)
+    first = state.curve().part(1)
+    assert (s.next_installment, s.next_due_timestamp) == (2, state.due_date(2))
+    assert s.next_due_amount == sum(first) and s.past_due == 0
+    # Paying it by then is on time and settles it.
+    effects = repay(state, s.next_due_amount, state.due_date(2))
+    assert effects.reports[-1][1]["paidOnTime"] == 1 and state.paid_count == 2
 
 
 def test_aging_and_summary_count_the_same_loans() -> None:
