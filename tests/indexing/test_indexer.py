@@ -28,7 +28,16 @@ def _history(s: LedgerDriver) -> list[int]:
     s.repay(c, 3_000 * UNIT, borrower, at=t0 + 41 * DAY)  # late, with a prepayment
     s.send(s.ledger.functions.assess(d), at=t0 + 50 * DAY)
     s.send(s.ledger.functions.assess(b), at=t0 + 70 * DAY)
+    # A proposal for d, dropped by its default; one for b, withdrawn.
+    s.send(
+        s.ledger.functions.proposeRestructure(d, 500, 6, 30 * DAY, t0 + 99 * DAY), at=t0 + 75 * DAY
+    )
     s.send(s.ledger.functions.declareDefault(d), at=t0 + 80 * DAY)
+    s.send(
+        s.ledger.functions.proposeRestructure(b, 500, 6, 30 * DAY, t0 + 99 * DAY),
+        at=t0 + 80 * DAY + 1,
+    )
+    s.send(s.ledger.functions.withdrawRestructure(b), at=t0 + 80 * DAY + 2)
     s.repay(d, 500 * UNIT, other, at=t0 + 81 * DAY)  # a recovery
     terms = (900, 18, 30 * DAY, t0 + 120 * DAY)
     s.send(s.ledger.functions.proposeRestructure(a, *terms), at=t0 + 90 * DAY)
@@ -55,6 +64,7 @@ def test_sync_rebuilds_every_loan_and_credit_record(
     assert states[loans[2]].status is LoanStatus.CLOSED
     assert states[loans[3]].status is LoanStatus.DEFAULTED
     assert states[loans[0]].base_index > 0  # restructured
+    assert states[loans[1]].proposal_deadline == states[loans[3]].proposal_deadline == 0
     # The Python amount due equals the ledger's, now and later.
     now = system.now()
     for loan_id in loans:
