@@ -47,8 +47,8 @@ _EXPLANATIONS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
         f"nothing is held for {a['lender']} in token {a['token']}, so there is nothing to claim"
     ),
     "RestructureTermsMismatch": lambda a: (
-        f"the terms named are not loan {a['loanId']}'s pending restructuring proposal (it was "
-        f"replaced), so review it with `loan restructure show {a['loanId']}`"
+        f"the terms named are not loan {a['loanId']}'s pending restructuring proposal, so "
+        f"review it with `loan restructure show {a['loanId']}`"
     ),
     "NoRestructureProposal": lambda a: (
         f"loan {a['loanId']} has no pending restructuring proposal (none was made, or it was "
