@@ -36,6 +36,7 @@ __all__ = [
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
     "ORIGINATION_FIELDS",
+    "TERMS_FIELDS",
     "SignedTerms",
     "TermsSigner",
     "origination_typed_data",
@@ -67,7 +68,8 @@ ORIGINATION_FIELDS: tuple[tuple[str, str], ...] = (
 """The ``Origination`` type's fields in order: the lender, the ledger's ``OriginationTerms``
 fields, the nonce and the deadline."""
 
-_TERMS_FIELDS = [name for name, _ in ORIGINATION_FIELDS[1:-2]]
+TERMS_FIELDS: tuple[str, ...] = tuple(name for name, _ in ORIGINATION_FIELDS[1:-2])
+"""The ledger's ``OriginationTerms`` fields in order (the struct ``LoanOriginated`` carries)."""
 _DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},
     {"name": "version", "type": "string"},
@@ -86,11 +88,11 @@ def origination_typed_data(
 ) -> dict[str, Any]:
     """The EIP-712 message (``eth_signTypedData_v4`` shape) for ``terms`` (the ledger's
     ``OriginationTerms`` tuple) offered by ``lender``."""
-    if len(terms) != len(_TERMS_FIELDS):
-        raise InvalidTerms(f"Loan terms need {len(_TERMS_FIELDS)} fields, got {len(terms)}.")
+    if len(terms) != len(TERMS_FIELDS):
+        raise InvalidTerms(f"Loan terms need {len(TERMS_FIELDS)} fields, got {len(terms)}.")
     message: dict[str, Any] = {"lender": lender, "nonce": nonce, "deadline": deadline}
     values = (int(v) if isinstance(v, int) else v for v in terms)
-    message.update(zip(_TERMS_FIELDS, values, strict=True))
+    message.update(zip(TERMS_FIELDS, values, strict=True))
     return {
         "types": {
             "EIP712Domain": list(_DOMAIN_FIELDS),
@@ -129,7 +131,7 @@ class SignedTerms:
     def terms(self) -> tuple[Any, ...]:
         """The ledger's ``OriginationTerms`` tuple."""
         message = self.typed_data["message"]
-        return tuple(message[name] for name in _TERMS_FIELDS)
+        return tuple(message[name] for name in TERMS_FIELDS)
 
     @property
     def deadline(self) -> int:
@@ -184,7 +186,7 @@ class SignedTerms:
     def terms_document(self) -> dict[str, Any]:
         """The terms by the ledger's field names (what a person checks before originating)."""
         message = self.typed_data["message"]
-        return {name: message[name] for name in _TERMS_FIELDS}
+        return {name: message[name] for name in TERMS_FIELDS}
 
     def to_json(self) -> str:
         return json.dumps(

@@ -18,24 +18,10 @@ from loanservicing.chain.abi import struct_to_dict
 from loanservicing.ledger.delinquency import DUE, PARTIAL, SETTLED, installment_status
 from loanservicing.ledger.schedule import Curve, ScheduleKind
 from loanservicing.ledger.state import LoanState, LoanStatus
+from loanservicing.servicing.borrower_signature import TERMS_FIELDS
 from loanservicing.servicing.servicer import Servicer
 
 __all__ = ["ScheduleRow", "schedule"]
-
-_TERMS_FIELDS = (
-    "borrower",
-    "token",
-    "principal",
-    "aprBps",
-    "installments",
-    "periodSeconds",
-    "firstDueDate",
-    "kind",
-    "gracePeriodSeconds",
-    "lateFeeBps",
-    "penaltyAprBps",
-    "defaultAfterDays",
-)
 
 
 @dataclass(frozen=True)
@@ -99,7 +85,7 @@ def _replaced_rows(
         return unknown
     if len(originated) != 1:
         return unknown
-    t = struct_to_dict(originated[0]["args"]["terms"], _TERMS_FIELDS)
+    t = struct_to_dict(originated[0]["args"]["terms"], TERMS_FIELDS)
     # (base index, last installment, principal, segment start, apr, period) per segment
     segments = [
         (
