@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -59,7 +60,7 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         if (a.active) revert AttesterAlreadyRegistered(account, a.kind);
         a.kind = kind;
         a.active = true;
-        a.registeredAt = uint40(block.timestamp);
+        a.registeredAt = SafeCast.toUint40(block.timestamp);
         emit AttesterRegistered(account, kind);
     }
 
@@ -99,7 +100,7 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         attestationId = ++_attestationCount;
         _attestations[attestationId] = Attestation({
             attester: attester_,
-            issuedAt: uint40(block.timestamp),
+            issuedAt: SafeCast.toUint40(block.timestamp),
             validUntil: validUntil,
             subject: subject,
             revokedAt: 0,
@@ -126,7 +127,7 @@ contract AttestationRegistry is IAttestationRegistry, AccessControl, EIP712 {
         Attestation storage a = _existing(attestationId);
         if (msg.sender != a.attester) revert NotAttester(attestationId, msg.sender, a.attester);
         if (a.revokedAt != 0) revert AttestationAlreadyRevoked(attestationId, a.revokedAt);
-        a.revokedAt = uint40(block.timestamp);
+        a.revokedAt = SafeCast.toUint40(block.timestamp);
         emit AttestationRevoked(attestationId, msg.sender, a.subject);
     }
 

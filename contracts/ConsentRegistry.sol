@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 import {Consent, IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
@@ -43,7 +44,7 @@ contract ConsentRegistry is IConsentRegistry, AccessControl {
         }
         if (expiresAt <= block.timestamp) revert ExpiryNotInFuture(expiresAt, block.timestamp);
         _consents[msg.sender][viewer] =
-            Consent({categories: categories, grantedAt: uint40(block.timestamp), expiresAt: expiresAt});
+            Consent({categories: categories, grantedAt: SafeCast.toUint40(block.timestamp), expiresAt: expiresAt});
         emit ConsentGranted(msg.sender, viewer, categories, expiresAt);
     }
 

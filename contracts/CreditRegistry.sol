@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {CreditRecord, ICreditRegistry} from "./interfaces/ICreditRegistry.sol";
 
 /// @title CreditRegistry
@@ -24,14 +25,30 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         uint96 loanId;
     }
 
-    /// @dev A loan's last reported days past due and its place (1-based) in the borrower's set
-    ///      of delinquent loans (0: not in it).
+    /// @dev A loan's borrower, last reported days past due and place (1-based) in the
+    ///      borrower's set of delinquent loans (0: not in it). One slot.
     struct LoanStanding {
+        address borrower;
         uint16 daysPastDue;
         uint32 position;
     }
 
-    mapping(address borrower => mapping(address reporter => CreditRecord)) private _records;
+    /// @dev One reporter's figures about one borrower as stored: a CreditRecord whose
+    ///      `currentDaysPastDue` (computed by the views from the delinquent set) is not kept;
+    ///      `listed` instead says the reporter is in the borrower's list of reporters. One slot.
+    struct Figures {
+        uint24 paidOnTime;
+        uint24 paidLate;
+        uint24 missed;
+        uint16 listed;
+        uint16 maxDaysPastDue;
+        uint16 defaults;
+        uint16 loansOpened;
+        uint16 loansClosed;
+        uint96 totalRepaid;
+    }
+
+    mapping(address borrower => mapping(address reporter => Figures)) private _records;
     mapping(address borrower => address[]) private _reporters;
     mapping(address reporter => mapping(uint256 loanId => LoanStanding)) private _standing;
     mapping(address borrower => DelinquentLoan[]) private _delinquent;
@@ -43,10 +60,7 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
 
     /// @inheritdoc ICreditRegistry
     function reportLoanOpened(address borrower, uint256 loanId) external onlyRole(REPORTER_ROLE) {
-        CreditRecord storage record = _records[borrower][msg.sender];
-        // A ledger reports a loan's opening before anything else about it: its first one
-        // makes it one of the borrower's reporters (the counter saturates, never back to 0).
-        if (record.loansOpened == 0) _reporters[borrower].push(msg.sender);
+        Figures storage record = _figures(borrower);
         record.loansOpened = _add16(record.loansOpened, 1);
         emit LoanOpenedReported(borrower, msg.sender, loanId);
     }
@@ -61,7 +75,7 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         bool closed
     ) external onlyRole(REPORTER_ROLE) {
         // Runs in every repayment: touch only the fields that change (one slot, one write).
-        CreditRecord storage record = _records[borrower][msg.sender];
+        Figures storage record = _figures(borrower);
         if (paidOnTime != 0) record.paidOnTime = _add24(record.paidOnTime, paidOnTime);
         if (paidLate != 0) record.paidLate = _add24(record.paidLate, paidLate);
         uint256 total = uint256(record.totalRepaid) + amount;
@@ -79,7 +93,7 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         external
         onlyRole(REPORTER_ROLE)
     {
-        CreditRecord storage record = _records[borrower][msg.sender];
+        Figures storage record = _figures(borrower);
         if (missed != 0) record.missed = _add24(record.missed, missed);
         _setMax(record, daysPastDue);
         _setStanding(borrower, loanId, daysPastDue);
@@ -91,7 +105,7 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         external
         onlyRole(REPORTER_ROLE)
     {
-        CreditRecord storage record = _records[borrower][msg.sender];
+        Figures storage record = _figures(borrower);
         record.defaults = _add16(record.defaults, 1);
         _setMax(record, daysPastDue);
         _setStanding(borrower, loanId, daysPastDue);
@@ -103,7 +117,7 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         address[] storage reporters = _reporters[borrower];
         uint256 n = reporters.length;
         for (uint256 i; i < n; ++i) {
-            CreditRecord memory r = _records[borrower][reporters[i]];
+            Figures memory r = _records[borrower][reporters[i]];
             total.paidOnTime = _add24(total.paidOnTime, r.paidOnTime);
             total.paidLate = _add24(total.paidLate, r.paidLate);
             total.missed = _add24(total.missed, r.missed);
@@ -123,8 +137,18 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         view
         returns (CreditRecord memory record)
     {
-        record = _records[borrower][reporter];
-        record.currentDaysPastDue = _worst(borrower, reporter);
+        Figures memory f = _records[borrower][reporter];
+        record = CreditRecord(
+            f.paidOnTime,
+            f.paidLate,
+            f.missed,
+            _worst(borrower, reporter),
+            f.maxDaysPastDue,
+            f.defaults,
+            f.loansOpened,
+            f.loansClosed,
+            f.totalRepaid
+        );
     }
 
     /// @inheritdoc ICreditRegistry
@@ -142,12 +166,16 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
     function _setStanding(address borrower, uint256 loanId, uint256 daysPastDue) private {
         LoanStanding storage standing = _standing[msg.sender][loanId];
         uint32 position = standing.position;
+        if (position != 0 && standing.borrower != borrower) {
+            revert LoanOfAnotherBorrower(msg.sender, loanId, standing.borrower);
+        }
         uint16 dpd = _to16(daysPastDue);
         if (dpd != 0) {
             if (position == 0) {
                 DelinquentLoan[] storage set = _delinquent[borrower];
                 set.push(DelinquentLoan(msg.sender, _to96(loanId)));
-                standing.position = uint32(set.length);
+                standing.borrower = borrower;
+                standing.position = SafeCast.toUint32(set.length);
             }
             standing.daysPastDue = dpd;
         } else if (position != 0) {
@@ -173,7 +201,17 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         }
     }
 
-    function _setMax(CreditRecord storage record, uint256 daysPastDue) private {
+    /// @dev The caller's figures about `borrower`; the caller's first report about the borrower,
+    ///      whatever it is, lists it among the borrower's reporters.
+    function _figures(address borrower) private returns (Figures storage record) {
+        record = _records[borrower][msg.sender];
+        if (record.listed == 0) {
+            record.listed = 1;
+            _reporters[borrower].push(msg.sender);
+        }
+    }
+
+    function _setMax(Figures storage record, uint256 daysPastDue) private {
         uint16 dpd = _to16(daysPastDue);
         if (dpd > record.maxDaysPastDue) record.maxDaysPastDue = dpd;
     }

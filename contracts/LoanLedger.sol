@@ -17,7 +17,9 @@ import {
     LoanView,
     OriginationTerms
 } from "./interfaces/ILoanLedger.sol";
-import {FLAG_LIVE, Loan, LoanLedgerStorage, TokenInfo, TokenRef} from "./LoanLedgerStorage.sol";
+import {
+    FLAG_LIVE, Loan, LoanLedgerStorage, Proposal, TokenInfo, TokenRef
+} from "./LoanLedgerStorage.sol";
 import {LoanAccounting} from "./libraries/LoanAccounting.sol";
 import {LoanDefaults} from "./libraries/LoanDefaults.sol";
 import {LoanLimits} from "./libraries/LoanLimits.sol";
@@ -159,6 +161,22 @@ contract LoanLedger is
     }
 
     /// @inheritdoc ILoanLedger
+    function restructureProposal(uint256 loanId)
+        external
+        view
+        returns (uint16 aprBps, uint16 installments, uint32 periodSeconds, uint40 deadline)
+    {
+        Proposal memory p = _proposals[loanId];
+        return (p.aprBps, p.installments, p.periodSeconds, p.deadline);
+    }
+
+    /// @inheritdoc ILoanLedger
+    function tokenAllowed(address token) external view returns (uint16 tokenId, bool allowed) {
+        TokenRef memory ref = _tokenIds[token];
+        return (ref.id, ref.allowed);
+    }
+
+    /// @inheritdoc ILoanLedger
     function nonces(address borrower) external view returns (uint256) {
         return _nonces[borrower];
     }
@@ -171,7 +189,7 @@ contract LoanLedger is
             // most 18 decimals).
             uint8 decimals = LoanTokens.decimalsOf(token);
             id = ++_tokenCount;
-            _tokens[id] = TokenInfo(token, decimals, uint64(10 ** (18 - decimals)));
+            _tokens[id] = TokenInfo(token, decimals, SafeCast.toUint64(10 ** (18 - decimals)));
         }
         _tokenIds[token] = TokenRef(id, allowed);
         emit TokenAllowed(token, id, _tokens[id].decimals, allowed);

@@ -27,6 +27,13 @@ struct CreditRecord {
 ///         Anyone may read it. Days past due are reported only once an installment is past
 ///         its grace period: lateness inside grace is not delinquency.
 interface ICreditRegistry {
+    /// @notice A reporter named, for one borrower, a loan id it had reported as past due for
+    ///         another borrower.
+    /// @param reporter the reporter
+    /// @param loanId the loan id
+    /// @param borrower the borrower it reported the loan for before
+    error LoanOfAnotherBorrower(address reporter, uint256 loanId, address borrower);
+
     /// @notice A reporter (a ledger) opened loan `loanId` for `borrower`.
     /// @param borrower the borrower
     /// @param reporter the ledger that reported it

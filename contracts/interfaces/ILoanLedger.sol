@@ -39,7 +39,11 @@ struct OriginationTerms {
 /// @dev `baseIndex`, `basePrincipal` and `segmentStart` describe the schedule segment in force:
 ///      installments `baseIndex + 1 .. installments` amortise `basePrincipal`, installment
 ///      `baseIndex + j` falls due at `segmentStart + j * periodSeconds`. A prepayment or a
-///      restructuring starts a new segment.
+///      restructuring starts a new segment. `lastAccrual` is the last checkpoint that brought
+///      charges current (at origination: the origination time, from which the first period's
+///      interest to the day runs). `advancePending`: the segment was started by a prepayment
+///      and had not begun at the last checkpoint; `advanceInterest` is then the interest paid
+///      for the period still running (credited back to the day at payoff).
 struct LoanView {
     address borrower;
     address lender;
@@ -68,6 +72,8 @@ struct LoanView {
     uint256 carriedInterest;
     uint256 lastAccrual;
     uint8 bucket;
+    uint256 advanceInterest;
+    bool advancePending;
 }
 
 /// @notice What a borrower owes at a timestamp, split the way a repayment is allocated.
@@ -450,6 +456,17 @@ interface ILoanLedger {
         external
         view
         returns (bytes32);
+
+    /// @notice The pending restructuring proposal of a loan (`deadline == 0`: none).
+    /// @param loanId the loan
+    function restructureProposal(uint256 loanId)
+        external
+        view
+        returns (uint16 aprBps, uint16 installments, uint32 periodSeconds, uint40 deadline);
+
+    /// @notice A token's id in this ledger (0: never allowed) and whether new loans may use it.
+    /// @param token the token
+    function tokenAllowed(address token) external view returns (uint16 tokenId, bool allowed);
 
     /// @notice The nonce the borrower's next origination signature must carry.
     /// @param borrower the borrower

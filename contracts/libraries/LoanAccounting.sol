@@ -121,14 +121,14 @@ library LoanAccounting {
             w.flags &= ~FLAG_ADVANCE;
             w.advance = 0;
         }
-        if (w.status == LoanStatus.Closed) return a;
+        if (w.status != LoanStatus.Active) return a;
         {
             // Installments with nothing due are settled when they fall due: never a miss,
             // never paid late. Afterwards `paidCount` is exact for every installment due.
+            // (After default the count stays as it was at default.)
             uint256 d = dueCount(w, t, 0);
             if (d > w.paidCount) w.paidCount = paidThrough(w, c, d);
         }
-        if (w.status != LoanStatus.Active) return a;
         uint256 k0 = w.lateCount;
         uint256 k1 = dueCount(w, t, w.grace);
         bool lateUnpaid = k0 > w.paidCount;
@@ -199,6 +199,12 @@ library LoanAccounting {
                 periodStart = dueDate(w, d);
             }
             q.remainingPrincipal = outstanding - q.principal - q.currentPrincipal;
+            // The loan's first period may have begun before the loan did (a first due date
+            // less than a period away): its interest runs from origination, which is the
+            // stored `lastAccrual` until the first checkpoint that charges anything (none can
+            // before the first due date).
+            bool firstPeriod = w.flags & FLAG_ADVANCE != 0 ? w.baseIndex == 1 : d == 0;
+            if (firstPeriod && w.lastAccrual > periodStart) periodStart = w.lastAccrual;
             // Interest to the day: whole days elapsed in the running period, rounded down.
             uint256 elapsed = t > periodStart ? ((t - periodStart) / 1 days) * 1 days : 0;
             if (elapsed > w.period) elapsed = w.period;

@@ -86,6 +86,8 @@ library LoanOrigination {
         s.periodSeconds = terms.periodSeconds;
         s.gracePeriodSeconds = terms.gracePeriodSeconds;
         s.segmentStart = terms.firstDueDate - terms.periodSeconds;
+        // Interest to the day runs from origination (see LoanAccounting.owed).
+        s.lastAccrual = SafeCast.toUint40(block.timestamp);
         s.kind = terms.kind;
         s.flags = FLAG_LIVE;
         emit ILoanLedger.LoanOriginated(loanId, borrower, msg.sender, terms);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
 import {ILoanLedger, LoanStatus} from "../interfaces/ILoanLedger.sol";
 import {Loan, TokenInfo} from "../LoanLedgerStorage.sol";
@@ -71,7 +72,7 @@ library LoanRepayments {
         bool closed = w.status == LoanStatus.Closed;
         if (closed) emit ILoanLedger.LoanClosed(loanId, w.borrower, o.afterDefault);
 
-        TokenInfo memory token = tokens[uint16(w.tokenId)];
+        TokenInfo memory token = tokens[SafeCast.toUint16(w.tokenId)];
         uint256 reported = closed ? 0 : LoanAccounting.reportedDaysPastDue(w, block.timestamp);
         if (a.missed != 0 || reported != 0 || o.oldBucket != 0) {
             LoanReports.delinquency(registry, w.borrower, loanId, a.missed, reported);
@@ -97,15 +98,13 @@ library LoanRepayments {
         LoanAccounting.Work memory w = s.load(loanId);
         if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, w.status);
         LoanSchedule.Curve memory c = w.curve();
-        uint256 paidBefore = w.paidCount;
         LoanAccounting.Accrual memory a = w.accrue(c, block.timestamp);
         uint256 dpd = w.daysPastDue(block.timestamp);
         uint8 oldBucket = w.bucket;
         w.bucket = LoanAccounting.bucketOf(dpd);
-        if (
-            a.missed == 0 && a.lateFee == 0 && a.penalty == 0 && w.bucket == oldBucket
-                && w.paidCount == paidBefore
-        ) return;
+        // Installments with nothing due that fell due are settled again at every checkpoint,
+        // so settling them alone is not stored (it would change the loan without an event).
+        if (a.missed == 0 && a.lateFee == 0 && a.penalty == 0 && w.bucket == oldBucket) return;
         s.store(w);
         w.emitAccrual(a);
         if (w.bucket != oldBucket) emit ILoanLedger.DelinquencyBucketChanged(loanId, oldBucket, w.bucket, dpd);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AmountDue, ILoanLedger, LoanStatus, LoanView} from "../interfaces/ILoanLedger.sol";
-import {Loan, TokenInfo} from "../LoanLedgerStorage.sol";
+import {FLAG_ADVANCE, Loan, TokenInfo} from "../LoanLedgerStorage.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanSchedule} from "./LoanSchedule.sol";
 
@@ -22,7 +23,7 @@ library LoanViews {
         uint256 loanId
     ) external view returns (LoanView memory v) {
         LoanAccounting.Work memory w = LoanAccounting.load(loans[loanId], loanId);
-        TokenInfo memory token = tokens[uint16(w.tokenId)];
+        TokenInfo memory token = tokens[SafeCast.toUint16(w.tokenId)];
         v.borrower = w.borrower;
         v.lender = w.lender;
         v.token = token.token;
@@ -50,6 +51,8 @@ library LoanViews {
         v.carriedInterest = w.carried;
         v.lastAccrual = w.lastAccrual;
         v.bucket = w.bucket;
+        v.advanceInterest = w.advance;
+        v.advancePending = w.flags & FLAG_ADVANCE != 0;
     }
 
     /// @notice Behind {ILoanLedger.amountDue} and {ILoanLedger.payoffAmount}.

@@ -102,3 +102,17 @@ def test_current_days_past_due_are_the_worst_open_loans(system: LedgerDriver) ->
     system.repay(behind, system.due(behind, payoff_at)["payoff"], borrower, at=payoff_at)
     assert system.record(borrower)["currentDaysPastDue"] == 0
     assert system.record(borrower)["maxDaysPastDue"] == 61
+
+
+def test_a_loan_id_belongs_to_one_borrower(system: LedgerDriver) -> None:
+    reporter, first, second = system.accounts[8], system.accounts[3], system.accounts[4]
+    system.send(system.registry.functions.grantRole(role("REPORTER_ROLE"), reporter))
+    system.send(system.registry.functions.reportDelinquency(first, 7, 1, 12), reporter)
+    failure = system.reverts(
+        "LoanOfAnotherBorrower",
+        system.registry.functions.reportDelinquency(second, 7, 1, 40),
+        reporter,
+    )
+    assert failure.revert is not None and failure.revert.args["borrower"].lower() == first.lower()
+    assert system.registry.functions.creditRecord(second).call()[3] == 0
+    assert system.record(first)["currentDaysPastDue"] == 12

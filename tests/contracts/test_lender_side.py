@@ -127,3 +127,20 @@ def test_a_fee_on_transfer_token_is_refused_at_origination(system: LedgerDriver)
     assert (args["expected"], args["received"]) == (1_000 * UNIT, 990 * UNIT)
     assert system.ledger.functions.loanCount().call() == count
     assert system.balance(system.accounts[1], token) == 0
+
+
+def test_a_reporter_is_counted_from_its_first_report_whatever_it_is(
+    system: LedgerDriver,
+) -> None:
+    # The loan's opening was not reported (the role was revoked then); the later repayment
+    # still counts in the borrower's totals.
+    borrower = system.accounts[7]
+    reporter_role = role("REPORTER_ROLE")
+    system.send(system.registry.functions.revokeRole(reporter_role, system.ledger.address))
+    start = system.now() + 10
+    loan_id = system.originate(borrower, at=start)
+    system.send(system.registry.functions.grantRole(reporter_role, system.ledger.address))
+    system.repay(loan_id, INSTALLMENT, borrower, at=start + PERIOD)
+    registry = system.registry.functions
+    assert registry.reportersOf(borrower).call() == [system.ledger.address]
+    assert system.record(borrower)["paidOnTime"] == 1

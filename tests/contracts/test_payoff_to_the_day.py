@@ -118,3 +118,35 @@ def test_a_payoff_on_the_day_of_origination_charges_no_interest(system: LedgerDr
     assert system.due(loan_id, start + DAY - 1)["payoff"] == PRINCIPAL
     bullet = Curve(ScheduleKind.BULLET, PRINCIPAL, 12, 1200, PERIOD)
     assert system.due(loan_id, start + DAY)["accruedInterest"] == bullet.part(1)[1] * DAY // PERIOD
+
+
+def test_no_interest_for_days_before_the_loan_existed(system: LedgerDriver) -> None:
+    # A first due date one day away: the first period began 29 days before origination.
+    borrower = system.accounts[1]
+    start = system.now() + 10
+    loan_id = system.originate(borrower, first_due=start + DAY, at=start)
+    assert system.due(loan_id, start)["payoff"] == PRINCIPAL
+    assert system.loan(loan_id)["lastAccrual"] == start
+
+
+def test_recoveries_after_default_do_not_depend_on_the_split(system: LedgerDriver) -> None:
+    start = system.now() + 10
+    loan_id = system.originate(
+        system.accounts[1],
+        principal=2,
+        apr_bps=0,
+        installments=2,
+        period=DAY,
+        grace=0,
+        default_after_days=1,
+        at=start,
+    )
+    system.send(system.ledger.functions.declareDefault(loan_id), at=start + 3 * DAY)
+    system.fund(system.accounts[1], 10)
+    at = start + 4 * DAY
+    before = snapshot(system.w3)
+    combined = _state_after(system, loan_id, at, [2])
+    revert(system.w3, before)
+    split = _state_after(system, loan_id, at, [1, 1])
+    assert split == combined
+    assert combined[0]["status"] == 2
