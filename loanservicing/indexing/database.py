@@ -737,13 +737,6 @@ class IndexDB:
             str(r[0]): TokenAllowance(str(r[0]), int(r[1]), int(r[2]), bool(r[3])) for r in rows
         }
 
-    def last_log_timestamps(self) -> dict[int, int]:
-        """The timestamp of each loan's latest stored ledger log, by loan id."""
-        rows = self.conn.execute(
-            "SELECT loan_id, MAX(timestamp) FROM logs WHERE loan_id IS NOT NULL GROUP BY loan_id"
-        )
-        return {int(r[0]): int(r[1]) for r in rows}
-
     # ------------------------------------------------------------------ dump
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every table's rows, sorted: two databases with equal dumps hold the same index."""

@@ -7,16 +7,12 @@ loans, each lender's ``claimable`` balance in each token, and ``tokenInfo`` for 
 the admin allowed, and compares them with what the index folded from events; each
 disagreement is a :class:`Difference`. (Whether a token is allowed now has no view.)
 
-One change is invisible in events: an ``assess`` that only settles installments with nothing
-due stores without emitting anything (see :mod:`loanservicing.ledger.replay`). A loan whose
-view differs from the index only as such an ``assess`` after its last event explains is listed
-in :attr:`VerifyReport.settled_without_event`, not as a difference, and is compared further
-in that settled state.
+The ledger changes no loan without an event (an ``assess`` that only settles installments
+with nothing due stores nothing), so every difference is a real one.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +28,6 @@ from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.errors import IndexDatabaseError
 from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.credit import CreditHistory
-from loanservicing.ledger.errors import LedgerCallReverted
-from loanservicing.ledger.replay import assess
 from loanservicing.ledger.state import AmountDue, LoanState
 
 __all__ = ["Difference", "VerifyReport", "verify_index"]
@@ -76,9 +70,6 @@ class VerifyReport:
     """(lender, token) claimable balances compared."""
     tokens: int = 0
     differences: list[Difference] = field(default_factory=list)
-    settled_without_event: list[int] = field(default_factory=list)
-    """Loans whose stored state moved by an ``assess`` that emitted no event (not a
-    difference: the index holds every event; see the module's text)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,7 +79,6 @@ class VerifyReport:
             "balances_checked": self.balances,
             "tokens_checked": self.tokens,
             "differences": [d.as_dict() for d in self.differences],
-            "settled_without_event": self.settled_without_event,
             "ok": not self.differences,
         }
 
@@ -176,7 +166,6 @@ def _verify_loans(
     count = int(chain.ledger_view("loanCount"))
     indexed = db.loans()
     decimals = db.token_decimals()
-    last_events = db.last_log_timestamps()
     checked: dict[int, LoanState] = {}
     for loan_id in range(1, max([count, *indexed.keys()]) + 1):
         state = indexed.get(loan_id)
@@ -189,14 +178,7 @@ def _verify_loans(
             report.differences.append(Difference("loan", str(loan_id), "exists", False, True))
             continue
         mine: dict[str, Any] = {**state.as_view(), "decimals": decimals.get(state.token)}
-        found = _differences("loan", str(loan_id), mine, view)
-        if found:
-            settled = _settled_without_event(state, view, last_events.get(loan_id, 0), timestamp)
-            if settled is None:
-                report.differences += found
-            else:
-                report.settled_without_event.append(loan_id)
-                state = settled
+        report.differences += _differences("loan", str(loan_id), mine, view)
         checked[loan_id] = state
         raw = chain.ledger_view("amountDue", loan_id, timestamp)
         theirs = AmountDue.from_view(dict(zip(chain.due_fields, raw, strict=True)))
@@ -205,45 +187,6 @@ def _verify_loans(
             dataclasses.asdict(amount_due(state, timestamp)), dataclasses.asdict(theirs),
         )  # fmt: skip
     return checked
-
-
-def _settled_without_event(
-    state: LoanState, view: Mapping[str, Any], since: int, until: int
-) -> LoanState | None:
-    """``state`` after event-less ``assess`` calls in ``[since, until]`` that give the chain's
-    ``view``, or None when none does: one at the view's ``lastAccrual`` when that moved (its
-    accrual went through), then possibly one that only settled installments."""
-    target = {name: view[name] for name in state.as_view()}
-
-    def same(w: LoanState) -> bool:
-        return not _differences("loan", "", w.as_view(), target)
-
-    w = copy.copy(state)
-    accrued_at = int(view["lastAccrual"])
-    if accrued_at != w.last_accrual:
-        if not since <= accrued_at <= until or not _assessed_silently(w, accrued_at):
-            return None
-        if same(w):
-            return w
-    dates = {w.due_date(n) + 1 for n in range(w.paid_count + 1, w.installments + 1)}
-    for t in sorted({*dates, until}):
-        if since <= t <= until:
-            trial = copy.copy(w)
-            if (
-                _assessed_silently(trial, t)
-                and trial.last_accrual == w.last_accrual
-                and same(trial)
-            ):
-                return trial
-    return None
-
-
-def _assessed_silently(w: LoanState, t: int) -> bool:
-    """Replay ``assess`` at ``t`` on ``w``; whether it succeeded without an event."""
-    try:
-        return not assess(w, t).events
-    except LedgerCallReverted:
-        return False
 
 
 def _verify_credit(

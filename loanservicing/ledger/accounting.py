@@ -163,15 +163,14 @@ def accrue(w: LoanState, c: Curve, t: int) -> Accrual:
         # The prepaid segment's first period has begun: what was paid ahead is earned.
         w.advance_pending = False
         w.advance = 0
-    if w.status is LoanStatus.CLOSED:
+    if w.status is not LoanStatus.ACTIVE:
         return a
     # Installments with nothing due are settled when they fall due: never a miss, never paid
-    # late. Afterwards paid_count is exact for every installment due.
+    # late. Afterwards paid_count is exact for every installment due. (After default the
+    # count stays as it was at default.)
     d = _due_count(w, t, 0)
     if d > w.paid_count:
         w.paid_count = _paid_through(w, c, d)
-    if w.status is not LoanStatus.ACTIVE:
-        return a
     k0 = w.late_count
     k1 = _due_count(w, t, w.grace)
     late_unpaid = k0 > w.paid_count
@@ -238,6 +237,11 @@ def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
             paid_ahead = running - current_interest
             period_start = w.due_date(d)
         remaining = outstanding - principal - current_principal
+        # The loan's first period may have begun before the loan did: its interest runs from
+        # origination, the stored last_accrual until the first checkpoint that charges.
+        first_period = w.base_index == 1 if w.advance_pending else d == 0
+        if first_period and w.last_accrual > period_start:
+            period_start = w.last_accrual
         # Interest to the day: whole days elapsed in the running period, rounded down.
         elapsed = (t - period_start) // DAY * DAY if t > period_start else 0
         if elapsed > w.period:

@@ -1,7 +1,7 @@
 """A borrower's credit history as ``CreditRegistry.sol`` keeps it, and its events folded in.
 
 The registry keeps, per borrower, each reporter's figures apart (``reporterRecord``), the
-reporters in order of their first loan opened (``reportersOf``), and the days past due last
+reporters in order of their first report (``reportersOf``), and the days past due last
 reported for each loan currently past due (``loanDaysPastDue``); ``creditRecord(borrower)`` sums
 the figures over those reporters, takes the worst days past due ever reported, and the worst
 open loan's current days past due. :class:`CreditHistory` is that state for one borrower,
@@ -129,7 +129,8 @@ class CreditHistory:
 
     borrower: str
     reporters: list[str] = field(default_factory=list)
-    """``reportersOf``: the reporters that opened a loan, in order of their first."""
+    """``reportersOf``: the reporters that reported about the borrower, in order of their
+    first report."""
     figures: dict[str, CreditRecord] = field(default_factory=dict)
     """Each reporter's stored figures (``current_days_past_due`` unused: see
     :meth:`reporter_record`)."""
@@ -188,12 +189,11 @@ def apply_registry_event(history: CreditHistory, name: str, args: Mapping[str, A
         return
     reporter = str(args["reporter"])
     loan_id = int(args["loanId"])
+    # A reporter's first report about the borrower, whatever it is, lists it.
+    if reporter not in history.figures:
+        history.reporters.append(reporter)
     figures = history._figures(reporter)
     if name == "LoanOpenedReported":
-        # Its first loan opened makes a reporter one of the borrower's (the counter saturates,
-        # never back to 0).
-        if figures.loans_opened == 0:
-            history.reporters.append(reporter)
         figures._add("loans_opened", 1)
     elif name == "RepaymentReported":
         figures._add("paid_on_time", int(args["paidOnTime"]))

@@ -263,12 +263,13 @@ def assess(w: LoanState, t: int) -> CallEffects:
     _require_active(w)
     before = copy.copy(w)
     c = w.curve()
-    paid_before = w.paid_count
     a = accrue(w, c, t)
     dpd = accrued_days_past_due(w, t)
     old_bucket = w.bucket
     w.bucket = bucket_of(dpd)
-    if not a.any() and w.bucket == old_bucket and w.paid_count == paid_before:
+    # Settling installments with nothing due alone is not stored (it happens again at every
+    # checkpoint), so the ledger never changes a loan without an event.
+    if not a.any() and w.bucket == old_bucket:
         w.__dict__.update(before.__dict__)  # the ledger returns without storing
         return CallEffects()
     events = _charges_event(w, a) + _bucket_event(old_bucket, w.bucket, dpd)
@@ -424,6 +425,7 @@ def originate(event: LedgerEvent) -> LoanState:
         grace=int(terms["gracePeriodSeconds"]),
         base_principal=int(terms["principal"]),
         segment_start=int(terms["firstDueDate"]) - int(terms["periodSeconds"]),
+        last_accrual=event.timestamp,
         originated_timestamp=event.timestamp,
     )
 

@@ -129,16 +129,16 @@ class LoanState:
             "carriedInterest": self.carried,
             "lastAccrual": self.last_accrual,
             "bucket": self.bucket,
+            "advanceInterest": self.advance,
+            "advancePending": self.advance_pending,
         }
 
     @classmethod
     def from_view(cls, loan_id: int, view: Mapping[str, Any]) -> LoanState:
         """The state a ``loan(id)`` view describes (the inverse of :meth:`as_view`).
 
-        The view holds no pending proposal, origination time or totals paid: those stay 0. Nor
-        does it hold ``advanceInterest`` and ``FLAG_ADVANCE``: a loan between a prepayment and
-        the start of its new segment comes back without them, so its payoff evaluated from
-        this state lacks the credit for interest paid ahead (the replayed state has them).
+        The view holds no pending proposal, origination time or totals paid: those stay 0.
+        ``advanceInterest`` and ``advancePending`` (FLAG_ADVANCE) come back as stored.
         """
         return cls(
             loan_id=loan_id,
@@ -167,6 +167,8 @@ class LoanState:
             fees=int(view["feesOwed"]),
             penalty=int(view["penaltyOwed"]),
             carried=int(view["carriedInterest"]),
+            advance=int(view["advanceInterest"]),
+            advance_pending=bool(view["advancePending"]),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -161,7 +161,7 @@ def test_bulk_originate_and_repay_equal_sequential_sends(deployed: Deployed, w3:
     bulk_ids, bulk_loans, bulk_balances = bulk
     assert bulk_ids == seq_ids == list(range(seq_ids[0], seq_ids[0] + LOANS))
     for seq_loan, bulk_loan in zip(seq_loans, bulk_loans, strict=True):
-        assert bulk_loan["lastAccrual"] >= seq_loan["lastAccrual"] - 1  # block times differ
+        # lastAccrual is the origination's block time, which differs between the two runs.
         del seq_loan["lastAccrual"], bulk_loan["lastAccrual"]
         assert bulk_loan == seq_loan
     assert all(loan["installmentsPaid"] == 1 for loan in bulk_loans)

@@ -133,11 +133,11 @@ def test_loans_and_credit_histories_round_trip_big_amounts(tmp_path: Path) -> No
             db.save_credit_histories([history], 9)
         assert db.loan(1) == loan
         assert db.credit_histories() == {"0xB": history}
-        assert db.credit_histories(["0xB"])["0xB"].reporters == ["0xL2", "0xL1"]
+        assert db.credit_histories(["0xB"])["0xB"].reporters == ["0xL2", "0xL1", "0xL3"]
         assert db.credit_records() == {"0xB": history.record()}
         assert db.credit_records()["0xB"] == CreditRecord(
-            "0xB", paid_on_time=3, missed=1, current_days_past_due=45, max_days_past_due=45,
-            loans_opened=2, total_repaid=2**90,
+            "0xB", paid_on_time=4, paid_late=1, missed=1, current_days_past_due=45,
+            max_days_past_due=45, loans_opened=2, total_repaid=2**90 + 5,
         )  # fmt: skip
         row = db.conn.execute("SELECT principal_outstanding FROM loans").fetchone()
         assert int(row[0]) == 12_000 * 10**18

@@ -68,17 +68,17 @@ def test_current_days_past_due_is_the_worst_open_loans() -> None:
     assert history.record().loans_closed == 1
 
 
-def test_a_reporter_that_opened_no_loan_is_not_summed_but_its_loans_standing_counts() -> None:
-    """As the registry: ``creditRecord`` sums over ``reportersOf`` (reporters that opened a
-    loan), but the worst open loan is taken over every loan reported past due."""
+def test_a_reporter_is_listed_at_its_first_report_whatever_it_is() -> None:
+    """As the registry: a reporter whose loan opening was never reported (its role was
+    revoked then) is still summed into ``creditRecord`` from its first report on."""
     history = CreditHistory("0xB")
     _report(history, "LoanOpenedReported", LEDGER, 1)
     _report(history, "RepaymentReported", STRANGER, 4, paidOnTime=3, paidLate=0, amount=7)
     _report(history, "DelinquencyReported", STRANGER, 4, missed=1, daysPastDue=33)
-    assert history.reporters == [LEDGER]
+    assert history.reporters == [LEDGER, STRANGER]
     assert history.reporter_record(STRANGER).paid_on_time == 3
     record = history.record()
-    assert (record.paid_on_time, record.missed, record.max_days_past_due) == (0, 0, 0)
+    assert (record.paid_on_time, record.missed, record.max_days_past_due) == (3, 1, 33)
     assert record.current_days_past_due == 33
 
 
