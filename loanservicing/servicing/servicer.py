@@ -470,23 +470,26 @@ class Servicer:
         return int(call(self.ledger.functions.claimable(lender, token), self.decoder))
 
     def restructure_proposal(self, loan_id: int) -> RestructureProposal | None:
-        """The latest restructuring proposal made for the loan (None if none ever was); the
-        ledger says on acceptance whether it is still pending."""
+        """The loan's pending restructuring proposal (the ledger's ``restructureProposal``
+        view; None when none is pending: never made, withdrawn, accepted or dropped at
+        default), with the servicer and block of the event that made it."""
         self.loan_view(loan_id)
+        apr_bps, installments, period, deadline = self.ledger.functions.restructureProposal(
+            loan_id
+        ).call()
+        if int(deadline) == 0:
+            return None
         logs = self.ledger.events.RestructureProposed().get_logs(
             from_block=self.deployment.block, argument_filters={"loanId": loan_id}
         )
-        if not logs:
-            return None
         last = max(logs, key=lambda log: (int(log["blockNumber"]), int(log["logIndex"])))
-        a = last["args"]
         return RestructureProposal(
             loan_id=loan_id,
-            apr_bps=int(a["aprBps"]),
-            installments=int(a["installments"]),
-            period_seconds=int(a["periodSeconds"]),
-            deadline=int(a["deadline"]),
-            servicer=str(a["servicer"]),
+            apr_bps=int(apr_bps),
+            installments=int(installments),
+            period_seconds=int(period),
+            deadline=int(deadline),
+            servicer=str(last["args"]["servicer"]),
             block=int(last["blockNumber"]),
         )
 

@@ -134,9 +134,10 @@ def test_accept_names_the_proposal_and_a_withdrawn_one_is_gone(run: Cli, w3: Web
     )  # fmt: skip
     withdrawn = run.json("loan", "restructure", "withdraw", str(loan_id))
     assert withdrawn["withdrawn"] is True
+    assert run.json("loan", "restructure", "show", str(loan_id))["proposal"] is None
     run.fails(
         "loan", "restructure", "accept", str(loan_id), "--account", "1",
-        match=f"loan {loan_id} has no pending restructuring proposal",
+        match=f"Loan {loan_id} has no restructuring proposal to accept.",
     )  # fmt: skip
     run.fails("loan", "restructure", "withdraw", str(loan_id), match="(NoRestructureProposal).")
     # Accepting the latest proposal without naming it accepts exactly its terms.
