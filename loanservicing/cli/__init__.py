@@ -1,6 +1,7 @@
 """The ``loanservicing`` command: click only (parse, call, render).
 
-This is the one place where the groups and commands are attached to the root group; the
+This is the one place where the groups and commands are attached to the root group (and the
+``loan`` subcommands defined outside :mod:`loanservicing.cli.loans` to the ``loan`` group); the
 modules define them and import nothing from here, so each can be imported first.
 """
 
@@ -8,17 +9,33 @@ from __future__ import annotations
 
 from loanservicing.cli.app import cli
 from loanservicing.cli.attest import attest, attester
+from loanservicing.cli.claims import loan_claim
 from loanservicing.cli.consent import consent
+from loanservicing.cli.credit import credit
 from loanservicing.cli.data import data
 from loanservicing.cli.demo import demo
 from loanservicing.cli.index import index_group
-from loanservicing.cli.loans import credit, loan, payoff, portfolio, repay
+from loanservicing.cli.loans import loan, payoff, repay
 from loanservicing.cli.monitor import monitor_group
 from loanservicing.cli.node import chain, deploy, faucet, node
+from loanservicing.cli.origination import loan_allow_token, loan_originate, loan_sign_terms
+from loanservicing.cli.portfolio import portfolio
 from loanservicing.cli.report import report
+from loanservicing.cli.restructure import loan_restructure
 from loanservicing.cli.vault import vault
 
 __all__ = ["cli", "main"]
+
+for loan_command in (
+    # signed origination and the token allowlist
+    loan_sign_terms,
+    loan_originate,
+    loan_allow_token,
+    # restructuring, held repayments
+    loan_restructure,
+    loan_claim,
+):
+    loan.add_command(loan_command)
 
 for command in (
     # the node, the deployment, the dev chain

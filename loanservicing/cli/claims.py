@@ -1,0 +1,47 @@
+"""``loan claim``: a lender claims the repayments the ledger held for it; attached to the
+``loan`` group in :mod:`loanservicing.cli`."""
+
+from __future__ import annotations
+
+import click
+from eth_typing import ChecksumAddress
+
+from loanservicing.cli.app import state_of
+from loanservicing.cli.loans import money
+from loanservicing.cli.options import ADDRESS, account_option, json_option
+from loanservicing.cli.output import emit
+
+__all__ = ["loan_claim"]
+
+
+@click.command("claim")
+@click.option("--to", "to", type=ADDRESS, help="Recipient (default: the signing account).")
+@click.option("--token", "token", type=ADDRESS, help="Token (default: the deployment's).")
+@account_option
+@json_option
+@click.pass_context
+def loan_claim(
+    ctx: click.Context, to: ChecksumAddress | None, token: ChecksumAddress | None
+) -> None:
+    """Claim, as a lender, the repayments the ledger held because their transfer to you failed
+    (a token blocklist, for example); --to pays them to another address."""
+    state = state_of(ctx)
+    servicer = state.servicer()
+    result = servicer.claim(to, token)
+    document = {
+        "lender": result.lender,
+        "token": result.token,
+        "to": result.to,
+        "amount": result.amount,
+        "decimals": result.decimals,
+        "tx_hash": result.tx_hash,
+        "gas_used": result.gas_used,
+    }
+    emit(
+        state,
+        document,
+        lambda c: c.print(
+            f"Claimed {money(result.amount, result.decimals)} held for {result.lender} "
+            f"to {result.to} ({result.tx_hash})."
+        ),
+    )

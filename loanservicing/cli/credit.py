@@ -1,0 +1,84 @@
+"""``credit show``: a borrower's credit record in the shared registry, in total and as each
+reporting ledger reported it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from eth_typing import ChecksumAddress
+from rich.console import Console
+from rich.table import Table
+
+from loanservicing.amounts import format_amount
+from loanservicing.cli.app import state_of
+from loanservicing.cli.options import ADDRESS, json_option
+from loanservicing.cli.output import emit
+from loanservicing.ledger.credit import CREDIT_DECIMALS, CreditRecord
+from loanservicing.servicing.servicer import Servicer
+
+__all__ = ["credit", "credit_document"]
+
+
+@click.group()
+def credit() -> None:
+    """Borrowers' credit records in the shared registry."""
+
+
+def credit_document(servicer: Servicer, borrower: ChecksumAddress) -> dict[str, Any]:
+    """The borrower's totals (as before) plus each reporting ledger's figures."""
+    return {
+        **servicer.credit_record(borrower).to_json(),
+        "reporters": [
+            {"reporter": reporter, **_figures(record)}
+            for reporter, record in servicer.reporter_records(borrower)
+        ],
+    }
+
+
+def _figures(record: CreditRecord) -> dict[str, Any]:
+    return {k: v for k, v in record.to_json().items() if k not in ("borrower", "decimals")}
+
+
+_CREDIT_ROWS = (
+    ("paid_on_time", "paid on time"),
+    ("paid_late", "paid late"),
+    ("missed", "missed"),
+    ("days_past_due", "days past due (worst open loan)"),
+    ("max_days_past_due", "max days past due"),
+    ("defaults", "defaults"),
+    ("loans_opened", "loans opened"),
+    ("loans_closed", "loans closed"),
+    ("total_repaid", "total repaid"),
+)
+
+
+@credit.command("show")
+@click.argument("borrower", type=ADDRESS)
+@json_option
+@click.pass_context
+def credit_show(ctx: click.Context, borrower: ChecksumAddress) -> None:
+    """The credit record of BORROWER: the totals over every reporting ledger and each
+    ledger's own figures (total repaid in 18-decimal units)."""
+    state = state_of(ctx)
+    servicer = state.servicer(write=False)
+    document = credit_document(servicer, borrower)
+    reporters = document["reporters"]
+
+    def cell(figures: dict[str, Any], key: str) -> str:
+        value = int(figures[key])
+        return format_amount(value, CREDIT_DECIMALS) if key == "total_repaid" else str(value)
+
+    def render(console: Console) -> None:
+        table = Table(title=f"Credit record of {borrower}", title_justify="left")
+        table.add_column("", style="bold")
+        table.add_column("total", justify="right")
+        for r in reporters:
+            table.add_column(f"ledger {r['reporter'][:8]}…", justify="right")
+        for key, label in _CREDIT_ROWS:
+            table.add_row(label, cell(document, key), *(cell(r, key) for r in reporters))
+        console.print(table)
+        if not reporters:
+            console.print("[dim]No ledger has reported about this borrower.[/dim]")
+
+    emit(state, document, render)

@@ -1,0 +1,247 @@
+"""Signed origination and the token allowlist: ``loan sign-terms`` (the borrower signs the
+terms a lender offers, into a file), ``loan originate --signed-terms FILE`` (the lender
+originates them) and ``loan allow-token``; the terms options ``loan create`` shares.
+
+A loan needs its borrower's signature over the terms: ``loan create`` signs for a borrower that
+is a dev account of the node; any other borrower signs with ``loan sign-terms --lender ...
+--out FILE`` (as itself: ``--account``, ``--private-key-env`` or ``--keystore``) and the lender
+originates with ``loan originate --signed-terms FILE``. The commands are attached to the
+``loan`` group in :mod:`loanservicing.cli`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from eth_typing import ChecksumAddress
+
+from loanservicing.amounts import (
+    InvalidInput,
+    iso_date,
+    parse_amount,
+    parse_date,
+    parse_percent_bps,
+)
+from loanservicing.cli.app import CliState, state_of
+from loanservicing.cli.options import ADDRESS, DURATION, account_option, json_option
+from loanservicing.cli.output import dated, emit
+from loanservicing.ledger.schedule import DAY, ScheduleKind
+from loanservicing.servicing.borrower_signature import SignedTerms
+from loanservicing.servicing.errors import SignatureFileError
+from loanservicing.servicing.servicer import LoanTerms, Origination, Servicer
+
+__all__ = [
+    "emit_origination",
+    "loan_allow_token",
+    "loan_originate",
+    "loan_sign_terms",
+    "loan_terms",
+    "terms_options",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def terms_options(f: F) -> F:
+    """The options that describe a loan's terms (``loan create`` and ``loan sign-terms``)."""
+    options = [
+        click.option("--principal", required=True, help="Amount lent, in tokens (e.g. 10000.50)."),
+        click.option("--apr", required=True, help="Yearly interest rate in percent (e.g. 12)."),
+        click.option("--installments", type=click.IntRange(1, 480), required=True),
+        click.option(
+            "--period", type=DURATION, required=True, help="Installment period, e.g. 30d."
+        ),
+        click.option(
+            "--schedule",
+            default="annuity",
+            show_default=True,
+            help="annuity, equal-principal or bullet.",
+        ),
+        click.option("--grace", type=DURATION, default="5d", show_default=True),
+        click.option(
+            "--late-fee-bps", type=click.IntRange(0, 2500), default=500, show_default=True
+        ),
+        click.option(
+            "--penalty-apr", default="6", show_default=True, help="Penalty rate in percent."
+        ),
+        click.option("--default-after", type=DURATION, default="90d", show_default=True),
+        click.option("--first-due", help="First due date (ISO 8601 UTC or unix seconds)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def loan_terms(servicer: Servicer, borrower: ChecksumAddress, options: dict[str, Any]) -> LoanTerms:
+    """The terms the options of :func:`terms_options` describe, lent to ``borrower``."""
+    apr_bps = parse_percent_bps(options["apr"], "interest rate")
+    penalty_bps = parse_percent_bps(options["penalty_apr"], "penalty rate")
+    default_after = int(options["default_after"])
+    if default_after % DAY or default_after == 0:
+        raise InvalidInput("--default-after must be a whole number of days, such as 90d.")
+    first_due = options["first_due"]
+    first_due_ts = parse_date(first_due, "first due date") if first_due else None
+    try:
+        kind = ScheduleKind.from_label(options["schedule"])
+    except ValueError:
+        raise InvalidInput(
+            f"Unknown schedule kind {options['schedule']!r}; use annuity, equal-principal or "
+            "bullet."
+        ) from None
+    return LoanTerms(
+        borrower=borrower,
+        principal=parse_amount(options["principal"], servicer.token_decimals, "principal"),
+        apr_bps=apr_bps,
+        installments=int(options["installments"]),
+        period_seconds=int(options["period"]),
+        kind=kind,
+        grace_seconds=int(options["grace"]),
+        late_fee_bps=int(options["late_fee_bps"]),
+        penalty_apr_bps=penalty_bps,
+        default_after_days=default_after // DAY,
+        first_due_timestamp=first_due_ts,
+    )
+
+
+def emit_origination(
+    state: CliState, servicer: Servicer, result: Origination, principal: int
+) -> None:
+    """Print (or emit as JSON) an origination of ``principal`` (``loan create`` and
+    ``loan originate``)."""
+    document = {
+        "loan_id": result.loan_id,
+        "tx_hash": result.tx_hash,
+        "gas_used": result.gas_used,
+        "borrower": result.borrower,
+        "borrower_nonce": result.nonce,
+        "borrower_signed": True,
+    }
+    emit(
+        state,
+        document,
+        lambda c: c.print(
+            f"Originated loan [bold]{result.loan_id}[/bold]: {servicer.show(principal)} to "
+            f"{result.borrower}, on terms the borrower signed (nonce {result.nonce}) "
+            f"({result.tx_hash}, {result.gas_used} gas)."
+        ),
+    )
+
+
+@click.command("sign-terms")
+@click.option("--lender", type=ADDRESS, required=True, help="The lender who will originate.")
+@terms_options
+@click.option(
+    "--valid-for",
+    type=DURATION,
+    default="1d",
+    show_default=True,
+    help="How long the lender may use the signature.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="File to write the signed terms to (JSON, for the lender).",
+)
+@account_option
+@json_option
+@click.pass_context
+def loan_sign_terms(
+    ctx: click.Context, /, lender: ChecksumAddress, valid_for: int, out: Path, **options: Any
+) -> None:
+    """Sign, as the borrower, the terms LENDER offers, into a file for the lender.
+
+    The signing account is the borrower. The signature (EIP-712, with the borrower's next
+    nonce) is good for one origination by that lender until --valid-for from now; the
+    origination is simulated first, so terms the ledger would refuse are not signed.
+    """
+    state = state_of(ctx)
+    servicer = state.servicer()
+    terms = loan_terms(servicer, servicer.account, options)
+    signed = servicer.sign_offer(terms, lender, valid_for)
+    try:
+        out.write_text(signed.to_json() + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise SignatureFileError(f"The file {out} cannot be written ({exc.strerror}).") from None
+    document = {
+        "file": str(out),
+        "borrower": signed.borrower,
+        "lender": signed.lender,
+        "ledger": signed.ledger,
+        "chain_id": signed.chain_id,
+        "nonce": signed.nonce,
+        **dated("deadline", signed.deadline),
+        "digest": "0x" + signed.digest().hex(),
+        "decimals": servicer.token_decimals,
+        "terms": signed.terms_document(),
+    }
+    emit(
+        state,
+        document,
+        lambda c: c.print(
+            f"Signed {servicer.show(terms.principal)} from {lender} as borrower "
+            f"{signed.borrower} (nonce {signed.nonce}, valid until "
+            f"{iso_date(signed.deadline)}) into {out}."
+        ),
+    )
+
+
+@click.command("originate")
+@click.option(
+    "--signed-terms",
+    "signed_terms",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The file the borrower signed with `loan sign-terms`.",
+)
+@click.option("--no-approve", is_flag=True, help="Fail instead of approving the principal.")
+@account_option
+@json_option
+@click.pass_context
+def loan_originate(ctx: click.Context, signed_terms: Path, no_approve: bool) -> None:
+    """Originate the loan a borrower signed; the signing account is the lender.
+
+    The file must name this deployment's ledger and token and the signing account as lender,
+    carry the borrower's next nonce and an unexpired deadline, and hold the borrower's
+    signature over exactly those terms; the origination is simulated before anything is sent.
+    """
+    state = state_of(ctx)
+    try:
+        text = signed_terms.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SignatureFileError(
+            f"The signed-terms file {signed_terms} cannot be read ({exc.strerror})."
+        ) from None
+    signed = SignedTerms.from_json(text)
+    servicer = state.servicer()
+    result = servicer.originate_signed(signed, approve=not no_approve)
+    emit_origination(state, servicer, result, signed.principal)
+
+
+@click.command("allow-token")
+@click.argument("token", type=ADDRESS)
+@click.option("--disallow", is_flag=True, help="Stop new loans in TOKEN instead.")
+@account_option
+@json_option
+@click.pass_context
+def loan_allow_token(ctx: click.Context, token: ChecksumAddress, disallow: bool) -> None:
+    """Allow new loans in the ERC-20 TOKEN (the ledger's admin; existing loans unaffected)."""
+    state = state_of(ctx)
+    servicer = state.servicer()
+    result = servicer.allow_token(token, not disallow)
+    document = {
+        "token": result.token,
+        "token_id": result.token_id,
+        "decimals": result.decimals,
+        "allowed": result.allowed,
+        "tx_hash": result.tx_hash,
+    }
+    verb = "allows" if result.allowed else "no longer allows"
+    emit(
+        state,
+        document,
+        lambda c: c.print(f"The ledger {verb} new loans in {result.token} ({result.tx_hash})."),
+    )

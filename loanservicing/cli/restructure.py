@@ -1,0 +1,165 @@
+"""The ``loan restructure`` group: ``propose`` (servicer), ``show``, ``accept`` (borrower) and
+``withdraw`` (servicer); attached to the ``loan`` group in :mod:`loanservicing.cli`."""
+
+from __future__ import annotations
+
+import click
+
+from loanservicing.amounts import InvalidInput, iso_date, parse_date, parse_percent_bps
+from loanservicing.cli.app import state_of
+from loanservicing.cli.loans import checked_loan_id, loan_document, tx_document
+from loanservicing.cli.options import DURATION, account_option, json_option
+from loanservicing.cli.output import dated, emit
+from loanservicing.ledger.schedule import DAY
+from loanservicing.servicing.servicer import RestructureProposal
+
+__all__ = ["loan_restructure"]
+
+
+@click.group("restructure")
+def loan_restructure() -> None:
+    """Propose new terms (servicer) and accept them (borrower)."""
+
+
+@loan_restructure.command("propose")
+@click.argument("loan_id", type=int)
+@click.option("--apr", required=True, help="New yearly rate in percent.")
+@click.option("--installments", type=click.IntRange(1, 480), required=True)
+@click.option("--period", type=DURATION, required=True)
+@click.option("--valid-for", type=DURATION, default="7d", show_default=True)
+@account_option
+@json_option
+@click.pass_context
+def restructure_propose(
+    ctx: click.Context, loan_id: int, apr: str, installments: int, period: int, valid_for: int
+) -> None:
+    """Offer LOAN_ID's borrower new terms for the rest of the loan."""
+    state = state_of(ctx)
+    apr_bps = parse_percent_bps(apr, "interest rate")
+    servicer = state.servicer()
+    deadline = servicer.now() + valid_for
+    receipt = servicer.propose_restructure(
+        checked_loan_id(loan_id), apr_bps, installments, period, deadline
+    )
+    document = {
+        "loan_id": loan_id,
+        **tx_document(receipt),
+        "apr_bps": apr_bps,
+        "installments": installments,
+        "period_seconds": period,
+        **dated("deadline", deadline),
+    }
+    emit(
+        state,
+        document,
+        lambda c: c.print(
+            f"Proposed {installments} installments at {apr_bps / 100:g} % for loan {loan_id}; "
+            f"the borrower may accept until {iso_date(deadline)}."
+        ),
+    )
+
+
+def _proposal_text(p: RestructureProposal) -> str:
+    return (
+        f"{p.installments} installments of {p.period_seconds // DAY:g} days at "
+        f"{p.apr_bps / 100:g} %, to accept by {iso_date(p.deadline)}"
+    )
+
+
+@loan_restructure.command("show")
+@click.argument("loan_id", type=int)
+@json_option
+@click.pass_context
+def restructure_show(ctx: click.Context, loan_id: int) -> None:
+    """The latest restructuring proposal for LOAN_ID (the terms `accept` accepts)."""
+    state = state_of(ctx)
+    servicer = state.servicer(write=False)
+    proposal = servicer.restructure_proposal(checked_loan_id(loan_id))
+    document = {"loan_id": loan_id, "proposal": proposal.to_json() if proposal else None}
+    emit(
+        state,
+        document,
+        lambda c: c.print(
+            f"Loan {loan_id}: "
+            + (f"proposed {_proposal_text(proposal)}." if proposal else "no proposal was made.")
+        ),
+    )
+
+
+@loan_restructure.command("accept")
+@click.argument("loan_id", type=int)
+@click.option("--apr", help="The proposal's rate in percent, as you saw it (default: the latest).")
+@click.option("--installments", type=click.IntRange(1, 65_535))
+@click.option("--period", type=DURATION)
+@click.option("--deadline", help="The proposal's deadline (ISO 8601 UTC or unix seconds).")
+@account_option
+@json_option
+@click.pass_context
+def restructure_accept(
+    ctx: click.Context,
+    loan_id: int,
+    apr: str | None,
+    installments: int | None,
+    period: int | None,
+    deadline: str | None,
+) -> None:
+    """Accept, as LOAN_ID's borrower, exactly the terms of its latest proposal.
+
+    The terms accepted are shown; name them with --apr, --installments, --period and
+    --deadline to accept only those (the ledger refuses terms that are not its pending
+    proposal's).
+    """
+    state = state_of(ctx)
+    named = (apr, installments, period, deadline)
+    proposal: RestructureProposal | None = None
+    if any(v is not None for v in named):
+        if apr is None or installments is None or period is None or deadline is None:
+            raise InvalidInput(
+                "Name all of the proposal's terms (--apr, --installments, --period and "
+                "--deadline), or none to accept the latest proposal."
+            )
+        proposal = RestructureProposal(
+            loan_id=loan_id,
+            apr_bps=parse_percent_bps(apr, "interest rate"),
+            installments=installments,
+            period_seconds=period,
+            deadline=parse_date(deadline, "deadline"),
+            servicer="",
+            block=0,
+        )
+    servicer = state.servicer()
+    proposal, receipt = servicer.accept_restructure(checked_loan_id(loan_id), proposal)
+    after = servicer.loan(loan_id)
+    document = {
+        "loan_id": loan_id,
+        **tx_document(receipt),
+        "accepted": proposal.to_json(),
+        **loan_document(after),
+    }
+    emit(
+        state,
+        document,
+        lambda c: c.print(
+            f"Loan {loan_id} restructured as proposed ({_proposal_text(proposal)}): "
+            f"{after.installments_total - after.base_index} installments from now, next due "
+            f"{iso_date(after.next_due_timestamp or 0)}."
+        ),
+    )
+
+
+@loan_restructure.command("withdraw")
+@click.argument("loan_id", type=int)
+@account_option
+@json_option
+@click.pass_context
+def restructure_withdraw(ctx: click.Context, loan_id: int) -> None:
+    """Withdraw LOAN_ID's pending restructuring proposal (servicer role)."""
+    state = state_of(ctx)
+    servicer = state.servicer()
+    receipt = servicer.withdraw_restructure(checked_loan_id(loan_id))
+    document = {"loan_id": loan_id, **tx_document(receipt), "withdrawn": True}
+    emit(
+        state,
+        document,
+        lambda c: c.print(f"Withdrew the restructuring proposal of loan {loan_id}."),
+    )

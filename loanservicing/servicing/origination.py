@@ -1,0 +1,254 @@
+"""Origination: terms in the ledger's shape, the offer a borrower signs, the checks of signed
+terms (:meth:`OriginationMixin.verify_signed_terms`), the simulation that lets the ledger refuse
+bad terms before any approval, the origination itself and the admin's token allowlist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_typing import ChecksumAddress
+from web3 import Web3
+from web3.logs import DISCARD
+
+from loanservicing.amounts import iso_date
+from loanservicing.chain.abi import DEFAULT_ADMIN_ROLE
+from loanservicing.chain.errors import TransactionReverted
+from loanservicing.chain.transactions import call
+from loanservicing.deployment.deploy import ORIGINATOR_ROLE
+from loanservicing.servicing.binding import LedgerBinding
+from loanservicing.servicing.borrower_signature import (
+    DEFAULT_VALIDITY,
+    SignedTerms,
+    origination_typed_data,
+    sign_terms,
+)
+from loanservicing.servicing.errors import InvalidTerms, SignatureFileError
+from loanservicing.servicing.records import LoanTerms, Origination, TokenPermission
+
+__all__ = ["OriginationMixin"]
+
+# How an origination that passed the ledger's checks of its terms fails in a simulation from
+# a lender that has not approved (or does not hold) the principal yet: the ledger validates
+# the terms before it pulls the principal, last.
+_TERMS_PASSED = frozenset({"ERC20InsufficientAllowance", "ERC20InsufficientBalance"})
+
+
+class OriginationMixin(LedgerBinding):
+    """Originating loans on terms their borrowers signed, and allowing tokens."""
+
+    def first_due_timestamp(self, terms: LoanTerms, now: int) -> int:
+        """The first due date to originate ``terms`` with: theirs, or one period after ``now``.
+
+        Only checks what is not the ledger's to check (the borrower is a checksummed address);
+        the ledger checks the terms themselves (:meth:`check_terms`).
+        """
+        if not Web3.is_checksum_address(terms.borrower):
+            raise InvalidTerms(f"The borrower {terms.borrower} is not a usable address.")
+        first_due = terms.first_due_timestamp
+        return now + terms.period_seconds if first_due is None else first_due
+
+    def terms_tuple(self, terms: LoanTerms, first_due: int) -> tuple[Any, ...]:
+        """The ledger's ``OriginationTerms`` for ``terms`` in the deployment's token."""
+        return (
+            terms.borrower,
+            self.token.address,
+            terms.principal,
+            terms.apr_bps,
+            terms.installments,
+            terms.period_seconds,
+            first_due,
+            int(terms.kind),
+            terms.grace_seconds,
+            terms.late_fee_bps,
+            terms.penalty_apr_bps,
+            terms.default_after_days,
+        )
+
+    def offer(
+        self, terms: LoanTerms, lender: ChecksumAddress, deadline: int, now: int | None = None
+    ) -> dict[str, Any]:
+        """The EIP-712 message the borrower signs to accept ``terms`` from ``lender`` until
+        ``deadline``, with the borrower's next nonce (first due date: theirs, or one period
+        after ``now``, default the chain's time)."""
+        now = self.now() if now is None else now
+        call_terms = self.terms_tuple(terms, self.first_due_timestamp(terms, now))
+        return origination_typed_data(
+            self.ledger.address,
+            int(self.w3.eth.chain_id),
+            call_terms,
+            lender,
+            self.nonce_of(terms.borrower),
+            deadline,
+        )
+
+    def sign_offer(
+        self, terms: LoanTerms, lender: ChecksumAddress, valid_for: int = DEFAULT_VALIDITY
+    ) -> SignedTerms:
+        """Sign ``terms`` from ``lender`` as their borrower (this account), usable for
+        ``valid_for`` seconds; the origination is simulated from the lender first, so terms
+        the ledger would refuse are never signed (the lender's missing allowance aside)."""
+        sender = self._require_sender()
+        if terms.borrower != sender.address:
+            raise InvalidTerms(
+                f"The signing account {sender.address} is not the borrower {terms.borrower}: "
+                "the borrower signs its own terms."
+            )
+        if valid_for <= 0:
+            raise InvalidTerms("The signature must stay valid for some time, such as 1d.")
+        now = self.now()
+        typed = self.offer(terms, lender, now + valid_for, now)
+        signed = SignedTerms(typed, sign_terms(sender.signer.local_account(), typed))
+        self.check_terms(signed.terms, signed.deadline, signed.signature, lender)
+        return signed
+
+    def check_terms(
+        self,
+        terms: tuple[Any, ...],
+        deadline: int,
+        signature: bytes,
+        lender: ChecksumAddress | None = None,
+    ) -> None:
+        """Simulate ``originate(terms, deadline, signature)`` from ``lender`` (default: this
+        account) and raise the ledger's refusal.
+
+        The ledger checks the terms, the token, the borrower's signature (and its origination
+        policy) before it pulls the principal, so a simulation that passes, or fails only for
+        want of the token's allowance (or balance), means the ledger accepts them; any other
+        revert is raised as the decoded custom error (TransactionReverted, with its name and
+        arguments, explained where a person can act on it).
+        """
+        try:
+            call(
+                self.ledger.functions.originate(terms, deadline, signature),
+                self.decoder,
+                "Originating the loan",
+                transaction={"from": lender or self.account},
+            )
+        except TransactionReverted as exc:
+            if exc.error_name in _TERMS_PASSED:
+                return
+            raise self._explained(exc, "Originating the loan") from None
+
+    def originate(
+        self, terms: LoanTerms, approve: bool = True, valid_for: int = DEFAULT_VALIDITY
+    ) -> Origination:
+        """Originate a loan with this account as lender, signed by its borrower, a dev account
+        of the node (any other borrower signs the terms itself: :meth:`sign_offer`, then
+        :meth:`originate_signed`); approves the principal if needed.
+
+        Nothing is sent, not even the approval, unless a simulation shows the ledger accepts
+        the terms and the signature.
+        """
+        self._require_role(ORIGINATOR_ROLE, "originate loans")
+        now = self.now()
+        call_terms = self.terms_tuple(terms, self.first_due_timestamp(terms, now))
+        borrower = self.dev_account(terms.borrower)
+        if borrower is None:
+            raise SignatureFileError(
+                f"The borrower {terms.borrower} is not a dev account of this node, so only it "
+                "can sign the terms: it runs `loan sign-terms` and the lender originates with "
+                "`loan originate --signed-terms FILE`."
+            )
+        typed = origination_typed_data(
+            self.ledger.address,
+            int(self.w3.eth.chain_id),
+            call_terms,
+            self.account,
+            self.nonce_of(terms.borrower),
+            now + valid_for,
+        )
+        signed = SignedTerms(typed, sign_terms(borrower.local_account(), typed))
+        return self._originate(signed, approve)
+
+    def verify_signed_terms(self, signed: SignedTerms) -> None:
+        """Refuse, with one sentence, signed terms this account cannot originate: another
+        chain, ledger or token, another lender, a used nonce, an expired deadline, or a
+        signature that is not the borrower's over exactly these terms."""
+        lender = self.account
+        chain_id = int(self.w3.eth.chain_id)
+        if signed.chain_id != chain_id or signed.ledger != self.ledger.address:
+            raise SignatureFileError(
+                f"The terms were signed for the ledger {signed.ledger} on chain "
+                f"{signed.chain_id}, not this deployment's ledger {self.ledger.address} on "
+                f"chain {chain_id}."
+            )
+        if signed.lender != lender:
+            raise SignatureFileError(
+                f"The terms were signed for the lender {signed.lender}, not for the signing "
+                f"account {lender}."
+            )
+        if signed.token != self.token.address:
+            raise SignatureFileError(
+                f"The terms lend the token {signed.token}, but this deployment's token is "
+                f"{self.token.address}."
+            )
+        now = self.now()
+        if signed.deadline <= now:
+            raise SignatureFileError(
+                f"The borrower's signature expired at {iso_date(signed.deadline)} (the chain's "
+                f"time is {iso_date(now)}); ask the borrower to sign the terms again."
+            )
+        nonce = self.nonce_of(signed.borrower)
+        if signed.nonce != nonce:
+            raise SignatureFileError(
+                f"The terms carry the borrower's nonce {signed.nonce}, but its next nonce is "
+                f"{nonce}: they were used or replaced already; ask the borrower to sign again."
+            )
+        expected = bytes(
+            call(
+                self.ledger.functions.originationDigest(signed.terms, lender, signed.deadline),
+                self.decoder,
+            )
+        )
+        if signed.digest() != expected:
+            raise SignatureFileError(
+                "The signed terms do not encode as the ledger's Origination message (their "
+                "digest differs from the ledger's); ask the borrower to sign them again."
+            )
+        if not self.w3.eth.get_code(signed.borrower) and signed.signer() != signed.borrower:
+            raise SignatureFileError(
+                f"The signature over the terms is not the borrower {signed.borrower}'s (it "
+                f"was made by {signed.signer() or 'no account'}); ask the borrower to sign."
+            )
+
+    def originate_signed(self, signed: SignedTerms, approve: bool = True) -> Origination:
+        """Originate the loan the borrower signed in ``signed`` with this account as lender;
+        approves the principal if needed. The terms are checked
+        (:meth:`verify_signed_terms`) and the origination simulated before anything is sent."""
+        self._require_role(ORIGINATOR_ROLE, "originate loans")
+        self.verify_signed_terms(signed)
+        return self._originate(signed, approve)
+
+    def _originate(self, signed: SignedTerms, approve: bool) -> Origination:
+        self.check_terms(signed.terms, signed.deadline, signed.signature)
+        self._require_balance(signed.principal, "the loan's principal")
+        self.ensure_allowance(signed.principal, approve)
+        receipt = self._send(
+            self.ledger.functions.originate(signed.terms, signed.deadline, signed.signature),
+            "Originating the loan",
+        )
+        (event,) = self.ledger.events.LoanOriginated().process_receipt(receipt, errors=DISCARD)
+        return Origination(
+            int(event["args"]["loanId"]),
+            receipt["transactionHash"].to_0x_hex(),
+            int(receipt["gasUsed"]),
+            signed.borrower,
+            signed.nonce,
+        )
+
+    def allow_token(self, token: ChecksumAddress, allowed: bool = True) -> TokenPermission:
+        """Allow (or disallow) new loans in ``token`` (the ledger's admin only)."""
+        self._require_role(DEFAULT_ADMIN_ROLE, "allow tokens")
+        what = "Allowing" if allowed else "Disallowing"
+        receipt = self._send(
+            self.ledger.functions.setTokenAllowed(token, allowed), f"{what} token {token}"
+        )
+        (event,) = self.ledger.events.TokenAllowed().process_receipt(receipt, errors=DISCARD)
+        a = event["args"]
+        return TokenPermission(
+            str(a["token"]),
+            int(a["tokenId"]),
+            int(a["decimals"]),
+            bool(a["allowed"]),
+            receipt["transactionHash"].to_0x_hex(),
+        )

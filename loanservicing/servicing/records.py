@@ -1,0 +1,164 @@
+"""What the servicing API takes and returns: the terms a lender offers, and the records of an
+origination, a repayment, a payoff quote, a claim, a restructuring proposal and a token
+permission (amounts in the token's smallest unit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_typing import ChecksumAddress
+
+from loanservicing.amounts import iso_date
+from loanservicing.ledger.schedule import DAY, ScheduleKind
+
+__all__ = [
+    "Claim",
+    "LoanTerms",
+    "Origination",
+    "Payoff",
+    "Repayment",
+    "RestructureProposal",
+    "TokenPermission",
+]
+
+
+@dataclass(frozen=True)
+class LoanTerms:
+    """What a lender offers; amounts in smallest units, rates in basis points, times in s."""
+
+    borrower: ChecksumAddress
+    principal: int
+    apr_bps: int
+    installments: int
+    period_seconds: int
+    kind: ScheduleKind = ScheduleKind.ANNUITY
+    grace_seconds: int = 5 * DAY
+    late_fee_bps: int = 500
+    penalty_apr_bps: int = 600
+    default_after_days: int = 90
+    first_due_timestamp: int | None = None
+    """None: one period after origination (for signed terms: after signing)."""
+
+
+@dataclass(frozen=True)
+class Origination:
+    loan_id: int
+    tx_hash: str
+    gas_used: int
+    borrower: str = ""
+    nonce: int = 0
+    """The borrower's signature nonce the origination used."""
+
+
+@dataclass(frozen=True)
+class Repayment:
+    loan_id: int
+    tx_hash: str
+    gas_used: int
+    decimals: int
+    fees: int
+    penalty: int
+    interest: int
+    principal: int
+    principal_outstanding: int
+    installments_paid: int
+    status: str
+    held: int = 0
+    """What the ledger held for the lender because the transfer to it failed (RepaymentHeld)."""
+    lender_claimable: int = 0
+    """The lender's claimable balance in the loan's token after this repayment."""
+
+    @property
+    def total(self) -> int:
+        return self.fees + self.penalty + self.interest + self.principal
+
+
+@dataclass(frozen=True)
+class Payoff:
+    """What closes a loan at ``as_of_timestamp``, split as the repayment would be allocated:
+    ``amount = fees + penalty + interest + principal (past due) + accrued_interest +
+    current_principal + remaining_principal - interest_rebate`` (the running period's
+    interest to the day; interest paid ahead of that is credited back)."""
+
+    loan_id: int
+    amount: int
+    decimals: int
+    fees: int
+    penalty: int
+    interest: int
+    principal: int
+    current_interest: int
+    current_principal: int
+    remaining_principal: int
+    as_of_timestamp: int
+    accrued_interest: int = 0
+    interest_rebate: int = 0
+
+    @classmethod
+    def from_due(cls, loan_id: int, decimals: int, due: dict[str, int]) -> Payoff:
+        """From an ``amountDue`` result (with ``asOf``) as :meth:`Servicer.amount_due` gives."""
+        return cls(
+            loan_id=loan_id,
+            amount=due["payoff"],
+            decimals=decimals,
+            fees=due["fees"],
+            penalty=due["penalty"],
+            interest=due["interest"],
+            principal=due["principal"],
+            current_interest=due["currentInterest"],
+            current_principal=due["currentPrincipal"],
+            remaining_principal=due["remainingPrincipal"],
+            as_of_timestamp=due["asOf"],
+            accrued_interest=due["accruedInterest"],
+            interest_rebate=due["interestRebate"],
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Held repayments a lender claimed."""
+
+    lender: str
+    token: str
+    to: str
+    amount: int
+    decimals: int
+    tx_hash: str
+    gas_used: int
+
+
+@dataclass(frozen=True)
+class RestructureProposal:
+    """New terms the servicer proposed for a loan (its latest RestructureProposed event)."""
+
+    loan_id: int
+    apr_bps: int
+    installments: int
+    period_seconds: int
+    deadline: int
+    servicer: str
+    block: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "loan_id": self.loan_id,
+            "apr_bps": self.apr_bps,
+            "installments": self.installments,
+            "period_seconds": self.period_seconds,
+            "deadline_date": iso_date(self.deadline),
+            "deadline_timestamp": self.deadline,
+            "servicer": self.servicer,
+            "block": self.block,
+        }
+
+
+@dataclass(frozen=True)
+class TokenPermission:
+    """The admin allowed (or disallowed) new loans in a token (its TokenAllowed event)."""
+
+    token: str
+    token_id: int
+    decimals: int
+    allowed: bool
+    tx_hash: str
