@@ -53,6 +53,12 @@ except ImportError:  # pragma: no cover - optional speed-up
         return json.dumps(value, separators=(",", ":"))
 
 
+def _position(d: DecodedLog) -> tuple[str, int, int, int, str]:
+    """Where a log stands: block hash, log index, block number, timestamp, transaction hash
+    (the first columns of the event tables that keep a transaction)."""
+    return d.block_hash, d.log_index, d.block_number, d.timestamp, d.tx_hash
+
+
 class PaymentRow(NamedTuple):
     """A row of ``payments``: one ``RepaymentApplied`` (amounts as decimal text)."""
 
@@ -239,11 +245,7 @@ class Projections:
             if d.event == "Claimed":
                 claims.append(
                     ClaimRow(
-                        d.block_hash,
-                        d.log_index,
-                        d.block_number,
-                        d.timestamp,
-                        d.tx_hash,
+                        *_position(d),
                         a["lender"],
                         a["token"],
                         a["to"],
@@ -268,11 +270,7 @@ class Projections:
                 amount = a["fees"] + a["penalty"] + a["interest"] + a["principal"]
                 payments.append(
                     PaymentRow(
-                        d.block_hash,
-                        d.log_index,
-                        d.block_number,
-                        d.timestamp,
-                        d.tx_hash,
+                        *_position(d),
                         loan_id,
                         a["payer"],
                         str(a["fees"]),
@@ -348,11 +346,7 @@ class Projections:
             elif d.event == "InterestRebated":
                 rebates.append(
                     RebateRow(
-                        d.block_hash,
-                        d.log_index,
-                        d.block_number,
-                        d.timestamp,
-                        d.tx_hash,
+                        *_position(d),
                         loan_id,
                         str(a["amount"]),
                     )
@@ -360,11 +354,7 @@ class Projections:
             elif d.event == "RepaymentHeld":
                 holds.append(
                     HoldRow(
-                        d.block_hash,
-                        d.log_index,
-                        d.block_number,
-                        d.timestamp,
-                        d.tx_hash,
+                        *_position(d),
                         loan_id,
                         a["lender"],
                         a["token"],
@@ -375,11 +365,7 @@ class Projections:
             elif d.event == "CreditReportFailed":
                 failures.append(
                     CreditReportFailureRow(
-                        d.block_hash,
-                        d.log_index,
-                        d.block_number,
-                        d.timestamp,
-                        d.tx_hash,
+                        *_position(d),
                         loan_id,
                         a["selector"],
                         a["reason"],
