@@ -174,7 +174,7 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
             ("lender", current.lender),
             ("principal", money(current.principal, d)),
             ("outstanding", money(current.principal_outstanding, d)),
-            ("rate", f"{current.apr_bps / 100:g} % a year"),
+            ("rate", f"{format_amount(current.apr_bps, 2)} % a year"),
             ("installments", f"{current.installments_paid} of {current.installments_total} paid"),
             ("days past due", str(current.days_past_due)),
             ("bucket", BUCKET_LABELS[current.delinquency_bucket]),

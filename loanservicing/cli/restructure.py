@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import click
 
-from loanservicing.amounts import InvalidInput, iso_date, parse_date, parse_percent_bps
+from loanservicing.amounts import (
+    InvalidInput,
+    format_amount,
+    iso_date,
+    parse_date,
+    parse_percent_bps,
+)
 from loanservicing.cli.app import state_of
 from loanservicing.cli.loans import checked_loan_id, loan_document, tx_document
 from loanservicing.cli.options import DURATION, account_option, json_option
@@ -53,7 +59,8 @@ def restructure_propose(
         state,
         document,
         lambda c: c.print(
-            f"Proposed {installments} installments at {apr_bps / 100:g} % for loan {loan_id}; "
+            f"Proposed {installments} installments at {format_amount(apr_bps, 2)} % "
+            f"for loan {loan_id}; "
             f"the borrower may accept until {iso_date(deadline)}."
         ),
     )
@@ -62,7 +69,7 @@ def restructure_propose(
 def _proposal_text(p: RestructureProposal) -> str:
     return (
         f"{p.installments} installments of {p.period_seconds // DAY:g} days at "
-        f"{p.apr_bps / 100:g} %, to accept by {iso_date(p.deadline)}"
+        f"{format_amount(p.apr_bps, 2)} %, to accept by {iso_date(p.deadline)}"
     )
 
 
@@ -71,7 +78,7 @@ def _proposal_text(p: RestructureProposal) -> str:
 @json_option
 @click.pass_context
 def restructure_show(ctx: click.Context, loan_id: int) -> None:
-    """The latest restructuring proposal for LOAN_ID (the terms `accept` accepts)."""
+    """The pending restructuring proposal for LOAN_ID (the terms `accept` accepts)."""
     state = state_of(ctx)
     servicer = state.servicer(write=False)
     proposal = servicer.restructure_proposal(checked_loan_id(loan_id))
