@@ -1,31 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {TestStablecoin} from "./TestStablecoin.sol";
 
 /// @title BlocklistStablecoin
 /// @notice A test stablecoin with an issuer's blocklist and pause, as USDC and USDT have: a
 ///         blocked address can neither send nor receive, and nothing moves while paused.
-contract BlocklistStablecoin is ERC20, Ownable {
+contract BlocklistStablecoin is TestStablecoin {
     /// @notice A transfer from or to a blocked address, or while paused.
     error TransferBlocked(address from, address to);
 
     mapping(address account => bool) public blocked;
     bool public paused;
-    uint8 private immutable _decimals;
 
     constructor(string memory name_, string memory symbol_, uint8 decimals_, address owner_)
-        ERC20(name_, symbol_)
-        Ownable(owner_)
-    {
-        _decimals = decimals_;
-    }
-
-    /// @notice Mints `amount` to `to` (owner only).
-    function mint(address to, uint256 amount) external onlyOwner {
-        _mint(to, amount);
-    }
+        TestStablecoin(name_, symbol_, decimals_, owner_)
+    {}
 
     /// @notice Blocks or unblocks `account` (owner only).
     function setBlocked(address account, bool isBlocked) external onlyOwner {
@@ -35,10 +25,6 @@ contract BlocklistStablecoin is ERC20, Ownable {
     /// @notice Pauses or resumes every transfer (owner only).
     function setPaused(bool isPaused) external onlyOwner {
         paused = isPaused;
-    }
-
-    function decimals() public view override returns (uint8) {
-        return _decimals;
     }
 
     function _update(address from, address to, uint256 value) internal override {
