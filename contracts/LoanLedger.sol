@@ -20,7 +20,6 @@ import {
 import {
     FLAG_LIVE, Loan, LoanLedgerStorage, Proposal, TokenInfo, TokenRef
 } from "./LoanLedgerStorage.sol";
-import {LoanAccounting} from "./libraries/LoanAccounting.sol";
 import {LoanDefaults} from "./libraries/LoanDefaults.sol";
 import {LoanLimits} from "./libraries/LoanLimits.sol";
 import {LoanOrigination} from "./libraries/LoanOrigination.sol";
@@ -61,11 +60,13 @@ import {LoanViews} from "./libraries/LoanViews.sol";
 /// as the lender's claimable balance (`claim`). Credit reports never block servicing: a
 /// refused report is recorded ({CreditReportFailed}).
 ///
-/// @dev The entry points of the hot paths (originate, repay, assess) and the views are here;
-///      the arithmetic is LoanAccounting's (internal). Declaring default and restructuring are
-///      delegated to the linked libraries LoanDefaults and LoanRestructuring, which act on the
-///      same storage (LoanLedgerStorage, where the slot layout is written); role checks and the
-///      reentrancy lock stay on this contract's entry points.
+/// @dev Every entry point is here. The hot paths run here too: origination (the internal
+///      LoanOrigination) and the on-time repayment (the schedule maths of LoanSchedule).
+///      Everything else is delegated to linked libraries that act on the same storage
+///      (LoanLedgerStorage, where the slot layout is written): LoanRepayments (the general
+///      repayment path and assess, on LoanAccounting's arithmetic), LoanDefaults,
+///      LoanRestructuring, LoanViews and LoanTokens. Role checks and the reentrancy lock stay
+///      on this contract's entry points.
 contract LoanLedger is
     ILoanLedger,
     AccessControl,
@@ -75,8 +76,6 @@ contract LoanLedger is
 {
     using SafeERC20 for IERC20;
     using LoanSchedule for LoanSchedule.Curve;
-    using LoanAccounting for LoanAccounting.Work;
-    using LoanAccounting for Loan;
 
     /// @notice Role allowed to originate loans as the lender.
     bytes32 public constant ORIGINATOR_ROLE = keccak256("ORIGINATOR_ROLE");
