@@ -43,7 +43,7 @@ from loanservicing.deployment.deploy import deploy_system
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer, IndexerConfig
 from loanservicing.ledger.schedule import DAY
-from loanservicing.servicing.borrower_signature import TermsSigner
+from loanservicing.servicing.borrower_signature import PLAIN_CALENDAR, TermsSigner
 
 UNIT = 10**6
 BATCH = 500
@@ -116,8 +116,8 @@ def generate(node: AnvilNode, events: int, loans: int) -> dict[str, Any]:
         # A borrower of its own per loan, who signs its terms (EIP-712) for the lender.
         borrower = Account.from_key(keccak(n.to_bytes(32, "big")))
         terms = (
-            borrower.address, token.address, 1_000_000 * UNIT, 1200, 24, DAY, now + DAY // 2,
-            n % 3, 0, 500, 10_000, 3650,
+            borrower.address, token.address, 1_000_000 * UNIT, 1200, 24, DAY, now + DAY,
+            n % 3, 0, 500, 10_000, 3650, *PLAIN_CALENDAR,
         )  # fmt: skip
         fn = terms_signer.originate(borrower, terms, signers[0].address, now + DAY)
         originations.append(signed(0, ledger.address, call(fn)))

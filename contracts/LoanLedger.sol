@@ -12,14 +12,24 @@ import {ICreditRegistry} from "./interfaces/ICreditRegistry.sol";
 import {IOriginationPolicy} from "./interfaces/IOriginationPolicy.sol";
 import {
     AmountDue,
+    DayCount,
     ILoanLedger,
     LoanStatus,
     LoanView,
-    OriginationTerms
+    OriginationTerms,
+    ScheduleKind
 } from "./interfaces/ILoanLedger.sol";
 import {
-    FLAG_LIVE, Loan, LoanLedgerStorage, Proposal, TokenInfo, TokenRef
+    Calendar,
+    FLAG_CALENDAR,
+    FLAG_LIVE,
+    Loan,
+    LoanLedgerStorage,
+    Proposal,
+    TokenInfo,
+    TokenRef
 } from "./LoanLedgerStorage.sol";
+import {LoanAccounting} from "./libraries/LoanAccounting.sol";
 import {LoanDefaults} from "./libraries/LoanDefaults.sol";
 import {LoanLimits} from "./libraries/LoanLimits.sol";
 import {LoanOrigination} from "./libraries/LoanOrigination.sol";
@@ -90,6 +100,8 @@ contract LoanLedger is
     uint256 public constant MIN_PERIOD = LoanLimits.MIN_PERIOD;
     /// @notice Longest period between installments, in seconds.
     uint256 public constant MAX_PERIOD = LoanLimits.MAX_PERIOD;
+    /// @notice Longest period between installments, in calendar months.
+    uint256 public constant MAX_PERIOD_MONTHS = LoanLimits.MAX_PERIOD_MONTHS;
     /// @notice Highest interest or penalty rate, in basis points a year.
     uint256 public constant MAX_RATE_BPS = LoanLimits.MAX_RATE_BPS;
     /// @notice Highest late fee, in basis points of the late amount.
@@ -270,34 +282,106 @@ contract LoanLedger is
     ///      next installment, with the fields a repayment of it needs, each read once. Zero
     ///      amounts due when the loan is not in that state.
     function _currentInstallmentDue(Loan storage s) private view returns (Current memory cur) {
+        // Each slot's fields read together (one SLOAD a slot).
         uint256 paidCount = s.paidCount;
         uint256 base = s.baseIndex;
-        if (s.flags != FLAG_LIVE || s.bucket != 0 || s.status != LoanStatus.Active) return cur;
-        uint256 count = s.installments - base;
-        if (count == 0) return cur; // no such loan (or nothing left to schedule)
-        uint256 period = s.periodSeconds;
-        uint256 due; // installments of the segment due before now
-        {
-            uint256 start = s.segmentStart;
-            unchecked {
-                // start >= period > 0 and timestamps < 2^40: no wrap-around.
-                if (block.timestamp > start) due = (block.timestamp - start - 1) / period;
-            }
-        }
-        if (due >= count || paidCount != base + due) return cur;
-        cur.paidCount = paidCount;
-        cur.basePrincipal = s.basePrincipal;
+        uint256 flags = s.flags;
+        bool current = s.bucket == 0 && s.status == LoanStatus.Active;
         cur.paidPrincipal = s.paidPrincipal;
         cur.paidInterest = s.paidInterest;
-        (uint256 cumPrincipal, uint256 cumInterest) = LoanSchedule.curve(
-            s.kind, cur.basePrincipal, count, s.aprBps, period
-        ).cumulative(due + 1);
+        if (!current || flags & ~FLAG_CALENDAR != FLAG_LIVE) return cur;
+        uint256 installments = s.installments;
+        if (installments == base) return cur; // no such loan (or nothing left to schedule)
+        cur.basePrincipal = s.basePrincipal;
+        LoanSchedule.Curve memory c = flags & FLAG_CALENDAR == 0
+            ? _plainSchedule(s, base, installments, paidCount, cur.basePrincipal)
+            : _calendarSchedule(s, base, installments, paidCount, cur.basePrincipal);
+        if (c.count == 0) return cur;
+        cur.paidCount = paidCount;
+        (uint256 cumPrincipal, uint256 cumInterest) = c.cumulative(paidCount + 1 - base);
         // Principal scheduled after this installment must exceed the interest it could be
         // credited at payoff, so that the installment costs less than the payoff (else the
         // general path applies: it caps a payment at the payoff).
         if (cur.basePrincipal - cumPrincipal <= cumInterest) return cur;
         cur.interestDue = _sub(cumInterest, cur.paidInterest);
         cur.principalDue = _sub(cumPrincipal, cur.paidPrincipal);
+    }
+
+    /// @dev For a plain loan (periods of days, actual/365, unrounded) whose paid installments
+    ///      are exactly those due now (LoanAccounting.dueCount) and one left to run: the
+    ///      schedule of its segment (LoanAccounting.curve); else an empty one (count 0).
+    function _plainSchedule(
+        Loan storage s,
+        uint256 base,
+        uint256 installments,
+        uint256 paidCount,
+        uint256 principal
+    ) private view returns (LoanSchedule.Curve memory c) {
+        uint256 start = s.segmentStart;
+        uint256 period = s.periodSeconds;
+        uint256 due = base; // LoanAccounting.countDue of periods of days, inline
+        unchecked {
+            // start >= period > 0 and timestamps < 2^40: no wrap-around.
+            if (block.timestamp > start) due += (block.timestamp - start - 1) / period;
+        }
+        if (due >= installments || paidCount != due) return c;
+        (uint256 rateNum, uint256 rateDen) =
+            LoanSchedule.periodRate(s.aprBps, period / 1 days, DayCount.Actual365);
+        return LoanSchedule.curve(s.kind, principal, installments - base, rateNum, rateDen, 0, 1, 0);
+    }
+
+    /// @dev {_plainSchedule} for a loan with calendar terms (slot 6: its fields read together,
+    ///      one SLOAD).
+    function _calendarSchedule(
+        Loan storage s,
+        uint256 base,
+        uint256 installments,
+        uint256 paidCount,
+        uint256 principal
+    ) private view returns (LoanSchedule.Curve memory c) {
+        Calendar storage k = s.calendar;
+        uint256 period = s.periodSeconds;
+        {
+            uint256 start = s.segmentStart;
+            uint256 due = block.timestamp <= start
+                ? base
+                : LoanAccounting.countDue(
+                    block.timestamp,
+                    start,
+                    period,
+                    base,
+                    installments,
+                    k.periodMonths,
+                    k.calendarMonth,
+                    k.anchorDay,
+                    int256(k.utcOffsetMinutes) * 60
+                );
+            if (due == installments || paidCount != due) return c;
+        }
+        return _calendarCurve(s, base, installments - base, principal);
+    }
+
+    /// @dev LoanAccounting.curve of a loan with calendar terms.
+    function _calendarCurve(Loan storage s, uint256 base, uint256 count, uint256 principal)
+        private
+        view
+        returns (LoanSchedule.Curve memory)
+    {
+        Calendar storage k = s.calendar;
+        uint256 months = k.periodMonths;
+        uint256 io = k.interestOnly;
+        return LoanAccounting.curveOf(
+            s.kind,
+            principal,
+            count,
+            s.aprBps,
+            months != 0 ? 30 * months : s.periodSeconds / 1 days,
+            k.dayCount,
+            io > base ? io - base : 0,
+            k.roundingExp,
+            base == 0 ? k.oddDays : int256(0),
+            k.installment
+        );
     }
 
     /// @dev Events, credit report and token transfer of a fast-path repayment.
@@ -423,7 +507,7 @@ contract LoanLedger is
     /// @inheritdoc ILoanLedger
     /// @dev Runs in the linked library LoanViews (DELEGATECALL).
     function loan(uint256 loanId) external view returns (LoanView memory) {
-        return LoanViews.loan(_loans, _tokens, loanId);
+        _returnEncoded(LoanViews.loanEncoded(_loans, _tokens, loanId));
     }
 
     /// @inheritdoc ILoanLedger
@@ -434,12 +518,12 @@ contract LoanLedger is
     /// @inheritdoc ILoanLedger
     /// @dev Runs in the linked library LoanViews (DELEGATECALL), as do the views below.
     function amountDue(uint256 loanId, uint256 timestamp) external view returns (AmountDue memory) {
-        return LoanViews.amountDue(_loans, loanId, timestamp);
+        _returnEncoded(LoanViews.amountDueEncoded(_loans, loanId, timestamp));
     }
 
     /// @inheritdoc ILoanLedger
     function payoffAmount(uint256 loanId) external view returns (uint256) {
-        return LoanViews.amountDue(_loans, loanId, block.timestamp).payoff;
+        return LoanViews.payoff(_loans, loanId);
     }
 
     /// @inheritdoc ILoanLedger
@@ -465,6 +549,14 @@ contract LoanLedger is
     // =====================================================================================
     // Internal
     // =====================================================================================
+
+    /// @dev Returns `encoded` (a view's ABI-encoded result, as the linked library built it) as
+    ///      this call's return data, without decoding and encoding it again here.
+    function _returnEncoded(bytes memory encoded) private pure {
+        assembly ("memory-safe") {
+            return(add(encoded, 32), mload(encoded))
+        }
+    }
 
     function _sub(uint256 a, uint256 b) private pure returns (uint256) {
         return a > b ? a - b : 0;

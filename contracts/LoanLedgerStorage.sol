@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IOriginationPolicy} from "./interfaces/IOriginationPolicy.sol";
-import {LoanStatus, ScheduleKind} from "./interfaces/ILoanLedger.sol";
+import {DayCount, LoanStatus, ScheduleKind} from "./interfaces/ILoanLedger.sol";
 
 /// @dev `Loan.flags`: charges owed (slot 4 in use).
 uint8 constant FLAG_CHARGES = 1;
@@ -11,6 +11,10 @@ uint8 constant FLAG_CARRIED = 2;
 /// @dev `Loan.flags`: the segment was started by a prepayment and its first period has not
 ///      begun; slot 5 holds the interest paid for the period still running (`advanceInterest`).
 uint8 constant FLAG_ADVANCE = 4;
+/// @dev `Loan.flags`: the loan has calendar terms other than the plain ones (a period of days
+///      under actual/365 in UTC, no rounding, no interest-only installments, a first period of
+///      one period): slot 6 in use.
+uint8 constant FLAG_CALENDAR = 8;
 /// @dev `Loan.flags`: set from origination on, so that slot 3 is never zero.
 uint8 constant FLAG_LIVE = 0x80;
 
@@ -28,6 +32,10 @@ uint8 constant FLAG_LIVE = 0x80;
 ///      slot 4: feesOwed (96) | penaltyOwed (96)        read only when FLAG_CHARGES is set
 ///      slot 5: carriedInterest (96) | advanceInterest (96)
 ///                                  read only when FLAG_CARRIED or FLAG_ADVANCE is set
+///      slot 6: periodMonths (8) | dayCount (8) | utcOffsetMinutes (16) | anchorDay (8) |
+///              roundingExp (8) | interestOnly (16) | oddDays (16) | calendarMonth (24) |
+///              installment (96)
+///                                  read only when FLAG_CALENDAR is set
 struct Loan {
     // slot 0: parties and rates
     address borrower;
@@ -62,6 +70,27 @@ struct Loan {
     // slot 5, read only when FLAG_CARRIED or FLAG_ADVANCE is set
     uint96 carriedInterest;
     uint96 advanceInterest;
+    // slot 6, read only when FLAG_CALENDAR is set
+    Calendar calendar;
+}
+
+/// @notice A loan's calendar terms when they are not the plain ones (slot 6 of {Loan}, read
+///         in one piece).
+/// @dev `calendarMonth`: with calendar months, the month number (year * 12 + month - 1) of
+///      installment 0's due date; installment n falls due in month `calendarMonth + n *
+///      periodMonths`. `installment`: the rounded annuity installment of the segment in force,
+///      kept so that a repayment need not derive it again (0: none, or not yet derived; the
+///      ledger derives it from the terms alone, see LoanSchedule).
+struct Calendar {
+    uint8 periodMonths;
+    DayCount dayCount;
+    int16 utcOffsetMinutes;
+    uint8 anchorDay;
+    uint8 roundingExp;
+    uint16 interestOnly;
+    int16 oddDays;
+    uint24 calendarMonth;
+    uint96 installment;
 }
 
 /// @notice A loan token, registered when the admin first allows it.

@@ -11,6 +11,18 @@ enum ScheduleKind {
     Bullet
 }
 
+/// @notice How a period's interest is counted (a term of the loan).
+/// @dev Actual365: actual days over 365 (fixed); Actual360: actual days over 360; Thirty360:
+///      30/360 (US bond basis: day 31 counts as 30, and as 30 at the end when the start is 30
+///      or 31). Thirty360 goes with calendar-month periods, the actual conventions with periods
+///      of whole days: every period of a schedule then has the same rate, so schedules stay in
+///      closed form; other combinations are refused ({ILoanLedger.DayCountNotSupported}).
+enum DayCount {
+    Actual365,
+    Actual360,
+    Thirty360
+}
+
 /// @notice Lifecycle of a loan. A loan exists when its borrower is not the zero address.
 enum LoanStatus {
     Active,
@@ -20,6 +32,17 @@ enum LoanStatus {
 
 /// @notice Terms of a loan, signed by its borrower (EIP-712, see {ILoanLedger.originate}) and
 ///         sent by its lender, who is the caller of `originate`.
+/// @dev The calendar: installments fall due every `periodSeconds` (whole days; zero with
+///      calendar months) or every `periodMonths` calendar months (1..12; the day of the month
+///      of the first due date, or the month's last day when that day does not exist; a first
+///      due date on the last day of its month keeps every due date on the last day). Due dates
+///      are dates in the loan's UTC offset (`utcOffsetMinutes`, -720..840 in steps of 15): any
+///      time on `firstDueDate`'s date is that date, and a payment at any time on a due date is
+///      on time. The first period runs from the origination date to the first due date, which
+///      may be up to two periods away; its interest is for the days it actually has.
+///      `interestOnly`: the first installments are interest only, then the schedule amortises
+///      over the rest. `roundingExp`: installments are whole multiples of 10^roundingExp units
+///      (4: cents of a 6-decimal token; 0: no rounding), the last absorbing the difference.
 struct OriginationTerms {
     address borrower;
     address token;
@@ -33,17 +56,29 @@ struct OriginationTerms {
     uint16 lateFeeBps;
     uint16 penaltyAprBps;
     uint16 defaultAfterDays;
+    uint8 periodMonths;
+    DayCount dayCount;
+    int16 utcOffsetMinutes;
+    uint16 interestOnly;
+    uint8 roundingExp;
 }
 
 /// @notice A loan's terms and servicing state as returned by `loan(loanId)`.
 /// @dev `baseIndex`, `basePrincipal` and `segmentStart` describe the schedule segment in force:
 ///      installments `baseIndex + 1 .. installments` amortise `basePrincipal`, installment
-///      `baseIndex + j` falls due at `segmentStart + j * periodSeconds`. A prepayment or a
+///      `baseIndex + j` falls due at the end of the date `j` periods after `segmentStart`'s
+///      (`segmentStart` is the end of a date in the loan's offset). A prepayment or a
 ///      restructuring starts a new segment. `lastAccrual` is the last checkpoint that brought
 ///      charges current (at origination: the origination time, from which the first period's
 ///      interest to the day runs). `advancePending`: the segment was started by a prepayment
 ///      and had not begun at the last checkpoint; `advanceInterest` is then the interest paid
-///      for the period still running (credited back to the day at payoff).
+///      for the period still running (credited back to the day at payoff). The calendar terms
+///      are as originated ({OriginationTerms}); `anchorDay` is the day of the month due dates
+///      fall on (31: the last day), `oddDays` the first period's day-count days beyond (or,
+///      negative, short of) a regular period's; with calendar months, installment n falls due
+///      in month `calendarMonth + n * periodMonths` (month numbers: year * 12 + month - 1). A
+///      restructuring starts a new calendar today
+///      (anchor: today's date), with no interest-only installments and no odd first period.
 struct LoanView {
     address borrower;
     address lender;
@@ -74,6 +109,14 @@ struct LoanView {
     uint8 bucket;
     uint256 advanceInterest;
     bool advancePending;
+    uint256 periodMonths;
+    DayCount dayCount;
+    int256 utcOffsetMinutes;
+    uint256 anchorDay;
+    uint256 interestOnly;
+    uint256 roundingExp;
+    int256 oddDays;
+    uint256 calendarMonth;
 }
 
 /// @notice What a borrower owes at a timestamp, split the way a repayment is allocated.
@@ -141,6 +184,23 @@ interface ILoanLedger {
     /// @param minSeconds the shortest period allowed
     /// @param maxSeconds the longest period allowed
     error InvalidPeriod(uint256 periodSeconds, uint256 minSeconds, uint256 maxSeconds);
+    /// @notice Calendar-month periods count interest 30/360, periods of days actual/365 or
+    ///         actual/360; this combination would need a different rate every period.
+    /// @param periodMonths the months asked for (0: a period of days)
+    /// @param dayCount the convention asked for
+    error DayCountNotSupported(uint256 periodMonths, DayCount dayCount);
+    /// @notice The UTC offset is outside -12:00..+14:00 or not a multiple of 15 minutes.
+    /// @param minutes_ the offset asked for
+    error InvalidUtcOffset(int256 minutes_);
+    /// @notice Interest-only installments must be fewer than the installments (and none for a
+    ///         bullet loan, which is interest only already).
+    /// @param interestOnly the number asked for
+    /// @param installments the loan's installments
+    error InvalidInterestOnly(uint256 interestOnly, uint256 installments);
+    /// @notice The rounding unit is coarser than the token's smallest unit allows (at most
+    ///         10^18 units).
+    /// @param roundingExp the exponent asked for
+    error InvalidRounding(uint256 roundingExp);
     /// @notice An interest or penalty rate is above the maximum.
     /// @param bps the rate asked for, in basis points a year
     /// @param maxBps the maximum
@@ -156,7 +216,8 @@ interface ILoanLedger {
     /// @notice The default threshold is zero or above the maximum number of days.
     /// @param days_ the threshold asked for, in days past due
     error InvalidDefaultThreshold(uint256 days_);
-    /// @notice The first due date must fall after now and at most one period from now.
+    /// @notice The first due date must fall on a date after today's (in the loan's offset) and
+    ///         at most two periods from today.
     /// @param firstDueDate the date asked for
     /// @param earliest the earliest allowed
     /// @param latest the latest allowed
@@ -305,9 +366,10 @@ interface ILoanLedger {
     /// @param baseIndex installments before the segment
     /// @param installments the loan's last installment number
     /// @param basePrincipal the principal the segment amortises
-    /// @param segmentStart one period before the segment's first due date
+    /// @param segmentStart the end of the date one period before the segment's first due date
     /// @param aprBps the segment's interest rate, in basis points a year
-    /// @param periodSeconds the segment's period between installments
+    /// @param periodSeconds the segment's period between installments (0: calendar months, as
+    ///        originated)
     event ScheduleReset(
         uint256 indexed loanId,
         uint256 baseIndex,
@@ -534,7 +596,8 @@ interface ILoanLedger {
     /// @param loanId the loan
     /// @param aprBps the new interest rate, in basis points a year
     /// @param installments the number of installments from acceptance
-    /// @param periodSeconds the new period between installments
+    /// @param periodSeconds the new period between installments, whole days (0 for a loan due
+    ///        in calendar months: it keeps its months)
     /// @param deadline the last second at which the borrower may accept
     function proposeRestructure(
         uint256 loanId,

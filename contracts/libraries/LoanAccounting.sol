@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {AmountDue, ILoanLedger, LoanStatus, ScheduleKind} from "../interfaces/ILoanLedger.sol";
+import {AmountDue, DayCount, ILoanLedger, LoanStatus, ScheduleKind} from "../interfaces/ILoanLedger.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import {FLAG_ADVANCE, FLAG_CARRIED, FLAG_CHARGES, FLAG_LIVE, Loan} from "../LoanLedgerStorage.sol";
+import {
+    Calendar, FLAG_ADVANCE, FLAG_CALENDAR, FLAG_CARRIED, FLAG_CHARGES, FLAG_LIVE, Loan
+} from "../LoanLedgerStorage.sol";
+import {LoanCalendar} from "./LoanCalendar.sol";
 import {LoanSchedule} from "./LoanSchedule.sol";
 
 /// @title LoanAccounting
@@ -76,6 +79,17 @@ library LoanAccounting {
         uint256 advance;
         // Scheduled interest of the running period, set by `owed` (not stored).
         uint256 runningInterest;
+        // The calendar (slot 6; all zero for a plain loan).
+        uint256 months;
+        DayCount dayCount;
+        int256 offset; // UTC offset in seconds
+        uint256 anchorDay;
+        uint256 roundingExp;
+        uint256 interestOnly;
+        int256 oddDays;
+        uint256 calendarMonth;
+        // The segment's rounded annuity installment as derived (0: not known; see Calendar).
+        uint256 installment;
     }
 
     /// @dev What a checkpoint charged.
@@ -189,7 +203,7 @@ library LoanAccounting {
                 // it, its interest paid in full; no installment of the segment is running yet.
                 w.runningInterest = w.advance;
                 paidAhead = w.advance;
-                periodStart = w.segmentStart - w.period;
+                periodStart = _dueDateAt(w, -1);
             } else if (jd < c.count) {
                 (uint256 cp1, uint256 ci1) = c.cumulative(jd + 1);
                 q.currentInterest = _sub(ci1, _max(w.paidInterest, cid));
@@ -199,16 +213,20 @@ library LoanAccounting {
                 periodStart = dueDate(w, d);
             }
             q.remainingPrincipal = outstanding - q.principal - q.currentPrincipal;
-            // The loan's first period may have begun before the loan did (a first due date
-            // less than a period away): its interest runs from origination, which is the
-            // stored `lastAccrual` until the first checkpoint that charges anything (none can
-            // before the first due date).
-            bool firstPeriod = w.flags & FLAG_ADVANCE != 0 ? w.baseIndex == 1 : d == 0;
-            if (firstPeriod && w.lastAccrual > periodStart) periodStart = w.lastAccrual;
-            // Interest to the day: whole days elapsed in the running period, rounded down.
-            uint256 elapsed = t > periodStart ? ((t - periodStart) / 1 days) * 1 days : 0;
-            if (elapsed > w.period) elapsed = w.period;
-            uint256 earned = (w.runningInterest * elapsed) / w.period;
+            // The loan's first period runs from origination (a first due date nearer or
+            // farther than a period away: `oddDays`), which is the stored `lastAccrual` until
+            // the first checkpoint that charges anything (none can before the first due date).
+            uint256 length = periodDays(w);
+            if (w.flags & FLAG_ADVANCE != 0 ? w.baseIndex == 1 : d == 0) {
+                if (w.oddDays > 0 || w.lastAccrual > periodStart) periodStart = w.lastAccrual;
+                length = uint256(int256(length) + w.oddDays);
+            }
+            // Interest to the day: the running period's interest times the day-count days
+            // from its start date to the date of `t`, over its days, rounded down.
+            // (No period running: nothing to earn, periodStart and runningInterest are 0.)
+            uint256 elapsed = periodStart == 0 ? 0 : daysBetween(w, periodStart, t);
+            uint256 earned =
+                elapsed >= length ? w.runningInterest : (w.runningInterest * elapsed) / length;
             if (earned > paidAhead) {
                 q.accruedInterest = earned - paidAhead;
             } else {
@@ -400,6 +418,7 @@ library LoanAccounting {
         w.paidInterest = 0;
         w.paidCount = baseIndex;
         w.lateCount = baseIndex;
+        w.installment = 0; // a new segment: derived again
     }
 
     // =====================================================================================
@@ -418,16 +437,82 @@ library LoanAccounting {
 
     /// @dev Number of installments (absolute) whose due date plus `offset` is before `t`.
     function dueCount(Work memory w, uint256 t, uint256 offset) internal pure returns (uint256) {
-        uint256 start = w.segmentStart + offset;
-        if (t <= start) return w.baseIndex;
-        uint256 n = (t - start - 1) / w.period;
-        uint256 m = w.installments - w.baseIndex;
-        return w.baseIndex + (n < m ? n : m);
+        if (t <= w.segmentStart + offset) return w.baseIndex;
+        return countDue(
+            t - offset,
+            w.segmentStart,
+            w.period,
+            w.baseIndex,
+            w.installments,
+            w.months,
+            w.calendarMonth,
+            w.anchorDay,
+            w.offset
+        );
     }
 
-    /// @dev Due date of installment `number` (absolute) of the segment in force.
+    /// @dev Installments (absolute, at most `installments`) due before `t`, for `t` after the
+    ///      segment's start. A due date is the last second of a date in the loan's offset, so
+    ///      an installment is due before `t` when `t`'s date is after its due date. Periods of
+    ///      days: whole periods since the segment's start. Calendar months: installment n
+    ///      falls due in month `calendarMonth + n * months`, so the months to `t`'s month in
+    ///      whole periods, less one when that period's due date is not yet before `t`'s date.
+    function countDue(
+        uint256 t,
+        uint256 segmentStart,
+        uint256 period,
+        uint256 baseIndex,
+        uint256 installments,
+        uint256 months,
+        uint256 calendarMonth,
+        uint256 anchorDay,
+        int256 utcOffset
+    ) internal pure returns (uint256 n) {
+        if (months == 0) {
+            n = baseIndex + (t - segmentStart - 1) / period;
+        } else {
+            (uint256 y, uint256 m, uint256 d) =
+                LoanCalendar.civilFromDays(LoanCalendar.localDay(t, utcOffset));
+            uint256 month = y * 12 + m - 1;
+            n = (month - calendarMonth) / months;
+            if (n != 0 && calendarMonth + n * months == month) {
+                // Due this month: on day `anchorDay`, or the month's last day when shorter.
+                uint256 dueDay = anchorDay;
+                if (dueDay > 28) {
+                    uint256 last = LoanCalendar.daysInMonth(y, m);
+                    if (dueDay > last) dueDay = last;
+                }
+                if (dueDay >= d) n -= 1;
+            }
+        }
+        return n < installments ? n : installments;
+    }
+
+    /// @dev Due date of installment `number` (absolute) of the segment in force: the last
+    ///      second of its date in the loan's offset.
     function dueDate(Work memory w, uint256 number) internal pure returns (uint256) {
-        return w.segmentStart + (number - w.baseIndex) * w.period;
+        return _dueDateAt(w, int256(number) - int256(w.baseIndex));
+    }
+
+    /// @dev Due date of the segment's installment `j` (relative; -1: the period before it).
+    function _dueDateAt(Work memory w, int256 j) private pure returns (uint256) {
+        if (w.months == 0) return uint256(int256(w.segmentStart) + j * int256(w.period));
+        uint256 month =
+            uint256(int256(w.calendarMonth) + (int256(w.baseIndex) + j) * int256(w.months));
+        return LoanCalendar.dayEnd(LoanCalendar.dayInMonth(month, w.anchorDay), w.offset);
+    }
+
+    /// @dev Day-count days of a regular period: 30 a month (30/360), else its days.
+    function periodDays(Work memory w) internal pure returns (uint256) {
+        return w.months != 0 ? 30 * w.months : w.period / 1 days;
+    }
+
+    /// @dev Day-count days from the date of `from` to the date of `to` (0 when not later).
+    function daysBetween(Work memory w, uint256 from, uint256 to) internal pure returns (uint256) {
+        if (to <= from) return 0;
+        uint256 a = LoanCalendar.localDay(from, w.offset);
+        uint256 b = LoanCalendar.localDay(to, w.offset);
+        return w.dayCount == DayCount.Thirty360 ? LoanCalendar.days360(a, b) : b - a;
     }
 
     /// @dev Days past due at `t`: whole days, rounded up, since the due date of the oldest
@@ -482,11 +567,55 @@ library LoanAccounting {
         return 4;
     }
 
-    /// @dev The schedule of the segment in force.
+    /// @dev The schedule of the segment in force: the loan's rate per period by its day count,
+    ///      the interest-only installments left in it, the odd first period's interest (first
+    ///      segment only) and the rounding unit.
     function curve(Work memory w) internal pure returns (LoanSchedule.Curve memory) {
-        return LoanSchedule.curve(
-            w.kind, w.basePrincipal, w.installments - w.baseIndex, w.aprBps, w.period
+        return curveOf(
+            w.kind,
+            w.basePrincipal,
+            w.installments - w.baseIndex,
+            w.aprBps,
+            periodDays(w),
+            w.dayCount,
+            w.interestOnly > w.baseIndex ? w.interestOnly - w.baseIndex : 0,
+            w.roundingExp,
+            w.baseIndex == 0 ? w.oddDays : int256(0),
+            w.installment
         );
+    }
+
+    /// @dev {curve} from terms: `count` installments amortise `principal` over periods of
+    ///      `days_` day-count days, the first `io` interest only; the first installment has
+    ///      `oddDays` days of interest more (or less), counted with the rest of its interest;
+    ///      amounts round to 10^roundingExp units (roundingExp <= 18); `installment`
+    ///      is the rounded annuity installment when already derived (0: derive it).
+    function curveOf(
+        ScheduleKind kind,
+        uint256 principal,
+        uint256 count,
+        uint256 aprBps,
+        uint256 days_,
+        DayCount dayCount,
+        uint256 io,
+        uint256 roundingExp,
+        int256 oddDays,
+        uint256 installment
+    ) internal pure returns (LoanSchedule.Curve memory c) {
+        (uint256 rateNum, uint256 rateDen) = LoanSchedule.periodRate(aprBps, days_, dayCount);
+        c = LoanSchedule.curve(
+            kind, principal, count, rateNum, rateDen, io, _unit(roundingExp), installment
+        );
+        // The odd first period's interest, times rateDen: |oddDays| < 2^15, aprBps < 2^16,
+        // principal < 2^96, so no overflow.
+        if (oddDays != 0) c.odd = int256(principal * aprBps) * oddDays;
+    }
+
+    /// @dev 10^e for e <= 18.
+    function _unit(uint256 e) private pure returns (uint256) {
+        unchecked {
+            return 10 ** e;
+        }
     }
 
     // =====================================================================================
@@ -529,6 +658,21 @@ library LoanAccounting {
             w.carried = s.carriedInterest;
             w.advance = s.advanceInterest;
         }
+        if (w.flags & FLAG_CALENDAR != 0) loadCalendar(s, w);
+    }
+
+    /// @dev Reads slot 6 (the calendar) into `w`.
+    function loadCalendar(Loan storage s, Work memory w) internal view {
+        Calendar memory k = s.calendar; // one SLOAD
+        w.months = k.periodMonths;
+        w.dayCount = k.dayCount;
+        w.offset = int256(k.utcOffsetMinutes) * 60;
+        w.anchorDay = k.anchorDay;
+        w.roundingExp = k.roundingExp;
+        w.interestOnly = k.interestOnly;
+        w.oddDays = k.oddDays;
+        w.calendarMonth = k.calendarMonth;
+        w.installment = k.installment;
     }
 
     /// @dev Writes back the mutable fields; terms in slots 0 and 1 change only on restructure.
@@ -539,7 +683,7 @@ library LoanAccounting {
     function store(Loan storage s, Work memory w) internal {
         uint8 flags = (w.fees | w.penalty) != 0 ? FLAG_LIVE | FLAG_CHARGES : FLAG_LIVE;
         if (w.carried != 0) flags |= FLAG_CARRIED;
-        flags |= w.flags & FLAG_ADVANCE;
+        flags |= w.flags & (FLAG_ADVANCE | FLAG_CALENDAR);
         uint8 was = s.flags;
         if (w.aprBps != s.aprBps || w.installments != s.installments) {
             s.aprBps = SafeCast.toUint16(w.aprBps);
@@ -556,6 +700,16 @@ library LoanAccounting {
         if ((flags | was) & (FLAG_CARRIED | FLAG_ADVANCE) != 0) {
             s.carriedInterest = SafeCast.toUint96(w.carried);
             s.advanceInterest = SafeCast.toUint96(w.advance);
+        }
+        if (
+            flags & FLAG_CALENDAR != 0 && w.roundingExp != 0 && w.installment == 0
+                && w.basePrincipal != 0
+        ) {
+            // A new segment (or one whose installment is not rounded): keep its installment.
+            uint256 installment = curve(w).installment;
+            if (installment != s.calendar.installment) {
+                s.calendar.installment = SafeCast.toUint96(installment);
+            }
         }
     }
 

@@ -9,9 +9,10 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
-import {ILoanLedger, OriginationTerms} from "../interfaces/ILoanLedger.sol";
+import {DayCount, ILoanLedger, OriginationTerms} from "../interfaces/ILoanLedger.sol";
 import {IOriginationPolicy} from "../interfaces/IOriginationPolicy.sol";
-import {FLAG_LIVE, Loan, TokenRef} from "../LoanLedgerStorage.sol";
+import {FLAG_CALENDAR, FLAG_LIVE, Loan, TokenRef} from "../LoanLedgerStorage.sol";
+import {LoanCalendarTerms} from "./LoanCalendarTerms.sol";
 import {LoanLimits} from "./LoanLimits.sol";
 import {LoanReports} from "./LoanReports.sol";
 
@@ -28,12 +29,14 @@ library LoanOrigination {
     using SafeERC20 for IERC20;
 
     /// @dev EIP-712 type of what a borrower signs: the lender, every term (in the order of
-    ///      {OriginationTerms}; `kind` as uint8), the borrower's nonce and a deadline.
+    ///      {OriginationTerms}; `kind` and `dayCount` as uint8), the borrower's nonce and a
+    ///      deadline.
     bytes32 internal constant ORIGINATION_TYPEHASH = keccak256(
         "Origination(address lender,address borrower,address token,uint128 principal,"
         "uint16 aprBps,uint16 installments,uint32 periodSeconds,uint40 firstDueDate,uint8 kind,"
         "uint32 gracePeriodSeconds,uint16 lateFeeBps,uint16 penaltyAprBps,uint16 defaultAfterDays,"
-        "uint256 nonce,uint256 deadline)"
+        "uint8 periodMonths,uint8 dayCount,int16 utcOffsetMinutes,uint16 interestOnly,"
+        "uint8 roundingExp,uint256 nonce,uint256 deadline)"
     );
     bytes32 private constant DOMAIN_TYPEHASH = keccak256(
         "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -49,7 +52,7 @@ library LoanOrigination {
     /// @param registry the credit registry the ledger reports to
     /// @param policy the origination policy (zero address: none)
     /// @param loanId the new loan's id
-    /// @param terms the terms
+    /// @param calldataTerms the terms
     /// @param deadline the signature's deadline
     /// @param signature the borrower's signature
     function originate(
@@ -59,10 +62,12 @@ library LoanOrigination {
         ICreditRegistry registry,
         IOriginationPolicy policy,
         uint256 loanId,
-        OriginationTerms calldata terms,
+        OriginationTerms calldata calldataTerms,
         uint256 deadline,
         bytes calldata signature
     ) internal {
+        // Read from calldata once: every field below is read from memory.
+        OriginationTerms memory terms = calldataTerms;
         _validate(terms);
         TokenRef memory ref = tokenIds[terms.token];
         if (!ref.allowed) revert ILoanLedger.TokenNotAllowed(terms.token);
@@ -71,25 +76,7 @@ library LoanOrigination {
         bytes32 d = digest(terms, msg.sender, nonces[borrower]++, deadline);
         if (!_signedBy(borrower, d, signature)) revert ILoanLedger.InvalidBorrowerSignature(borrower, d);
         if (address(policy) != address(0)) policy.checkOrigination(msg.sender, borrower);
-        Loan storage s = loans[loanId];
-        s.borrower = borrower;
-        s.tokenId = ref.id;
-        s.installments = terms.installments;
-        s.aprBps = terms.aprBps;
-        s.penaltyAprBps = terms.penaltyAprBps;
-        s.lateFeeBps = terms.lateFeeBps;
-        s.defaultAfterDays = terms.defaultAfterDays;
-        s.lender = msg.sender;
-        uint96 principal = SafeCast.toUint96(terms.principal);
-        s.principal = principal;
-        s.basePrincipal = principal;
-        s.periodSeconds = terms.periodSeconds;
-        s.gracePeriodSeconds = terms.gracePeriodSeconds;
-        s.segmentStart = terms.firstDueDate - terms.periodSeconds;
-        // Interest to the day runs from origination (see LoanAccounting.owed).
-        s.lastAccrual = SafeCast.toUint40(block.timestamp);
-        s.kind = terms.kind;
-        s.flags = FLAG_LIVE;
+        uint96 principal = _store(loans[loanId], terms, ref.id);
         emit ILoanLedger.LoanOriginated(loanId, borrower, msg.sender, terms);
         LoanReports.send(
             registry, loanId, abi.encodeCall(ICreditRegistry.reportLoanOpened, (borrower, loanId))
@@ -103,9 +90,36 @@ library LoanOrigination {
         }
     }
 
+    /// @dev Writes the new loan `s` from `terms` (lent by the caller), each slot's fields
+    ///      together (one SSTORE a slot); returns its principal.
+    function _store(Loan storage s, OriginationTerms memory terms, uint16 tokenId)
+        private
+        returns (uint96 principal)
+    {
+        (uint40 segmentStart, uint8 flags) = _calendar(s, terms);
+        s.borrower = terms.borrower;
+        s.tokenId = tokenId;
+        s.installments = terms.installments;
+        s.aprBps = terms.aprBps;
+        s.penaltyAprBps = terms.penaltyAprBps;
+        s.lateFeeBps = terms.lateFeeBps;
+        s.defaultAfterDays = terms.defaultAfterDays;
+        s.lender = msg.sender;
+        principal = SafeCast.toUint96(terms.principal);
+        s.principal = principal;
+        s.basePrincipal = principal;
+        s.segmentStart = segmentStart;
+        // Interest to the day runs from origination (see LoanAccounting.owed).
+        s.lastAccrual = SafeCast.toUint40(block.timestamp);
+        s.periodSeconds = terms.periodSeconds;
+        s.gracePeriodSeconds = terms.gracePeriodSeconds;
+        s.kind = terms.kind;
+        s.flags = flags;
+    }
+
     /// @notice The EIP-712 digest of `terms` offered by `lender` with `nonce` and `deadline`,
     ///         in the domain of the calling ledger.
-    function digest(OriginationTerms calldata terms, address lender, uint256 nonce, uint256 deadline)
+    function digest(OriginationTerms memory terms, address lender, uint256 nonce, uint256 deadline)
         internal
         view
         returns (bytes32)
@@ -143,11 +157,31 @@ library LoanOrigination {
         return SignatureChecker.isValidERC1271SignatureNow(signer, hash, signature);
     }
 
-    function _validate(OriginationTerms calldata t) private view {
+    /// @dev The calendar: its segment start and the loan's flags. A plain one (a period of
+    ///      days under actual/365 in UTC, no rounding, no interest-only installments, the first
+    ///      due date one period from today: the segment starts at the end of today) here; any
+    ///      other in the linked library LoanCalendarTerms, which checks it and writes slot 6.
+    function _calendar(Loan storage s, OriginationTerms memory t)
+        private
+        returns (uint40 segmentStart, uint8 flags)
+    {
+        uint256 today = block.timestamp / 1 days;
+        if (
+            t.periodMonths == 0 && t.dayCount == DayCount.Actual365 && t.utcOffsetMinutes == 0
+                && t.interestOnly == 0 && t.roundingExp == 0
+                && t.firstDueDate / 1 days == today + t.periodSeconds / 1 days
+        ) return (SafeCast.toUint40((today + 1) * 1 days - 1), FLAG_LIVE);
+        return (LoanCalendarTerms.store(s, t), FLAG_LIVE | FLAG_CALENDAR);
+    }
+
+    function _validate(OriginationTerms memory t) private view {
         if (t.borrower == address(0) || t.token == address(0)) revert ILoanLedger.ZeroAddress();
         if (t.borrower == msg.sender) revert ILoanLedger.BorrowerIsLender(t.borrower);
-        LoanLimits.validateSchedule(t.aprBps, t.installments, t.periodSeconds);
-        uint256 maxPrincipal = LoanLimits.maxPrincipal(t.aprBps, t.installments, t.periodSeconds);
+        LoanLimits.validateSchedule(
+            t.aprBps, t.installments, t.periodSeconds, t.periodMonths, t.dayCount
+        );
+        uint256 days_ = t.periodMonths != 0 ? 30 * uint256(t.periodMonths) : t.periodSeconds / 1 days;
+        uint256 maxPrincipal = LoanLimits.maxPrincipal(t.aprBps, t.installments, days_, t.dayCount);
         if (t.principal == 0 || t.principal > maxPrincipal) {
             revert ILoanLedger.InvalidPrincipal(t.principal, maxPrincipal);
         }
@@ -162,10 +196,6 @@ library LoanOrigination {
         }
         if (t.defaultAfterDays == 0 || t.defaultAfterDays > LoanLimits.MAX_DEFAULT_DAYS) {
             revert ILoanLedger.InvalidDefaultThreshold(t.defaultAfterDays);
-        }
-        uint256 latest = block.timestamp + t.periodSeconds;
-        if (t.firstDueDate <= block.timestamp || t.firstDueDate > latest) {
-            revert ILoanLedger.InvalidFirstDueDate(t.firstDueDate, block.timestamp + 1, latest);
         }
     }
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
 import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
 import {AmountDue, ILoanLedger, LoanStatus} from "../interfaces/ILoanLedger.sol";
-import {FLAG_ADVANCE, Loan, Proposal} from "../LoanLedgerStorage.sol";
+import {FLAG_ADVANCE, FLAG_CALENDAR, Loan, Proposal} from "../LoanLedgerStorage.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
+import {LoanCalendar} from "./LoanCalendar.sol";
 import {LoanLimits} from "./LoanLimits.sol";
 import {LoanReports} from "./LoanReports.sol";
 import {LoanSchedule} from "./LoanSchedule.sol";
@@ -45,7 +48,10 @@ library LoanRestructuring {
         LoanStatus status = s.status;
         if (s.borrower == address(0)) revert ILoanLedger.LoanNotFound(loanId);
         if (status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, status);
-        LoanLimits.validateSchedule(aprBps, installments, periodSeconds);
+        // Slot 6 is all zero for a plain loan: a period of days under actual/365.
+        LoanLimits.validateSchedule(
+            aprBps, installments, periodSeconds, s.calendar.periodMonths, s.calendar.dayCount
+        );
         if (deadline <= block.timestamp) {
             revert ILoanLedger.InvalidDeadline(deadline, block.timestamp);
         }
@@ -70,7 +76,8 @@ library LoanRestructuring {
     ///         the terms it names: charges are brought current, unpaid interest due and the
     ///         running period's interest to the day are carried over (interest paid ahead is
     ///         credited against principal), and a new segment of the proposal's installments
-    ///         starts now. The loan is current again.
+    ///         starts at the end of today (in the loan's offset; a loan due in calendar months
+    ///         is then due on today's day of the month). The loan is current again.
     /// @dev Behind {ILoanLedger.acceptRestructure}; the caller must be the borrower; reverts
     ///      with {ILoanLedger.RestructureTermsMismatch} unless `named` is the pending proposal
     ///      and with {ILoanLedger.DefaultDue} when the loan's default is already due. Emits
@@ -117,21 +124,23 @@ library LoanRestructuring {
         w.advance = 0;
         w.flags &= ~FLAG_ADVANCE;
         if (outstanding == 0) revert ILoanLedger.NothingToRestructure(loanId);
-        uint256 maxPrincipal = LoanLimits.maxPrincipal(p.aprBps, p.installments, p.periodSeconds);
+        w.period = p.periodSeconds;
+        uint256 maxPrincipal = LoanLimits.maxPrincipal(
+            p.aprBps, p.installments, LoanAccounting.periodDays(w), w.dayCount
+        );
         if (outstanding > maxPrincipal) revert ILoanLedger.InvalidPrincipal(outstanding, maxPrincipal);
         if (d + p.installments > type(uint16).max) {
             revert ILoanLedger.InvalidInstallments(d + p.installments, type(uint16).max);
         }
         delete proposals[loanId];
         w.aprBps = p.aprBps;
-        w.period = p.periodSeconds;
-        LoanAccounting.resetSegment(w, d, d + p.installments, outstanding, block.timestamp);
+        _newCalendar(s, w, d, d + p.installments, outstanding);
         uint8 oldBucket = w.bucket;
         w.bucket = 0;
         LoanAccounting.store(s, w);
         LoanAccounting.emitAccrual(w, a);
         emit ILoanLedger.ScheduleReset(
-            loanId, d, w.installments, outstanding, block.timestamp, w.aprBps, w.period
+            loanId, d, w.installments, outstanding, w.segmentStart, w.aprBps, w.period
         );
         emit ILoanLedger.LoanRestructured(
             loanId, msg.sender, outstanding, w.carried, w.fees, w.penalty
@@ -139,6 +148,35 @@ library LoanRestructuring {
         if (oldBucket != 0) emit ILoanLedger.DelinquencyBucketChanged(loanId, oldBucket, 0, 0);
         if (a.missed != 0 || oldBucket != 0) {
             LoanReports.delinquency(registry, w.borrower, loanId, a.missed, 0);
+        }
+    }
+
+    /// @dev The restructured segment: installments `base + 1 .. installments` amortise
+    ///      `principal` from the end of today in the loan's offset; a calendar loan's slot 6
+    ///      gets today as its anchor, no odd first period and no interest-only installments.
+    function _newCalendar(
+        Loan storage s,
+        LoanAccounting.Work memory w,
+        uint256 base,
+        uint256 installments,
+        uint256 principal
+    ) private {
+        uint256 today = LoanCalendar.localDay(block.timestamp, w.offset);
+        LoanAccounting.resetSegment(
+            w, base, installments, principal, LoanCalendar.dayEnd(today, w.offset)
+        );
+        if (w.flags & FLAG_CALENDAR != 0) {
+            if (w.months != 0) {
+                // Installment `base + 1` falls due a period after today.
+                w.anchorDay = LoanCalendar.anchorOf(today);
+                w.calendarMonth = LoanCalendar.monthOf(today) - base * w.months;
+                s.calendar.anchorDay = uint8(w.anchorDay); // <= 31
+                s.calendar.calendarMonth = SafeCast.toUint24(w.calendarMonth);
+            }
+            w.interestOnly = 0;
+            w.oddDays = 0;
+            s.calendar.interestOnly = 0;
+            s.calendar.oddDays = 0;
         }
     }
 }

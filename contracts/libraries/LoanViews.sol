@@ -16,12 +16,12 @@ import {LoanSchedule} from "./LoanSchedule.sol";
 library LoanViews {
     using LoanSchedule for LoanSchedule.Curve;
 
-    /// @notice Behind {ILoanLedger.loan}.
+    /// @notice Loan `loanId` as stored (see {ILoanLedger.loan}).
     function loan(
         mapping(uint256 loanId => Loan) storage loans,
         mapping(uint16 tokenId => TokenInfo) storage tokens,
         uint256 loanId
-    ) external view returns (LoanView memory v) {
+    ) internal view returns (LoanView memory v) {
         LoanAccounting.Work memory w = LoanAccounting.load(loans[loanId], loanId);
         TokenInfo memory token = tokens[SafeCast.toUint16(w.tokenId)];
         v.borrower = w.borrower;
@@ -53,11 +53,46 @@ library LoanViews {
         v.bucket = w.bucket;
         v.advanceInterest = w.advance;
         v.advancePending = w.flags & FLAG_ADVANCE != 0;
+        v.periodMonths = w.months;
+        v.dayCount = w.dayCount;
+        v.utcOffsetMinutes = w.offset / 60;
+        v.anchorDay = w.anchorDay;
+        v.interestOnly = w.interestOnly;
+        v.roundingExp = w.roundingExp;
+        v.oddDays = w.oddDays;
+        v.calendarMonth = w.calendarMonth;
     }
 
-    /// @notice Behind {ILoanLedger.amountDue} and {ILoanLedger.payoffAmount}.
-    function amountDue(mapping(uint256 loanId => Loan) storage loans, uint256 loanId, uint256 t)
+    /// @notice Behind {ILoanLedger.loan}: its result ABI-encoded (the ledger returns it as is).
+    function loanEncoded(
+        mapping(uint256 loanId => Loan) storage loans,
+        mapping(uint16 tokenId => TokenInfo) storage tokens,
+        uint256 loanId
+    ) external view returns (bytes memory) {
+        return abi.encode(loan(loans, tokens, loanId));
+    }
+
+    /// @notice Behind {ILoanLedger.amountDue}: its result ABI-encoded.
+    function amountDueEncoded(
+        mapping(uint256 loanId => Loan) storage loans,
+        uint256 loanId,
+        uint256 t
+    ) external view returns (bytes memory) {
+        return abi.encode(amountDue(loans, loanId, t));
+    }
+
+    /// @notice Behind {ILoanLedger.payoffAmount}.
+    function payoff(mapping(uint256 loanId => Loan) storage loans, uint256 loanId)
         external
+        view
+        returns (uint256)
+    {
+        return amountDue(loans, loanId, block.timestamp).payoff;
+    }
+
+    /// @notice What loan `loanId` owes at `t` (see {ILoanLedger.amountDue}).
+    function amountDue(mapping(uint256 loanId => Loan) storage loans, uint256 loanId, uint256 t)
+        internal
         view
         returns (AmountDue memory q)
     {

@@ -27,7 +27,7 @@ from loanservicing.deployment.bindings import DataContracts, bind_data, revert_d
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, deploy_data_sharing
 from loanservicing.ledger.schedule import DAY
-from loanservicing.servicing.borrower_signature import TermsSigner
+from loanservicing.servicing.borrower_signature import PLAIN_CALENDAR, TermsSigner
 from loanservicing.sharing.attestations import (
     ATTESTER_KINDS,
     AttestationClient,
@@ -275,7 +275,7 @@ def run_data_sharing(
     for borrower in borrowers:
         start = chain_time(w3)
         terms = (borrower.address, token.address, principal, 1200, 12, 30 * DAY,
-                 start + 30 * DAY, 0, 5 * DAY, 500, 600, 90)  # fmt: skip
+                 start + 30 * DAY, 0, 5 * DAY, 500, 600, 90, *PLAIN_CALENDAR)  # fmt: skip
         # The borrower signs its terms (EIP-712); the lender sends them.
         fn = signer.originate(borrower, terms, admin, start + DAY)
         receipt = send(w3, fn, admin, decoder, "Originating")

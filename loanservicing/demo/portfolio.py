@@ -61,6 +61,7 @@ from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.deploy import ORIGINATOR_ROLE, deploy_system
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger.schedule import DAY, ScheduleKind
+from loanservicing.ledger.state import LoanState
 from loanservicing.monitoring.notices import NOTICE_KINDS
 from loanservicing.monitoring.service import DayMonitor
 from loanservicing.servicing.borrower_signature import TermsSigner
@@ -495,9 +496,7 @@ class PortfolioDemo:
         if paid >= total or (stopped and loan.payments >= loan.stop_after):
             loan.next_day = None
             return
-        due = int(view["segmentStart"]) + (paid + 1 - int(view["baseIndex"])) * int(
-            view["periodSeconds"]
-        )
+        due = LoanState.from_view(loan.loan_id, view).due_date(paid + 1)
         due_day = (due - self.start) // DAY
         offset = {
             ON_TIME: self.rng.choice([-2, -1, 0, 0, 0]),

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 from loanservicing.indexing.codec import REGISTRY, DecodedLog
 from loanservicing.indexing.database import IndexDB
 from loanservicing.ledger.credit import CreditHistory, apply_registry_event
-from loanservicing.ledger.replay import apply_ledger_events
+from loanservicing.ledger.replay import apply_ledger_events, origination_calendar
 from loanservicing.ledger.state import LedgerEvent, LoanState
 
 __all__ = [
@@ -323,7 +323,7 @@ class Projections:
                         0,
                         t["installments"],
                         str(t["principal"]),
-                        t["firstDueDate"] - t["periodSeconds"],
+                        origination_calendar(t, d.timestamp)["segment_start"],
                         t["aprBps"],
                         t["periodSeconds"],
                     )

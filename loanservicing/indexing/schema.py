@@ -244,6 +244,19 @@ CREATE TABLE credit_standing (
 ) WITHOUT ROWID;
 """
 
+# The loan's calendar: calendar months, day count, UTC offset, anchor day, rounding,
+# interest-only installments and the odd first period.
+_MIGRATION_3 = """
+ALTER TABLE loans ADD COLUMN months INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN day_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN utc_offset INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN anchor_day INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN rounding_exp INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN interest_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN odd_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN calendar_month INTEGER NOT NULL DEFAULT 0;
+"""
+
 # Each entry moves the schema from version i to i + 1; append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2)
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3)
 SCHEMA_VERSION = len(MIGRATIONS)

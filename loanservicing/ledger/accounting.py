@@ -228,7 +228,7 @@ def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
             # its interest paid in full; no installment of the segment is running yet.
             running = w.advance
             paid_ahead = w.advance
-            period_start = w.segment_start - w.period
+            period_start = w.due_date_at(-1)
         elif jd < c.count:
             cp1, ci1 = cumulative_due(c, jd + 1)
             current_interest = _sub(ci1, max(w.paid_interest, cid))
@@ -237,16 +237,18 @@ def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
             paid_ahead = running - current_interest
             period_start = w.due_date(d)
         remaining = outstanding - principal - current_principal
-        # The loan's first period may have begun before the loan did: its interest runs from
-        # origination, the stored last_accrual until the first checkpoint that charges.
-        first_period = w.base_index == 1 if w.advance_pending else d == 0
-        if first_period and w.last_accrual > period_start:
-            period_start = w.last_accrual
-        # Interest to the day: whole days elapsed in the running period, rounded down.
-        elapsed = (t - period_start) // DAY * DAY if t > period_start else 0
-        if elapsed > w.period:
-            elapsed = w.period
-        earned = running * elapsed // w.period
+        # The loan's first period runs from origination (odd_days: nearer or farther than a
+        # period away), the stored last_accrual until the first checkpoint that charges.
+        length = w.period_days
+        if (w.base_index == 1) if w.advance_pending else d == 0:
+            if w.odd_days > 0 or w.last_accrual > period_start:
+                period_start = w.last_accrual
+            length += w.odd_days
+        # Interest to the day: the running period's interest times the day-count days from
+        # its start date to t's date, over its days, rounded down.
+        # (No period running: nothing to earn, period_start and running are 0.)
+        elapsed = 0 if period_start == 0 else w.days_between(period_start, t)
+        earned = running if elapsed >= length else running * elapsed // length
         if earned > paid_ahead:
             accrued = earned - paid_ahead
         else:
@@ -438,12 +440,7 @@ def _unpaid_through(w: LoanState, c: Curve, k: int) -> int:
 
 
 def _due_count(w: LoanState, t: int, offset: int) -> int:
-    start = w.segment_start + offset
-    if t <= start:
-        return w.base_index
-    n = (t - start - 1) // w.period
-    m = w.installments - w.base_index
-    return w.base_index + (n if n < m else m)
+    return w.due_count(t, offset)
 
 
 def accrued_days_past_due(w: LoanState, t: int) -> int:

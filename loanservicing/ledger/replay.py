@@ -34,9 +34,11 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.accounting import (
     Accrual,
     accrue,
@@ -51,6 +53,7 @@ from loanservicing.ledger.accounting import (
     reset_segment,
     saturate_charges,
 )
+from loanservicing.ledger.calendar import DayCount
 from loanservicing.ledger.errors import LedgerCallReverted, ReplayMismatch
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
@@ -166,10 +169,10 @@ def _current_installment_due(w: LoanState, t: int) -> tuple[int, int] | None:
     count = w.installments - w.base_index
     if count == 0:
         return None
-    due = (t - w.segment_start - 1) // w.period if t > w.segment_start else 0
-    if due >= count or w.paid_count != w.base_index + due:
+    due = w.due_count(t, 0)
+    if due == w.installments or w.paid_count != due:
         return None
-    cum_principal, cum_interest = cumulative_due(w.curve(), due + 1)
+    cum_principal, cum_interest = cumulative_due(w.curve(), due + 1 - w.base_index)
     # Principal scheduled after this installment must exceed the interest it could be
     # credited at payoff, so that the installment costs less than the payoff.
     if w.base_principal - cum_principal <= cum_interest:
@@ -354,7 +357,8 @@ def accept_restructure(
 ) -> CallEffects:
     """``acceptRestructure`` at ``t`` naming the proposal's terms (``LoanRestructuring.
     accept``): unpaid interest due and the running period's interest to the day carry over,
-    interest paid ahead is credited against principal, and a new segment starts at ``t``."""
+    interest paid ahead is credited against principal, and a new segment starts at the end of
+    ``t``'s date (a calendar-month loan then falls due on that day of the month)."""
     _require_active(w)
     if w.proposal_deadline == 0:
         raise LedgerCallReverted("NoRestructureProposal")
@@ -381,7 +385,14 @@ def accept_restructure(
     _clear_proposal(w)
     w.apr_bps = apr_bps
     w.period = period
-    reset_segment(w, d, d + installments, outstanding, t)
+    today = cal.local_day(t, w.offset_seconds)
+    reset_segment(w, d, d + installments, outstanding, cal.day_end(today, w.offset_seconds))
+    # A new calendar from today: no odd first period, no interest-only installments;
+    # installment d + 1 falls due a period after today.
+    if w.months:
+        w.anchor_day = cal.anchor_of(today)
+        w.calendar_month = cal.month_of(today) - d * w.months
+    w.interest_only = w.odd_days = 0
     old_bucket = w.bucket
     w.bucket = 0
     events = _charges_event(w, a) + _schedule_reset(w)
@@ -405,10 +416,36 @@ def accept_restructure(
 # -------------------------------------------------------------------------- replay: events
 
 
+def origination_calendar(terms: Mapping[str, Any], t: int) -> dict[str, int]:
+    """The calendar a loan originated at ``t`` with ``terms`` stores
+    (``LoanOrigination._storeCalendar``): its segment start, anchor day and odd days."""
+    offset = int(terms.get("utcOffsetMinutes", 0)) * 60
+    months = int(terms.get("periodMonths", 0))
+    today = cal.local_day(t, offset)
+    first = cal.local_day(int(terms["firstDueDate"]), offset)
+    anchor = 0
+    if months == 0:
+        regular = int(terms["periodSeconds"]) // cal.DAY
+        start = first - regular
+        first_days = first - today
+    else:
+        anchor = cal.anchor_of(first)
+        start = cal.day_in_month(cal.month_of(first) - months, anchor)
+        regular = 30 * months
+        first_days = cal.days360(today, first)
+    return {
+        "segment_start": cal.day_end(start, offset),
+        "anchor_day": anchor,
+        "odd_days": first_days - regular,
+        "calendar_month": cal.month_of(start) if months else 0,
+    }
+
+
 def originate(event: LedgerEvent) -> LoanState:
     """A new loan's state from its ``LoanOriginated`` event."""
     args = event.args
     terms = args["terms"]
+    calendar = origination_calendar(terms, event.timestamp)
     return LoanState(
         loan_id=int(args["loanId"]),
         borrower=str(args["borrower"]),
@@ -424,9 +461,17 @@ def originate(event: LedgerEvent) -> LoanState:
         period=int(terms["periodSeconds"]),
         grace=int(terms["gracePeriodSeconds"]),
         base_principal=int(terms["principal"]),
-        segment_start=int(terms["firstDueDate"]) - int(terms["periodSeconds"]),
+        segment_start=calendar["segment_start"],
         last_accrual=event.timestamp,
         originated_timestamp=event.timestamp,
+        months=int(terms.get("periodMonths", 0)),
+        day_count=DayCount(int(terms.get("dayCount", 0))),
+        utc_offset=int(terms.get("utcOffsetMinutes", 0)),
+        anchor_day=calendar["anchor_day"],
+        rounding_exp=int(terms.get("roundingExp", 0)),
+        interest_only=int(terms.get("interestOnly", 0)),
+        odd_days=calendar["odd_days"],
+        calendar_month=calendar["calendar_month"],
     )
 
 

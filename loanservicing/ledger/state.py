@@ -17,7 +17,9 @@ from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import Any
 
-from loanservicing.ledger.schedule import Curve, ScheduleKind
+from loanservicing.ledger import calendar as cal
+from loanservicing.ledger.calendar import DayCount
+from loanservicing.ledger.schedule import Curve, ScheduleKind, period_rate
 
 __all__ = ["AmountDue", "LedgerEvent", "LoanSnapshot", "LoanState", "LoanStatus"]
 
@@ -81,24 +83,89 @@ class LoanState:
     originated_timestamp: int = 0
     total_paid: int = 0
     closed_after_default: bool = False
+    months: int = 0
+    """Calendar months per period (0: a period of ``period`` seconds, whole days)."""
+    day_count: DayCount = DayCount.ACTUAL_365
+    utc_offset: int = 0
+    """The loan's UTC offset in minutes: its due dates are dates there."""
+    anchor_day: int = 0
+    """The day of the month due dates fall on (31: the last day); calendar months only."""
+    rounding_exp: int = 0
+    """Installments are whole multiples of ``10 ** rounding_exp`` units."""
+    interest_only: int = 0
+    """Installments 1..interest_only (absolute) are interest only."""
+    odd_days: int = 0
+    """The first period's day-count days beyond (negative: short of) a regular period's."""
+    calendar_month: int = 0
+    """Calendar months: installment n falls due in month ``calendar_month + n * months``."""
 
     @property
     def principal_outstanding(self) -> int:
         return self.base_principal - self.paid_principal
 
+    @property
+    def offset_seconds(self) -> int:
+        return self.utc_offset * 60
+
+    @property
+    def period_days(self) -> int:
+        """Day-count days of a regular period (``LoanAccounting.periodDays``)."""
+        return 30 * self.months if self.months else self.period // cal.DAY
+
     def curve(self) -> Curve:
-        """The schedule segment in force (installments ``base_index + 1 .. installments``)."""
+        """The schedule segment in force (installments ``base_index + 1 .. installments``),
+        as ``LoanAccounting.curve`` builds it."""
+        rate_num, rate_den = period_rate(self.apr_bps, self.period_days, self.day_count)
+        io = self.interest_only - self.base_index if self.interest_only > self.base_index else 0
+        odd = self.base_principal * self.apr_bps * self.odd_days if self.base_index == 0 else 0
         return Curve(
             self.kind,
             self.base_principal,
             self.installments - self.base_index,
-            self.apr_bps,
-            self.period,
+            rate_num,
+            rate_den,
+            io,
+            10**self.rounding_exp,
+            odd,
         )
 
+    def due_date_at(self, j: int) -> int:
+        """Due date of the segment's installment ``j`` (relative; -1: the period before)."""
+        if self.months == 0:
+            return self.segment_start + j * self.period
+        month = self.calendar_month + (self.base_index + j) * self.months
+        return cal.day_end(cal.day_in_month(month, self.anchor_day), self.offset_seconds)
+
     def due_date(self, number: int) -> int:
-        """Due date of installment ``number`` of the segment in force."""
-        return self.segment_start + (number - self.base_index) * self.period
+        """Due date of installment ``number`` of the segment in force: the last second of its
+        date in the loan's offset."""
+        return self.due_date_at(number - self.base_index)
+
+    def due_count(self, t: int, offset: int) -> int:
+        """Installments (absolute) whose due date plus ``offset`` is before ``t``
+        (``LoanAccounting.dueCount``)."""
+        if t <= self.segment_start + offset:
+            return self.base_index
+        t -= offset
+        if self.months == 0:
+            n = self.base_index + (t - self.segment_start - 1) // self.period
+        else:
+            y, m, d = cal.civil_from_days(cal.local_day(t, self.offset_seconds))
+            month = y * 12 + m - 1
+            n = (month - self.calendar_month) // self.months
+            # Due this month: on the anchor day, or the month's last day when shorter.
+            due_this_month = n and self.calendar_month + n * self.months == month
+            if due_this_month and min(self.anchor_day, cal.days_in_month(y, m)) >= d:
+                n -= 1
+        return min(n, self.installments)
+
+    def days_between(self, start: int, end: int) -> int:
+        """Day-count days from the date of ``start`` to the date of ``end``."""
+        if end <= start:
+            return 0
+        a = cal.local_day(start, self.offset_seconds)
+        b = cal.local_day(end, self.offset_seconds)
+        return cal.days360(a, b) if self.day_count is DayCount.THIRTY_360 else b - a
 
     def as_view(self) -> dict[str, int | str]:
         """The fields of the ledger's ``loan(id)`` view that follow from events, by ABI name."""
@@ -131,6 +198,14 @@ class LoanState:
             "bucket": self.bucket,
             "advanceInterest": self.advance,
             "advancePending": self.advance_pending,
+            "periodMonths": self.months,
+            "dayCount": int(self.day_count),
+            "utcOffsetMinutes": self.utc_offset,
+            "anchorDay": self.anchor_day,
+            "interestOnly": self.interest_only,
+            "roundingExp": self.rounding_exp,
+            "oddDays": self.odd_days,
+            "calendarMonth": self.calendar_month,
         }
 
     @classmethod
@@ -169,6 +244,14 @@ class LoanState:
             carried=int(view["carriedInterest"]),
             advance=int(view["advanceInterest"]),
             advance_pending=bool(view["advancePending"]),
+            months=int(view["periodMonths"]),
+            day_count=DayCount(int(view["dayCount"])),
+            utc_offset=int(view["utcOffsetMinutes"]),
+            anchor_day=int(view["anchorDay"]),
+            interest_only=int(view["interestOnly"]),
+            rounding_exp=int(view["roundingExp"]),
+            odd_days=int(view["oddDays"]),
+            calendar_month=int(view["calendarMonth"]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,6 +264,7 @@ class LoanState:
         values["status"] = LoanStatus(int(values["status"]))
         values["closed_after_default"] = bool(values["closed_after_default"])
         values["advance_pending"] = bool(values["advance_pending"])
+        values["day_count"] = DayCount(int(values["day_count"]))
         return cls(**values)
 
 

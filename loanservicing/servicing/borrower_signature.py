@@ -36,6 +36,7 @@ __all__ = [
     "DOMAIN_NAME",
     "DOMAIN_VERSION",
     "ORIGINATION_FIELDS",
+    "PLAIN_CALENDAR",
     "TERMS_FIELDS",
     "SignedTerms",
     "TermsSigner",
@@ -62,6 +63,11 @@ ORIGINATION_FIELDS: tuple[tuple[str, str], ...] = (
     ("lateFeeBps", "uint16"),
     ("penaltyAprBps", "uint16"),
     ("defaultAfterDays", "uint16"),
+    ("periodMonths", "uint8"),
+    ("dayCount", "uint8"),
+    ("utcOffsetMinutes", "int16"),
+    ("interestOnly", "uint16"),
+    ("roundingExp", "uint8"),
     ("nonce", "uint256"),
     ("deadline", "uint256"),
 )
@@ -70,6 +76,9 @@ fields, the nonce and the deadline."""
 
 TERMS_FIELDS: tuple[str, ...] = tuple(name for name, _ in ORIGINATION_FIELDS[1:-2])
 """The ledger's ``OriginationTerms`` fields in order (the struct ``LoanOriginated`` carries)."""
+PLAIN_CALENDAR: tuple[int, ...] = (0, 0, 0, 0, 0)
+"""The last ``OriginationTerms`` fields of a plain loan: a period of days (no calendar months),
+actual/365, UTC, no interest-only installments, no rounding."""
 _DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},
     {"name": "version", "type": "string"},

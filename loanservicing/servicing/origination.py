@@ -45,7 +45,7 @@ class OriginationMixin(LedgerBinding):
         if not Web3.is_checksum_address(terms.borrower):
             raise InvalidTerms(f"The borrower {terms.borrower} is not a usable address.")
         first_due = terms.first_due_timestamp
-        return now + terms.period_seconds if first_due is None else first_due
+        return terms.default_first_due(now) if first_due is None else first_due
 
     def terms_tuple(self, terms: LoanTerms, first_due: int) -> tuple[Any, ...]:
         """The ledger's ``OriginationTerms`` for ``terms`` in the deployment's token."""
@@ -62,6 +62,11 @@ class OriginationMixin(LedgerBinding):
             terms.late_fee_bps,
             terms.penalty_apr_bps,
             terms.default_after_days,
+            terms.months,
+            int(terms.day_count),
+            terms.utc_offset_minutes,
+            terms.interest_only,
+            terms.rounding_exp,
         )
 
     def offer(

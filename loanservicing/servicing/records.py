@@ -10,6 +10,8 @@ from typing import Any
 from eth_typing import ChecksumAddress
 
 from loanservicing.amounts import iso_date
+from loanservicing.ledger import calendar as cal
+from loanservicing.ledger.calendar import DayCount
 from loanservicing.ledger.schedule import DAY, ScheduleKind
 
 __all__ = [
@@ -38,7 +40,27 @@ class LoanTerms:
     penalty_apr_bps: int = 600
     default_after_days: int = 90
     first_due_timestamp: int | None = None
-    """None: one period after origination (for signed terms: after signing)."""
+    """Any time on the first due date, in the loan's offset. None: one period after
+    origination (for signed terms: after signing)."""
+    months: int = 0
+    """Calendar months per period; ``period_seconds`` is then 0."""
+    day_count: DayCount = DayCount.ACTUAL_365
+    utc_offset_minutes: int = 0
+    interest_only: int = 0
+    rounding_exp: int = 0
+    """Installments are whole multiples of ``10 ** rounding_exp`` units (4: cents at 6
+    decimals)."""
+
+    def default_first_due(self, now: int) -> int:
+        """One period after ``now``: the same time ``period_seconds`` later, or the same day of
+        the month ``months`` later (the month's last day when it has fewer days)."""
+        if not self.months:
+            return now + self.period_seconds
+        offset = self.utc_offset_minutes * 60
+        today = cal.local_day(now, offset)
+        _, _, day = cal.civil_from_days(today)
+        due = cal.day_in_month(cal.month_of(today) + self.months, day)
+        return cal.day_end(due, offset)
 
 
 @dataclass(frozen=True)

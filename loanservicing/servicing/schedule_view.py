@@ -10,14 +10,17 @@ paid towards each is not recorded.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from web3.exceptions import Web3Exception
 
 from loanservicing.chain.abi import struct_to_dict
+from loanservicing.ledger import calendar as cal
+from loanservicing.ledger.accounting import reset_segment
 from loanservicing.ledger.delinquency import DUE, PARTIAL, SETTLED, installment_status
-from loanservicing.ledger.schedule import Curve, ScheduleKind
-from loanservicing.ledger.state import LoanState, LoanStatus
+from loanservicing.ledger.replay import originate
+from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 from loanservicing.servicing.borrower_signature import TERMS_FIELDS
 from loanservicing.servicing.servicer import Servicer
 
@@ -50,14 +53,14 @@ def schedule(servicer: Servicer, loan_id: int) -> list[ScheduleRow]:
     curve = state.curve()
     paid_p, paid_i = state.paid_principal, state.paid_interest
     closed = state.status is LoanStatus.CLOSED
-    rows = _replaced_rows(servicer, loan_id, state.kind, base)
+    rows = _replaced_rows(servicer, loan_id, base)
     next_is_taken = False
     for j in range(1, state.installments - base + 1):
         cp1, ci1 = curve.cumulative(j)
         cp0, ci0 = curve.cumulative(j - 1)
         principal, interest = max(cp1 - cp0, 0), max(ci1 - ci0, 0)
         paid = (min(cp1, paid_p) - min(cp0, paid_p)) + (min(ci1, paid_i) - min(ci0, paid_i))
-        due = state.segment_start + j * state.period
+        due = state.due_date_at(j)
         status = installment_status(
             principal + interest, paid, due, state.grace, now, closed, next_is_taken
         )
@@ -66,10 +69,9 @@ def schedule(servicer: Servicer, loan_id: int) -> list[ScheduleRow]:
     return rows
 
 
-def _replaced_rows(
-    servicer: Servicer, loan_id: int, kind: ScheduleKind, base: int
-) -> list[ScheduleRow]:
-    """Installments 1..base, from the segments that the events describe."""
+def _replaced_rows(servicer: Servicer, loan_id: int, base: int) -> list[ScheduleRow]:
+    """Installments 1..base, from the segments that the events describe: the loan as
+    originated, then each ScheduleReset (a restructuring's also starts a new calendar)."""
     unknown = [ScheduleRow(n, None, None, None, None, SETTLED) for n in range(1, base + 1)]
     if base == 0:
         return []
@@ -81,41 +83,43 @@ def _replaced_rows(
             from_block=first, argument_filters=filters
         )
         resets = ledger.events.ScheduleReset().get_logs(from_block=first, argument_filters=filters)
+        restructured = ledger.events.LoanRestructured().get_logs(
+            from_block=first, argument_filters=filters
+        )
+        block = servicer.w3.eth.get_block(originated[0]["blockNumber"]) if originated else None
     except (Web3Exception, ValueError):
         return unknown
-    if len(originated) != 1:
+    if len(originated) != 1 or block is None:
         return unknown
-    t = struct_to_dict(originated[0]["args"]["terms"], TERMS_FIELDS)
-    # (base index, last installment, principal, segment start, apr, period) per segment
-    segments = [
-        (
-            0,
-            int(t["installments"]),
-            int(t["principal"]),
-            int(t["firstDueDate"]) - int(t["periodSeconds"]),
-            int(t["aprBps"]),
-            int(t["periodSeconds"]),
-        )
-    ]
+    args = dict(originated[0]["args"])
+    args["terms"] = struct_to_dict(args["terms"], TERMS_FIELDS)
+    segment = originate(LedgerEvent("LoanOriginated", args, int(block["timestamp"])))
+    restructure_txs = {log["transactionHash"] for log in restructured}
+    segments = [copy.copy(segment)]
     for log in resets:
         a = log["args"]
-        segments.append(
-            (
-                int(a["baseIndex"]),
-                int(a["installments"]),
-                int(a["basePrincipal"]),
-                int(a["segmentStart"]),
-                int(a["aprBps"]),
-                int(a["periodSeconds"]),
-            )
+        segment = copy.copy(segment)
+        reset_segment(
+            segment,
+            int(a["baseIndex"]),
+            int(a["installments"]),
+            int(a["basePrincipal"]),
+            int(a["segmentStart"]),
         )
+        segment.apr_bps, segment.period = int(a["aprBps"]), int(a["periodSeconds"])
+        if log["transactionHash"] in restructure_txs:
+            today = cal.local_day(segment.segment_start, segment.offset_seconds)
+            if segment.months:
+                segment.anchor_day = cal.anchor_of(today)
+                segment.calendar_month = cal.month_of(today) - segment.base_index * segment.months
+            segment.interest_only = segment.odd_days = 0
+        segments.append(segment)
     rows = []
     for n in range(1, base + 1):
         # The installment belongs to the latest segment that started before it.
-        seg = next((sg for sg in reversed(segments[:-1]) if sg[0] < n), None)
+        seg = next((sg for sg in reversed(segments[:-1]) if sg.base_index < n), None)
         if seg is None:
             return unknown
-        seg_base, last, principal, start, apr, period = seg
-        part_p, part_i = Curve(kind, principal, last - seg_base, apr, period).part(n - seg_base)
-        rows.append(ScheduleRow(n, start + (n - seg_base) * period, part_p, part_i, None, SETTLED))
+        part_p, part_i = seg.curve().part(n - seg.base_index)
+        rows.append(ScheduleRow(n, seg.due_date(n), part_p, part_i, None, SETTLED))
     return rows

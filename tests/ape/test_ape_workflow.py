@@ -20,7 +20,11 @@ import ape
 from loanservicing.chain.accounts import dev_signer
 from loanservicing.deployment.compile import compile_contracts
 from loanservicing.ledger.schedule import DAY
-from loanservicing.servicing.borrower_signature import origination_typed_data, sign_terms
+from loanservicing.servicing.borrower_signature import (
+    PLAIN_CALENDAR,
+    origination_typed_data,
+    sign_terms,
+)
 
 LEDGER_LIBRARIES = compile_contracts()["LoanLedger"].libraries
 
@@ -57,6 +61,7 @@ def test_originate_repay_and_credit_record(project: Any, chain: Any) -> None:
         500,
         600,
         90,
+        *PLAIN_CALENDAR,
     )
     deadline = chain.pending_timestamp + DAY
     key = dev_signer(1).local_account()

@@ -30,7 +30,7 @@ from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_system
 from loanservicing.errors import NodeUnreachable
 from loanservicing.ledger.schedule import DAY, ScheduleKind
-from loanservicing.servicing.borrower_signature import TermsSigner
+from loanservicing.servicing.borrower_signature import PLAIN_CALENDAR, TermsSigner
 
 UNIT = 10**6
 LOANS = 50
@@ -71,6 +71,7 @@ class Deployed:
             500,
             600,
             90,
+            *PLAIN_CALENDAR,
         )
 
     def originations(self, numbers: Sequence[int], now: int) -> list[Any]:

@@ -251,8 +251,12 @@ def test_first_due_date_and_negative_faucet(run: Cli) -> None:
     iso = datetime.fromtimestamp(first_due, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     loan_id = _create(run, "--first-due", iso)
     shown = run.json("loan", "show", str(loan_id))
-    assert shown["next_due_timestamp"] == first_due
-    assert shown["next_due_date"] == iso
+    # Due dates are dates: the installment is due until the last second of that date (UTC).
+    due_end = (first_due // DAY + 1) * DAY - 1
+    assert shown["next_due_timestamp"] == due_end
+    assert shown["next_due_date"] == datetime.fromtimestamp(due_end, UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     run.fails("loan", "create", "--borrower", BORROWER, "--principal", "10", "--apr", "1",
               "--installments", "2", "--period", "30d", "--first-due", "2001-01-01",
               match="reverted with InvalidFirstDueDate")  # fmt: skip

@@ -12,8 +12,9 @@ EIP170_LIMIT = 24_576
 """The largest runtime code a contract may deploy (Anvil enforces it by default)."""
 SIZE_GATE = 23_500
 """No deployed contract may come closer to the limit than this."""
-LEDGER_TARGET = 20_500
-"""LoanLedger keeps about 4 KB free under the limit."""
+LEDGER_TARGET = 22_500
+"""LoanLedger keeps about 2 KB free under the limit (the calendar took the rest: new servicer
+actions go into linked libraries)."""
 
 TEST_CONTRACTS = "contracts/test/"
 

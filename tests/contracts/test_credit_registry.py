@@ -13,7 +13,7 @@ PERIOD = 30 * DAY
 def test_mixed_history_counts(system: LedgerDriver) -> None:
     borrower = system.accounts[3]
     start = system.now() + 10
-    curve = Curve(ScheduleKind.EQUAL_PRINCIPAL, 6_000 * UNIT, 6, 1200, PERIOD)
+    curve = Curve.of_period(ScheduleKind.EQUAL_PRINCIPAL, 6_000 * UNIT, 6, 1200, PERIOD)
     good = system.originate(
         borrower,
         principal=6_000 * UNIT,
@@ -86,7 +86,7 @@ def test_current_days_past_due_are_the_worst_open_loans(system: LedgerDriver) ->
     behind = system.originate(borrower, at=start)
     current = system.originate(borrower, at=start + 1)
     keeper = system.accounts[5]
-    curve = Curve(ScheduleKind.ANNUITY, 12_000 * UNIT, 12, 1200, PERIOD)
+    curve = Curve.of_period(ScheduleKind.ANNUITY, 12_000 * UNIT, 12, 1200, PERIOD)
     for k in (1, 2, 3):
         system.repay(current, sum(curve.part(k)), borrower, at=start + 1 + k * PERIOD - DAY)
     at = start + PERIOD + 61 * DAY

@@ -11,7 +11,7 @@ from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 PRINCIPAL = 12_000 * UNIT
 PERIOD = 30 * DAY
 GRACE = 5 * DAY
-CURVE = Curve(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
+CURVE = Curve.of_period(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
 T1 = sum(CURVE.part(1))
 YEAR_BPS = 10_000 * 365 * DAY
 
@@ -20,7 +20,7 @@ YEAR_BPS = 10_000 * 365 * DAY
 def loan(system: LedgerDriver) -> tuple[int, int]:
     """(loan id, origination time): 12,000 at 12%, 12 x 30 days, 5-day grace, 5% late fee,
     6% penalty, default after 90 days."""
-    start = system.now() + 10
+    start = system.day_end()
     return system.originate(system.accounts[1], at=start), start
 
 
@@ -46,11 +46,11 @@ def test_paying_at_the_due_date_is_on_time_and_one_second_later_is_late(
     system: LedgerDriver,
 ) -> None:
     borrower = system.accounts[1]
-    start = system.now() + 10
-    on_time = system.originate(borrower, at=start)
-    late = system.originate(borrower, at=start + 1)
+    start = system.day_end()
+    on_time = system.originate(borrower, at=start - 1)
+    late = system.originate(borrower, at=start)
     system.repay(on_time, T1, borrower, at=start + PERIOD)
-    late_at = start + 1 + PERIOD + GRACE + 1
+    late_at = start + PERIOD + GRACE + 1
     system.repay(late, system.due(late, late_at)["pastDue"], borrower, at=late_at)
     record = system.record(borrower)
     assert (record["paidOnTime"], record["paidLate"], record["missed"]) == (1, 1, 1)

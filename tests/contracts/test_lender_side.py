@@ -15,7 +15,7 @@ from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PRINCIPAL = 12_000 * UNIT
 PERIOD = 30 * DAY
-CURVE = Curve(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
+CURVE = Curve.of_period(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
 INSTALLMENT = sum(CURVE.part(1))
 
 

@@ -21,7 +21,7 @@ def _credit(system: LedgerDriver, borrower: str) -> tuple[int, int, int, int]:
 
 def test_an_interest_free_bullet_paid_on_time_has_no_misses(system: LedgerDriver) -> None:
     borrower = system.accounts[2]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = system.originate(
         borrower, kind=ScheduleKind.BULLET, apr_bps=0, installments=12, at=start
     )
@@ -43,9 +43,9 @@ def test_an_interest_free_annuity_with_dust_principal_counts_only_installments_d
 ) -> None:
     # Five units over twelve installments: seven installments have nothing due.
     borrower = system.accounts[2]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = system.originate(borrower, principal=5, apr_bps=0, installments=12, at=start)
-    curve = Curve(ScheduleKind.ANNUITY, 5, 12, 0, PERIOD)
+    curve = Curve.of_period(ScheduleKind.ANNUITY, 5, 12, 0, PERIOD)
     with_amount = [k for k in range(1, 13) if sum(curve.part(k)) > 0]
     assert len(with_amount) == 5
     # Never paid: at the end every installment is past grace; only those with an amount due
@@ -60,14 +60,14 @@ def test_an_interest_free_annuity_with_dust_principal_counts_only_installments_d
 
 def test_an_assessment_inside_grace_reports_no_delinquency(system: LedgerDriver) -> None:
     borrower = system.accounts[2]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = system.originate(borrower, at=start)  # five days' grace
     due = start + PERIOD
     receipt = system.send(system.ledger.functions.assess(loan_id), system.accounts[5], at=due + 1)
     # The ledger's own view: one day past due, bucket 1; the registry hears nothing of it.
     assert system.loan(loan_id)["bucket"] == 1
     assert system.events(receipt, "DelinquencyReported", system.registry) == []
-    curve = Curve(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
+    curve = Curve.of_period(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
     system.repay(loan_id, sum(curve.part(1)), borrower, at=due + 3 * DAY)
     assert _credit(system, borrower) == (1, 0, 0, 0)
     assert system.record(borrower)["currentDaysPastDue"] == 0
@@ -80,7 +80,7 @@ def test_an_assessment_inside_grace_reports_no_delinquency(system: LedgerDriver)
 
 def test_default_waits_for_the_grace_period(system: LedgerDriver) -> None:
     borrower = system.accounts[2]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = system.originate(borrower, default_after_days=1, grace=5 * DAY, at=start)
     due = start + PERIOD
     failure = system.reverts(

@@ -15,8 +15,9 @@ RATE_DEN = 10_000 * 365 * DAY
 
 def test_carried_interest_never_wraps(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
-    # The largest principal of a one-installment bullet at 100 % over 366 days.
-    principal = (2**96 - 1) * RATE_DEN // (RATE_DEN + 10_000 * YEAR_AND_A_DAY)
+    # The largest principal of a one-installment bullet at 100 % over 366 days (the ledger
+    # allows for one more period of interest: an odd first period).
+    principal = (2**96 - 1) * RATE_DEN // (RATE_DEN + 10_000 * YEAR_AND_A_DAY * 2)
     start = system.now() + 10
     loan_id = system.originate(
         borrower,
@@ -43,13 +44,17 @@ def test_carried_interest_never_wraps(system: LedgerDriver) -> None:
             loan_id, 10_000, 1, YEAR_AND_A_DAY, deadline
         )
 
-    first_at = start + YEAR_AND_A_DAY + 1
-    system.send(restructure(first_at), borrower, at=first_at + 1)
+    # Each restructuring a year on carries a year's interest more (about the principal): the
+    # carried interest reaches 2^96 on the third, which is refused, never wrapped.
+    at = start
+    for _ in range(2):
+        at += YEAR_AND_A_DAY + DAY
+        system.send(restructure(at), borrower, at=at + 1)
     carried = system.loan(loan_id)["carriedInterest"]
     assert 2**95 < carried < 2**96
-    second_at = first_at + 1 + YEAR_AND_A_DAY + 1
-    accept = restructure(second_at)
+    at += YEAR_AND_A_DAY + DAY
+    accept = restructure(at)
     before = system.loan(loan_id)
-    failure = system.reverts("SafeCastOverflowedUintDowncast", accept, borrower, at=second_at + 1)
+    failure = system.reverts("SafeCastOverflowedUintDowncast", accept, borrower, at=at + 1)
     assert failure.revert is not None and failure.revert.args["bits"] == 96
     assert system.loan(loan_id) == before

@@ -19,7 +19,7 @@ from tests.support.ledger_driver import DAY, TIMED_GAS, UNIT, LedgerDriver
 
 PRINCIPAL = 12_000 * UNIT
 PERIOD = 30 * DAY
-CURVE = Curve(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
+CURVE = Curve.of_period(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
 P1, I1 = CURVE.part(1)
 INSTALLMENT = P1 + I1
 
@@ -111,12 +111,13 @@ def test_a_payoff_credits_interest_paid_ahead_back_to_the_day(system: LedgerDriv
 
 def test_a_payoff_on_the_day_of_origination_charges_no_interest(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
-    start = system.now() + 10
+    start = system.day_end() + 1  # midnight (UTC), the loan's offset
     loan_id = system.originate(borrower, kind=ScheduleKind.BULLET, at=start)
     assert system.due(loan_id, start)["payoff"] == PRINCIPAL
-    # Interest runs by whole days: 23 hours in, still none; a day in, one day's worth.
+    # Interest runs by dates: to the last second of the origination date, none; on the next
+    # date, one day's worth.
     assert system.due(loan_id, start + DAY - 1)["payoff"] == PRINCIPAL
-    bullet = Curve(ScheduleKind.BULLET, PRINCIPAL, 12, 1200, PERIOD)
+    bullet = Curve.of_period(ScheduleKind.BULLET, PRINCIPAL, 12, 1200, PERIOD)
     assert system.due(loan_id, start + DAY)["accruedInterest"] == bullet.part(1)[1] * DAY // PERIOD
 
 

@@ -7,7 +7,7 @@ from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PRINCIPAL = 12_000 * UNIT
 PERIOD = 30 * DAY
-CURVE = Curve(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
+CURVE = Curve.of_period(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
 
 
 def _loan(system: LedgerDriver, start: int, **kwargs: object) -> int:
@@ -16,7 +16,7 @@ def _loan(system: LedgerDriver, start: int, **kwargs: object) -> int:
 
 def test_on_time_installment_is_split_interest_then_principal(system: LedgerDriver) -> None:
     borrower, lender = system.accounts[1], system.admin
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = _loan(system, start)
     p1, i1 = CURVE.part(1)
     system.fund(borrower, p1 + i1)
@@ -40,7 +40,7 @@ def test_on_time_installment_is_split_interest_then_principal(system: LedgerDriv
 
 def test_partial_payments_cover_interest_first(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = _loan(system, start)
     p1, i1 = CURVE.part(1)
     first = system.repay(loan_id, i1 // 2, borrower, at=start + DAY)
@@ -56,7 +56,7 @@ def test_partial_payments_cover_interest_first(system: LedgerDriver) -> None:
 
 def test_overpayment_pulls_only_the_payoff_and_closes(system: LedgerDriver) -> None:
     borrower, lender = system.accounts[1], system.admin
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = _loan(system, start)
     quote = system.due(loan_id, start + 5 * DAY)
     # Interest to the day: five of the period's thirty days.
@@ -79,7 +79,7 @@ def test_overpayment_pulls_only_the_payoff_and_closes(system: LedgerDriver) -> N
 
 def test_prepayment_keeps_the_term_and_lowers_later_installments(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = _loan(system, start)
     p1, i1 = CURVE.part(1)
     extra = 3_000 * UNIT
@@ -90,7 +90,7 @@ def test_prepayment_keeps_the_term_and_lowers_later_installments(system: LedgerD
     assert reset["baseIndex"] == 1 and reset["installments"] == 12
     assert reset["basePrincipal"] == outstanding == event["principalOutstanding"]
     assert reset["segmentStart"] == start + PERIOD  # due date of installment 1
-    new_curve = Curve(ScheduleKind.ANNUITY, outstanding, 11, 1200, PERIOD)
+    new_curve = Curve.of_period(ScheduleKind.ANNUITY, outstanding, 11, 1200, PERIOD)
     for number in (2, 7, 12):
         due, p, i = system.installment(loan_id, number)
         assert (p, i) == new_curve.part(number - 1)
@@ -106,9 +106,9 @@ def test_prepayment_keeps_the_term_and_lowers_later_installments(system: LedgerD
 
 def test_payoff_after_several_installments_closes_exactly(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = _loan(system, start, kind=ScheduleKind.EQUAL_PRINCIPAL)
-    curve = Curve(ScheduleKind.EQUAL_PRINCIPAL, PRINCIPAL, 12, 1200, PERIOD)
+    curve = Curve.of_period(ScheduleKind.EQUAL_PRINCIPAL, PRINCIPAL, 12, 1200, PERIOD)
     for k in (1, 2, 3):
         system.repay(loan_id, sum(curve.part(k)), borrower, at=start + k * PERIOD)
     at = start + 3 * PERIOD + 7 * DAY
@@ -125,8 +125,8 @@ def test_payoff_after_several_installments_closes_exactly(system: LedgerDriver) 
 
 def test_all_installments_on_time_close_the_loan_and_sum_exactly(system: LedgerDriver) -> None:
     borrower, lender = system.accounts[1], system.admin
-    start = system.now() + 10
-    curve = Curve(ScheduleKind.BULLET, PRINCIPAL, 4, 900, PERIOD)
+    start = system.day_end()
+    curve = Curve.of_period(ScheduleKind.BULLET, PRINCIPAL, 4, 900, PERIOD)
     loan_id = _loan(system, start, kind=ScheduleKind.BULLET, installments=4, apr_bps=900)
     lender_before = system.balance(lender)
     for k in range(1, 5):
@@ -139,7 +139,7 @@ def test_all_installments_on_time_close_the_loan_and_sum_exactly(system: LedgerD
 
 def test_late_payment_waterfall_fees_penalty_interest_principal(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = _loan(system, start)
     p1, i1 = CURVE.part(1)
     due1 = start + PERIOD

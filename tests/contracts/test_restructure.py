@@ -8,12 +8,12 @@ from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PRINCIPAL = 12_000 * UNIT
 PERIOD = 30 * DAY
-CURVE = Curve(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
+CURVE = Curve.of_period(ScheduleKind.ANNUITY, PRINCIPAL, 12, 1200, PERIOD)
 
 
 def test_restructure_two_steps_and_carry_over(system: LedgerDriver) -> None:
     borrower, servicer = system.accounts[1], system.admin
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = system.originate(borrower, at=start)
     system.repay(loan_id, sum(CURVE.part(1)), borrower, at=start + PERIOD)
     # Installments 2 and 3 are missed; 20 days after installment 3's due date the servicer
@@ -49,7 +49,7 @@ def test_restructure_two_steps_and_carry_over(system: LedgerDriver) -> None:
     assert (reset["baseIndex"], reset["installments"], reset["segmentStart"]) == (3, 27, accept_at)
     (cured,) = system.events(receipt, "DelinquencyBucketChanged")
     assert (cured["fromBucket"], cured["toBucket"]) == (2, 0)
-    new_curve = Curve(ScheduleKind.ANNUITY, outstanding, 24, 800, PERIOD)
+    new_curve = Curve.of_period(ScheduleKind.ANNUITY, outstanding, 24, 800, PERIOD)
     due, p, i = system.installment(loan_id, 4)
     assert (due, p, i) == (accept_at + PERIOD, *new_curve.part(1))
     assert system.ledger.functions.daysPastDue(loan_id).call() == 0
@@ -68,7 +68,7 @@ def test_restructure_two_steps_and_carry_over(system: LedgerDriver) -> None:
 
 def test_restructure_deadline_and_roles(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = system.originate(borrower, at=start)
     deadline = start + 5 * DAY
     propose = system.ledger.functions.proposeRestructure(loan_id, 800, 6, PERIOD, deadline)
@@ -96,7 +96,7 @@ def test_acceptance_binds_to_the_terms_the_borrower_saw(system: LedgerDriver) ->
     # The review bound a borrower to 100 % APR over 480 daily installments by landing a
     # replacement proposal just before the acceptance of 6 % over 24.
     borrower = system.accounts[1]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = system.originate(borrower, at=start)
     deadline = start + 20 * DAY
     system.send(
@@ -126,7 +126,7 @@ def test_acceptance_binds_to_the_terms_the_borrower_saw(system: LedgerDriver) ->
 
 def test_a_restructuring_cannot_escape_a_default_that_is_due(system: LedgerDriver) -> None:
     borrower = system.accounts[1]
-    start = system.now() + 10
+    start = system.day_end()
     loan_id = system.originate(borrower, default_after_days=30, at=start)
     due = start + PERIOD
     deadline = due + 60 * DAY

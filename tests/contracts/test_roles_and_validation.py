@@ -75,7 +75,14 @@ def test_first_due_date_in_the_past_names_the_window(system: LedgerDriver) -> No
         at=at,
     )
     assert failure.revert is not None
-    assert failure.revert.args == {"firstDueDate": at, "earliest": at + 1, "latest": at + PERIOD}
+    # Due dates are dates: the first is due from tomorrow (UTC) to the end of the date two
+    # periods from today.
+    today_end = (at // DAY + 1) * DAY - 1
+    assert failure.revert.args == {
+        "firstDueDate": at,
+        "earliest": today_end + 1,
+        "latest": today_end + 2 * PERIOD,
+    }
 
 
 def test_lender_cannot_lend_to_itself_and_token_must_be_a_contract(system: LedgerDriver) -> None:

@@ -32,7 +32,7 @@ def test_installment_views_match_the_python_schedule(
     loan_id = system.originate(
         borrower, principal=principal, apr_bps=apr, installments=count, period=period, kind=kind
     )
-    curve = Curve(kind, principal, count, apr, period)
+    curve = Curve.of_period(kind, principal, count, apr, period)
     start = system.loan(loan_id)["segmentStart"]
     numbers = sorted({n for n in (1, 2, count // 2, count - 1, count) if 1 <= n <= count})
     for number in numbers:

@@ -36,6 +36,24 @@ ACTIONS = st.lists(
     min_size=1,
     max_size=10,
 )
+CALENDAR = st.one_of(
+    # (months, day count, UTC offset in minutes, rounding exponent, first due date in days from
+    # today; 0: one period ahead): periods of days, or calendar months under 30/360.
+    st.tuples(
+        st.just(0),
+        st.sampled_from([0, 1]),
+        st.sampled_from([0, -300, 480]),
+        st.sampled_from([0, 4]),
+        st.sampled_from([0, 3, 17, 40]),
+    ),
+    st.tuples(
+        st.sampled_from([1, 3]),
+        st.just(2),
+        st.sampled_from([0, 60, -600]),
+        st.sampled_from([0, 2, 4]),
+        st.sampled_from([1, 12, 29, 45]),
+    ),
+)
 TERMS = st.tuples(
     st.sampled_from(list(ScheduleKind)),
     st.integers(10**6, 10**12),
@@ -45,6 +63,8 @@ TERMS = st.tuples(
     st.integers(0, 10 * DAY),
     st.integers(0, 1_000),
     st.integers(0, 2_000),
+    CALENDAR,
+    st.integers(0, 23),  # interest-only installments (fewer than the installments)
 )
 _LEDGER_EVENTS = (
     "ScheduleReset",
@@ -168,21 +188,38 @@ class _Twin:
 def _run_history(
     system: LedgerDriver, terms: tuple[Any, ...], actions: list[tuple[int, str, int]]
 ) -> None:
-    kind, principal, count, apr, period, grace, fee_bps, penalty_bps = terms
+    kind, principal, count, apr, period, grace, fee_bps, penalty_bps, calendar, io = terms
+    months, day_count, utc_offset, rounding_exp, first_due_days = calendar
+    interest_only = 0 if kind is ScheduleKind.BULLET else io % count
     borrower, lender, keeper = system.accounts[1], system.admin, system.accounts[5]
     start = system.now() + 10
+    offset = utc_offset * 60
+    today = (start + offset) // DAY
+    if months:
+        period = 0
+    # The first due date: up to two periods from today (two calendar months are 56 days or
+    # more).
+    lead = min(first_due_days, 2 * period // DAY) if period else first_due_days
+    lead = lead or period // DAY
+    first_due = (today + lead + 1) * DAY - 1 - offset  # the end of that date in the offset
     loan_id = system.originate(
         borrower,
         principal=principal,
         installments=count,
         apr_bps=apr,
         period=period,
+        first_due=first_due,
         kind=kind,
         grace=grace,
         late_fee_bps=fee_bps,
         penalty_apr_bps=penalty_bps,
         default_after_days=15,
         at=start,
+        months=months,
+        day_count=day_count,
+        utc_offset=utc_offset,
+        interest_only=interest_only,
+        rounding_exp=rounding_exp,
     )
     twin = _Twin(system, loan_id, start)
     twin.check_state(start)
@@ -223,7 +260,9 @@ def _run_history(
             continue
         if action == "restructure":
             if status == 0:
-                terms_ = (per_mille, 1 + per_mille % 12, (1 + per_mille % 40) * DAY, t + 9 * DAY)
+                # A loan due in calendar months keeps its months (period 0).
+                new_period = 0 if months else (1 + per_mille % 40) * DAY
+                terms_ = (per_mille, 1 + per_mille % 12, new_period, t + 9 * DAY)
                 twin.call(
                     ledger.proposeRestructure(loan_id, *terms_),
                     system.admin,

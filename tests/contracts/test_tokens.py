@@ -19,7 +19,7 @@ def test_eighteen_decimal_loan_full_cycle_and_normalised_credit_record(
     loan_id = system.originate(
         borrower, principal=principal, installments=3, token=system.token18, at=start
     )
-    curve = Curve(ScheduleKind.ANNUITY, principal, 3, 1200, PERIOD)
+    curve = Curve.of_period(ScheduleKind.ANNUITY, principal, 3, 1200, PERIOD)
     assert system.loan(loan_id)["decimals"] == 18
     total = 0
     for k in (1, 2, 3):

@@ -227,11 +227,13 @@ contract LoanLedgerFuzzTest is Test, LedgerFixture {
         t.kind = ScheduleKind(kind % 3);
         t.aprBps = uint16(bound(apr, 0, 10_000));
         t.installments = uint16(bound(installments, 1, 480));
-        t.periodSeconds = uint32(bound(period, 1 days, 366 days));
+        t.periodSeconds = uint32(bound(period, 1, 366) * 1 days);
         uint256 maxP = (uint256(type(uint96).max) * 1e4 * 365 days)
-            / (1e4 * 365 days + uint256(t.aprBps) * t.periodSeconds * t.installments);
+            / (1e4 * 365 days + uint256(t.aprBps) * t.periodSeconds * (uint256(t.installments) + 1));
         t.principal = uint128(bound(principal, 1, maxP));
-        t.firstDueDate = uint40(block.timestamp + bound(lead, 1, t.periodSeconds));
+        // Due dates are dates (UTC here): from tomorrow to one period from today, any second.
+        uint256 today = block.timestamp / 1 days;
+        t.firstDueDate = uint40((today + bound(lead, 1, t.periodSeconds / 1 days)) * 1 days + (lead >> 128) % 1 days);
         t.gracePeriodSeconds = 3 days;
         t.lateFeeBps = 250;
         t.penaltyAprBps = 600;
@@ -282,8 +284,8 @@ contract LoanLedgerFuzzTest is Test, LedgerFixture {
     }
 
     /// @notice In the first period the payoff is the principal plus the first installment's
-    ///         interest for the whole days elapsed (rounded down) since the later of
-    ///         origination and one period before the first due date, over the period; paying
+    ///         interest for the days from the origination date to the date paid, over the
+    ///         first period's days (origination date to first due date), rounded down; paying
     ///         it closes the loan, one unit less does not.
     function testFuzz_payoffCountsWholeDaysOfTheRunningPeriod(
         uint256 kind,
@@ -298,12 +300,13 @@ contract LoanLedgerFuzzTest is Test, LedgerFixture {
         uint256 id = _originate(t);
         uint256 start = block.timestamp;
         // Any time up to the first due date (inclusive): installment 1 is still running.
-        uint256 at = start + bound(elapsed, 0, t.firstDueDate - start);
+        uint256 at = start + bound(elapsed, 0, (t.firstDueDate / 1 days + 1) * 1 days - 1 - start);
         (, , uint256 interest1) = ledger.installment(id, 1);
-        uint256 periodStart = max(t.firstDueDate - t.periodSeconds, start);
-        uint256 days_ = ((at - periodStart) / 1 days) * 1 days;
-        if (days_ > t.periodSeconds) days_ = t.periodSeconds;
-        uint256 expected = t.principal + (interest1 * days_) / t.periodSeconds;
+        // The first period's days: from the origination date to the first due date.
+        uint256 length = t.firstDueDate / 1 days - start / 1 days;
+        uint256 days_ = at / 1 days - start / 1 days;
+        if (days_ > length) days_ = length;
+        uint256 expected = t.principal + (interest1 * days_) / length;
 
         vm.assertEq(ledger.amountDue(id, at).payoff, expected, "payoff quoted ahead for that second");
         vm.warp(at);

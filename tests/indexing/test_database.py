@@ -61,12 +61,25 @@ def test_a_new_database_is_at_the_current_schema_version(tmp_path: Path) -> None
         assert db.schema_version == SCHEMA_VERSION
 
 
+CALENDAR_COLUMNS = (
+    "months",
+    "day_count",
+    "utc_offset",
+    "anchor_day",
+    "rounding_exp",
+    "interest_only",
+    "odd_days",
+    "calendar_month",
+)
+
+
 def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
     path = tmp_path / "i.db"
     conn = sqlite3.connect(path)
     conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
     loan = _loan()
-    columns = [c for c in LoanState.__dataclass_fields__ if c not in {"advance", "advance_pending"}]
+    later = {"advance", "advance_pending", *CALENDAR_COLUMNS}  # added by later migrations
+    columns = [c for c in LoanState.__dataclass_fields__ if c not in later]
     values = {**loan.to_dict(), "kind": 0, "status": 0, "closed_after_default": 0}
     conn.execute(
         f"INSERT INTO loans ({', '.join(columns)}, principal_outstanding, updated_block) "
@@ -77,8 +90,8 @@ def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with IndexDB(path) as db:
-        assert db.schema_version == SCHEMA_VERSION == 2
-        assert db.loan(1) == loan  # no interest paid ahead: the defaults
+        assert db.schema_version == SCHEMA_VERSION == 3
+        assert db.loan(1) == loan  # no interest paid ahead, a plain calendar: the defaults
         assert db.credit_histories() == {}
 
 

@@ -15,7 +15,7 @@ from tests.support.indexing import make_indexer
 from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PERIOD = 30 * DAY
-INSTALLMENT = sum(Curve(ScheduleKind.ANNUITY, 12_000 * UNIT, 12, 1200, PERIOD).part(1))
+INSTALLMENT = sum(Curve.of_period(ScheduleKind.ANNUITY, 12_000 * UNIT, 12, 1200, PERIOD).part(1))
 
 
 def test_held_repayments_claims_and_the_allowlist(system: LedgerDriver, tmp_path: Path) -> None:

@@ -12,12 +12,17 @@ TERMS = {
     "aprBps": 1200,
     "installments": 12,
     "periodSeconds": 30 * DAY,
-    "firstDueDate": 1_000 * DAY,
+    "firstDueDate": 1_001 * DAY - 1,  # the last second of day 1,000 (UTC): its due date
     "kind": 0,
     "gracePeriodSeconds": 5 * DAY,
     "lateFeeBps": 500,
     "penaltyAprBps": 600,
     "defaultAfterDays": 90,
+    "periodMonths": 0,
+    "dayCount": 0,
+    "utcOffsetMinutes": 0,
+    "interestOnly": 0,
+    "roundingExp": 0,
 }
 
 

@@ -24,9 +24,9 @@ from tests.ledger.sample import TERMS, originated
 
 def test_origination_sets_the_first_segment() -> None:
     state = apply_ledger_events(None, [originated()])
-    assert state.segment_start == 970 * DAY
+    assert state.segment_start == 971 * DAY - 1  # the end of the origination date
     assert state.status is LoanStatus.ACTIVE
-    assert state.curve() == Curve(ScheduleKind.ANNUITY, 1_200 * 10**6, 12, 1200, 30 * DAY)
+    assert state.curve() == Curve.of_period(ScheduleKind.ANNUITY, 1_200 * 10**6, 12, 1200, 30 * DAY)
 
 
 def test_days_past_due_round_up_from_the_oldest_unpaid_due_date() -> None:

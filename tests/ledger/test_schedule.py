@@ -16,7 +16,6 @@ from loanservicing.ledger.schedule import (
     RATE_DEN,
     Curve,
     ScheduleKind,
-    installments,
     pow_scaled,
 )
 
@@ -36,7 +35,7 @@ periods = st.sampled_from([DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 365 * DAY
 def test_principal_parts_sum_exactly_and_balances_fall(
     kind: ScheduleKind, principal: int, count: int, apr: int, period: int
 ) -> None:
-    curve = Curve(kind, principal, count, apr, period)
+    curve = Curve.of_period(kind, principal, count, apr, period)
     parts = [curve.part(j) for j in range(1, count + 1)]
     assert sum(p for p, _ in parts) == principal
     balance = principal
@@ -79,7 +78,7 @@ def _exact_annuity(
 def test_annuity_matches_numpy_financial_within_one_unit(
     principal: int, count: int, apr: int, period: int
 ) -> None:
-    curve = Curve(ScheduleKind.ANNUITY, principal, count, apr, period)
+    curve = Curve.of_period(ScheduleKind.ANNUITY, principal, count, apr, period)
     rate = float(_exact_rate(apr, period))
     pmt = -float(npf.pmt(rate, count, principal))
     numbers = list(range(1, count + 1))
@@ -113,8 +112,8 @@ def test_equal_principal_and_bullet_interest_is_exact_rational(
     principal: int, count: int, apr: int, period: int
 ) -> None:
     rate = Fraction(apr * period, RATE_DEN)
-    ep = Curve(ScheduleKind.EQUAL_PRINCIPAL, principal, count, apr, period)
-    bullet = Curve(ScheduleKind.BULLET, principal, count, apr, period)
+    ep = Curve.of_period(ScheduleKind.EQUAL_PRINCIPAL, principal, count, apr, period)
+    bullet = Curve.of_period(ScheduleKind.BULLET, principal, count, apr, period)
     for j in (1, count // 2 + 1, count):
         # Exact cumulative interest of equal principal through j, rounded down.
         exact_cum = sum(
@@ -128,7 +127,7 @@ def test_equal_principal_and_bullet_interest_is_exact_rational(
 
 def test_textbook_annuity() -> None:
     """12,000 at 12% a year in 12 monthly (30-day) installments: the standard formula."""
-    curve = Curve(ScheduleKind.ANNUITY, 12_000 * 10**6, 12, 1200, 30 * DAY)
+    curve = Curve.of_period(ScheduleKind.ANNUITY, 12_000 * 10**6, 12, 1200, 30 * DAY)
     rate = 0.12 * 30 / 365
     pmt = -npf.pmt(rate, 12, 12_000 * 10**6)
     first = curve.part(1)
@@ -138,7 +137,7 @@ def test_textbook_annuity() -> None:
 
 
 def test_zero_rate_splits_principal_evenly() -> None:
-    curve = Curve(ScheduleKind.ANNUITY, 1000, 3, 0, 30 * DAY)
+    curve = Curve.of_period(ScheduleKind.ANNUITY, 1000, 3, 0, 30 * DAY)
     assert [curve.part(j) for j in (1, 2, 3)] == [(333, 0), (333, 0), (334, 0)]
 
 
@@ -146,9 +145,3 @@ def test_pow_scaled_rounds_down() -> None:
     half = 5 * 10**35
     assert pow_scaled(half, 0) == 10**36
     assert pow_scaled(half, 3) == 125 * 10**33
-
-
-def test_installments_dates() -> None:
-    rows = installments(Curve(ScheduleKind.BULLET, 100, 3, 1000, DAY), segment_start=1000)
-    assert [r.due_timestamp for r in rows] == [1000 + DAY, 1000 + 2 * DAY, 1000 + 3 * DAY]
-    assert rows[-1].principal == 100

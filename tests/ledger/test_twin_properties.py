@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.errors import LedgerCallReverted
 from loanservicing.ledger.replay import (
@@ -46,31 +47,65 @@ class Terms:
     late_fee_bps: int
     penalty_apr_bps: int
     default_after_days: int
-    first_due_lead: int
-    """Seconds from origination to the first due date (at most one period)."""
+    first_due_days: int
+    """Days from the origination date to the first due date (1 to two periods)."""
+    months: int = 0
+    day_count: int = 0
+    utc_offset: int = 0
+    interest_only: int = 0
+    rounding_exp: int = 0
+
+    @property
+    def regular_days(self) -> int:
+        return 30 * self.months if self.months else self.period // DAY
+
+
+@st.composite
+def _calendar_terms(
+    draw: st.DrawFn, kinds: list[ScheduleKind], aprs: st.SearchStrategy[int]
+) -> Terms:
+    """Terms over every frequency and convention: periods of days under actual/365 or
+    actual/360, calendar months under 30/360, any UTC offset, interest-only installments,
+    rounding, and a first due date from one day to two periods away."""
+    kind = draw(st.sampled_from(kinds))
+    months = draw(st.sampled_from([0, 0, 1, 3, 12]))
+    period = 0 if months else draw(st.sampled_from([DAY, 7 * DAY, 30 * DAY, 91 * DAY]))
+    day_count = 2 if months else draw(st.sampled_from([0, 1]))
+    installments = draw(st.integers(1, 24))
+    regular = 30 * months if months else period // DAY
+    # A calendar month is 28 to 31 days: two of them are at least 56 days away.
+    latest = 56 * months if months else 2 * regular
+    return Terms(
+        kind=kind,
+        principal=draw(st.one_of(st.integers(1, 1_000), st.integers(10**6, 10**15))),
+        installments=installments,
+        apr_bps=draw(aprs),
+        period=period,
+        grace=draw(st.sampled_from([0, 1, 3 * DAY, 10 * DAY])),
+        late_fee_bps=draw(st.sampled_from([0, 250, 2_500])),
+        penalty_apr_bps=draw(st.sampled_from([0, 600, 10_000])),
+        default_after_days=draw(st.sampled_from([1, 30, 90])),
+        first_due_days=draw(st.one_of(st.just(regular), st.integers(1, latest))),
+        months=months,
+        day_count=day_count,
+        utc_offset=draw(st.sampled_from([0, 0, -300, 480, 840, -720])),
+        interest_only=(
+            0 if kind is ScheduleKind.BULLET else draw(st.integers(0, installments - 1))
+        ),
+        rounding_exp=draw(st.sampled_from([0, 0, 2, 4])),
+    )
 
 
 def _terms(kinds: list[ScheduleKind], aprs: st.SearchStrategy[int]) -> st.SearchStrategy[Terms]:
-    period = st.shared(st.sampled_from([DAY, 7 * DAY, 30 * DAY, 91 * DAY]), key="period")
-    return st.builds(
-        Terms,
-        kind=st.sampled_from(kinds),
-        principal=st.one_of(st.integers(1, 1_000), st.integers(10**6, 10**15)),
-        installments=st.integers(1, 24),
-        apr_bps=aprs,
-        period=period,
-        grace=st.sampled_from([0, 1, 3 * DAY, 10 * DAY]),
-        late_fee_bps=st.sampled_from([0, 250, 2_500]),
-        penalty_apr_bps=st.sampled_from([0, 600, 10_000]),
-        default_after_days=st.sampled_from([1, 30, 90]),
-        first_due_lead=period.flatmap(lambda p: st.integers(1, p)),
-    )
+    return _calendar_terms(kinds, aprs)
 
 
 ANY_TERMS = _terms(list(ScheduleKind), st.sampled_from([0, 1, 500, 1200, 3600, 10_000]))
 
 
 def _originate(terms: Terms, at: int = T0) -> LoanState:
+    offset = terms.utc_offset * 60
+    first_due = cal.day_end(cal.local_day(at, offset) + terms.first_due_days, offset)
     args = {
         "borrower": "0xB",
         "token": "0xT",
@@ -78,12 +113,17 @@ def _originate(terms: Terms, at: int = T0) -> LoanState:
         "aprBps": terms.apr_bps,
         "installments": terms.installments,
         "periodSeconds": terms.period,
-        "firstDueDate": at + terms.first_due_lead,
+        "firstDueDate": first_due,
         "kind": int(terms.kind),
         "gracePeriodSeconds": terms.grace,
         "lateFeeBps": terms.late_fee_bps,
         "penaltyAprBps": terms.penalty_apr_bps,
         "defaultAfterDays": terms.default_after_days,
+        "periodMonths": terms.months,
+        "dayCount": terms.day_count,
+        "utcOffsetMinutes": terms.utc_offset,
+        "interestOnly": terms.interest_only,
+        "roundingExp": terms.rounding_exp,
     }
     event = {"loanId": 1, "borrower": "0xB", "lender": "0xL", "terms": args}
     return originate(LedgerEvent("LoanOriginated", event, at))
@@ -199,16 +239,17 @@ def test_paying_a_plus_b_equals_paying_a_then_b(
 
 
 @settings(max_examples=300, deadline=None)
-@given(terms=ANY_TERMS, lead_back=st.integers(0, DAY - 1))
-def test_the_payoff_on_the_origination_second_has_no_interest(terms: Terms, lead_back: int) -> None:
-    """Whatever the terms, with the first due date one period ahead (to within the day: the
-    interest to the day counts whole days since one period before the first due date)."""
-    lead = max(1, terms.period - lead_back)
-    state = _originate(Terms(**{**terms.__dict__, "first_due_lead": lead}))
-    q = amount_due(state, T0)
+@given(terms=ANY_TERMS, later=st.integers(0, DAY - 1))
+def test_the_payoff_on_the_origination_date_has_no_interest(terms: Terms, later: int) -> None:
+    """Whatever the terms and the first due date, a payoff on the origination date pays no
+    interest: interest to the day counts the days from the origination date."""
+    state = _originate(terms)
+    offset = terms.utc_offset * 60
+    t = min(T0 + later, cal.day_end(cal.local_day(T0, offset), offset))
+    q = amount_due(state, t)
     assert q.payoff == terms.principal
     assert (q.accrued_interest, q.interest_rebate, q.interest, q.past_due) == (0, 0, 0, 0)
-    assert repay(copy.deepcopy(state), q.payoff, T0).events[0][1]["interest"] == 0
+    assert repay(copy.deepcopy(state), q.payoff, t).events[0][1]["interest"] == 0
 
 
 FREE_OR_BULLET = st.one_of(
@@ -234,7 +275,7 @@ def test_interest_free_and_bullet_loans_paid_on_time_record_no_miss_and_no_laten
     now = T0
     for n in range(1, terms.installments + 1):
         due_date = state.due_date(n)  # paying what is due never starts a new segment
-        opens = max(now, due_date - terms.period + 1)
+        opens = max(now, state.due_date(n - 1) + 1 if n > 1 else now)
         t = due_date - early[n - 1] * (due_date - opens) // 10**6
         q = amount_due(state, t)
         assert q.past_due == 0  # nothing was ever late
@@ -243,7 +284,8 @@ def test_interest_free_and_bullet_loans_paid_on_time_record_no_miss_and_no_laten
             effects.append(repay(state, amount, t))
         if state.status is LoanStatus.CLOSED:
             break
-        now = t + keeper[n - 1] * (due_date + terms.period - t) // 10**6
+        nxt = state.due_date(n + 1) if n < terms.installments else due_date + 31 * DAY
+        now = t + keeper[n - 1] * (nxt - t) // 10**6
         effects.append(assess(state, now))
     reports = [args for e in effects for _, args in e.reports]
     events = [name for e in effects for name, _ in e.events]
@@ -265,7 +307,7 @@ def _scheduled(terms: Terms) -> list[int]:
 def test_an_early_installment_of_a_bullet_is_not_a_prepayment() -> None:
     """A unit example of (c): a 0% bullet's first installments schedule nothing; when they
     fall due the ledger settles them (no miss) and the last is paid on time."""
-    terms = Terms(ScheduleKind.BULLET, 900, 3, 0, 30 * DAY, 0, 500, 600, 30, 30 * DAY)
+    terms = Terms(ScheduleKind.BULLET, 900, 3, 0, 30 * DAY, 0, 500, 600, 30, 30)
     state = _originate(terms)
     # Settling them alone is not stored (the ledger changes no loan without an event).
     assert assess(state, T0 + 61 * DAY).events == []

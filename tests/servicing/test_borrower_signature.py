@@ -19,7 +19,7 @@ from loanservicing.chain.node import mine
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.manifest import Deployment
 from loanservicing.ledger.schedule import DAY
-from loanservicing.servicing.borrower_signature import SignedTerms, TermsSigner
+from loanservicing.servicing.borrower_signature import PLAIN_CALENDAR, SignedTerms, TermsSigner
 from loanservicing.servicing.devchain import faucet
 from loanservicing.servicing.errors import (
     InvalidTerms,
@@ -239,7 +239,7 @@ def test_a_file_with_bad_fields_is_refused(
     w3: Web3, deployment: Deployment, artifacts: dict[str, ContractArtifact]
 ) -> None:
     terms = (BORROWER.address, deployment.token.address, UNIT, 1200, 6, 30 * DAY, 10**9, 0,
-             5 * DAY, 500, 600, 90)  # fmt: skip
+             5 * DAY, 500, 600, 90, *PLAIN_CALENDAR)  # fmt: skip
     ledger = w3.eth.contract(address=deployment.ledger.address, abi=artifacts["LoanLedger"].abi)
     signed = TermsSigner(ledger).sign(BORROWER.local_account(), terms, dev_signer(0).address, 1)
     good = json.loads(signed.to_json())

@@ -37,7 +37,7 @@ from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_system
 from loanservicing.ledger.schedule import DAY
 from loanservicing.paths import NODE_MODULES
-from loanservicing.servicing.borrower_signature import TermsSigner
+from loanservicing.servicing.borrower_signature import PLAIN_CALENDAR, TermsSigner
 
 HARDHAT = NODE_MODULES / ".bin" / "hardhat"
 STARTUP_TIMEOUT_S = 60.0
@@ -131,7 +131,7 @@ def _loan(ledger: Contract, loan_id: int) -> dict[str, Any]:
 
 def _terms(borrower: str, token: str, principal: int, now: int, kind: int = 0) -> tuple[Any, ...]:
     return (borrower, token, principal, 1200, 12, 30 * DAY, now + 30 * DAY, kind,
-            5 * DAY, 500, 600, 90)  # fmt: skip
+            5 * DAY, 500, 600, 90, *PLAIN_CALENDAR)  # fmt: skip
 
 
 def _loan_ids(ledger: Contract, receipts: Any) -> list[int]:

@@ -266,13 +266,14 @@ def test_terms_beyond_the_ledger_limits_are_refused_before_any_approval(
     servicer: Servicer, w3: Web3
 ) -> None:
     # Under 2^96 (the limit a copy of the ledger's checks used to apply), but the ledger caps the
-    # principal so that P (1 + r m) fits its 96-bit amounts: 100 % over 480 periods of 366 days.
+    # principal so that P (1 + r (m + 1)) fits its 96-bit amounts (one period more: an odd
+    # first period): 100 % over 480 periods of 366 days.
     principal, apr_bps, installments, period = 2**90, 10_000, 480, 366 * DAY
     faucet(servicer, servicer.account, principal)  # the lender could fund it
     nonce = _nonce(w3, servicer.account)
     allowance = servicer.allowance(servicer.account)
     rate_den = 10_000 * 365 * DAY
-    cap = (2**96 - 1) * rate_den // (rate_den + apr_bps * period * installments)
+    cap = (2**96 - 1) * rate_den // (rate_den + apr_bps * period * (installments + 1))
     terms = LoanTerms(BORROWER.address, principal, apr_bps, installments, period)
     with pytest.raises(
         TransactionReverted,

@@ -94,6 +94,13 @@ class LedgerDriver:
     def now(self) -> int:
         return chain_time(self.w3)
 
+    def day_end(self, after: int | None = None) -> int:
+        """The last second (UTC) of the day of ``after`` (default: a few seconds from now).
+        A loan originated then with the first due date one period later falls due at
+        exactly ``start + period``: due dates are the last second of their date."""
+        t = self.now() + 10 if after is None else after
+        return (t // DAY + 1) * DAY - 1
+
     def at(self, timestamp: int | None) -> None:
         """The next transaction is mined at ``timestamp`` (None: whatever comes next)."""
         if timestamp is not None:
@@ -156,6 +163,7 @@ class LedgerDriver:
         at: int | None = None,
         signature: bytes | None = None,
         deadline: int | None = None,
+        **calendar: int,
     ) -> int:
         """Fund the lender, originate at ``at`` (default: the next second) with the borrower's
         signature (a dev account's, unless ``signature`` is given), return the id."""
@@ -176,6 +184,7 @@ class LedgerDriver:
             penalty_apr_bps,
             default_after_days,
             token,
+            **calendar,
         )
         deadline = start + DAY if deadline is None else deadline
         if signature is None:
@@ -256,8 +265,14 @@ class LedgerDriver:
         penalty_apr_bps: int,
         default_after_days: int,
         token: Contract | None = None,
+        months: int = 0,
+        day_count: int = 0,
+        utc_offset: int = 0,
+        interest_only: int = 0,
+        rounding_exp: int = 0,
     ) -> tuple[Any, ...]:
-        """The ledger's LoanTerms tuple."""
+        """The ledger's OriginationTerms tuple (calendar terms: months per period, day count,
+        UTC offset in minutes, interest-only installments, rounding exponent)."""
         token = token or self.token
         return (
             borrower,
@@ -272,6 +287,11 @@ class LedgerDriver:
             late_fee_bps,
             penalty_apr_bps,
             default_after_days,
+            months,
+            day_count,
+            utc_offset,
+            interest_only,
+            rounding_exp,
         )
 
     def repay(

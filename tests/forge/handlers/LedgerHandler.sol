@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {LoanLedger} from "../../../contracts/LoanLedger.sol";
 import {
     AmountDue,
+    DayCount,
     ILoanLedger,
     LoanStatus,
     LoanView,
@@ -235,7 +236,7 @@ contract LedgerHandler is TestBase {
         uint256 a = _amountFor(modeA, seedA, q);
         uint256 b = _amountFor(modeB, seedB, q);
         bool recovery = ledger.loan(l.id).status == LoanStatus.Defaulted;
-        uint256 period = ledger.loan(l.id).periodSeconds;
+        uint256 period = _periodOf(ledger.loan(l.id));
 
         uint256 snapshot = LVM.snapshotState();
         Outcome memory once = _payRaw(l, a + b);
@@ -283,7 +284,7 @@ contract LedgerHandler is TestBase {
             Tracked memory l = m != 0 ? _loans[_open[loanSeed % m]] : _loans[loanSeed % _loans.length];
             LoanView memory v = ledger.loan(l.id);
             AmountDue memory q = ledger.amountDue(l.id, t);
-            uint256 oldest = _dueDate(v, v.installmentsPaid + 1);
+            uint256 oldest = _dueDate(l.id, v, v.installmentsPaid + 1);
             if (oldest == 0 || oldest + v.gracePeriodSeconds <= t) oldest = q.nextDueDate;
             if (mode == 1) target = q.nextDueDate;
             else if (mode == 2) target = q.nextDueDate + 1;
@@ -292,7 +293,7 @@ contract LedgerHandler is TestBase {
             else if (mode == 5) target = t + bound(seed, 1 days, 40 days);
             else if (mode == 6) target = t + bound(seed, 30 days, 400 days);
             else if (mode == 7) target = _pending[l.id].deadline + (seed % 2);
-            else if (mode == 8) target = t + v.periodSeconds;
+            else if (mode == 8) target = t + _periodOf(v);
             else target = oldest + bound(seed, 0, 3) * 1 days;
         }
         if (target <= t || target - t > MAX_JUMP) target = t + 1 + (seed % 1 days);
@@ -313,7 +314,7 @@ contract LedgerHandler is TestBase {
         AmountDue memory q0 = ledger.amountDue(id, block.timestamp);
         _checkCharges(before, q0, id);
         uint256[2] memory lazyPayoff = [
-            ledger.amountDue(id, block.timestamp + before.periodSeconds + before.gracePeriodSeconds + 1).payoff,
+            ledger.amountDue(id, block.timestamp + _periodOf(before) + before.gracePeriodSeconds + 1).payoff,
             ledger.amountDue(id, block.timestamp + 400 days).payoff
         ];
         LVM.recordLogs();
@@ -336,7 +337,7 @@ contract LedgerHandler is TestBase {
         // Between checkpoints penalty accrues lazily, in the borrower's favour: assessing never
         // lowers what is owed later (but for a unit per extra rounding down).
         for (uint256 k; k < 2; ++k) {
-            uint256 later = block.timestamp + (k == 0 ? before.periodSeconds + before.gracePeriodSeconds + 1 : 400 days);
+            uint256 later = block.timestamp + (k == 0 ? _periodOf(before) + before.gracePeriodSeconds + 1 : 400 days);
             uint256 lazy = lazyPayoff[k];
             uint256 eager = ledger.amountDue(id, later).payoff;
             if (!_saturates(q0) && eager + 2 < lazy) {
@@ -366,7 +367,7 @@ contract LedgerHandler is TestBase {
         uint256 id = _loans[i].id;
         LoanView memory v = ledger.loan(id);
         if (advance && v.status == LoanStatus.Active) {
-            uint256 due = _dueDate(v, v.installmentsPaid + 1);
+            uint256 due = _dueDate(id, v, v.installmentsPaid + 1);
             if (due != 0) {
                 uint256 target = due
                     + max((v.defaultAfterDays - 1) * 1 days + 1, v.gracePeriodSeconds + 1);
@@ -430,7 +431,10 @@ contract LedgerHandler is TestBase {
             ),
             uint40(block.timestamp + bound(deadlineSeed, 1, 60 days))
         );
-        LoanStatus status = ledger.loan(id).status;
+        LoanView memory lv = ledger.loan(id);
+        LoanStatus status = lv.status;
+        // A loan due in calendar months keeps its months (period 0); others: whole days.
+        p.periodSeconds = lv.periodMonths != 0 ? 0 : p.periodSeconds / 1 days * 1 days;
         vm.prank(servicer);
         try ledger.proposeRestructure(id, p.aprBps, p.installments, p.periodSeconds, p.deadline) {
             _ok(status == LoanStatus.Active, "propose: accepted for a loan that is not active", id);
@@ -619,22 +623,17 @@ contract LedgerHandler is TestBase {
         t.kind = ScheduleKind(_rand(seed, 0) % 3);
         t.aprBps = uint16(_choose(_rand(seed, 1), [uint256(0), 1, 500, 1200, 3600, 10_000], 0, 10_000));
         t.installments = uint16(_choose(_rand(seed, 2), [uint256(1), 2, 3, 12, 36, 480], 1, 480));
-        t.periodSeconds = uint32(
-            _choose(_rand(seed, 3), [uint256(1 days), 7 days, 30 days, 91 days, 365 days, 366 days], 1 days, 366 days)
-        );
+        _calendarTerms(t, seed);
         t.gracePeriodSeconds =
             uint32(_choose(_rand(seed, 4), [uint256(0), 1, 1 days, 3 days, 10 days, 90 days], 0, 90 days));
         t.lateFeeBps = uint16(_choose(_rand(seed, 5), [uint256(0), 1, 250, 500, 2500, 2500], 0, 2500));
         t.penaltyAprBps = uint16(_choose(_rand(seed, 6), [uint256(0), 1, 600, 1200, 10_000, 10_000], 0, 10_000));
         t.defaultAfterDays = uint16(_choose(_rand(seed, 7), [uint256(1), 2, 30, 60, 90, 3650], 1, 3650));
-        uint256 period = t.periodSeconds;
-        uint256 leadSeed = _rand(seed, 8);
-        uint256 lead;
-        if (leadSeed % 4 < 2) lead = period; // the usual: one period ahead
-        else if (leadSeed % 4 == 2) lead = period > 1 days ? period - bound(leadSeed >> 8, 0, 1 days - 1) : period;
-        else lead = bound(leadSeed >> 8, 1, period); // a short first period
-        t.firstDueDate = uint40(block.timestamp + lead);
-        uint256 maxP = (uint256(type(uint96).max) * 1e4 * 365 days) / (1e4 * 365 days + uint256(t.aprBps) * period * t.installments);
+        // Rate per period over the convention's year; one period more for an odd first one.
+        uint256 regular = t.periodMonths != 0 ? 30 * uint256(t.periodMonths) : t.periodSeconds / 1 days;
+        uint256 yearDays = t.dayCount == DayCount.Actual365 ? 365 : 360;
+        uint256 maxP = (uint256(type(uint96).max) * 1e4 * yearDays)
+            / (1e4 * yearDays + uint256(t.aprBps) * regular * (uint256(t.installments) + 1));
         uint256 bucket = principalSeed % 4;
         uint256 x = principalSeed >> 8;
         uint256 p;
@@ -643,6 +642,40 @@ contract LedgerHandler is TestBase {
         else if (bucket == 2) p = bound(x, 1e9, 1e18);
         else p = bound(x, 1, maxP);
         t.principal = uint128(min(p, maxP));
+    }
+
+    /// @dev The calendar terms: periods of days (actual/365 or actual/360) or calendar months
+    ///      (30/360), a UTC offset, interest-only installments, rounding, and a first due date
+    ///      from tomorrow (in the loan's offset) to two periods away, one period the most often.
+    function _calendarTerms(OriginationTerms memory t, uint256 seed) internal view {
+        uint256 months = _choose(_rand(seed, 9), [uint256(0), 0, 0, 1, 3, 12], 0, 12);
+        t.periodMonths = uint8(months);
+        if (months == 0) {
+            t.periodSeconds = uint32(
+                _choose(_rand(seed, 3), [uint256(1 days), 7 days, 30 days, 91 days, 365 days, 366 days], 1 days, 366 days)
+                    / 1 days * 1 days
+            );
+            t.dayCount = _rand(seed, 10) % 3 == 0 ? DayCount.Actual360 : DayCount.Actual365;
+        } else {
+            t.dayCount = DayCount.Thirty360;
+        }
+        int256[6] memory offsets = [int256(0), 0, 0, -300, 480, 840];
+        t.utcOffsetMinutes = int16(offsets[_rand(seed, 11) % 6]);
+        if (t.kind != ScheduleKind.Bullet && _rand(seed, 12) % 4 == 0) {
+            t.interestOnly = uint16(_rand(seed, 13) % t.installments);
+        }
+        t.roundingExp = uint8(_choose(_rand(seed, 14), [uint256(0), 0, 0, 2, 4, 4], 0, 6));
+        int256 offset = int256(t.utcOffsetMinutes) * 60;
+        uint256 today = uint256(int256(block.timestamp) + offset) / 1 days;
+        // Two calendar months are at least 59 days.
+        uint256 regular = months != 0 ? 30 * months : t.periodSeconds / 1 days;
+        uint256 longest = months != 0 ? 28 * 2 * months : 2 * regular;
+        uint256 leadSeed = _rand(seed, 8);
+        uint256 lead;
+        if (months == 0 && leadSeed % 4 < 2) lead = regular; // the usual: one period ahead
+        else lead = bound(leadSeed >> 8, 1, longest);
+        // The first due date: any second of that date in the loan's offset.
+        t.firstDueDate = uint40(uint256(int256((today + lead) * 1 days) - offset) + bound(leadSeed >> 64, 0, 1 days - 1));
     }
 
     // =====================================================================================
@@ -862,7 +895,10 @@ contract LedgerHandler is TestBase {
         uint256 d = q.nextInstallment != 0 ? q.nextInstallment - 1 : before.installments;
         _eq(v.baseIndex, d, "accept: segment starts after the installments due", id);
         _eq(v.installments, d + p.installments, "accept: installments", id);
-        _eq(v.segmentStart, block.timestamp, "accept: segment start", id);
+        // A new calendar from the end of today, in the loan's offset.
+        int256 offset = v.utcOffsetMinutes * 60;
+        uint256 todayEnd = uint256(int256((uint256(int256(block.timestamp) + offset) / 1 days + 1) * 1 days) - 1 - offset);
+        _eq(v.segmentStart, todayEnd, "accept: segment start", id);
         _eq(v.aprBps, p.aprBps, "accept: rate", id);
         _eq(v.periodSeconds, p.periodSeconds, "accept: period", id);
     }
@@ -996,16 +1032,18 @@ contract LedgerHandler is TestBase {
     function _compareLoans(LoanView memory a, LoanView memory b, uint256 id) internal {
         bytes memory x = abi.encode(a);
         bytes memory y = abi.encode(b);
-        string[29] memory names = [
+        string[37] memory names = [
             "borrower", "lender", "token", "decimals", "status", "kind", "principal",
             "principalOutstanding", "aprBps", "penaltyAprBps", "lateFeeBps", "defaultAfterDays",
             "periodSeconds", "gracePeriodSeconds", "installments", "installmentsPaid",
             "installmentsAssessedLate", "baseIndex", "basePrincipal", "segmentStart",
             "paidPrincipal", "paidInterest", "feesOwed", "penaltyOwed", "carriedInterest",
-            "lastAccrual", "bucket", "advanceInterest", "advancePending"
+            "lastAccrual", "bucket", "advanceInterest", "advancePending", "periodMonths",
+            "dayCount", "utcOffsetMinutes", "anchorDay", "interestOnly", "roundingExp", "oddDays",
+            "calendarMonth"
         ];
-        if (x.length != 29 * 32) return _fail("LoanView is not the 29 words compared", id);
-        for (uint256 k; k < 29; ++k) {
+        if (x.length != 37 * 32) return _fail("LoanView is not the 37 words compared", id);
+        for (uint256 k; k < 37; ++k) {
             uint256 u = _word(x, k);
             uint256 w = _word(y, k);
             if (u != w) {
@@ -1084,9 +1122,14 @@ contract LedgerHandler is TestBase {
     }
 
     /// @dev Due date of installment `number` in the segment in force (0 when outside it).
-    function _dueDate(LoanView memory v, uint256 number) internal pure returns (uint256) {
+    function _dueDate(uint256 id, LoanView memory v, uint256 number) internal view returns (uint256 due) {
         if (number <= v.baseIndex || number > v.installments) return 0;
-        return v.segmentStart + (number - v.baseIndex) * v.periodSeconds;
+        (due,,) = ledger.installment(id, number);
+    }
+
+    /// @dev About one period of the loan, in seconds (a calendar month counts 30 days).
+    function _periodOf(LoanView memory v) internal pure returns (uint256) {
+        return v.periodMonths != 0 ? v.periodMonths * 30 days : v.periodSeconds;
     }
 
     /// @dev Whether a quote's charges exceed what the ledger stores (96 bits, saturating).
