@@ -23,7 +23,12 @@ from web3.types import TxReceipt
 from loanservicing.amounts import InvalidInput, format_amount, iso_date, parse_amount
 from loanservicing.cli.app import state_of
 from loanservicing.cli.options import ADDRESS, account_option, json_option
-from loanservicing.cli.origination import emit_origination, loan_terms, terms_options
+from loanservicing.cli.origination import (
+    date_in_offset,
+    emit_origination,
+    loan_terms,
+    terms_options,
+)
 from loanservicing.cli.output import dated, emit, key_value_table
 from loanservicing.ledger.delinquency import BUCKET_LABELS, STATUS_LABELS
 from loanservicing.ledger.state import LoanSnapshot
@@ -221,6 +226,8 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
             {
                 "number": r.number,
                 **dated("due", r.due_timestamp),
+                "due_date_local": r.due_date,
+                "days": r.days,
                 "principal": r.principal,
                 "interest": r.interest,
                 "total": r.total,
@@ -233,12 +240,13 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
 
     def render(console: Console) -> None:
         table = Table(title=f"Schedule of loan {loan_id}", title_justify="left")
-        for name in ("#", "due", "principal", "interest", "total", "paid", "status"):
+        for name in ("#", "due", "days", "principal", "interest", "total", "paid", "status"):
             table.add_column(name, justify="right" if name not in ("due", "status") else "left")
         for r in rows:
             table.add_row(
                 str(r.number),
-                iso_date(r.due_timestamp)[:10] if r.due_timestamp else "",
+                r.due_date,
+                "" if r.days is None else str(r.days),
                 money(r.principal, decimals),
                 money(r.interest, decimals),
                 money(r.total, decimals),
@@ -418,17 +426,32 @@ def repay(ctx: click.Context, loan_id: int, amount: str, no_approve: bool) -> No
 
 @click.command()
 @click.argument("loan_id", type=int)
+@click.option(
+    "--on",
+    "on_date",
+    help="Quote for a later date (2027-03-15, in the loan's UTC offset: good through the end "
+    "of that date; or ISO 8601 UTC or unix seconds).",
+)
 @json_option
 @click.pass_context
-def payoff(ctx: click.Context, loan_id: int) -> None:
-    """The amount that closes LOAN_ID now, and how it splits.
+def payoff(ctx: click.Context, loan_id: int, on_date: str | None) -> None:
+    """The amount that closes LOAN_ID now (or on a later date), and how it splits.
 
-    The running period's interest counts to the day: what was earned by the whole days
-    elapsed, less what was paid towards it; interest paid ahead of that is credited back.
+    The running period's interest counts to the day by the loan's day count: what was earned
+    by the days from the period's start date to the date paid, less what was paid towards it;
+    interest paid ahead of that is credited back.
     """
     state = state_of(ctx)
     servicer = state.servicer(write=False)
-    quote = servicer.payoff(checked_loan_id(loan_id))
+    at = None
+    if on_date is not None:
+        offset = int(servicer.loan_view(checked_loan_id(loan_id))["utcOffsetMinutes"])
+        at = date_in_offset(on_date, offset, "payoff date")
+        now = servicer.now()
+        if at < now:
+            raise InvalidInput(f"The payoff date {on_date} is in the past (the chain's now is "
+                               f"{iso_date(now)}).")  # fmt: skip
+    quote = servicer.payoff(checked_loan_id(loan_id), at)
     d = quote.decimals
     document = {
         "loan_id": loan_id,

@@ -10,6 +10,7 @@ originates with ``loan originate --signed-terms FILE``. The commands are attache
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,12 +28,15 @@ from loanservicing.amounts import (
 from loanservicing.cli.app import CliState, state_of
 from loanservicing.cli.options import ADDRESS, DURATION, account_option, json_option
 from loanservicing.cli.output import dated, emit
+from loanservicing.ledger import calendar as cal
+from loanservicing.ledger.calendar import DayCount, Frequency
 from loanservicing.ledger.schedule import DAY, ScheduleKind
 from loanservicing.servicing.borrower_signature import SignedTerms
 from loanservicing.servicing.errors import SignatureFileError
 from loanservicing.servicing.servicer import LoanTerms, Origination, Servicer
 
 __all__ = [
+    "date_in_offset",
     "emit_origination",
     "loan_allow_token",
     "loan_originate",
@@ -51,7 +55,34 @@ def terms_options(f: F) -> F:
         click.option("--apr", required=True, help="Yearly interest rate in percent (e.g. 12)."),
         click.option("--installments", type=click.IntRange(1, 480), required=True),
         click.option(
-            "--period", type=DURATION, required=True, help="Installment period, e.g. 30d."
+            "--frequency",
+            help="How often installments fall due: monthly, quarterly, semi-annual, annual "
+            "(calendar months, 30/360), weekly, daily or every:14d, every:2w, every:2m.",
+        ),
+        click.option("--period", type=DURATION, help="Installment period in whole days, e.g. 30d."),
+        click.option(
+            "--day-count",
+            help="30/360 (calendar months), act/365 or act/360 (periods of days); default: "
+            "30/360 with months, act/365 with days.",
+        ),
+        click.option(
+            "--interest-only",
+            type=click.IntRange(0, 479),
+            default=0,
+            show_default=True,
+            help="The first N installments are interest only.",
+        ),
+        click.option(
+            "--utc-offset",
+            default="+00:00",
+            show_default=True,
+            help="The loan's UTC offset: its due dates are dates there.",
+        ),
+        click.option(
+            "--rounding",
+            default="0.01",
+            show_default=True,
+            help="Installments are whole multiples of this amount (0: not rounded).",
         ),
         click.option(
             "--schedule",
@@ -67,7 +98,11 @@ def terms_options(f: F) -> F:
             "--penalty-apr", default="6", show_default=True, help="Penalty rate in percent."
         ),
         click.option("--default-after", type=DURATION, default="90d", show_default=True),
-        click.option("--first-due", help="First due date (ISO 8601 UTC or unix seconds)."),
+        click.option(
+            "--first-due",
+            help="First due date (2027-01-31, in the loan's offset; or ISO 8601 UTC or unix "
+            "seconds): from tomorrow to two periods away.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -81,8 +116,13 @@ def loan_terms(servicer: Servicer, borrower: ChecksumAddress, options: dict[str,
     default_after = int(options["default_after"])
     if default_after % DAY or default_after == 0:
         raise InvalidInput("--default-after must be a whole number of days, such as 90d.")
+    frequency = _frequency(options)
+    try:
+        offset = cal.parse_utc_offset(str(options["utc_offset"]))
+    except ValueError as exc:
+        raise InvalidInput(f"{exc}.") from None
     first_due = options["first_due"]
-    first_due_ts = parse_date(first_due, "first due date") if first_due else None
+    first_due_ts = date_in_offset(first_due, offset, "first due date") if first_due else None
     try:
         kind = ScheduleKind.from_label(options["schedule"])
     except ValueError:
@@ -95,14 +135,67 @@ def loan_terms(servicer: Servicer, borrower: ChecksumAddress, options: dict[str,
         principal=parse_amount(options["principal"], servicer.token_decimals, "principal"),
         apr_bps=apr_bps,
         installments=int(options["installments"]),
-        period_seconds=int(options["period"]),
+        period_seconds=frequency.period_seconds,
         kind=kind,
         grace_seconds=int(options["grace"]),
         late_fee_bps=int(options["late_fee_bps"]),
         penalty_apr_bps=penalty_bps,
         default_after_days=default_after // DAY,
         first_due_timestamp=first_due_ts,
+        months=frequency.months,
+        day_count=_day_count(options.get("day_count"), frequency),
+        utc_offset_minutes=offset,
+        interest_only=int(options["interest_only"]),
+        rounding_exp=_rounding_exp(str(options["rounding"]), servicer.token_decimals),
     )
+
+
+def _frequency(options: dict[str, Any]) -> Frequency:
+    """The installment frequency: ``--frequency`` or ``--period`` (whole days), one of them."""
+    text, period = options.get("frequency"), options.get("period")
+    if (text is None) == (period is None):
+        raise InvalidInput("Give the installment frequency: --frequency monthly, or --period 30d.")
+    if text is not None:
+        try:
+            return Frequency.parse(str(text))
+        except ValueError as exc:
+            raise InvalidInput(f"{exc}.") from None
+    seconds = int(str(period))
+    if seconds % DAY:
+        raise InvalidInput("--period must be a whole number of days, such as 30d.")
+    return Frequency(days=seconds // DAY)
+
+
+def _day_count(text: str | None, frequency: Frequency) -> DayCount:
+    if text is None:
+        return DayCount.THIRTY_360 if frequency.months else DayCount.ACTUAL_365
+    try:
+        return DayCount.from_label(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{exc}.") from None
+
+
+def date_in_offset(text: str, offset_minutes: int, what: str) -> int:
+    """A date alone (2027-01-31) is the last second of that date in a UTC offset of
+    ``offset_minutes``; anything else as :func:`parse_date`."""
+    try:
+        date = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return parse_date(text, what)
+    return cal.day_end(cal.day_of_date(date), offset_minutes * 60)
+
+
+def _rounding_exp(text: str, decimals: int) -> int:
+    """``0.01`` (cents) as the exponent of its size in the token's smallest units."""
+    if text.strip() in ("0", "none"):
+        return 0
+    units = parse_amount(text, decimals, "rounding unit")
+    digits = str(units)
+    if units <= 0 or digits.rstrip("0") != "1":
+        raise InvalidInput(
+            f"The rounding unit {text} is not a power of ten of the token's units (0.01, 1)."
+        )
+    return len(digits) - 1
 
 
 def emit_origination(

@@ -60,6 +60,7 @@ from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.deploy import ORIGINATOR_ROLE, deploy_system
 from loanservicing.errors import LoanServicingError
+from loanservicing.ledger.calendar import DayCount
 from loanservicing.ledger.schedule import DAY, ScheduleKind
 from loanservicing.ledger.state import LoanState
 from loanservicing.monitoring.notices import NOTICE_KINDS
@@ -80,6 +81,8 @@ __all__ = [
 
 NOON = DAY // 2
 UNIT = 10**6  # the demo token has 6 decimals
+CENTS_EXP = 4
+"""Installments in whole cents of the 6-decimal token (10**4 units)."""
 MAX_UINT = 2**256 - 1
 ORIGINATE_GAS = 600_000
 REPAY_GAS = 700_000
@@ -309,26 +312,32 @@ class PortfolioDemo:
         return profiles
 
     def _terms(self, index: int, borrower: _Borrower) -> LoanTerms:
+        """Four loans in five due monthly (calendar months, 30/360), the others weekly
+        (actual/365); installments in whole cents; an odd first period of 20 to 29 days for
+        a monthly loan, 4 to 6 days for a weekly one."""
         rng = self.rng
         kind = list(ScheduleKind)[index % 3]
-        period_days = 14 if rng.random() < 0.2 else 30
+        weekly = rng.random() < 0.2
         if kind is ScheduleKind.BULLET:
-            installments = rng.choice([3, 4, 6, 12] if period_days == 30 else [6, 8, 12])
+            installments = rng.choice([12, 16, 26] if weekly else [3, 4, 6, 12])
         else:
-            installments = rng.choice([6, 9, 12, 18, 24] if period_days == 30 else [8, 12, 26])
-        first_due_day = period_days - rng.randint(1, min(10, period_days - 1))
+            installments = rng.choice([16, 26, 52] if weekly else [6, 9, 12, 18, 24])
+        first_due_day = rng.randint(4, 6) if weekly else rng.randint(20, 29)
         return LoanTerms(
             borrower=borrower.signer.address,
             principal=rng.randrange(20, 501) * 50 * UNIT,
             apr_bps=rng.choice([600, 900, 1200, 1500, 1800, 2400]),
             installments=installments,
-            period_seconds=period_days * DAY,
+            period_seconds=7 * DAY if weekly else 0,
             kind=kind,
-            grace_seconds=5 * DAY,
+            grace_seconds=5 * DAY if not weekly else 2 * DAY,
             late_fee_bps=500,
             penalty_apr_bps=600,
             default_after_days=DEFAULT_AFTER_DAYS,
             first_due_timestamp=self.start + first_due_day * DAY + NOON,
+            months=0 if weekly else 1,
+            day_count=DayCount.ACTUAL_365 if weekly else DayCount.THIRTY_360,
+            rounding_exp=CENTS_EXP,
         )
 
     def _originate(self) -> None:
@@ -552,8 +561,10 @@ class PortfolioDemo:
         view = self.servicer.loan_view(loan.loan_id)
         remaining = int(view["installments"]) - int(view["installmentsPaid"])
         apr = max(int(view["aprBps"]) - 300, 0)
+        # The same frequency: a loan due in calendar months keeps them (period 0).
+        period = 0 if int(view["periodMonths"]) else int(view["periodSeconds"])
         self.servicer.propose_restructure(
-            loan.loan_id, apr, remaining + 6, 30 * DAY, chain_time(self.w3) + 7 * DAY
+            loan.loan_id, apr, remaining + 6, period, chain_time(self.w3) + 7 * DAY
         )
         borrower = self.servicer.as_account(loan.borrower.signer)
         borrower.sender = loan.borrower.sender

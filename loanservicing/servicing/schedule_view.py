@@ -37,6 +37,10 @@ class ScheduleRow:
     interest: int | None
     paid: int | None
     status: str
+    due_date: str = ""
+    """The due date in the loan's UTC offset (YYYY-MM-DD); empty when not known."""
+    days: int | None = None
+    """The period's days by the loan's day count (the first from the origination date)."""
 
     @property
     def total(self) -> int | None:
@@ -65,8 +69,18 @@ def schedule(servicer: Servicer, loan_id: int) -> list[ScheduleRow]:
             principal + interest, paid, due, state.grace, now, closed, next_is_taken
         )
         next_is_taken = next_is_taken or status in (PARTIAL, DUE)
-        rows.append(ScheduleRow(base + j, due, principal, interest, paid, status))
+        days = state.period_days + (state.odd_days if base + j == 1 else 0)
+        rows.append(
+            ScheduleRow(
+                base + j, due, principal, interest, paid, status, _local_date(state, due), days
+            )
+        )
     return rows
+
+
+def _local_date(state: LoanState, timestamp: int) -> str:
+    """``timestamp``'s date in the loan's UTC offset."""
+    return cal.date_of_day(cal.local_day(timestamp, state.offset_seconds)).isoformat()
 
 
 def _replaced_rows(servicer: Servicer, loan_id: int, base: int) -> list[ScheduleRow]:
@@ -121,5 +135,7 @@ def _replaced_rows(servicer: Servicer, loan_id: int, base: int) -> list[Schedule
         if seg is None:
             return unknown
         part_p, part_i = seg.curve().part(n - seg.base_index)
-        rows.append(ScheduleRow(n, seg.due_date(n), part_p, part_i, None, SETTLED))
+        due = seg.due_date(n)
+        days = seg.period_days + (seg.odd_days if n == 1 else 0)
+        rows.append(ScheduleRow(n, due, part_p, part_i, None, SETTLED, _local_date(seg, due), days))
     return rows

@@ -154,9 +154,14 @@ class Servicer(OriginationMixin, RestructuringMixin, ClaimsMixin):
         )
         return sorted(int(log["args"]["loanId"]) for log in logs)
 
-    def payoff(self, loan_id: int) -> Payoff:
-        """What closes the loan now, split as the repayment would be allocated."""
-        return self.loan_with_payoff(loan_id)[1]
+    def payoff(self, loan_id: int, at: int | None = None) -> Payoff:
+        """What closes the loan now (or at ``at``, unix seconds from now on: interest to the
+        day by the loan's day count), split as the repayment would be allocated."""
+        if at is None:
+            return self.loan_with_payoff(loan_id)[1]
+        view = self.loan_view(loan_id)
+        due = self.amount_due_at_block(loan_id, at, "latest")
+        return Payoff.from_due(loan_id, int(view["decimals"]), due)
 
     def credit_record(self, borrower: ChecksumAddress) -> CreditRecord:
         """The borrower's totals over every reporter (the registry's ``creditRecord``)."""

@@ -4,7 +4,7 @@ CliRunner against the session Anvil (each test reverted)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,10 +45,12 @@ def test_create_show_schedule_repay_payoff_list_credit(run: Cli) -> None:
     schedule = run.json("loan", "schedule", str(loan_id))
     rows = schedule["installments"]
     assert len(rows) == 12 and schedule["decimals"] == 6
-    assert rows[0]["principal"] == 10_000 * 10**6 // 12
+    assert rows[0]["principal"] == 833_330_000  # 10,000 / 12 in whole cents (the default)
+    assert all(r["total"] % 10_000 == 0 for r in rows[:-1])  # every installment in cents
+    assert sum(r["principal"] for r in rows) == 10_000 * 10**6  # the last absorbs the rest
     assert rows[0]["total"] == shown["next_due_amount"]
-    assert {"number", "due_date", "due_timestamp", "principal", "interest", "total", "paid",
-            "status"} <= rows[0].keys()  # fmt: skip
+    assert {"number", "due_date", "due_timestamp", "due_date_local", "days", "principal",
+            "interest", "total", "paid", "status"} <= rows[0].keys()  # fmt: skip
 
     run.json("faucet", BORROWER, "500")
     first_total = rows[0]["total"]
@@ -267,3 +269,36 @@ def test_embedded_chain_without_deployment_explains_itself() -> None:
     result = CliRunner(mix_stderr=False).invoke(cli, ["loan", "show", "1"])
     assert result.exit_code == 1
     assert "new, empty Anvil" in result.stderr
+
+
+def test_a_monthly_loan_in_its_offset_with_a_payoff_quoted_for_a_date(run: Cli) -> None:
+    """Calendar terms from the command line: monthly (30/360), an offset, interest-only
+    installments, a first due date as a date; the schedule shows dates there and each
+    period's days, and `payoff --on DATE` quotes to that date."""
+    now = run.json("chain", "time")["timestamp"]
+    today = datetime.fromtimestamp(now + 8 * 3600, UTC).date()
+    first = (today.replace(day=1) + timedelta(days=62)).replace(day=1)  # the 1st, 1-2 months on
+    run.json("faucet", LENDER, "12000")
+    created = run.json(*_create_args("12000", "12"), "--frequency", "monthly",
+                       "--first-due", first.isoformat(), "--utc-offset", "+08:00",
+                       "--interest-only", "2")  # fmt: skip
+    loan_id = int(created["loan_id"])
+    shown = run.json("loan", "schedule", str(loan_id))
+    rows = shown["installments"]
+    assert [r["due_date_local"][8:] for r in rows] == ["01"] * 12
+    assert rows[0]["due_date_local"] == first.isoformat()
+    assert [r["principal"] for r in rows[:2]] == [0, 0] and rows[2]["principal"] > 0
+    assert rows[1]["days"] == 30
+    later = run.json("payoff", str(loan_id), "--on", (today + timedelta(days=10)).isoformat())
+    at_once = run.json("payoff", str(loan_id))
+    assert later["amount"] > at_once["amount"] == 12_000 * 10**6
+    run.fails("payoff", str(loan_id), "--on", "2001-01-01", match="in the past")
+    run.fails(*_create_args(), "--frequency", "monthly", "--day-count", "act/365",
+              match="DayCountNotSupported")  # fmt: skip
+    run.fails(*_create_args(), "--frequency", "fortnightly", match="unknown frequency")
+    run.fails(*_create_args(), "--period", "30d", "--rounding", "0.03", match="power of ten")
+
+
+def _create_args(principal: str = "10", installments: str = "2") -> tuple[str, ...]:
+    return ("loan", "create", "--borrower", BORROWER, "--principal", principal, "--apr", "12",
+            "--installments", installments)  # fmt: skip
