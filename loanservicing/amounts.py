@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from loanservicing.errors import LoanServicingError
 
@@ -64,6 +65,17 @@ def format_amount(units: int, decimals: int) -> str:
         return f"{sign}{whole}"
     digits = str(fraction).rjust(decimals, "0").rstrip("0")
     return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
+
+
+def format_money(units: int, decimals: int) -> str:
+    """Smallest units as a statement shows them: two decimals (fewer when the token has
+    fewer), rounded half up, with thousands separators (``1,580.17``). Exact integers stay in
+    the JSON; this is for people."""
+    places = min(decimals, 2)
+    value = (Decimal(units) / (Decimal(10) ** decimals)).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
+    )
+    return f"{value:,.{places}f}"
 
 
 def parse_percent_bps(text: str, what: str = "rate", allow_zero: bool = True) -> int:

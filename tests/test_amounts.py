@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from loanservicing.amounts import (
     InvalidInput,
     format_amount,
+    format_money,
     iso_date,
     parse_amount,
     parse_date,
@@ -86,3 +87,13 @@ def test_percent_and_duration_and_dates() -> None:
     assert iso_date(1_769_860_800) == "2026-01-31T12:00:00Z"
     with pytest.raises(InvalidInput):
         parse_date("tomorrow")
+
+
+def test_money_for_people_has_two_decimals_rounded_half_up() -> None:
+    assert format_money(305_568_388, 6) == "305.57"
+    assert format_money(548_054_934_999, 6) == "548,054.93"
+    assert format_money(1_580_170_000, 6) == "1,580.17"
+    assert format_money(5, 6) == "0.00" and format_money(5_000, 6) == "0.01"
+    assert format_money(-1_234_567, 6) == "-1.23"
+    assert format_money(7, 0) == "7" and format_money(15, 1) == "1.5"
+    assert format_money(10**18 + 5 * 10**15, 18) == "1.01"

@@ -20,7 +20,7 @@ from rich.table import Table
 from web3 import Web3
 from web3.types import TxReceipt
 
-from loanservicing.amounts import InvalidInput, format_amount, iso_date, parse_amount
+from loanservicing.amounts import InvalidInput, format_amount, format_money, iso_date, parse_amount
 from loanservicing.cli.app import state_of
 from loanservicing.cli.options import ADDRESS, account_option, json_option
 from loanservicing.cli.origination import (
@@ -77,8 +77,8 @@ def _styled(label: str) -> str:
 
 
 def money(units: int | None, decimals: int) -> str:
-    """Units for people (no symbol); blank for None."""
-    return "" if units is None else format_amount(units, decimals)
+    """Units for people (no symbol, two decimals as a statement shows them); blank for None."""
+    return "" if units is None else format_money(units, decimals)
 
 
 def loan_document(state: LoanSnapshot) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from loanservicing.amounts import format_amount, iso_date
+from loanservicing.amounts import format_amount, format_money, iso_date
 from loanservicing.ledger.delinquency import BUCKET_LABELS
 from loanservicing.ledger.portfolio import PortfolioSummary
 from loanservicing.monitoring.notices import NOTICE_KINDS
@@ -92,7 +92,7 @@ def render_summary(s: PortfolioSummary, console: Console, symbol: str = "tUSDC")
     d = s.decimals
 
     def money(units: int) -> str:
-        return f"{units // 10**d:,} {symbol}"
+        return f"{format_money(units, d)} {symbol}"
 
     status = Table(title="Loans by status", title_justify="left")
     for name in ("active", "defaulted", "closed", "total"):

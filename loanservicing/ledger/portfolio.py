@@ -48,6 +48,7 @@ def snapshot(state: LoanState, due: AmountDue, decimals: int, timestamp: int) ->
     and ``due``, what it owes then (``amountDue(id, timestamp)``)."""
     dpd = due.days_past_due
     active = state.status is LoanStatus.ACTIVE
+    next_installment, next_due, next_amount = _next_payment(state, due)
     return LoanSnapshot(
         loan_id=state.loan_id,
         borrower=state.borrower,
@@ -70,9 +71,9 @@ def snapshot(state: LoanState, due: AmountDue, decimals: int, timestamp: int) ->
         delinquency_bucket=bucket_of(dpd) if active else state.bucket,
         recorded_bucket=state.bucket,
         past_due=due.past_due,
-        next_due_timestamp=due.next_due_date or None,
-        next_due_amount=_next_due_amount(state, due, timestamp),
-        next_installment=due.next_installment or None,
+        next_due_timestamp=next_due,
+        next_due_amount=next_amount,
+        next_installment=next_installment,
         payoff=due.payoff,
         fees_owed=due.fees,
         penalty_owed=due.penalty,
@@ -85,15 +86,19 @@ def snapshot(state: LoanState, due: AmountDue, decimals: int, timestamp: int) ->
     )
 
 
-def _next_due_amount(state: LoanState, due: AmountDue, timestamp: int) -> int:
-    """What must be paid by the next due date: everything past due and what is left of the
-    running installment; right after a prepayment, when no installment runs until the new
-    segment's first period begins, that first installment in full."""
+def _next_payment(state: LoanState, due: AmountDue) -> tuple[int | None, int | None, int]:
+    """The next payment (installment number, due date, amount): everything past due and what
+    is left of the running installment; when nothing is (the running installment paid early,
+    or, right after a prepayment, no installment running until the new segment's first
+    period begins), the next installment with something left to pay, with its date."""
     amount = due.past_due + due.current_interest + due.current_principal
-    not_begun = timestamp <= state.segment_start and due.next_installment == state.base_index + 1
-    if not_begun and due.current_interest == due.current_principal == 0:
-        amount += sum(state.curve().part(1))
-    return amount
+    number, date = due.next_installment or None, due.next_due_date or None
+    if amount or state.status is not LoanStatus.ACTIVE or state.paid_count >= state.installments:
+        return number, date, amount
+    n = max(state.paid_count + 1, state.base_index + 1)
+    cp, ci = state.curve().cumulative(n - state.base_index)
+    left = max(cp - state.paid_principal, 0) + max(ci - state.paid_interest, 0)
+    return (n, state.due_date(n), left) if left else (number, date, amount)
 
 
 def snapshot_at(state: LoanState, timestamp: int, decimals: int) -> LoanSnapshot:

@@ -12,7 +12,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
-from loanservicing.amounts import format_amount
+from loanservicing.amounts import format_money
 from loanservicing.chain.abi import DEFAULT_ADMIN_ROLE, output_fields, role
 from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.errors import TransactionReverted
@@ -141,8 +141,8 @@ class LedgerBinding:
         return int(self.token.functions.allowance(owner, self.ledger.address).call())
 
     def show(self, units: int) -> str:
-        """Units of the deployment's token for people: ``1250.5 tUSDC``."""
-        return f"{format_amount(units, self.token_decimals)} {self.token_symbol}"
+        """Units of the deployment's token for people: ``1,250.50 tUSDC``."""
+        return f"{format_money(units, self.token_decimals)} {self.token_symbol}"
 
     # ----------------------------------------------------------------- reads
 

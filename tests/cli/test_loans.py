@@ -192,16 +192,16 @@ def test_bad_input_is_one_sentence_and_sends_nothing(run: Cli, w3: Web3) -> None
     run.fails(*create, "--principal", "10", "--period", "2w", match="not a duration")
     run.fails(*create, "--principal", "10", "--borrower", LENDER, match="BorrowerIsLender")
     run.fails(*create, "--principal", "10", "--account", "3", match="lacks ORIGINATOR_ROLE")
-    run.fails(*create, "--principal", "99999999", match="holds 0 tUSDC")
+    run.fails(*create, "--principal", "99999999", match="holds 0.00 tUSDC")
     run.fails("repay", str(loan_id), "-5", "--account", "1", match="negative")
     run.fails("repay", str(loan_id), "0", "--account", "1", match="greater than zero")
     run.fails("repay", str(loan_id), "1.1234567", "--account", "1", match="decimal places")
-    run.fails("repay", str(loan_id), "50", "--account", "3", match="holds 0 tUSDC")
+    run.fails("repay", str(loan_id), "50", "--account", "3", match="holds 0.00 tUSDC")
     run.json("faucet", OUTSIDER, "50")
     nonces = {a: _nonce(w3, a) for a in nonces}  # the faucet minted from the lender
     run.fails(
         "repay", str(loan_id), "50", "--account", "3", "--no-approve",
-        match="allows the ledger only 0 tUSDC",
+        match="allows the ledger only 0.00 tUSDC",
     )  # fmt: skip
     run.fails("loan", "default", str(loan_id), "--account", "3", match="lacks SERVICER_ROLE")
     run.fails("loan", "default", str(loan_id), match="DefaultThresholdNotReached(loanId=1")

@@ -16,7 +16,8 @@ from loanservicing.ledger.accounting import (
     unpaid_amount,
 )
 from loanservicing.ledger.errors import ReplayMismatch
-from loanservicing.ledger.replay import apply_ledger_events
+from loanservicing.ledger.portfolio import snapshot_at
+from loanservicing.ledger.replay import apply_ledger_events, repay
 from loanservicing.ledger.schedule import DAY, Curve, ScheduleKind
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 from tests.ledger.sample import TERMS, originated
@@ -94,3 +95,15 @@ def test_a_loan_view_gives_back_the_replayed_state() -> None:
     again = LoanState.from_view(1, view)
     assert again.as_view() == state.as_view()
     assert amount_due(again, 1_010 * DAY) == amount_due(state, 1_010 * DAY)
+
+
+def test_the_next_payment_after_an_installment_paid_early_is_the_next_one() -> None:
+    """The bug `loan show` had: after installment 1 was paid early it reported 0 due on
+    installment 1's date; the next payment is installment 2, with its date and amount."""
+    state = apply_ledger_events(None, [originated()])
+    t = 985 * DAY
+    repay(state, sum(state.curve().part(1)), t)
+    shown = snapshot_at(state, t + 1, 6)
+    assert (shown.next_installment, shown.installments_paid) == (2, 1)
+    assert shown.next_due_timestamp == state.due_date(2)
+    assert shown.next_due_amount == sum(state.curve().part(2))

@@ -140,7 +140,7 @@ def test_bad_writes_send_nothing(servicer: Servicer, w3: Web3) -> None:
     # Give the payer no tokens at all: it holds whatever tests before left (snapshot reverts).
     assert balance == 0
     nonce = _nonce(w3, poor.address)
-    with pytest.raises(InsufficientFunds, match="holds 0 tUSDC"):
+    with pytest.raises(InsufficientFunds, match=r"holds 0\.00 tUSDC"):
         payer.repay(loan_id, 10 * UNIT)
     with pytest.raises(InsufficientFunds, match="greater than zero"):
         payer.repay(loan_id, 0)
