@@ -30,8 +30,11 @@ from loanservicing.cli.origination import (
     terms_options,
 )
 from loanservicing.cli.output import dated, emit, key_value_table
+from loanservicing.ledger import calendar as cal
+from loanservicing.ledger.calendar import Frequency
 from loanservicing.ledger.delinquency import BUCKET_LABELS, STATUS_LABELS
-from loanservicing.ledger.state import LoanSnapshot
+from loanservicing.ledger.schedule import DAY
+from loanservicing.ledger.state import LoanSnapshot, LoanState
 from loanservicing.servicing.schedule_view import schedule
 from loanservicing.servicing.servicer import Payoff
 
@@ -115,6 +118,20 @@ def loan_document(state: LoanSnapshot) -> dict[str, Any]:
     }
 
 
+def calendar_document(state: LoanState) -> dict[str, Any]:
+    """A loan's calendar terms as ``loan show`` names them."""
+    frequency = Frequency(days=state.period // DAY, months=state.months)
+    return {
+        "frequency": frequency.label,
+        "day_count": state.day_count.label,
+        "utc_offset": cal.format_utc_offset(state.utc_offset),
+        "anchor_day": state.anchor_day or None,
+        "interest_only": state.interest_only,
+        "rounding_units": 10**state.rounding_exp,
+        "first_period_extra_days": state.odd_days,
+    }
+
+
 # --------------------------------------------------------------------------- loan
 
 
@@ -160,8 +177,10 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
         Web3.to_checksum_address(current.lender), Web3.to_checksum_address(current.token)
     )
     d = current.decimals
+    calendar = calendar_document(LoanState.from_view(loan_id, servicer.loan_view(loan_id)))
     document = {
         **loan_document(current),
+        **calendar,
         "accrued_interest": quote.accrued_interest,
         "interest_rebate": quote.interest_rebate,
         "lender_claimable": claimable,
@@ -179,7 +198,8 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
             ("lender", current.lender),
             ("principal", money(current.principal, d)),
             ("outstanding", money(current.principal_outstanding, d)),
-            ("rate", f"{format_amount(current.apr_bps, 2)} % a year"),
+            ("rate", f"{format_amount(current.apr_bps, 2)} % a year, {calendar['day_count']}"),
+            ("due", f"{calendar['frequency']}, dates in UTC{calendar['utc_offset']}"),
             ("installments", f"{current.installments_paid} of {current.installments_total} paid"),
             ("days past due", str(current.days_past_due)),
             ("bucket", BUCKET_LABELS[current.delinquency_bucket]),

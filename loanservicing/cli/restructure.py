@@ -31,18 +31,37 @@ def loan_restructure() -> None:
 @click.argument("loan_id", type=int)
 @click.option("--apr", required=True, help="New yearly rate in percent.")
 @click.option("--installments", type=click.IntRange(1, 480), required=True)
-@click.option("--period", type=DURATION, required=True)
+@click.option(
+    "--period",
+    type=DURATION,
+    help="New period in whole days (30d); a loan due in calendar months keeps its months "
+    "(leave it out).",
+)
 @click.option("--valid-for", type=DURATION, default="7d", show_default=True)
 @account_option
 @json_option
 @click.pass_context
 def restructure_propose(
-    ctx: click.Context, loan_id: int, apr: str, installments: int, period: int, valid_for: int
+    ctx: click.Context,
+    loan_id: int,
+    apr: str,
+    installments: int,
+    period: int | None,
+    valid_for: int,
 ) -> None:
     """Offer LOAN_ID's borrower new terms for the rest of the loan."""
     state = state_of(ctx)
     apr_bps = parse_percent_bps(apr, "interest rate")
     servicer = state.servicer()
+    months = int(servicer.loan_view(checked_loan_id(loan_id))["periodMonths"])
+    if months and period is not None:
+        raise InvalidInput(
+            f"Loan {loan_id} is due every {months} calendar month(s) and keeps that frequency: "
+            "leave --period out."
+        )
+    if not months and period is None:
+        raise InvalidInput("Give the new period, such as --period 30d.")
+    period = period or 0
     deadline = servicer.now() + valid_for
     receipt = servicer.propose_restructure(
         checked_loan_id(loan_id), apr_bps, installments, period, deadline
@@ -67,8 +86,9 @@ def restructure_propose(
 
 
 def _proposal_text(p: RestructureProposal) -> str:
+    every = f"{p.period_seconds // DAY:g} days" if p.period_seconds else "the loan's months"
     return (
-        f"{p.installments} installments of {p.period_seconds // DAY:g} days at "
+        f"{p.installments} installments of {every} at "
         f"{format_amount(p.apr_bps, 2)} %, to accept by {iso_date(p.deadline)}"
     )
 

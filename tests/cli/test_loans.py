@@ -293,6 +293,17 @@ def test_a_monthly_loan_in_its_offset_with_a_payoff_quoted_for_a_date(run: Cli) 
     at_once = run.json("payoff", str(loan_id))
     assert later["amount"] > at_once["amount"] == 12_000 * 10**6
     run.fails("payoff", str(loan_id), "--on", "2001-01-01", match="in the past")
+    terms = run.json("loan", "show", str(loan_id))
+    assert (terms["frequency"], terms["day_count"], terms["utc_offset"]) == (
+        "monthly",
+        "30/360",
+        "+08:00",
+    )
+    assert (terms["interest_only"], terms["rounding_units"], terms["anchor_day"]) == (2, 10_000, 1)
+    # A restructuring keeps the loan's months: a period of days is refused before sending.
+    propose = ("loan", "restructure", "propose", str(loan_id), "--apr", "5", "--installments", "6")
+    run.fails(*propose, "--period", "30d", match="keeps that frequency")
+    assert run.json(*propose)["period_seconds"] == 0
     run.fails(*_create_args(), "--frequency", "monthly", "--day-count", "act/365",
               match="DayCountNotSupported")  # fmt: skip
     run.fails(*_create_args(), "--frequency", "fortnightly", match="unknown frequency")

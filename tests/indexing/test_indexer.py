@@ -8,6 +8,7 @@ import pytest
 
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.verify import verify_index
+from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LoanStatus
@@ -70,6 +71,47 @@ def test_sync_rebuilds_every_loan_and_credit_record(
     for loan_id in loans:
         for t in (now, now + 3 * DAY, now + 45 * DAY, now + 400 * DAY):
             chain = system.ledger.functions.amountDue(loan_id, t).call()
+            assert amount_due(states[loan_id], t).as_tuple() == tuple(chain), (loan_id, t)
+
+
+def test_calendar_loans_replay_and_verify(system: LedgerDriver, tmp_path: Path) -> None:
+    """Loans due in calendar months (30/360, cents, an odd first period, interest-only
+    installments, an offset) and weekly (act/360) through on-time and late payments, a
+    prepayment and a restructuring: the index rebuilds each, `index verify` finds nothing, and
+    the twin's amounts due equal the ledger's, by the second and across month ends."""
+    s = system
+    borrower = s.accounts[4]
+    t0 = s.day_end() + 3600  # 01:00 UTC
+    offset = 8 * 3600
+    today = cal.local_day(t0, offset)
+    month = cal.month_of(today)
+    first = cal.day_in_month(month + 1, 31)  # the end of next month: a long first period
+    monthly = s.originate(borrower, period=0, first_due=cal.day_end(first, offset), months=1,
+                          day_count=2, utc_offset=480, interest_only=2, rounding_exp=4,
+                          at=t0)  # fmt: skip
+    weekly = s.originate(borrower, kind=ScheduleKind.EQUAL_PRINCIPAL, period=7 * DAY,
+                         first_due=t0 + 10 * DAY, day_count=1, rounding_exp=4,
+                         installments=20, at=t0 + 1)  # fmt: skip
+    for n in (1, 2, 3):
+        s.repay(weekly, s.installment_total(weekly, n), borrower, at=s.due_date(weekly, n))
+    due1 = s.due_date(monthly, 1)
+    s.repay(monthly, s.installment_total(monthly, 1), borrower, at=due1)  # on time
+    late = s.due_date(monthly, 2) + 7 * DAY  # past grace: charges, a miss
+    s.repay(monthly, s.due(monthly, late)["pastDue"] + 3_000 * UNIT, borrower, at=late)
+    terms = (700, 24, 0, late + 10 * DAY)
+    s.send(s.ledger.functions.proposeRestructure(monthly, *terms), at=late + DAY)
+    s.send(s.ledger.functions.acceptRestructure(monthly, *terms), borrower, at=late + 2 * DAY)
+    indexer = make_indexer(s, tmp_path / "calendar.db")
+    indexer.sync()
+    assert verify_index(indexer.db, s.rpc_url, s.abis()).differences == []
+    states = indexer.db.loans()
+    assert states[monthly].months == 1 and states[monthly].anchor_day == cal.anchor_of(
+        cal.local_day(late + 2 * DAY, offset)
+    )
+    now = s.now()
+    for loan_id in (monthly, weekly):
+        for t in (now, now + DAY, now + 31 * DAY, now + 65 * DAY, now + 400 * DAY):
+            chain = s.ledger.functions.amountDue(loan_id, t).call()
             assert amount_due(states[loan_id], t).as_tuple() == tuple(chain), (loan_id, t)
 
 
