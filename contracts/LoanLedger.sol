@@ -58,9 +58,9 @@ import {LoanViews} from "./libraries/LoanViews.sol";
 /// keeper calling `assess` at each grace end makes the accrual exact). Charges stop at default.
 ///
 /// Payoff, to the day: every charge and past-due amount, all outstanding principal, and the
-/// running period's interest for the whole days elapsed in it (its scheduled interest times
-/// elapsed days over the period's days, rounded down; interest paid ahead for it is credited
-/// back). A prepayment pays the running installment in full first, then principal; the
+/// running period's interest to the day (its scheduled interest times the day-count days from
+/// its start date to the date paid, in the loan's offset, over its days, rounded down; interest
+/// paid ahead for it is credited back). A prepayment pays the running installment in full first, then principal; the
 /// remaining installments are re-amortised from the running installment's due date, and until
 /// then further payments go to principal only. So the outcome never depends on how payments
 /// are split: `a + b` at once and `a` then `b` in the same second leave the same loan.

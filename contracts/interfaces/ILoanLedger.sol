@@ -127,8 +127,9 @@ struct LoanView {
 ///
 ///      Payoff, to the day: `payoff = pastDue + accruedInterest + currentPrincipal +
 ///      remainingPrincipal - interestRebate`. `accruedInterest` is the running period's
-///      interest earned by whole days elapsed (its scheduled interest times elapsed days over
-///      the period's length, rounded down) less what was paid towards it; `interestRebate` is
+///      interest earned to the day (its scheduled interest times the day-count days from its
+///      start date to `timestamp`'s date, in the loan's offset, over its days, rounded down)
+///      less what was paid towards it; `interestRebate` is
 ///      what was paid towards it beyond that (paid ahead, credited back at payoff). At most one
 ///      of the two is non-zero. A repayment below `payoff` follows the waterfall (the running
 ///      installment's scheduled interest and principal, then prepayment); a repayment of

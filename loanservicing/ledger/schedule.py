@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
 
-from loanservicing.ledger.calendar import DayCount
+from loanservicing.ledger.calendar import DAY, DayCount
 
 __all__ = [
     "BPS",
@@ -27,7 +27,6 @@ __all__ = [
 ]
 
 SCALE = 10**36
-DAY = 86_400
 YEAR = 365 * DAY
 BPS = 10_000
 RATE_DEN = BPS * YEAR
