@@ -16,8 +16,7 @@ import {
     ILoanLedger,
     LoanStatus,
     LoanView,
-    OriginationTerms,
-    ScheduleKind
+    OriginationTerms
 } from "./interfaces/ILoanLedger.sol";
 import {
     Calendar,

@@ -15,7 +15,7 @@ import {LoanCalendar} from "./LoanCalendar.sol";
 /// @dev An external (linked) library, called by DELEGATECALL from the ledger's `originate`
 ///      (so a plain loan's origination pays nothing for it); it writes the ledger's storage
 ///      through the pointer it is given. Mirrored by `origination_calendar` in
-///      `loanservicing/ledger/replay.py`.
+///      `loanservicing/ledger/calendar_terms.py`.
 library LoanCalendarTerms {
     /// @notice Checks the calendar terms of `t` and stores loan `s`'s calendar (slot 6): the
     ///         anchor day, the odd first period's days and the other terms; returns the

@@ -24,8 +24,9 @@ from typing import Any, NamedTuple
 
 from loanservicing.indexing.codec import REGISTRY, DecodedLog
 from loanservicing.indexing.database import IndexDB
+from loanservicing.ledger.calendar_terms import origination_calendar
 from loanservicing.ledger.credit import CreditHistory, apply_registry_event
-from loanservicing.ledger.replay import apply_ledger_events, origination_calendar
+from loanservicing.ledger.replay import apply_ledger_events
 from loanservicing.ledger.state import LedgerEvent, LoanState
 
 __all__ = [

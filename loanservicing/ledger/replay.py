@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.accounting import (
@@ -54,6 +53,7 @@ from loanservicing.ledger.accounting import (
     saturate_charges,
 )
 from loanservicing.ledger.calendar import DayCount
+from loanservicing.ledger.calendar_terms import origination_calendar, restart_calendar
 from loanservicing.ledger.errors import LedgerCallReverted, ReplayMismatch
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
@@ -387,12 +387,7 @@ def accept_restructure(
     w.period = period
     today = cal.local_day(t, w.offset_seconds)
     reset_segment(w, d, d + installments, outstanding, cal.day_end(today, w.offset_seconds))
-    # A new calendar from today: no odd first period, no interest-only installments;
-    # installment d + 1 falls due a period after today.
-    if w.months:
-        w.anchor_day = cal.anchor_of(today)
-        w.calendar_month = cal.month_of(today) - d * w.months
-    w.interest_only = w.odd_days = 0
+    restart_calendar(w)
     old_bucket = w.bucket
     w.bucket = 0
     events = _charges_event(w, a) + _schedule_reset(w)
@@ -414,31 +409,6 @@ def accept_restructure(
 
 
 # -------------------------------------------------------------------------- replay: events
-
-
-def origination_calendar(terms: Mapping[str, Any], t: int) -> dict[str, int]:
-    """The calendar a loan originated at ``t`` with ``terms`` stores
-    (``LoanOrigination._storeCalendar``): its segment start, anchor day and odd days."""
-    offset = int(terms.get("utcOffsetMinutes", 0)) * 60
-    months = int(terms.get("periodMonths", 0))
-    today = cal.local_day(t, offset)
-    first = cal.local_day(int(terms["firstDueDate"]), offset)
-    anchor = 0
-    if months == 0:
-        regular = int(terms["periodSeconds"]) // cal.DAY
-        start = first - regular
-        first_days = first - today
-    else:
-        anchor = cal.anchor_of(first)
-        start = cal.day_in_month(cal.month_of(first) - months, anchor)
-        regular = 30 * months
-        first_days = cal.days360(today, first)
-    return {
-        "segment_start": cal.day_end(start, offset),
-        "anchor_day": anchor,
-        "odd_days": first_days - regular,
-        "calendar_month": cal.month_of(start) if months else 0,
-    }
 
 
 def originate(event: LedgerEvent) -> LoanState:

@@ -18,6 +18,7 @@ from web3.exceptions import Web3Exception
 from loanservicing.chain.abi import struct_to_dict
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.accounting import reset_segment
+from loanservicing.ledger.calendar_terms import restart_calendar
 from loanservicing.ledger.delinquency import DUE, PARTIAL, SETTLED, installment_status
 from loanservicing.ledger.replay import originate
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
@@ -122,11 +123,7 @@ def _replaced_rows(servicer: Servicer, loan_id: int, base: int) -> list[Schedule
         )
         segment.apr_bps, segment.period = int(a["aprBps"]), int(a["periodSeconds"])
         if log["transactionHash"] in restructure_txs:
-            today = cal.local_day(segment.segment_start, segment.offset_seconds)
-            if segment.months:
-                segment.anchor_day = cal.anchor_of(today)
-                segment.calendar_month = cal.month_of(today) - segment.base_index * segment.months
-            segment.interest_only = segment.odd_days = 0
+            restart_calendar(segment)
         segments.append(segment)
     rows = []
     for n in range(1, base + 1):

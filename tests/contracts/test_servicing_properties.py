@@ -15,6 +15,7 @@ from web3.types import TxReceipt
 
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import revert, snapshot
+from loanservicing.ledger import calendar as cal
 from loanservicing.ledger import replay
 from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.errors import LedgerCallReverted
@@ -194,14 +195,14 @@ def _run_history(
     borrower, lender, keeper = system.accounts[1], system.admin, system.accounts[5]
     start = system.now() + 10
     offset = utc_offset * 60
-    today = (start + offset) // DAY
+    today = cal.local_day(start, offset)
     if months:
         period = 0
     # The first due date: up to two periods from today (two calendar months are 56 days or
     # more).
     lead = min(first_due_days, 2 * period // DAY) if period else first_due_days
     lead = lead or period // DAY
-    first_due = (today + lead + 1) * DAY - 1 - offset  # the end of that date in the offset
+    first_due = cal.day_end(today + lead, offset)  # the end of that date in the offset
     loan_id = system.originate(
         borrower,
         principal=principal,

@@ -33,6 +33,7 @@ from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_contract, deploy_system
 from loanservicing.deployment.manifest import Deployment
+from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.schedule import DAY, ScheduleKind
 from loanservicing.servicing.borrower_signature import origination_typed_data, sign_terms
 
@@ -99,7 +100,7 @@ class LedgerDriver:
         A loan originated then with the first due date one period later falls due at
         exactly ``start + period``: due dates are the last second of their date."""
         t = self.now() + 10 if after is None else after
-        return (t // DAY + 1) * DAY - 1
+        return cal.day_end(cal.local_day(t, 0), 0)
 
     def at(self, timestamp: int | None) -> None:
         """The next transaction is mined at ``timestamp`` (None: whatever comes next)."""
