@@ -145,13 +145,12 @@ library LoanSchedule {
             uint256 ioPart = j < io ? j : io;
             uint256 i = j - ioPart;
             uint256 n = c.count - io;
-            uint256 num; // interest of the interest-only and odd parts, times rateDen
+            uint256 num; // interest-only, equal-principal or bullet interest, times rateDen
             if (c.kind == ScheduleKind.Bullet) {
                 principalDue = j == c.count ? p : 0;
                 num = p * c.rateNum * j;
             } else if (c.rateNum == 0) {
-                principalDue = i == n ? p : (p * i) / n;
-                if (i != n) principalDue = _floor(principalDue, c.unit);
+                principalDue = i == n ? p : _floor((p * i) / n, c.unit);
                 return (principalDue, 0);
             } else {
                 num = p * c.rateNum * ioPart;
