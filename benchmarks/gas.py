@@ -50,7 +50,7 @@ LABELS = {
     "originate_first_loan": "originate_first_loan (signature checked)",
 }
 SIZE_LIMIT = 24_576  # EIP-170: the largest runtime code a contract may deploy
-SIZE_TARGETS = {"LoanLedger": 22_500}
+SIZE_TARGETS = {"LoanLedger": 23_000}
 
 
 class Bench:

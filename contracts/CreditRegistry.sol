@@ -46,6 +46,7 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         uint16 loansOpened;
         uint16 loansClosed;
         uint96 totalRepaid;
+        uint8 forbearances;
     }
 
     mapping(address borrower => mapping(address reporter => Figures)) private _records;
@@ -113,6 +114,16 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
     }
 
     /// @inheritdoc ICreditRegistry
+    function reportForbearance(address borrower, uint256 loanId, uint256 fromDay, uint256 toDay)
+        external
+        onlyRole(REPORTER_ROLE)
+    {
+        Figures storage record = _figures(borrower);
+        if (record.forbearances != type(uint8).max) ++record.forbearances;
+        emit ForbearanceReported(borrower, msg.sender, loanId, fromDay, toDay);
+    }
+
+    /// @inheritdoc ICreditRegistry
     function creditRecord(address borrower) external view returns (CreditRecord memory total) {
         address[] storage reporters = _reporters[borrower];
         uint256 n = reporters.length;
@@ -127,6 +138,8 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
             total.loansClosed = _add16(total.loansClosed, r.loansClosed);
             uint256 repaid = uint256(total.totalRepaid) + r.totalRepaid;
             total.totalRepaid = repaid > type(uint96).max ? type(uint96).max : uint96(repaid);
+            uint256 forbearances = uint256(total.forbearances) + r.forbearances;
+            total.forbearances = forbearances > type(uint8).max ? type(uint8).max : uint8(forbearances);
         }
         total.currentDaysPastDue = _worst(borrower, address(0));
     }
@@ -147,7 +160,8 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
             f.defaults,
             f.loansOpened,
             f.loansClosed,
-            f.totalRepaid
+            f.totalRepaid,
+            f.forbearances
         );
     }
 

@@ -22,6 +22,7 @@ import {
     Calendar,
     FLAG_CALENDAR,
     FLAG_LIVE,
+    HolidayProposal,
     Loan,
     LoanLedgerStorage,
     Proposal,
@@ -34,6 +35,7 @@ import {LoanLimits} from "./libraries/LoanLimits.sol";
 import {LoanOrigination} from "./libraries/LoanOrigination.sol";
 import {LoanReports} from "./libraries/LoanReports.sol";
 import {LoanPayments} from "./libraries/LoanPayments.sol";
+import {LoanRelief} from "./libraries/LoanRelief.sol";
 import {LoanRepayments} from "./libraries/LoanRepayments.sol";
 import {LoanRestructuring} from "./libraries/LoanRestructuring.sol";
 import {LoanSchedule} from "./libraries/LoanSchedule.sol";
@@ -468,6 +470,54 @@ contract LoanLedger is
     /// @dev Runs in the linked library LoanRestructuring (DELEGATECALL).
     function withdrawRestructure(uint256 loanId) external onlyRole(SERVICER_ROLE) {
         LoanRestructuring.withdraw(_proposals, loanId);
+    }
+
+    // =====================================================================================
+    // Relief: payment holidays and forbearance
+    // =====================================================================================
+
+    /// @inheritdoc ILoanLedger
+    function holidayProposal(uint256 loanId)
+        external
+        view
+        returns (uint16 fromInstallment, uint16 count, uint40 deadline)
+    {
+        HolidayProposal memory p = _holidays[loanId];
+        return (p.fromInstallment, p.count, p.deadline);
+    }
+
+    /// @inheritdoc ILoanLedger
+    /// @dev Runs in the linked library LoanRelief (DELEGATECALL).
+    function proposeHoliday(uint256 loanId, uint16 fromInstallment, uint16 count, uint40 deadline)
+        external
+        onlyRole(SERVICER_ROLE)
+    {
+        LoanRelief.proposeHoliday(_loans, _holidays, loanId, fromInstallment, count, deadline);
+    }
+
+    /// @inheritdoc ILoanLedger
+    /// @dev Runs in the linked library LoanRelief (DELEGATECALL).
+    function acceptHoliday(uint256 loanId, uint16 fromInstallment, uint16 count, uint40 deadline)
+        external
+        nonReentrant
+    {
+        LoanRelief.acceptHoliday(_loans, _holidays, loanId, fromInstallment, count, deadline);
+    }
+
+    /// @inheritdoc ILoanLedger
+    /// @dev Runs in the linked library LoanRelief (DELEGATECALL).
+    function withdrawHoliday(uint256 loanId) external onlyRole(SERVICER_ROLE) {
+        LoanRelief.withdrawHoliday(_holidays, loanId);
+    }
+
+    /// @inheritdoc ILoanLedger
+    /// @dev Runs in the linked library LoanRelief (DELEGATECALL).
+    function forbear(uint256 loanId, uint256 fromDay, uint256 toDay)
+        external
+        onlyRole(SERVICER_ROLE)
+        nonReentrant
+    {
+        LoanRelief.forbear(_loans, creditRegistry, loanId, fromDay, toDay);
     }
 
     // =====================================================================================

@@ -34,8 +34,9 @@ uint8 constant FLAG_LIVE = 0x80;
 ///                                  read only when FLAG_CARRIED or FLAG_ADVANCE is set
 ///      slot 6: periodMonths (8) | dayCount (8) | utcOffsetMinutes (16) | anchorDay (8) |
 ///              roundingExp (8) | interestOnly (16) | oddDays (16) | calendarMonth (24) |
-///              installment (96)
-///                                  read only when FLAG_CALENDAR is set
+///              installment (96) | holidayPeriods (8) | pauseFrom (24) | pauseTo (24)
+///                                  read only when FLAG_CALENDAR is set (a payment holiday
+///                                  or a forbearance sets it on a plain loan too)
 struct Loan {
     // slot 0: parties and rates
     address borrower;
@@ -80,7 +81,11 @@ struct Loan {
 ///      installment 0's due date; installment n falls due in month `calendarMonth + n *
 ///      periodMonths`. `installment`: the rounded annuity installment of the segment in force,
 ///      kept so that a repayment need not derive it again (0: none, or not yet derived; the
-///      ledger derives it from the terms alone, see LoanSchedule).
+///      ledger derives it from the terms alone, see LoanSchedule). `holidayPeriods`: while
+///      FLAG_ADVANCE is set, the periods the interest in `advanceInterest` covers, ending at the
+///      segment's start (0: one period; a payment holiday of N installments: N).
+///      `pauseFrom`, `pauseTo`: the forbearance window, local day numbers (days since
+///      1970-01-01 in the loan's offset), both dates paused (`pauseTo == 0`: none).
 struct Calendar {
     uint8 periodMonths;
     DayCount dayCount;
@@ -91,6 +96,9 @@ struct Calendar {
     int16 oddDays;
     uint24 calendarMonth;
     uint96 installment;
+    uint8 holidayPeriods;
+    uint24 pauseFrom;
+    uint24 pauseTo;
 }
 
 /// @notice A loan token, registered when the admin first allows it.
@@ -118,6 +126,14 @@ struct Proposal {
     uint40 deadline;
 }
 
+/// @notice A payment holiday a servicer proposed for a loan, open until `deadline`.
+/// @dev One slot: fromInstallment (16) | count (16) | deadline (40); `deadline == 0`: none.
+struct HolidayProposal {
+    uint16 fromInstallment;
+    uint16 count;
+    uint40 deadline;
+}
+
 /// @title LoanLedgerStorage
 /// @notice The ledger's state, apart from the behaviour acting on it: the ledger contract
 ///         itself (hot paths) and the linked libraries it delegates its rarely used paths to
@@ -136,4 +152,5 @@ abstract contract LoanLedgerStorage {
     mapping(uint256 loanId => Proposal) internal _proposals;
     mapping(address borrower => uint256 nonce) internal _nonces;
     mapping(address lender => mapping(address token => uint256 amount)) internal _claimable;
+    mapping(uint256 loanId => HolidayProposal) internal _holidays;
 }

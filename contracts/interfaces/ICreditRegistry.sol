@@ -3,10 +3,11 @@ pragma solidity 0.8.28;
 
 /// @notice A borrower's credit figures, as one reporter (a ledger) reported them or summed over
 ///         every reporter.
-/// @dev One storage slot: 3 x uint24 + 5 x uint16 + uint96 = 248 bits. `totalRepaid` is in
+/// @dev One storage slot: 3 x uint24 + 5 x uint16 + uint96 + uint8 = 256 bits. `totalRepaid` is in
 ///      18-decimal units whatever the loan token's decimals, so 6- and 18-decimal tokens add up.
 ///      `currentDaysPastDue` is the days past due of the borrower's worst open loan as last
 ///      reported (0 when every open loan is current); `maxDaysPastDue` the worst ever reported.
+///      `forbearances` counts the forbearances granted on the borrower's loans.
 ///      Counters saturate instead of overflowing: a report never reverts on a full counter.
 struct CreditRecord {
     uint24 paidOnTime;
@@ -18,6 +19,7 @@ struct CreditRecord {
     uint16 loansOpened;
     uint16 loansClosed;
     uint96 totalRepaid;
+    uint8 forbearances;
 }
 
 /// @title Credit registry interface: the shared, append-only credit history of borrowers.
@@ -75,6 +77,20 @@ interface ICreditRegistry {
     event DefaultReported(
         address indexed borrower, address indexed reporter, uint256 loanId, uint256 daysPastDue
     );
+    /// @notice A loan's servicer granted forbearance: its delinquency clock is paused on the
+    ///         dates `fromDay .. toDay` (day numbers in the loan's UTC offset).
+    /// @param borrower the borrower
+    /// @param reporter the ledger that reported it
+    /// @param loanId the loan's id in that ledger
+    /// @param fromDay the first paused date
+    /// @param toDay the last paused date
+    event ForbearanceReported(
+        address indexed borrower,
+        address indexed reporter,
+        uint256 loanId,
+        uint256 fromDay,
+        uint256 toDay
+    );
     /// @notice A loan was repaid in full.
     /// @param borrower the borrower
     /// @param reporter the ledger that reported it
@@ -123,6 +139,14 @@ interface ICreditRegistry {
     /// @param daysPastDue its days past due at default
     function reportDefault(address borrower, uint256 loanId, uint256 daysPastDue) external;
 
+    /// @notice Records that loan `loanId` was granted forbearance on `fromDay .. toDay`.
+    /// @dev Reporter role only. Emits {ForbearanceReported}.
+    /// @param borrower the borrower
+    /// @param loanId the loan's id in the caller's ledger
+    /// @param fromDay the first paused date (day number in the loan's offset)
+    /// @param toDay the last paused date
+    function reportForbearance(address borrower, uint256 loanId, uint256 fromDay, uint256 toDay)
+        external;
     /// @notice The borrower's totals over every reporter; `currentDaysPastDue` is the worst
     ///         open loan's, `maxDaysPastDue` the worst ever reported.
     /// @param borrower the borrower

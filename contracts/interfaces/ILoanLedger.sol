@@ -117,6 +117,9 @@ struct LoanView {
     uint256 roundingExp;
     int256 oddDays;
     uint256 calendarMonth;
+    uint256 holidayPeriods;
+    uint256 forbearanceFrom;
+    uint256 forbearanceTo;
 }
 
 /// @notice What a borrower owes at a timestamp, split the way a repayment is allocated.
@@ -296,6 +299,46 @@ interface ILoanLedger {
     /// @param loanId the loan
     /// @param graceEnds the end of that installment's grace period
     error DefaultInsideGrace(uint256 loanId, uint256 graceEnds);
+    /// @notice A payment holiday must start at an installment not yet due (at acceptance: the
+    ///         next installment to fall due) and end within the loan's installments.
+    /// @param loanId the loan
+    /// @param fromInstallment the holiday's first installment
+    /// @param first the first installment it may start at
+    /// @param last the last installment it may start at
+    error HolidayOutOfRange(uint256 loanId, uint256 fromInstallment, uint256 first, uint256 last);
+    /// @notice A payment holiday covers 1 to `maxCount` installments.
+    /// @param count the installments asked for
+    /// @param maxCount the most one holiday may cover
+    error InvalidHolidayLength(uint256 count, uint256 maxCount);
+    /// @notice There is no pending payment holiday proposal for the loan.
+    /// @param loanId the loan
+    error NoHolidayProposal(uint256 loanId);
+    /// @notice The holiday named on acceptance is not the pending proposal.
+    /// @param loanId the loan
+    error HolidayTermsMismatch(uint256 loanId);
+    /// @notice The payment holiday proposal's deadline has passed.
+    /// @param loanId the loan
+    /// @param deadline the proposal's deadline
+    /// @param chainTime the current block's timestamp
+    error HolidayExpired(uint256 loanId, uint256 deadline, uint256 chainTime);
+    /// @notice A payment holiday is for a loan with nothing past due (and no prepaid period
+    ///         running): bring it current, or restructure it, first.
+    /// @param loanId the loan
+    /// @param pastDue interest and principal past due now
+    error HolidayNotCurrent(uint256 loanId, uint256 pastDue);
+    /// @notice A forbearance runs from a date not before today to a date not before it
+    ///         (local day numbers: days since 1970-01-01 in the loan's UTC offset).
+    /// @param fromDay the first paused date asked for
+    /// @param toDay the last paused date asked for
+    /// @param today today's date in the loan's offset
+    error InvalidForbearance(uint256 fromDay, uint256 toDay, uint256 today);
+    /// @notice The loan's forbearance has begun and still matters (it is running, or an
+    ///         installment due before it ended is unpaid): it can be extended or ended early,
+    ///         not replaced.
+    /// @param loanId the loan
+    /// @param fromDay its first paused date
+    /// @param toDay its last paused date
+    error ForbearanceInEffect(uint256 loanId, uint256 fromDay, uint256 toDay);
     /// @notice A call ran out of gas inside the ledger's protected transfer or report: retry
     ///         with more gas.
     error InsufficientGas();
@@ -482,6 +525,63 @@ interface ILoanLedger {
     /// @param servicer the servicer who withdrew it
     event RestructureWithdrawn(uint256 indexed loanId, address indexed servicer);
 
+    /// @notice The servicer proposed a payment holiday; the borrower may accept until
+    ///         `deadline`.
+    /// @param loanId the loan
+    /// @param servicer the servicer who proposed it
+    /// @param fromInstallment the first installment skipped
+    /// @param count the installments skipped
+    /// @param deadline the last second at which the borrower may accept
+    event HolidayProposed(
+        uint256 indexed loanId,
+        address indexed servicer,
+        uint256 fromInstallment,
+        uint256 count,
+        uint256 deadline
+    );
+
+    /// @notice The servicer withdrew a pending payment holiday proposal.
+    /// @param loanId the loan
+    /// @param servicer the servicer who withdrew it
+    event HolidayWithdrawn(uint256 indexed loanId, address indexed servicer);
+
+    /// @notice The borrower accepted a payment holiday: installments `fromInstallment ..
+    ///         fromInstallment + count - 1` are skipped, the term is extended by `count`
+    ///         periods, and the holiday's interest is capitalised (see {acceptHoliday}); the
+    ///         {ScheduleReset} beside it gives the new segment.
+    /// @param loanId the loan
+    /// @param borrower the borrower, who accepted
+    /// @param fromInstallment the first installment skipped
+    /// @param count the installments skipped
+    /// @param capitalisedInterest the interest of the holiday added to principal (before the
+    ///        credit of interest already paid for the running period)
+    /// @param principalOutstanding the principal the rest of the schedule amortises
+    event HolidayGranted(
+        uint256 indexed loanId,
+        address indexed borrower,
+        uint256 fromInstallment,
+        uint256 count,
+        uint256 capitalisedInterest,
+        uint256 principalOutstanding
+    );
+
+    /// @notice The servicer set the loan's forbearance: its delinquency clock is paused on the
+    ///         dates `fromDay .. toDay` (local day numbers, see {InvalidForbearance}).
+    /// @param loanId the loan
+    /// @param servicer the servicer
+    /// @param fromDay the first paused date
+    /// @param toDay the last paused date
+    event ForbearanceGranted(
+        uint256 indexed loanId, address indexed servicer, uint256 fromDay, uint256 toDay
+    );
+
+    /// @notice The servicer ended the loan's forbearance early (see {forbear}): `lastDay` was
+    ///         its last paused date (the day before its first date: none was paused).
+    /// @param loanId the loan
+    /// @param servicer the servicer
+    /// @param lastDay the last paused date
+    event ForbearanceEnded(uint256 indexed loanId, address indexed servicer, uint256 lastDay);
+
     /// @notice The admin allowed (or disallowed) loans in a token.
     /// @param token the token
     /// @param tokenId its id in this ledger
@@ -636,6 +736,67 @@ interface ILoanLedger {
     ///      Emits {RestructureWithdrawn}.
     /// @param loanId the loan
     function withdrawRestructure(uint256 loanId) external;
+
+    /// @notice The pending payment holiday proposal of a loan (`deadline == 0`: none).
+    /// @param loanId the loan
+    function holidayProposal(uint256 loanId)
+        external
+        view
+        returns (uint16 fromInstallment, uint16 count, uint40 deadline);
+
+    /// @notice Proposes a payment holiday: installments `fromInstallment .. fromInstallment +
+    ///         count - 1` skipped, the term extended by `count` periods. The borrower may
+    ///         accept until `deadline`; a new proposal replaces the previous one.
+    /// @dev Servicer role only; active loans only. Reverts with {HolidayOutOfRange} unless
+    ///      `fromInstallment` is not yet due and is one of the loan's installments, with
+    ///      {InvalidHolidayLength} and with {InvalidDeadline}. Emits {HolidayProposed}.
+    /// @param loanId the loan
+    /// @param fromInstallment the first installment skipped
+    /// @param count the installments skipped
+    /// @param deadline the last second at which the borrower may accept
+    function proposeHoliday(uint256 loanId, uint16 fromInstallment, uint16 count, uint40 deadline)
+        external;
+
+    /// @notice The borrower accepts the pending payment holiday, naming it: nothing falls due
+    ///         until the end of the skipped installments' periods, and the interest of those
+    ///         periods on the outstanding principal (simple interest by the loan's day count,
+    ///         rounded down to the loan's rounding unit) is capitalised; interest already paid
+    ///         for the running period is credited against it. The remaining installments
+    ///         amortise the new principal, each one `count` periods later than before (the
+    ///         term is extended by `count` periods). A payoff during the holiday pays the
+    ///         holiday's interest to the day only.
+    /// @dev Borrower only, before the deadline, active loans with nothing past due only
+    ///      ({HolidayNotCurrent}); `fromInstallment` must be the next installment to fall due
+    ///      ({HolidayOutOfRange}). Emits {HolidayGranted} and {ScheduleReset}.
+    /// @param loanId the loan
+    /// @param fromInstallment the proposal's first installment, as the borrower saw it
+    /// @param count the proposal's installments skipped
+    /// @param deadline the proposal's deadline
+    function acceptHoliday(uint256 loanId, uint16 fromInstallment, uint16 count, uint40 deadline)
+        external;
+
+    /// @notice Withdraws the pending payment holiday proposal of a loan.
+    /// @dev Servicer role only. Reverts with {NoHolidayProposal}. Emits {HolidayWithdrawn}.
+    /// @param loanId the loan
+    function withdrawHoliday(uint256 loanId) external;
+
+    /// @notice Pauses the loan's delinquency clock on the dates `fromDay .. toDay` (local day
+    ///         numbers: days since 1970-01-01 in the loan's UTC offset): days past due are net
+    ///         of paused days (today - oldest unpaid due date - paused days), an installment
+    ///         is late only once its grace period has passed in unpaused time, and no late fee
+    ///         or penalty interest accrues on paused time. Charges are brought current first.
+    ///         A forbearance that has begun is changed by naming its first date again: a later
+    ///         `toDay` extends it, `toDay` yesterday ends it early (the day before `fromDay`:
+    ///         it is removed, no date paused).
+    /// @dev Servicer role only; active loans only. Reverts with {InvalidForbearance} and
+    ///      {ForbearanceInEffect}. Emits {ChargesAccrued} when charges were brought current,
+    ///      {ForbearanceGranted} (or {ForbearanceEnded} when ended early) and
+    ///      {DelinquencyBucketChanged} when the bucket changes; reports a new forbearance to
+    ///      the credit registry.
+    /// @param loanId the loan
+    /// @param fromDay the first paused date
+    /// @param toDay the last paused date
+    function forbear(uint256 loanId, uint256 fromDay, uint256 toDay) external;
 
     /// @notice A loan's terms and servicing state as stored (charges as of the last checkpoint).
     /// @param loanId the loan; reverts with {LoanNotFound} for unknown ids

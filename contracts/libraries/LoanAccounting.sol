@@ -90,6 +90,11 @@ library LoanAccounting {
         uint256 calendarMonth;
         // The segment's rounded annuity installment as derived (0: not known; see Calendar).
         uint256 installment;
+        // Periods the interest paid ahead covers while FLAG_ADVANCE is set (0: one).
+        uint256 holidayPeriods;
+        // The forbearance window: local day numbers, both paused (pauseTo 0: none).
+        uint256 pauseFrom;
+        uint256 pauseTo;
     }
 
     /// @dev What a checkpoint charged.
@@ -144,22 +149,26 @@ library LoanAccounting {
             if (d > w.paidCount) w.paidCount = paidThrough(w, c, d);
         }
         uint256 k0 = w.lateCount;
-        uint256 k1 = dueCount(w, t, w.grace);
+        uint256 k1 = pastGraceCount(w, t);
         bool lateUnpaid = k0 > w.paidCount;
         // Nothing unpaid is or became late: nothing to charge or record (the fast repayment
         // path relies on this to leave the same state as this one).
         if (!lateUnpaid && k1 <= w.paidCount) return a;
         uint256 u0 = lateUnpaid ? unpaidThrough(w, c, k0) : 0;
         if (u0 != 0 && t > w.lastAccrual) {
-            // u0 < 2^97, penaltyAprBps <= 1e4, elapsed < 2^40: no overflow.
-            a.penalty = (u0 * w.penaltyAprBps * (t - w.lastAccrual)) / LoanSchedule.RATE_DEN;
+            // u0 < 2^97, penaltyAprBps <= 1e4, elapsed < 2^40: no overflow. Paused time
+            // (forbearance) accrues nothing.
+            uint256 elapsed = t - w.lastAccrual - paused(w, w.lastAccrual, t);
+            a.penalty = (u0 * w.penaltyAprBps * elapsed) / LoanSchedule.RATE_DEN;
         }
         if (k1 > k0) {
             uint256 newlyLate = unpaidThrough(w, c, k1) - u0;
             a.lateFee = (newlyLate * w.lateFeeBps) / LoanSchedule.BPS;
-            uint256 lateSince = dueDate(w, k1) + w.grace;
-            if (t > lateSince) {
-                a.penalty += (newlyLate * w.penaltyAprBps * (t - lateSince)) / LoanSchedule.RATE_DEN;
+            // Penalty from the end of its grace period, in unpaused time.
+            uint256 due = dueDate(w, k1);
+            uint256 late = t - due - paused(w, due, t);
+            if (late > w.grace) {
+                a.penalty += (newlyLate * w.penaltyAprBps * (late - w.grace)) / LoanSchedule.RATE_DEN;
             }
             uint256 from = k0 > w.paidCount ? k0 : w.paidCount;
             a.missed = k1 > from ? withAmountDue(w, c, from, k1) : 0;
@@ -200,10 +209,11 @@ library LoanAccounting {
             }
             if (w.flags & FLAG_ADVANCE != 0) {
                 // A prepaid segment that has not begun: the running period is the one before
-                // it, its interest paid in full; no installment of the segment is running yet.
+                // it (a payment holiday: its periods), its interest paid in full (a holiday:
+                // capitalised); no installment of the segment is running yet.
                 w.runningInterest = w.advance;
                 paidAhead = w.advance;
-                periodStart = _dueDateAt(w, -1);
+                periodStart = _dueDateAt(w, -int256(_aheadPeriods(w)));
             } else if (jd < c.count) {
                 (uint256 cp1, uint256 ci1) = c.cumulative(jd + 1);
                 q.currentInterest = _sub(ci1, _max(w.paidInterest, cid));
@@ -217,7 +227,8 @@ library LoanAccounting {
             // farther than a period away: `oddDays`), which is the stored `lastAccrual` until
             // the first checkpoint that charges anything (none can before the first due date).
             uint256 length = periodDays(w);
-            if (w.flags & FLAG_ADVANCE != 0 ? w.baseIndex == 1 : d == 0) {
+            if (w.flags & FLAG_ADVANCE != 0) length *= _aheadPeriods(w);
+            if (w.flags & FLAG_ADVANCE != 0 ? w.baseIndex == _aheadPeriods(w) : d == 0) {
                 if (w.oddDays > 0 || w.lastAccrual > periodStart) periodStart = w.lastAccrual;
                 length = uint256(int256(length) + w.oddDays);
             }
@@ -361,6 +372,7 @@ library LoanAccounting {
             if (running) {
                 base = d + 1;
                 w.advance = w.runningInterest;
+                w.holidayPeriods = 0;
                 w.flags |= FLAG_ADVANCE;
             }
             resetSegment(w, base, w.installments, outstanding, dueDate(w, base));
@@ -502,6 +514,12 @@ library LoanAccounting {
         return LoanCalendar.dayEnd(LoanCalendar.dayInMonth(month, w.anchorDay), w.offset);
     }
 
+    /// @dev While FLAG_ADVANCE is set: the periods the interest paid ahead covers, ending at
+    ///      the segment's start (a payment holiday: its installments; else one).
+    function _aheadPeriods(Work memory w) private pure returns (uint256) {
+        return w.holidayPeriods == 0 ? 1 : w.holidayPeriods;
+    }
+
     /// @dev Day-count days of a regular period: 30 a month (30/360), else its days.
     function periodDays(Work memory w) internal pure returns (uint256) {
         return w.months != 0 ? 30 * w.months : w.period / 1 days;
@@ -519,18 +537,44 @@ library LoanAccounting {
     ///      installment due before `t` that is not fully paid (one second late is one day past
     ///      due). Needs `paidCount` exact at `t` (after `accrue(w, c, t)` or a repayment), so
     ///      installments of zero amount count as paid.
+    ///      Paused time (forbearance) is not counted.
     function daysPastDue(Work memory w, uint256 t) internal pure returns (uint256) {
         uint256 d = dueCount(w, t, 0);
         if (w.paidCount >= d) return 0;
         uint256 due = dueDate(w, w.paidCount + 1);
-        return (t - due + 1 days - 1) / 1 days;
+        return (t - due - paused(w, due, t) + 1 days - 1) / 1 days;
     }
 
     /// @dev Days past due as the credit registry is told: 0 while the oldest unpaid installment
     ///      is inside its grace period (lateness inside grace is not delinquency).
     function reportedDaysPastDue(Work memory w, uint256 t) internal pure returns (uint256) {
-        if (dueCount(w, t, w.grace) <= w.paidCount) return 0;
+        if (pastGraceCount(w, t) <= w.paidCount) return 0;
         return daysPastDue(w, t);
+    }
+
+    /// @dev Installments (absolute) past their grace period at `t`: due more than `grace`
+    ///      ago in unpaused time. Before a forbearance and once its end is more than `grace`
+    ///      behind, as without one; while it runs, as at its start (nothing newly late); in
+    ///      between, as `t` less the paused time (an installment due during it is late `grace`
+    ///      after its end).
+    function pastGraceCount(Work memory w, uint256 t) internal pure returns (uint256) {
+        if (w.pauseTo == 0 || t > pauseEnd(w) + w.grace) return dueCount(w, t, w.grace);
+        return dueCount(w, t - paused(w, 0, t), w.grace);
+    }
+
+    /// @dev Seconds of `(a, b]` inside the forbearance window (0 without one).
+    function paused(Work memory w, uint256 a, uint256 b) internal pure returns (uint256) {
+        if (w.pauseTo == 0) return 0;
+        uint256 lo = LoanCalendar.dayEnd(w.pauseFrom - 1, w.offset); // its first date begins
+        uint256 hi = pauseEnd(w);
+        if (a > lo) lo = a;
+        if (b < hi) hi = b;
+        return hi > lo ? hi - lo : 0;
+    }
+
+    /// @dev The last second of the forbearance window's last date.
+    function pauseEnd(Work memory w) internal pure returns (uint256) {
+        return LoanCalendar.dayEnd(w.pauseTo, w.offset);
     }
 
     /// @dev Whether the loan may be declared in default at `t`: its days past due reach the
@@ -673,6 +717,9 @@ library LoanAccounting {
         w.oddDays = k.oddDays;
         w.calendarMonth = k.calendarMonth;
         w.installment = k.installment;
+        w.holidayPeriods = k.holidayPeriods;
+        w.pauseFrom = k.pauseFrom;
+        w.pauseTo = k.pauseTo;
     }
 
     /// @dev Writes back the mutable fields; terms in slots 0 and 1 change only on restructure.
@@ -700,6 +747,10 @@ library LoanAccounting {
         if ((flags | was) & (FLAG_CARRIED | FLAG_ADVANCE) != 0) {
             s.carriedInterest = SafeCast.toUint96(w.carried);
             s.advanceInterest = SafeCast.toUint96(w.advance);
+        }
+        if (flags & FLAG_CALENDAR != 0 && flags & ~was & FLAG_ADVANCE != 0) {
+            // A new period paid ahead (a prepayment: one period; a holiday: its periods).
+            s.calendar.holidayPeriods = SafeCast.toUint8(w.holidayPeriods);
         }
         if (
             flags & FLAG_CALENDAR != 0 && w.roundingExp != 0 && w.installment == 0

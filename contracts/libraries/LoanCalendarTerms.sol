@@ -78,7 +78,10 @@ library LoanCalendarTerms {
             t.interestOnly,
             SafeCast.toInt16(int256(firstDays) - int256(regular)),
             months != 0 ? SafeCast.toUint24(LoanCalendar.monthOf(start)) : 0,
-            t.roundingExp != 0 ? _installment(t, regular) : 0
+            t.roundingExp != 0 ? _installment(t, regular) : 0,
+            0, // no period paid ahead
+            0, // no forbearance
+            0
         );
     }
 

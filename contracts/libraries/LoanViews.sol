@@ -61,6 +61,9 @@ library LoanViews {
         v.roundingExp = w.roundingExp;
         v.oddDays = w.oddDays;
         v.calendarMonth = w.calendarMonth;
+        v.holidayPeriods = w.holidayPeriods;
+        v.forbearanceFrom = w.pauseFrom;
+        v.forbearanceTo = w.pauseTo;
     }
 
     /// @notice Behind {ILoanLedger.loan}: its result ABI-encoded (the ledger returns it as is).
