@@ -6,7 +6,9 @@ JSON object with the gas of ``originate`` (with disbursement and the borrower's 
 signature checked: every origination here is signed by its borrower), ``repay_on_time`` (one
 installment), ``repay_late`` (installment plus late fee and penalty), ``repay_final`` (closes
 the loan), ``assess``, ``declare_default``, ``propose_restructure``, ``accept_restructure``
-(naming the proposal's terms) and ``withdraw_restructure``,
+(naming the proposal's terms), ``withdraw_restructure``, ``propose_holiday``,
+``accept_holiday`` (three installments of a monthly mortgage skipped), the repayments after it,
+``forbear`` (a new forbearance, reported to the credit registry) and ``forbear_extend``,
 plus the reference ``erc20_transfer_from`` and the repayment gas of loans with 12 and 360
 installments and of the 1st and 200th loan (which must not differ: no loop over installments or
 loans), and under ``runtime_size`` the deployed size in bytes of each contract.
@@ -228,6 +230,31 @@ def measure(artifacts: dict[str, ContractArtifact]) -> dict[str, int]:
         for n, name in ((1, "repay_on_time_monthly_first"), (2, "repay_on_time_monthly")):
             due = int(b.ledger.functions.installment(mortgage, n).call()[0])
             gas[name] = b.repay(mortgage, b.installment_total(mortgage, n), borrowers[5], due)
+
+        # A payment holiday on the mortgage: installments 3-5 skipped (proposed by the servicer,
+        # accepted by the borrower), then the first installment after it and the next.
+        t_h = int(b.ledger.functions.installment(mortgage, 2).call()[0]) + DAY
+        holiday = (mortgage, 3, 3, t_h + 7 * DAY)
+        gas["propose_holiday"] = b.tx(
+            b.ledger.functions.proposeHoliday(*holiday), b.lender, at=t_h
+        )
+        gas["accept_holiday"] = b.tx(
+            b.ledger.functions.acceptHoliday(*holiday), borrowers[5], at=t_h + DAY
+        )
+        for n, name in ((6, "repay_after_holiday_first"), (7, "repay_after_holiday")):
+            due = int(b.ledger.functions.installment(mortgage, n).call()[0])
+            gas[name] = b.repay(mortgage, b.installment_total(mortgage, n), borrowers[5], due)
+
+        # Forbearance on the mortgage for 60 days from the day after installment 7's due date
+        # (a new window, reported to the credit registry), then extended by 30 days.
+        t_f = int(b.ledger.functions.installment(mortgage, 7).call()[0]) + DAY
+        first = cal.local_day(t_f, 0)
+        gas["forbear"] = b.tx(
+            b.ledger.functions.forbear(mortgage, first, first + 59), b.lender, at=t_f
+        )
+        gas["forbear_extend"] = b.tx(
+            b.ledger.functions.forbear(mortgage, first, first + 89), b.lender, t_f + DAY
+        )
         return gas
 
 

@@ -331,8 +331,8 @@ contract LoanLedger is
         return LoanSchedule.curve(s.kind, principal, installments - base, rateNum, rateDen, 0, 1, 0);
     }
 
-    /// @dev {_plainSchedule} for a loan with calendar terms (slot 6: its fields read together,
-    ///      one SLOAD).
+    /// @dev {_plainSchedule} for a loan with calendar terms: slot 6's fields read together
+    ///      (one SLOAD), the schedule's terms passed on rather than read again.
     function _calendarSchedule(
         Loan storage s,
         uint256 base,
@@ -359,26 +359,14 @@ contract LoanLedger is
                 );
             if (due == installments || paidCount != due) return c;
         }
-        return _calendarCurve(s, base, installments - base, principal);
-    }
-
-    /// @dev LoanAccounting.curve of a loan with calendar terms.
-    function _calendarCurve(Loan storage s, uint256 base, uint256 count, uint256 principal)
-        private
-        view
-        returns (LoanSchedule.Curve memory)
-    {
-        Calendar storage k = s.calendar;
-        uint256 months = k.periodMonths;
-        uint256 io = k.interestOnly;
         return LoanAccounting.curveOf(
             s.kind,
             principal,
-            count,
+            installments - base,
             s.aprBps,
-            months != 0 ? 30 * months : s.periodSeconds / 1 days,
+            k.periodMonths != 0 ? 30 * uint256(k.periodMonths) : period / 1 days,
             k.dayCount,
-            io > base ? io - base : 0,
+            k.interestOnly > base ? k.interestOnly - base : 0,
             k.roundingExp,
             base == 0 ? k.oddDays : int256(0),
             k.installment
