@@ -83,7 +83,8 @@ struct Loan {
 ///      kept so that a repayment need not derive it again (0: none, or not yet derived; the
 ///      ledger derives it from the terms alone, see LoanSchedule). `holidayPeriods`: while
 ///      FLAG_ADVANCE is set, the periods the interest in `advanceInterest` covers, ending at the
-///      segment's start (0: one period; a payment holiday of N installments: N).
+///      segment's start (0: one period; a payment holiday of N installments: N); 0 without
+///      FLAG_ADVANCE.
 ///      `pauseFrom`, `pauseTo`: the forbearance window, local day numbers (days since
 ///      1970-01-01 in the loan's offset), both dates paused (`pauseTo == 0`: none).
 struct Calendar {

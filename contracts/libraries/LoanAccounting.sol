@@ -748,9 +748,11 @@ library LoanAccounting {
             s.carriedInterest = SafeCast.toUint96(w.carried);
             s.advanceInterest = SafeCast.toUint96(w.advance);
         }
-        if (flags & FLAG_CALENDAR != 0 && flags & ~was & FLAG_ADVANCE != 0) {
-            // A new period paid ahead (a prepayment: one period; a holiday: its periods).
-            s.calendar.holidayPeriods = SafeCast.toUint8(w.holidayPeriods);
+        if (flags & FLAG_CALENDAR != 0 && (flags ^ was) & FLAG_ADVANCE != 0) {
+            // A new period paid ahead (a prepayment: one period; a holiday: its periods), or
+            // none any more (0: the field means nothing without FLAG_ADVANCE).
+            s.calendar.holidayPeriods =
+                flags & FLAG_ADVANCE != 0 ? SafeCast.toUint8(w.holidayPeriods) : 0;
         }
         if (
             flags & FLAG_CALENDAR != 0 && w.roundingExp != 0 && w.installment == 0

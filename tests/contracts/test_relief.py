@@ -183,3 +183,21 @@ def test_forbearance_extend_end_and_refusals(system: LedgerDriver) -> None:
     system.reverts(
         "AccessControlUnauthorizedAccount", fn.forbear(loan_id, today + 10, today + 14), borrower
     )
+
+
+def test_holiday_periods_mean_nothing_once_the_holiday_is_over(system: LedgerDriver) -> None:
+    """The bug: a restructuring during a holiday left ``holidayPeriods`` behind, so paying
+    ``a`` then ``b`` and paying ``a + b`` left different loan views (the invariant suite's
+    split payments)."""
+    borrower, servicer = system.accounts[1], system.admin
+    start = system.day_end()
+    loan_id = system.originate(borrower, at=start)
+    fn = system.ledger.functions
+    at = start + 10 * DAY
+    system.send(fn.proposeHoliday(loan_id, 1, 3, at + DAY), servicer, at=at)
+    system.send(fn.acceptHoliday(loan_id, 1, 3, at + DAY), borrower, at=at + 1)
+    assert system.loan(loan_id)["holidayPeriods"] == 3
+    system.send(fn.proposeRestructure(loan_id, 900, 12, PERIOD, at + 5 * DAY), servicer, at=at + 2)
+    system.send(fn.acceptRestructure(loan_id, 900, 12, PERIOD, at + 5 * DAY), borrower, at=at + 3)
+    view = system.loan(loan_id)
+    assert (view["holidayPeriods"], view["advancePending"]) == (0, False)

@@ -100,7 +100,7 @@ contract LoanLedgerInvariantTest is Test, LedgerFixture {
         busd.transferOwnership(address(handler));
 
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](10);
+        bytes4[] memory selectors = new bytes4[](12);
         selectors[0] = LedgerHandler.originate.selector;
         selectors[1] = LedgerHandler.repay.selector;
         selectors[2] = LedgerHandler.splitRepay.selector;
@@ -111,6 +111,8 @@ contract LoanLedgerInvariantTest is Test, LedgerFixture {
         selectors[7] = LedgerHandler.acceptRestructure.selector;
         selectors[8] = LedgerHandler.withdrawRestructure.selector;
         selectors[9] = LedgerHandler.claim.selector;
+        selectors[10] = LedgerHandler.holiday.selector;
+        selectors[11] = LedgerHandler.forbear.selector;
         targetSelector(address(handler), selectors);
     }
 
@@ -141,7 +143,11 @@ contract LoanLedgerInvariantTest is Test, LedgerFixture {
         for (uint256 i; i < open.length; ++i) {
             LoanView memory v = ledger.loan(open[i]);
             vm.assertEq(v.principalOutstanding, handler.lastOutstanding(open[i]), "principal as last seen");
-            vm.assertLe(v.principalOutstanding, v.principal, "principal outstanding within the principal");
+            vm.assertLe(
+                v.principalOutstanding,
+                v.principal + handler.capitalised(open[i]),
+                "principal outstanding within the principal and the interest holidays capitalised"
+            );
             vm.assertTrue(v.status != LoanStatus.Closed, "closed loans are seen closed");
         }
     }
@@ -154,7 +160,7 @@ contract LoanLedgerInvariantTest is Test, LedgerFixture {
         for (uint256 k; k < 400; ++k) {
             uint256 r = uint256(keccak256(abi.encode("path", k)));
             uint256 r2 = uint256(keccak256(abi.encode(r)));
-            uint256 which = k % 10;
+            uint256 which = k % 12;
             if (which == 0) handler.originate(r, r2, r >> 64);
             else if (which == 1) handler.repay(r, r2, r >> 32, r % 5 == 0);
             else if (which == 2) handler.splitRepay(r, r2, r >> 32, r2 >> 32, r >> 96);
@@ -164,11 +170,13 @@ contract LoanLedgerInvariantTest is Test, LedgerFixture {
             else if (which == 6) handler.proposeRestructure(r, r2, r >> 32, r2 >> 32, r >> 96);
             else if (which == 7) handler.acceptRestructure(r, r2);
             else if (which == 8) handler.withdrawRestructure(r);
-            else handler.claim(r, r2, r % 2 == 0);
+            else if (which == 9) handler.claim(r, r2, r % 2 == 0);
+            else if (which == 10) handler.holiday(r, r2, r >> 32);
+            else handler.forbear(r, r2, r >> 32);
             if (handler.violations() != 0) break;
         }
         vm.assertEq(handler.violations(), 0, handler.firstViolation());
-        string[19] memory paths = [
+        string[21] memory paths = [
             "originate",
             "originate held",
             "repay",
@@ -187,7 +195,9 @@ contract LoanLedgerInvariantTest is Test, LedgerFixture {
             "split",
             "split recovery",
             "repay closed refused",
-            "warp"
+            "warp",
+            "holiday",
+            "forbearance"
         ];
         for (uint256 k; k < paths.length; ++k) {
             vm.assertTrue(handler.counts(paths[k]) != 0, string.concat("path not reached: ", paths[k]));

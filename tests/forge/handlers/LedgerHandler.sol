@@ -154,6 +154,8 @@ contract LedgerHandler is TestBase {
     mapping(uint256 loanId => Pending) internal _pending;
     /// @notice Ghost: each loan's principal outstanding after the last action.
     mapping(uint256 loanId => uint256) public lastOutstanding;
+    /// @dev Interest a payment holiday capitalised into the loan's principal, in total.
+    mapping(uint256 loanId => uint256) public capitalised;
     /// @notice Ghost: pulled from payers by repayments, per token.
     mapping(address token => uint256) public pulled;
     /// @notice Ghost: paid straight to lenders by repayments, per token.
@@ -500,6 +502,108 @@ contract LedgerHandler is TestBase {
             _ok(
                 _selector(err) == ILoanLedger.NoRestructureProposal.selector,
                 "withdraw: not NoRestructureProposal",
+                id
+            );
+        }
+    }
+
+    /// @notice The servicer proposes a payment holiday of 1-3 installments, usually from the
+    ///         next installment to fall due; half the time the borrower accepts it at once.
+    ///         Accepted: nothing is past due until the holiday's end, the principal rises by
+    ///         the capitalised interest less what was paid ahead, the payoff at that second
+    ///         does not rise beyond a rounding unit, and the term is `count` periods longer.
+    function holiday(uint256 loanSeed, uint256 fromSeed, uint256 countSeed) external action {
+        (bool found, uint256 i) = _pick(loanSeed);
+        if (!found) return;
+        Tracked memory l = _loans[i];
+        LoanView memory before = ledger.loan(l.id);
+        uint256 next = before.status == LoanStatus.Active
+            ? ledger.amountDue(l.id, block.timestamp).nextInstallment
+            : 0;
+        uint16 from = uint16(fromSeed % 4 == 0 ? bound(fromSeed >> 8, 1, before.installments) : next);
+        uint16 count = uint16(bound(countSeed, 1, 3));
+        uint40 deadline = uint40(block.timestamp + 1 days);
+        vm.prank(servicer);
+        try ledger.proposeHoliday(l.id, from, count, deadline) {
+            _ok(before.status == LoanStatus.Active, "holiday proposed on a loan that is not active", l.id);
+            counts["holiday proposed"] += 1;
+        } catch (bytes memory err) {
+            bytes4 sel = _selector(err);
+            _ok(
+                sel == ILoanLedger.LoanNotActive.selector || sel == ILoanLedger.HolidayOutOfRange.selector,
+                "holiday proposal refused for another reason",
+                l.id
+            );
+            return;
+        }
+        if ((countSeed >> 128) % 2 == 0) {
+            vm.prank(servicer);
+            ledger.withdrawHoliday(l.id);
+            (,, uint40 left) = ledger.holidayProposal(l.id);
+            _eq(left, 0, "holiday withdrawn but still pending", l.id);
+            return;
+        }
+        _acceptHoliday(l, before, from, count, deadline);
+    }
+
+    function _acceptHoliday(
+        Tracked memory l,
+        LoanView memory before,
+        uint16 from,
+        uint16 count,
+        uint40 deadline
+    ) internal {
+        AmountDue memory q = ledger.amountDue(l.id, block.timestamp);
+        vm.prank(l.borrower);
+        try ledger.acceptHoliday(l.id, from, count, deadline) {
+            LoanView memory v = ledger.loan(l.id);
+            _ok(q.interest + q.principal == 0 && from == q.nextInstallment, "holiday accepted while refused", l.id);
+            _eq(v.installments, before.installments + count, "holiday: term not extended by its count", l.id);
+            _ok(v.principalOutstanding >= before.principalOutstanding - q.currentInterest, "holiday lost principal", l.id);
+            capitalised[l.id] += v.principalOutstanding - before.principalOutstanding;
+            lastOutstanding[l.id] = v.principalOutstanding;
+            AmountDue memory after_ = ledger.amountDue(l.id, block.timestamp);
+            _eq(after_.pastDue, q.fees + q.penalty, "holiday: something past due", l.id);
+            _le(after_.payoff, q.payoff + 10 ** v.roundingExp, "holiday raised the payoff now", l.id);
+            counts["holiday"] += 1;
+        } catch (bytes memory err) {
+            bytes4 sel = _selector(err);
+            _ok(
+                sel == ILoanLedger.HolidayNotCurrent.selector || sel == ILoanLedger.HolidayOutOfRange.selector,
+                string.concat("holiday acceptance refused for another reason: ", _hex(err)),
+                l.id
+            );
+            counts["holiday refused"] += 1;
+        }
+    }
+
+    /// @notice The servicer grants (or extends, or ends early) a forbearance of up to 90 days
+    ///         from today or later: days past due never rise by it, and the window is stored.
+    function forbear(uint256 loanSeed, uint256 fromSeed, uint256 lengthSeed) external action {
+        (bool found, uint256 i) = _pick(loanSeed);
+        if (!found) return;
+        uint256 id = _loans[i].id;
+        LoanView memory before = ledger.loan(id);
+        uint256 today = uint256(int256(block.timestamp) + before.utcOffsetMinutes * 60) / 1 days;
+        bool change = before.forbearanceTo >= today && before.forbearanceFrom != 0
+            && before.forbearanceFrom <= today && fromSeed % 3 == 0;
+        uint256 from = change ? before.forbearanceFrom : today + bound(fromSeed >> 8, 0, 10);
+        uint256 to = change ? today - 1 + bound(lengthSeed, 0, 90) : from + bound(lengthSeed, 0, 90);
+        uint256 dpd = before.status == LoanStatus.Active ? ledger.daysPastDue(id) : 0;
+        vm.prank(servicer);
+        try ledger.forbear(id, from, to) {
+            LoanView memory v = ledger.loan(id);
+            if (to >= from) {
+                _eq(v.forbearanceFrom, from, "forbearance: first date not stored", id);
+                _eq(v.forbearanceTo, to, "forbearance: last date not stored", id);
+            }
+            _le(ledger.daysPastDue(id), dpd, "forbearance raised days past due", id);
+            counts[change ? "forbearance changed" : "forbearance"] += 1;
+        } catch (bytes memory err) {
+            bytes4 sel = _selector(err);
+            _ok(
+                sel == ILoanLedger.LoanNotActive.selector || sel == ILoanLedger.ForbearanceInEffect.selector,
+                string.concat("forbearance refused for another reason: ", _hex(err)),
                 id
             );
         }
@@ -1032,7 +1136,7 @@ contract LedgerHandler is TestBase {
     function _compareLoans(LoanView memory a, LoanView memory b, uint256 id) internal {
         bytes memory x = abi.encode(a);
         bytes memory y = abi.encode(b);
-        string[37] memory names = [
+        string[40] memory names = [
             "borrower", "lender", "token", "decimals", "status", "kind", "principal",
             "principalOutstanding", "aprBps", "penaltyAprBps", "lateFeeBps", "defaultAfterDays",
             "periodSeconds", "gracePeriodSeconds", "installments", "installmentsPaid",
@@ -1040,10 +1144,10 @@ contract LedgerHandler is TestBase {
             "paidPrincipal", "paidInterest", "feesOwed", "penaltyOwed", "carriedInterest",
             "lastAccrual", "bucket", "advanceInterest", "advancePending", "periodMonths",
             "dayCount", "utcOffsetMinutes", "anchorDay", "interestOnly", "roundingExp", "oddDays",
-            "calendarMonth"
+            "calendarMonth", "holidayPeriods", "forbearanceFrom", "forbearanceTo"
         ];
-        if (x.length != 37 * 32) return _fail("LoanView is not the 37 words compared", id);
-        for (uint256 k; k < 37; ++k) {
+        if (x.length != 40 * 32) return _fail("LoanView is not the 40 words compared", id);
+        for (uint256 k; k < 40; ++k) {
             uint256 u = _word(x, k);
             uint256 w = _word(y, k);
             if (u != w) {
