@@ -235,9 +235,7 @@ def measure(artifacts: dict[str, ContractArtifact]) -> dict[str, int]:
         # accepted by the borrower), then the first installment after it and the next.
         t_h = int(b.ledger.functions.installment(mortgage, 2).call()[0]) + DAY
         holiday = (mortgage, 3, 3, t_h + 7 * DAY)
-        gas["propose_holiday"] = b.tx(
-            b.ledger.functions.proposeHoliday(*holiday), b.lender, at=t_h
-        )
+        gas["propose_holiday"] = b.tx(b.ledger.functions.proposeHoliday(*holiday), b.lender, at=t_h)
         gas["accept_holiday"] = b.tx(
             b.ledger.functions.acceptHoliday(*holiday), borrowers[5], at=t_h + DAY
         )

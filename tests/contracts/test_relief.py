@@ -42,6 +42,7 @@ def test_holiday_extends_the_term_and_keeps_principal_exact(system: LedgerDriver
     outstanding = PRINCIPAL - CURVE.part(1)[0]
     # Two 30-day periods of simple interest on the outstanding principal, actual/365.
     capitalised = outstanding * 1200 * 60 // (10_000 * 365)
+    assert (outstanding, capitalised) == (11_053_093282, 218_033620)  # the README's example
     (granted,) = system.events(receipt, "HolidayGranted")
     assert (granted["capitalisedInterest"], granted["principalOutstanding"]) == (
         capitalised,
@@ -65,10 +66,9 @@ def test_holiday_extends_the_term_and_keeps_principal_exact(system: LedgerDriver
     mid = start + PERIOD + 31 * DAY
     assert system.due(loan_id, mid)["payoff"] == outstanding + capitalised * 31 // 60
     # The remaining 11 installments amortise the new principal over installments 4..14.
-    new_curve = Curve.of_period(
-        ScheduleKind.ANNUITY, outstanding + capitalised, 11, 1200, PERIOD
-    )
+    new_curve = Curve.of_period(ScheduleKind.ANNUITY, outstanding + capitalised, 11, 1200, PERIOD)
     assert system.installment(loan_id, 4) == (start + 4 * PERIOD, *new_curve.part(1))
+    assert sum(new_curve.part(1)) == 1_086_276287
     assert system.due_date(loan_id, 14) == start + 14 * PERIOD
     paid = _pay_rest(system, loan_id, borrower)
     assert len(paid) == 11 and paid[-1]["status"] == 2  # closed by its last installment
@@ -89,9 +89,7 @@ def test_holiday_refusals(system: LedgerDriver) -> None:
     assert error.revert.args == {"loanId": loan_id, "fromInstallment": 1, "first": 2, "last": 12}
     system.reverts("InvalidHolidayLength", fn.proposeHoliday(loan_id, 2, 0, at + DAY), at=at + 1)
     system.reverts("InvalidHolidayLength", fn.proposeHoliday(loan_id, 2, 256, at + DAY), at=at + 2)
-    system.reverts(
-        "NoHolidayProposal", fn.acceptHoliday(loan_id, 2, 1, at + DAY), borrower, at + 3
-    )
+    system.reverts("NoHolidayProposal", fn.acceptHoliday(loan_id, 2, 1, at + DAY), borrower, at + 3)
     at += 10
     system.send(fn.proposeHoliday(loan_id, 2, 1, at + 10 * DAY), servicer, at=at)
     # Behind on installment 1: bring it current first.
