@@ -767,7 +767,9 @@ interface ILoanLedger {
     ///         holiday's interest to the day only.
     /// @dev Borrower only, before the deadline, active loans with nothing past due only
     ///      ({HolidayNotCurrent}); `fromInstallment` must be the next installment to fall due
-    ///      ({HolidayOutOfRange}). Emits {HolidayGranted} and {ScheduleReset}.
+    ///      ({HolidayOutOfRange}); {InvalidPrincipal} when the new principal is beyond what
+    ///      the remaining schedule allows (as at origination). Emits {HolidayGranted} and
+    ///      {ScheduleReset}.
     /// @param loanId the loan
     /// @param fromInstallment the proposal's first installment, as the borrower saw it
     /// @param count the proposal's installments skipped

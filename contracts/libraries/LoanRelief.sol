@@ -8,6 +8,7 @@ import {AmountDue, ILoanLedger, LoanStatus} from "../interfaces/ILoanLedger.sol"
 import {FLAG_ADVANCE, FLAG_CALENDAR, HolidayProposal, Loan} from "../LoanLedgerStorage.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCalendar} from "./LoanCalendar.sol";
+import {LoanLimits} from "./LoanLimits.sol";
 import {LoanReports} from "./LoanReports.sol";
 import {LoanSchedule} from "./LoanSchedule.sol";
 
@@ -105,6 +106,11 @@ library LoanRelief {
         _checkLength(w, p.count);
         delete holidays[loanId];
         (uint256 capitalised, uint256 principal) = _capitalise(w, q, d, p.count);
+        // As at origination: the schedule's interest stays within the amounts' 96 bits.
+        uint256 maxPrincipal = LoanLimits.maxPrincipal(
+            w.aprBps, w.installments - d, LoanAccounting.periodDays(w), w.dayCount
+        );
+        if (principal > maxPrincipal) revert ILoanLedger.InvalidPrincipal(principal, maxPrincipal);
         uint256 start = LoanAccounting.dueDate(w, d + p.count);
         LoanAccounting.resetSegment(w, d + p.count, w.installments + p.count, principal, start);
         w.flags |= FLAG_ADVANCE | FLAG_CALENDAR;
