@@ -51,6 +51,9 @@ _STYLE = {
     "default_eligible": "red",
     "defaulted": "bold red",
     "restructured": "magenta",
+    "holiday_granted": "magenta",
+    "forbearance_granted": "magenta",
+    "forbearance_ended": "magenta",
     "closed": "dim",
     "repayment_held": "bold yellow",
     "credit_report_failed": "bold magenta",
@@ -93,6 +96,16 @@ def describe(notice: Notice) -> str:
             f"{d.get('lender')} failed ({format_amount(d.get('claimable', 0), notice.decimals)} "
             "claimable with `loan claim`)"
         ),
+        "holiday_granted": (
+            f"payment holiday: installments {d.get('from_installment')}-"
+            f"{d.get('through_installment')} skipped, {money} interest capitalised, "
+            f"{format_amount(d.get('principal_outstanding', 0), notice.decimals)} principal"
+        ),
+        "forbearance_granted": (
+            f"in forbearance from {d.get('from_date')} to {d.get('to_date')}: days past due "
+            "and charges paused"
+        ),
+        "forbearance_ended": f"forbearance ended early, {d.get('last_date')} its last day",
         "credit_report_failed": (
             f"the credit report {d.get('function')} failed ({d.get('error') or d.get('reason')});"
             " the servicing it reported stands"

@@ -29,7 +29,14 @@ kind                      raised when                                 id
                           refused a report (the servicing stands);
                           the registry function and its error are
                           decoded from the contracts' ABIs
+``holiday_granted``       a HolidayGranted event (skipped             loan, tx hash, ordinal
+                          installments, capitalised interest)
+``forbearance_granted``   a ForbearanceGranted event (a new, an       loan, tx hash, ordinal
+                          extended or a shortened window)
+``forbearance_ended``     a ForbearanceEnded event (ended early)      loan, tx hash, ordinal
 ========================  ==========================================  ======================
+
+The event notices are built in :mod:`loanservicing.monitoring.event_notices`.
 
 Event notices are keyed by the transaction hash and the event's ordinal among that loan's
 events of that kind in the transaction, not by the block's log index: a transaction that a
@@ -53,14 +60,8 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from eth_utils.abi import function_signature_to_4byte_selector
-from eth_utils.conversions import to_bytes
-
-from loanservicing.chain.reverts import RevertDecoder, canonical_type
-from loanservicing.indexing.codec import REGISTRY, contract_abis
 from loanservicing.indexing.database import IndexDB
 from loanservicing.ledger.accounting import (
     amount_due,
@@ -72,6 +73,7 @@ from loanservicing.ledger.accounting import (
 from loanservicing.ledger.delinquency import BUCKET_LABELS, bucket_of
 from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LoanState, LoanStatus
+from loanservicing.monitoring.event_notices import EVENTS, event_notice
 from loanservicing.monitoring.notices import Notice, NoticeStore
 
 __all__ = [
@@ -85,14 +87,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_REMINDER_DAYS = 3
-_EVENTS = (
-    "RepaymentApplied",
-    "LoanRestructured",
-    "LoanDefaulted",
-    "LoanClosed",
-    "RepaymentHeld",
-    "CreditReportFailed",
-)
 _CURSOR_BLOCK = "events_block"
 _CURSOR_HASH = "events_block_hash"
 
@@ -236,13 +230,13 @@ class Monitor:
                     "Block %s is no longer in the index (a reorg); rescanning every event.",
                     stored_block,
                 )
-        marks = ", ".join("?" for _ in _EVENTS)
+        marks = ", ".join("?" for _ in EVENTS)
         rows = self.db.conn.execute(
             "SELECT block_hash, log_index, block_number, timestamp, tx_hash, event, loan_id, "
             f"args FROM logs WHERE event IN ({marks}) AND block_number > ? AND NOT EXISTS ("
             "SELECT 1 FROM monitor_sources s WHERE s.block_hash = logs.block_hash AND "
             "s.log_index = logs.log_index) ORDER BY block_number, log_index",
-            (*_EVENTS, since),
+            (*EVENTS, since),
         ).fetchall()
         ordinals: dict[tuple[str, int, str], int] = {}
         for r in rows:
@@ -254,7 +248,7 @@ class Monitor:
             key = (tx_hash, int(loan_id), event)
             ordinal = ordinals.get(key, 0)
             ordinals[key] = ordinal + 1
-            notice = _event_notice(
+            notice = event_notice(
                 event,
                 json.loads(r["args"]),
                 state,
@@ -376,165 +370,3 @@ def _evaluate_loan(
             )
         )
     return bucket
-
-
-def _event_notice(
-    event: str,
-    args: Mapping[str, Any],
-    state: LoanState,
-    decimals: int,
-    tx_hash: str,
-    ordinal: int,
-    timestamp: int,
-    block: int,
-    now: int,
-) -> Notice:
-    loan_id = state.loan_id
-    dpd = 0
-    if state.status is LoanStatus.ACTIVE:
-        dpd = amount_due(state, max(now, state.last_accrual)).days_past_due
-    if event == "RepaymentApplied":
-        split = {k: int(args[k]) for k in ("fees", "penalty", "interest", "principal")}
-        return Notice(
-            f"payment_received:{loan_id}:{tx_hash}:{ordinal}",
-            "payment_received",
-            loan_id,
-            state.borrower,
-            dpd,
-            sum(split.values()),
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                **split,
-                "principal_outstanding": int(args["principalOutstanding"]),
-                "installments_paid": int(args["installmentsPaid"]),
-                "status": LoanStatus(int(args["status"])).label,
-                "payer": str(args["payer"]),
-                "tx_hash": tx_hash,
-            },
-        )
-    if event == "LoanRestructured":
-        return Notice(
-            f"restructured:{loan_id}:{tx_hash}:{ordinal}",
-            "restructured",
-            loan_id,
-            state.borrower,
-            0,
-            int(args["principalOutstanding"]),
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                "carried_interest": int(args["carriedInterest"]),
-                "fees_owed": int(args["feesOwed"]),
-                "penalty_owed": int(args["penaltyOwed"]),
-                "tx_hash": tx_hash,
-            },
-        )
-    if event == "RepaymentHeld":
-        return Notice(
-            f"repayment_held:{loan_id}:{tx_hash}:{ordinal}",
-            "repayment_held",
-            loan_id,
-            state.borrower,
-            dpd,
-            int(args["amount"]),
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                "lender": str(args["lender"]),
-                "token": str(args["token"]),
-                "claimable": int(args["claimable"]),
-                "tx_hash": tx_hash,
-            },
-        )
-    if event == "CreditReportFailed":
-        selector, reason = str(args["selector"]), str(args["reason"])
-        function, error = _credit_report(selector, reason)
-        return Notice(
-            f"credit_report_failed:{loan_id}:{tx_hash}:{ordinal}",
-            "credit_report_failed",
-            loan_id,
-            state.borrower,
-            dpd,
-            0,
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                "function": function,
-                "selector": selector,
-                "error": error,
-                "reason": reason,
-                "tx_hash": tx_hash,
-            },
-        )
-    if event == "LoanDefaulted":
-        owed = sum(
-            int(args[k])
-            for k in ("principalOutstanding", "interestOwed", "feesOwed", "penaltyOwed")
-        )
-        return Notice(
-            f"defaulted:{loan_id}",
-            "defaulted",
-            loan_id,
-            state.borrower,
-            int(args["daysPastDue"]),
-            owed,
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                "principal_outstanding": int(args["principalOutstanding"]),
-                "interest_owed": int(args["interestOwed"]),
-                "fees_owed": int(args["feesOwed"]),
-                "penalty_owed": int(args["penaltyOwed"]),
-                "servicer": str(args["servicer"]),
-                "tx_hash": tx_hash,
-            },
-        )
-    return Notice(
-        f"closed:{loan_id}",
-        "closed",
-        loan_id,
-        state.borrower,
-        0,
-        state.total_paid,
-        decimals,
-        None,
-        timestamp,
-        block,
-        {"after_default": bool(args["afterDefault"]), "tx_hash": tx_hash},
-    )
-
-
-# ---------------------------------------------------------------------- failed credit reports
-
-
-@lru_cache(maxsize=1)
-def _registry_abis() -> tuple[dict[str, str], RevertDecoder]:
-    """The credit registry's functions by selector, and a decoder of every error the ledger
-    and the registry declare (from the compiled contracts, once)."""
-    abis = contract_abis()
-    functions = {}
-    for item in abis[REGISTRY]:
-        if item.get("type") == "function":
-            types = ",".join(canonical_type(i) for i in item["inputs"])
-            selector = function_signature_to_4byte_selector(f"{item['name']}({types})")
-            functions["0x" + selector.hex()] = str(item["name"])
-    return functions, RevertDecoder(abis.values())
-
-
-def _credit_report(selector: str, reason: str) -> tuple[str, str | None]:
-    """The registry function a failed report called (its selector if unknown) and its
-    decoded error (None when the revert data match no known error)."""
-    functions, decoder = _registry_abis()
-    decoded = decoder.decode(to_bytes(hexstr=reason)) if reason.startswith("0x") else None
-    return functions.get(selector.lower(), selector), None if decoded is None else str(decoded)
