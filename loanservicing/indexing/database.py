@@ -76,6 +76,7 @@ _CREDIT_FIELDS = (
     "defaults",
     "loans_opened",
     "loans_closed",
+    "forbearances",
     "total_repaid",
 )
 _FIGURE_FIELDS = (
@@ -86,8 +87,10 @@ _FIGURE_FIELDS = (
     "defaults",
     "loans_opened",
     "loans_closed",
+    "forbearances",
     "total_repaid",
 )
+_REPORTER_COLUMNS = ("borrower", "reporter", "position", *_FIGURE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -409,8 +412,8 @@ class IndexDB:
             )
             self.conn.execute("DELETE FROM credit_reporters WHERE borrower = ?", (borrower,))
             self.conn.executemany(
-                f"INSERT INTO credit_reporters (borrower, reporter, position, "
-                f"{', '.join(_FIGURE_FIELDS)}) VALUES ({', '.join('?' for _ in range(11))})",
+                f"INSERT INTO credit_reporters ({', '.join(_REPORTER_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in _REPORTER_COLUMNS)})",
                 [
                     (
                         borrower,

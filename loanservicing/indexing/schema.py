@@ -257,6 +257,20 @@ ALTER TABLE loans ADD COLUMN odd_days INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE loans ADD COLUMN calendar_month INTEGER NOT NULL DEFAULT 0;
 """
 
+# Payment holidays and forbearance: the periods the interest paid ahead covers, the
+# forbearance window (local day numbers), the pending holiday proposal, and the credit
+# record's count of forbearances.
+_MIGRATION_4 = """
+ALTER TABLE loans ADD COLUMN holiday_periods INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN pause_from INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN pause_to INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN holiday_from INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN holiday_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE loans ADD COLUMN holiday_deadline INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credit_records ADD COLUMN forbearances INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credit_reporters ADD COLUMN forbearances INTEGER NOT NULL DEFAULT 0;
+"""
+
 # Each entry moves the schema from version i to i + 1; append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3)
+MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_4)
 SCHEMA_VERSION = len(MIGRATIONS)

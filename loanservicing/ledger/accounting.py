@@ -52,6 +52,7 @@ import copy
 from dataclasses import dataclass
 from functools import lru_cache
 
+from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.errors import LedgerCallReverted
 from loanservicing.ledger.schedule import BPS, DAY, RATE_DEN, Curve, ScheduleKind
 from loanservicing.ledger.state import AmountDue, LoanState, LoanStatus
@@ -75,6 +76,9 @@ __all__ = [
     "installments_past_grace",
     "installments_settled",
     "owed",
+    "owed_and_running",
+    "pause_end",
+    "paused",
     "reported_days_past_due",
     "reset_segment",
     "saturate_charges",
@@ -162,6 +166,7 @@ def accrue(w: LoanState, c: Curve, t: int) -> Accrual:
     if w.advance_pending and t > w.segment_start:
         # The prepaid segment's first period has begun: what was paid ahead is earned.
         w.advance_pending = False
+        w.holiday_periods = 0
         w.advance = 0
     if w.status is not LoanStatus.ACTIVE:
         return a
@@ -172,19 +177,23 @@ def accrue(w: LoanState, c: Curve, t: int) -> Accrual:
     if d > w.paid_count:
         w.paid_count = _paid_through(w, c, d)
     k0 = w.late_count
-    k1 = _due_count(w, t, w.grace)
+    k1 = _past_grace_count(w, t)
     late_unpaid = k0 > w.paid_count
     if not late_unpaid and k1 <= w.paid_count:
         return a
     u0 = _unpaid_through(w, c, k0) if late_unpaid else 0
     if u0 != 0 and t > w.last_accrual:
-        a.penalty = u0 * w.penalty_apr_bps * (t - w.last_accrual) // RATE_DEN
+        # Paused time (forbearance) accrues nothing.
+        elapsed = t - w.last_accrual - paused(w, w.last_accrual, t)
+        a.penalty = u0 * w.penalty_apr_bps * elapsed // RATE_DEN
     if k1 > k0:
         newly_late = _unpaid_through(w, c, k1) - u0
         a.late_fee = newly_late * w.late_fee_bps // BPS
-        late_since = w.due_date(k1) + w.grace
-        if t > late_since:
-            a.penalty += newly_late * w.penalty_apr_bps * (t - late_since) // RATE_DEN
+        # Penalty from the end of its grace period, in unpaused time.
+        due = w.due_date(k1)
+        late = t - due - paused(w, due, t)
+        if late > w.grace:
+            a.penalty += newly_late * w.penalty_apr_bps * (late - w.grace) // RATE_DEN
         start = k0 if k0 > w.paid_count else w.paid_count
         a.missed = with_amount_due(w, c, start, k1) if k1 > start else 0
         w.late_count = k1
@@ -197,6 +206,11 @@ def accrue(w: LoanState, c: Curve, t: int) -> Accrual:
 def owed(w: LoanState, c: Curve, t: int) -> AmountDue:
     """What ``w`` owes at ``t`` once :func:`accrue` brought it current (``owed``)."""
     return _owed(w, c, t)[0]
+
+
+def owed_and_running(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
+    """:func:`owed` and the running period's scheduled interest (``w.runningInterest``)."""
+    return _owed(w, c, t)
 
 
 def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
@@ -224,11 +238,12 @@ def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
             next_installment = d + 1
             next_due = w.due_date(d + 1)
         if w.advance_pending:
-            # A prepaid segment that has not begun: the running period is the one before it,
-            # its interest paid in full; no installment of the segment is running yet.
+            # A prepaid segment that has not begun: the running period is the one before it
+            # (a payment holiday: its periods), its interest paid in full (a holiday:
+            # capitalised); no installment of the segment is running yet.
             running = w.advance
             paid_ahead = w.advance
-            period_start = w.due_date_at(-1)
+            period_start = w.due_date_at(-_ahead_periods(w))
         elif jd < c.count:
             cp1, ci1 = cumulative_due(c, jd + 1)
             current_interest = _sub(ci1, max(w.paid_interest, cid))
@@ -240,7 +255,9 @@ def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
         # The loan's first period runs from origination (odd_days: nearer or farther than a
         # period away), the stored last_accrual until the first checkpoint that charges.
         length = w.period_days
-        if (w.base_index == 1) if w.advance_pending else d == 0:
+        if w.advance_pending:
+            length *= _ahead_periods(w)
+        if (w.base_index == _ahead_periods(w)) if w.advance_pending else d == 0:
             if w.odd_days > 0 or w.last_accrual > period_start:
                 period_start = w.last_accrual
             length += w.odd_days
@@ -353,6 +370,7 @@ def apply_repayment(w: LoanState, amount: int, t: int) -> tuple[Allocation, Accr
         # a payoff): an empty segment after the installments settled.
         reset_segment(w, w.paid_count, w.installments, 0, w.due_date(w.paid_count))
         w.advance_pending = False
+        w.holiday_periods = 0
         w.advance = 0
         w.status = LoanStatus.CLOSED
         w.bucket = 0
@@ -384,6 +402,7 @@ def advance(w: LoanState, c: Curve, q: AmountDue, al: Allocation, running: int) 
         if is_running:
             base = d + 1
             w.advance = running
+            w.holiday_periods = 0
             w.advance_pending = True
         reset_segment(w, base, w.installments, outstanding, w.due_date(base))
         return True
@@ -443,20 +462,49 @@ def _due_count(w: LoanState, t: int, offset: int) -> int:
     return w.due_count(t, offset)
 
 
+def _ahead_periods(w: LoanState) -> int:
+    """While the advance is pending: the periods it covers (``_aheadPeriods``)."""
+    return w.holiday_periods or 1
+
+
+def paused(w: LoanState, a: int, b: int) -> int:
+    """Seconds of ``(a, b]`` inside the forbearance window (``paused``; 0 without one)."""
+    if w.pause_to == 0:
+        return 0
+    lo = max(a, cal.day_end(w.pause_from - 1, w.offset_seconds))
+    hi = min(b, pause_end(w))
+    return hi - lo if hi > lo else 0
+
+
+def pause_end(w: LoanState) -> int:
+    """The last second of the forbearance window's last date (``pauseEnd``)."""
+    return cal.day_end(w.pause_to, w.offset_seconds)
+
+
+def _past_grace_count(w: LoanState, t: int) -> int:
+    """Installments past their grace period at ``t`` in unpaused time (``pastGraceCount``):
+    as without a forbearance before it and once its end is more than the grace behind; while
+    it runs, as at its start; in between, as ``t`` less the paused time."""
+    if w.pause_to == 0 or t > pause_end(w) + w.grace:
+        return _due_count(w, t, w.grace)
+    return _due_count(w, t - paused(w, 0, t), w.grace)
+
+
 def accrued_days_past_due(w: LoanState, t: int) -> int:
     """Days past due at ``t`` of ``w`` accrued at ``t`` (``daysPastDue``): whole days, rounded
-    up, since the due date of the oldest installment due before ``t`` not fully paid."""
+    up, since the due date of the oldest installment due before ``t`` not fully paid, paused
+    time (forbearance) not counted."""
     d = _due_count(w, t, 0)
     if w.paid_count >= d:
         return 0
     due = w.due_date(w.paid_count + 1)
-    return (t - due + DAY - 1) // DAY
+    return (t - due - paused(w, due, t) + DAY - 1) // DAY
 
 
 def reported_days_past_due(w: LoanState, t: int) -> int:
     """Days past due as the credit registry is told (``reportedDaysPastDue``): 0 while the
     oldest unpaid installment is inside its grace period. ``w`` accrued at ``t``."""
-    if _due_count(w, t, w.grace) <= w.paid_count:
+    if _past_grace_count(w, t) <= w.paid_count:
         return 0
     return accrued_days_past_due(w, t)
 
@@ -523,8 +571,9 @@ def installments_due(state: LoanState, timestamp: int) -> int:
 
 
 def installments_past_grace(state: LoanState, timestamp: int) -> int:
-    """The number of the last installment whose grace period ended before ``timestamp``."""
-    return _due_count(state, timestamp, state.grace)
+    """The number of the last installment whose grace period ended before ``timestamp`` (in
+    unpaused time: see ``pastGraceCount``)."""
+    return _past_grace_count(state, timestamp)
 
 
 def installments_settled(state: LoanState, through: int) -> int:

@@ -34,6 +34,7 @@ REPORT_EVENTS = frozenset(
         "DelinquencyReported",
         "DefaultReported",
         "LoanClosedReported",
+        "ForbearanceReported",
     }
 )
 """The registry's events, one per report (each names the borrower, reporter and loan)."""
@@ -48,6 +49,7 @@ _COUNTERS = {
     "defaults": UINT16_MAX,
     "loans_opened": UINT16_MAX,
     "loans_closed": UINT16_MAX,
+    "forbearances": 2**8 - 1,
     "total_repaid": UINT96_MAX,
 }
 """The summed fields of a record and where the registry saturates them."""
@@ -69,6 +71,8 @@ class CreditRecord:
     loans_closed: int = 0
     total_repaid: int = 0
     """In 18-decimal units (:data:`CREDIT_DECIMALS`), whatever the loans' tokens."""
+    forbearances: int = 0
+    """Forbearances granted on the borrower's loans."""
 
     def as_view(self) -> dict[str, int]:
         """By the registry struct's field names."""
@@ -82,6 +86,7 @@ class CreditRecord:
             "loansOpened": self.loans_opened,
             "loansClosed": self.loans_closed,
             "totalRepaid": self.total_repaid,
+            "forbearances": self.forbearances,
         }
 
     @classmethod
@@ -98,6 +103,7 @@ class CreditRecord:
             loans_opened=int(view["loansOpened"]),
             loans_closed=int(view["loansClosed"]),
             total_repaid=int(view["totalRepaid"]),
+            forbearances=int(view["forbearances"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -113,6 +119,7 @@ class CreditRecord:
             "loans_opened": self.loans_opened,
             "loans_closed": self.loans_closed,
             "total_repaid": self.total_repaid,
+            "forbearances": self.forbearances,
             "decimals": CREDIT_DECIMALS,
         }
 
@@ -206,6 +213,8 @@ def apply_registry_event(history: CreditHistory, name: str, args: Mapping[str, A
         figures._add("missed", int(args["missed"]))
         figures._set_max(int(args["daysPastDue"]))
         history._set_standing(reporter, loan_id, int(args["daysPastDue"]))
+    elif name == "ForbearanceReported":
+        figures._add("forbearances", 1)
     elif name == "DefaultReported":
         figures._add("defaults", 1)
         figures._set_max(int(args["daysPastDue"]))

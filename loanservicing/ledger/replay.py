@@ -35,11 +35,10 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from loanservicing.ledger import calendar as cal
+from loanservicing.ledger import relief
 from loanservicing.ledger.accounting import (
-    Accrual,
     accrue,
     accrued_days_past_due,
     apply_repayment,
@@ -54,6 +53,17 @@ from loanservicing.ledger.accounting import (
 )
 from loanservicing.ledger.calendar import DayCount
 from loanservicing.ledger.calendar_terms import origination_calendar, restart_calendar
+from loanservicing.ledger.call_effects import (
+    CallEffects,
+    Emitted,
+    bucket_event,
+    charges_event,
+    clear_proposal,
+    delinquency_report,
+    repayment_report,
+    require_active,
+    schedule_reset_event,
+)
 from loanservicing.ledger.errors import LedgerCallReverted, ReplayMismatch
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
@@ -72,87 +82,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_Emitted = list[tuple[str, dict[str, int]]]
-
-
-@dataclass(frozen=True)
-class CallEffects:
-    """What one ledger call did besides changing the loan's state.
-
-    ``events``: the ledger events it emitted for the loan, in log order, by ABI name with their
-    numeric arguments. ``reports``: the credit-registry functions it called, in order, with
-    their arguments (``amount`` in the loan token's units; the ledger scales it to 18
-    decimals). A report the registry refuses is a ``CreditReportFailed`` event instead, which
-    only the chain knows.
-    """
-
-    events: _Emitted = field(default_factory=list)
-    reports: _Emitted = field(default_factory=list)
-
 
 def _sub(a: int, b: int) -> int:
     return a - b if a > b else 0
-
-
-def _charges_event(w: LoanState, a: Accrual) -> _Emitted:
-    """``emitAccrual``: ChargesAccrued when a checkpoint charged or recorded anything."""
-    if not a.any():
-        return []
-    return [
-        (
-            "ChargesAccrued",
-            {
-                "lateFee": a.late_fee,
-                "penalty": a.penalty,
-                "missed": a.missed,
-                "installmentsAssessedLate": w.late_count,
-                "feesOwed": w.fees,
-                "penaltyOwed": w.penalty,
-            },
-        )
-    ]
-
-
-def _bucket_event(old: int, new: int, dpd: int) -> _Emitted:
-    if new == old:
-        return []
-    return [("DelinquencyBucketChanged", {"fromBucket": old, "toBucket": new, "daysPastDue": dpd})]
-
-
-def _schedule_reset(w: LoanState) -> _Emitted:
-    """The ScheduleReset event of the segment ``w`` now has."""
-    return [
-        (
-            "ScheduleReset",
-            {
-                "baseIndex": w.base_index,
-                "installments": w.installments,
-                "basePrincipal": w.base_principal,
-                "segmentStart": w.segment_start,
-                "aprBps": w.apr_bps,
-                "periodSeconds": w.period,
-            },
-        )
-    ]
-
-
-def _delinquency_report(w: LoanState, missed: int, dpd: int) -> _Emitted:
-    return [("reportDelinquency", {"loanId": w.loan_id, "missed": missed, "daysPastDue": dpd})]
-
-
-def _repayment_report(w: LoanState, on_time: int, late: int, amount: int, closed: bool) -> _Emitted:
-    args = {"loanId": w.loan_id, "paidOnTime": on_time, "paidLate": late, "amount": amount}
-    return [("reportRepayment", {**args, "closed": int(closed)})]
-
-
-def _clear_proposal(w: LoanState) -> None:
-    w.proposal_apr_bps = w.proposal_installments = w.proposal_period = 0
-    w.proposal_deadline = 0
-
-
-def _require_active(w: LoanState) -> None:
-    if w.status is not LoanStatus.ACTIVE:
-        raise LedgerCallReverted("LoanNotActive", f"loan {w.loan_id} is {w.status.label}")
 
 
 # -------------------------------------------------------------------------- repayment
@@ -201,7 +133,7 @@ def _repay_current_installment(
         "status": int(LoanStatus.ACTIVE),
     }
     return CallEffects(
-        [("RepaymentApplied", event)], _repayment_report(w, settled, 0, amount, False)
+        [("RepaymentApplied", event)], repayment_report(w, settled, 0, amount, False)
     )
 
 
@@ -224,8 +156,8 @@ def repay(w: LoanState, amount: int, t: int) -> CallEffects:
 
 def _general_repay(w: LoanState, amount: int, t: int) -> CallEffects:
     al, a, o = apply_repayment(w, amount, t)
-    events = _schedule_reset(w) if o.schedule_reset else []
-    events += _charges_event(w, a)
+    events = schedule_reset_event(w) if o.schedule_reset else []
+    events += charges_event(w, a)
     saturate_charges(w)
     w.total_paid += al.total
     closed = w.status is LoanStatus.CLOSED
@@ -243,17 +175,17 @@ def _general_repay(w: LoanState, amount: int, t: int) -> CallEffects:
             },
         )
     )
-    events += _bucket_event(o.old_bucket, w.bucket, o.days_past_due)
+    events += bucket_event(o.old_bucket, w.bucket, o.days_past_due)
     if al.rebate != 0:
         events.append(("InterestRebated", {"amount": al.rebate}))
     if closed:
         w.closed_after_default = o.after_default
         events.append(("LoanClosed", {"afterDefault": int(o.after_default)}))
     reported = 0 if closed else reported_days_past_due(w, t)
-    reports: _Emitted = []
+    reports: Emitted = []
     if a.missed != 0 or reported != 0 or o.old_bucket != 0:
-        reports += _delinquency_report(w, a.missed, reported)
-    reports += _repayment_report(w, o.on_time, o.late, al.total, closed)
+        reports += delinquency_report(w, a.missed, reported)
+    reports += repayment_report(w, o.on_time, o.late, al.total, closed)
     return CallEffects(events, reports)
 
 
@@ -263,7 +195,7 @@ def _general_repay(w: LoanState, amount: int, t: int) -> CallEffects:
 def assess(w: LoanState, t: int) -> CallEffects:
     """``assess(loanId)`` at ``t``: charges and installments brought current, the bucket
     recorded; the ledger stores nothing when nothing changed (``w`` is then left as it was)."""
-    _require_active(w)
+    require_active(w)
     before = copy.copy(w)
     c = w.curve()
     a = accrue(w, c, t)
@@ -275,21 +207,21 @@ def assess(w: LoanState, t: int) -> CallEffects:
     if not a.any() and w.bucket == old_bucket:
         w.__dict__.update(before.__dict__)  # the ledger returns without storing
         return CallEffects()
-    events = _charges_event(w, a) + _bucket_event(old_bucket, w.bucket, dpd)
+    events = charges_event(w, a) + bucket_event(old_bucket, w.bucket, dpd)
     saturate_charges(w)
     # The registry hears of misses and of days past due once past grace; a loan that fell
     # behind but is still inside its grace period is not delinquent there.
     reported = reported_days_past_due(w, t)
-    reports: _Emitted = []
+    reports: Emitted = []
     if a.missed != 0 or (w.bucket != old_bucket and (reported != 0 or old_bucket != 0)):
-        reports = _delinquency_report(w, a.missed, reported)
+        reports = delinquency_report(w, a.missed, reported)
     return CallEffects(events, reports)
 
 
 def declare_default(w: LoanState, t: int) -> CallEffects:
     """``declareDefault(loanId)`` at ``t`` (``LoanDefaults.declareDefault``): only once days
     past due reach the threshold past grace; drops a pending proposal."""
-    _require_active(w)
+    require_active(w)
     c = w.curve()
     a = accrue(w, c, t)
     dpd = accrued_days_past_due(w, t)
@@ -302,8 +234,8 @@ def declare_default(w: LoanState, t: int) -> CallEffects:
     w.last_accrual = t
     old_bucket = w.bucket
     w.bucket = bucket_of(dpd)
-    _clear_proposal(w)
-    events = _charges_event(w, a) + _bucket_event(old_bucket, w.bucket, dpd)
+    clear_proposal(w)
+    events = charges_event(w, a) + bucket_event(old_bucket, w.bucket, dpd)
     events.append(
         (
             "LoanDefaulted",
@@ -317,7 +249,7 @@ def declare_default(w: LoanState, t: int) -> CallEffects:
         )
     )
     saturate_charges(w)
-    reports = _delinquency_report(w, a.missed, dpd) if a.missed != 0 else []
+    reports = delinquency_report(w, a.missed, dpd) if a.missed != 0 else []
     reports.append(("reportDefault", {"loanId": w.loan_id, "daysPastDue": dpd}))
     return CallEffects(events, reports)
 
@@ -330,7 +262,7 @@ def propose_restructure(
 ) -> CallEffects:
     """``proposeRestructure`` (``LoanRestructuring.propose``): records the proposal, replacing
     any earlier one (the schedule bounds are the contract's to check)."""
-    _require_active(w)
+    require_active(w)
     w.proposal_apr_bps = apr_bps
     w.proposal_installments = installments
     w.proposal_period = period
@@ -348,7 +280,7 @@ def withdraw_restructure(w: LoanState) -> CallEffects:
     """``withdrawRestructure`` (``LoanRestructuring.withdraw``)."""
     if w.proposal_deadline == 0:
         raise LedgerCallReverted("NoRestructureProposal")
-    _clear_proposal(w)
+    clear_proposal(w)
     return CallEffects([("RestructureWithdrawn", {})])
 
 
@@ -359,7 +291,7 @@ def accept_restructure(
     accept``): unpaid interest due and the running period's interest to the day carry over,
     interest paid ahead is credited against principal, and a new segment starts at the end of
     ``t``'s date (a calendar-month loan then falls due on that day of the month)."""
-    _require_active(w)
+    require_active(w)
     if w.proposal_deadline == 0:
         raise LedgerCallReverted("NoRestructureProposal")
     named = (apr_bps, installments, period, deadline)
@@ -380,9 +312,10 @@ def accept_restructure(
     outstanding = w.base_principal - w.paid_principal - q.interest_rebate
     w.advance = 0
     w.advance_pending = False
+    w.holiday_periods = 0
     if outstanding == 0:
         raise LedgerCallReverted("NothingToRestructure")
-    _clear_proposal(w)
+    clear_proposal(w)
     w.apr_bps = apr_bps
     w.period = period
     today = cal.local_day(t, w.offset_seconds)
@@ -390,7 +323,7 @@ def accept_restructure(
     restart_calendar(w)
     old_bucket = w.bucket
     w.bucket = 0
-    events = _charges_event(w, a) + _schedule_reset(w)
+    events = charges_event(w, a) + schedule_reset_event(w)
     events.append(
         (
             "LoanRestructured",
@@ -402,9 +335,9 @@ def accept_restructure(
             },
         )
     )
-    events += _bucket_event(old_bucket, 0, 0)
+    events += bucket_event(old_bucket, 0, 0)
     saturate_charges(w)
-    reports = _delinquency_report(w, a.missed, 0) if a.missed != 0 or old_bucket != 0 else []
+    reports = delinquency_report(w, a.missed, 0) if a.missed != 0 or old_bucket != 0 else []
     return CallEffects(events, reports)
 
 
@@ -445,7 +378,15 @@ def originate(event: LedgerEvent) -> LoanState:
     )
 
 
-_ANCHORS = {"RepaymentApplied", "LoanDefaulted", "LoanRestructured"}
+_ANCHORS = {
+    "RepaymentApplied",
+    "LoanDefaulted",
+    "LoanRestructured",
+    "HolidayGranted",
+    "ForbearanceGranted",
+    "ForbearanceEnded",
+}
+_FORBEARANCE = ("ForbearanceGranted", "ForbearanceEnded")
 _AFTER_ANCHOR = {"DelinquencyBucketChanged", "InterestRebated", "LoanClosed"}
 _SIDE_EVENTS = {"CreditReportFailed", "RepaymentHeld"}
 """Ledger events about a call's credit reports and money, which change no loan state."""
@@ -458,9 +399,17 @@ def _call_kind(events: Sequence[LedgerEvent], i: int) -> str:
         return "repay"
     if name == "LoanDefaulted":
         return "default"
+    if name in _FORBEARANCE:
+        return "forbear"
     nxt = [e.name for e in events[i + 1 : i + 3]]
     if name == "ScheduleReset":
+        if nxt[:1] == ["HolidayGranted"]:
+            return "holiday"
         return "restructure" if nxt[:1] == ["LoanRestructured"] else "repay"
+    if name in ("ChargesAccrued", "DelinquencyBucketChanged") and any(
+        n in _FORBEARANCE for n in nxt
+    ):
+        return "forbear"
     if name == "ChargesAccrued":
         if nxt[:1] == ["ScheduleReset"]:
             return "restructure"
@@ -474,7 +423,7 @@ def _call_kind(events: Sequence[LedgerEvent], i: int) -> str:
     raise ReplayMismatch(f"Event {name} cannot start a ledger call.")
 
 
-def _mismatch(expected: _Emitted, actual: Sequence[LedgerEvent]) -> str | None:
+def _mismatch(expected: Emitted, actual: Sequence[LedgerEvent]) -> str | None:
     """Where the chain's events differ from the replay's, or None when they agree."""
     if not expected:
         return "the replay emits nothing"
@@ -489,7 +438,7 @@ def _mismatch(expected: _Emitted, actual: Sequence[LedgerEvent]) -> str | None:
     return None
 
 
-def _replay_call(state: LoanState, kind: str, events: Sequence[LedgerEvent], i: int) -> _Emitted:
+def _replay_call(state: LoanState, kind: str, events: Sequence[LedgerEvent], i: int) -> Emitted:
     """Replay the call of ``kind`` whose events start at ``events[i]``; its expected events."""
     t = events[i].timestamp
     if kind == "repay":
@@ -501,6 +450,18 @@ def _replay_call(state: LoanState, kind: str, events: Sequence[LedgerEvent], i: 
         return assess(state, t).events
     if kind == "default":
         return declare_default(state, t).events
+    if kind == "holiday":
+        g = events[i + 1].args
+        return relief.accept_holiday(
+            state, t, int(g["fromInstallment"]), int(g["count"]), state.holiday_deadline
+        ).events
+    if kind == "forbear":
+        f = next(e for e in events[i : i + 3] if e.name in _FORBEARANCE)
+        if f.name == "ForbearanceGranted":
+            first, last = int(f.args["fromDay"]), int(f.args["toDay"])
+        else:  # ended early: the window's first date named again, yesterday its last
+            first, last = state.pause_from, int(f.args["lastDay"])
+        return relief.forbear(state, t, first, last).events
     reset = next(e for e in events[i : i + 2] if e.name == "ScheduleReset").args
     return accept_restructure(
         state,
@@ -538,12 +499,22 @@ def _apply_from_event(w: LoanState, event: LedgerEvent) -> None:
     elif event.name == "LoanDefaulted":
         w.status = LoanStatus.DEFAULTED
         w.last_accrual = event.timestamp
-        _clear_proposal(w)
+        clear_proposal(w)
     elif event.name == "LoanRestructured":
         w.carried = int(a["carriedInterest"])
         w.fees, w.penalty = int(a["feesOwed"]), int(a["penaltyOwed"])
         w.advance, w.advance_pending = 0, False
-        _clear_proposal(w)
+        clear_proposal(w)
+    elif event.name == "HolidayGranted":
+        w.advance = int(a["capitalisedInterest"])
+        w.advance_pending = True
+        w.holiday_periods = int(a["count"])
+        relief.clear_holiday(w)
+    elif event.name == "ForbearanceGranted":
+        w.pause_from, w.pause_to = int(a["fromDay"]), int(a["toDay"])
+    elif event.name == "ForbearanceEnded":
+        last = int(a["lastDay"])
+        w.pause_from, w.pause_to = (0, 0) if last < w.pause_from else (w.pause_from, last)
     elif event.name == "LoanClosed":
         w.status = LoanStatus.CLOSED
         w.bucket = 0
@@ -583,7 +554,17 @@ def apply_ledger_events(
             i += 1
             continue
         if event.name == "RestructureWithdrawn":
-            _clear_proposal(state)
+            clear_proposal(state)
+            i += 1
+            continue
+        if event.name == "HolidayProposed":
+            a = event.args
+            state.holiday_from, state.holiday_count = int(a["fromInstallment"]), int(a["count"])
+            state.holiday_deadline = int(a["deadline"])
+            i += 1
+            continue
+        if event.name == "HolidayWithdrawn":
+            relief.clear_holiday(state)
             i += 1
             continue
         kind = _call_kind(events, i)

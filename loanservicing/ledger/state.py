@@ -98,6 +98,17 @@ class LoanState:
     """The first period's day-count days beyond (negative: short of) a regular period's."""
     calendar_month: int = 0
     """Calendar months: installment n falls due in month ``calendar_month + n * months``."""
+    holiday_periods: int = 0
+    """While :attr:`advance_pending`: the periods :attr:`advance` covers (0: one; a payment
+    holiday of N installments: N); 0 otherwise."""
+    pause_from: int = 0
+    """The forbearance window's first paused date (a day number in the loan's offset)."""
+    pause_to: int = 0
+    """Its last paused date (0: no forbearance)."""
+    holiday_from: int = 0
+    """The pending payment holiday proposal: its first installment, count and deadline."""
+    holiday_count: int = 0
+    holiday_deadline: int = 0
 
     @property
     def principal_outstanding(self) -> int:
@@ -206,6 +217,9 @@ class LoanState:
             "roundingExp": self.rounding_exp,
             "oddDays": self.odd_days,
             "calendarMonth": self.calendar_month,
+            "holidayPeriods": self.holiday_periods,
+            "forbearanceFrom": self.pause_from,
+            "forbearanceTo": self.pause_to,
         }
 
     @classmethod
@@ -252,6 +266,9 @@ class LoanState:
             rounding_exp=int(view["roundingExp"]),
             odd_days=int(view["oddDays"]),
             calendar_month=int(view["calendarMonth"]),
+            holiday_periods=int(view["holidayPeriods"]),
+            pause_from=int(view["forbearanceFrom"]),
+            pause_to=int(view["forbearanceTo"]),
         )
 
     def to_dict(self) -> dict[str, Any]:

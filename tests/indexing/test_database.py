@@ -71,6 +71,14 @@ CALENDAR_COLUMNS = (
     "odd_days",
     "calendar_month",
 )
+RELIEF_COLUMNS = (
+    "holiday_periods",
+    "pause_from",
+    "pause_to",
+    "holiday_from",
+    "holiday_count",
+    "holiday_deadline",
+)
 
 
 def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
@@ -78,7 +86,8 @@ def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
     loan = _loan()
-    later = {"advance", "advance_pending", *CALENDAR_COLUMNS}  # added by later migrations
+    # Added by later migrations:
+    later = {"advance", "advance_pending", *CALENDAR_COLUMNS, *RELIEF_COLUMNS}
     columns = [c for c in LoanState.__dataclass_fields__ if c not in later]
     values = {**loan.to_dict(), "kind": 0, "status": 0, "closed_after_default": 0}
     conn.execute(
@@ -90,8 +99,9 @@ def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with IndexDB(path) as db:
-        assert db.schema_version == SCHEMA_VERSION == 3
-        assert db.loan(1) == loan  # no interest paid ahead, a plain calendar: the defaults
+        assert db.schema_version == SCHEMA_VERSION == 4
+        # No interest paid ahead, a plain calendar, no holiday or forbearance: the defaults.
+        assert db.loan(1) == loan
         assert db.credit_histories() == {}
 
 

@@ -27,11 +27,12 @@ def test_each_reporters_figures_are_kept_apart_and_summed_saturating() -> None:
     assert history.reporter_record(LEDGER).as_view() == {
         "paidOnTime": 2**24 - 2, "paidLate": 1, "missed": 0, "currentDaysPastDue": 0,
         "maxDaysPastDue": 0, "defaults": 0, "loansOpened": 2, "loansClosed": 0, "totalRepaid": 5,
+        "forbearances": 0,
     }  # fmt: skip
     assert history.reporter_record(OTHER).as_view() == {
         "paidOnTime": 7, "paidLate": 0, "missed": 2, "currentDaysPastDue": 95,
         "maxDaysPastDue": 2**16 - 1, "defaults": 1, "loansOpened": 1, "loansClosed": 0,
-        "totalRepaid": 2**96 - 1,
+        "totalRepaid": 2**96 - 1, "forbearances": 0,
     }  # fmt: skip
     assert history.record().as_view() == {
         "paidOnTime": 2**24 - 1,  # the sum saturates as each reporter's counters do
@@ -43,6 +44,7 @@ def test_each_reporters_figures_are_kept_apart_and_summed_saturating() -> None:
         "loansOpened": 3,
         "loansClosed": 0,
         "totalRepaid": 2**96 - 1,
+        "forbearances": 0,
     }
     assert CreditRecord.from_view("0xB", history.record().as_view()) == history.record()
 
@@ -101,5 +103,6 @@ def test_the_json_of_a_record_is_the_clis() -> None:
         "loans_opened": 0,
         "loans_closed": 0,
         "total_repaid": 5,
+        "forbearances": 0,
         "decimals": 18,
     }
