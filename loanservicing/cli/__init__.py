@@ -20,6 +20,7 @@ from loanservicing.cli.monitor import monitor_group
 from loanservicing.cli.node import chain, deploy, faucet, node
 from loanservicing.cli.origination import loan_allow_token, loan_originate, loan_sign_terms
 from loanservicing.cli.portfolio import portfolio
+from loanservicing.cli.relief import loan_forbear, loan_holiday
 from loanservicing.cli.report import report
 from loanservicing.cli.restructure import loan_restructure
 from loanservicing.cli.vault import vault
@@ -34,6 +35,9 @@ for loan_command in (
     # restructuring, held repayments
     loan_restructure,
     loan_claim,
+    # relief: payment holidays, forbearance
+    loan_holiday,
+    loan_forbear,
 ):
     loan.add_command(loan_command)
 

@@ -1,6 +1,6 @@
 """What the servicing API takes and returns: the terms a lender offers, and the records of an
-origination, a repayment, a payoff quote, a claim, a restructuring proposal and a token
-permission (amounts in the token's smallest unit)."""
+origination, a repayment, a payoff quote, a claim, a restructuring or payment holiday
+proposal and a token permission (amounts in the token's smallest unit)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from loanservicing.ledger.schedule import DAY, ScheduleKind
 
 __all__ = [
     "Claim",
+    "HolidayProposal",
     "LoanTerms",
     "Origination",
     "Payoff",
@@ -172,6 +173,26 @@ class RestructureProposal:
             "deadline_timestamp": self.deadline,
             "servicer": self.servicer,
             "block": self.block,
+        }
+
+
+@dataclass(frozen=True)
+class HolidayProposal:
+    """A payment holiday the servicer proposed for a loan (the ledger's ``holidayProposal``):
+    installments ``from_installment .. from_installment + count - 1`` skipped."""
+
+    loan_id: int
+    from_installment: int
+    count: int
+    deadline: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "loan_id": self.loan_id,
+            "from_installment": self.from_installment,
+            "count": self.count,
+            "deadline_date": iso_date(self.deadline),
+            "deadline_timestamp": self.deadline,
         }
 
 

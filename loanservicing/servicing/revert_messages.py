@@ -15,6 +15,7 @@ from web3 import Web3
 
 from loanservicing.amounts import iso_date
 from loanservicing.chain.errors import TransactionReverted
+from loanservicing.ledger.calendar import date_of_day
 from loanservicing.servicing.errors import LedgerRefusal
 
 __all__ = ["explained"]
@@ -22,6 +23,11 @@ __all__ = ["explained"]
 
 def _hex(value: Any) -> str:
     return "0x" + value.hex() if isinstance(value, bytes) else str(value)
+
+
+def _day(value: Any) -> str:
+    """A ledger day number (days since 1970-01-01 in the loan's offset) as an ISO date."""
+    return date_of_day(int(value)).isoformat()
 
 
 _EXPLANATIONS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
@@ -66,6 +72,40 @@ _EXPLANATIONS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
         f"loan {a['loanId']}'s oldest unpaid installment is inside its grace period until "
         f"{iso_date(int(a['graceEnds']))}, so the loan cannot be declared in default before "
         "then"
+    ),
+    "HolidayOutOfRange": lambda a: (
+        f"loan {a['loanId']}'s payment holiday cannot start at installment "
+        f"{a['fromInstallment']}: it may start at installment {a['first']} to {a['last']} "
+        "(at acceptance, only the next installment to fall due)"
+    ),
+    "InvalidHolidayLength": lambda a: (
+        f"a payment holiday covers 1 to {a['maxCount']} installments, not {a['count']}"
+    ),
+    "NoHolidayProposal": lambda a: (
+        f"loan {a['loanId']} has no pending payment holiday proposal (none was made, or it "
+        "was accepted or withdrawn)"
+    ),
+    "HolidayTermsMismatch": lambda a: (
+        f"the holiday named is not loan {a['loanId']}'s pending payment holiday proposal, so "
+        f"review it with `loan holiday show {a['loanId']}`"
+    ),
+    "HolidayExpired": lambda a: (
+        f"loan {a['loanId']}'s payment holiday proposal expired at "
+        f"{iso_date(int(a['deadline']))}, so ask the servicer to propose it again"
+    ),
+    "HolidayNotCurrent": lambda a: (
+        f"loan {a['loanId']} has {a['pastDue']} units of interest and principal past due (or "
+        "a prepaid period running), so bring it current or restructure it first"
+    ),
+    "InvalidForbearance": lambda a: (
+        f"a forbearance from {_day(a['fromDay'])} to {_day(a['toDay'])} is not one the ledger "
+        f"takes: a new one runs from today ({_day(a['today'])}) or later to a date not before "
+        "its first, and a running one changes only by naming its first date again"
+    ),
+    "ForbearanceInEffect": lambda a: (
+        f"loan {a['loanId']}'s forbearance from {_day(a['fromDay'])} to {_day(a['toDay'])} has "
+        f"begun and still matters, so extend it or end it early (name {_day(a['fromDay'])} "
+        "as its first date again) rather than replace it"
     ),
     "InsufficientGas": lambda a: (
         "the ledger ran out of gas inside its protected transfer or credit report, so send it "

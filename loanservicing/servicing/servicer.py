@@ -1,5 +1,5 @@
-"""The servicing API: originate, repay, quote, inspect, restructure and default loans, and
-claim repayments the ledger held.
+"""The servicing API: originate, repay, quote, inspect, restructure, relieve (payment
+holidays, forbearance) and default loans, and claim repayments the ledger held.
 
 ``Servicer`` binds a node, a deployment and (for writes) a locally signing account::
 
@@ -51,6 +51,7 @@ from loanservicing.servicing.errors import InsufficientFunds
 from loanservicing.servicing.origination import OriginationMixin
 from loanservicing.servicing.records import (
     Claim,
+    HolidayProposal,
     LoanTerms,
     Origination,
     Payoff,
@@ -58,10 +59,12 @@ from loanservicing.servicing.records import (
     RestructureProposal,
     TokenPermission,
 )
+from loanservicing.servicing.relief import ReliefMixin
 from loanservicing.servicing.restructuring import RestructuringMixin
 
 __all__ = [
     "Claim",
+    "HolidayProposal",
     "LoanTerms",
     "Origination",
     "Payoff",
@@ -74,13 +77,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class Servicer(OriginationMixin, RestructuringMixin, ClaimsMixin):
+class Servicer(OriginationMixin, RestructuringMixin, ReliefMixin, ClaimsMixin):
     """Loan servicing against one deployment, as one account (or read-only).
 
     The binding (contracts, accounts, token, the checked write path) is
-    :class:`~loanservicing.servicing.binding.LedgerBinding`; origination, restructuring and
-    held repayments are its mixins; the reads of loans and credit records, repayment and
-    the servicing actions are here."""
+    :class:`~loanservicing.servicing.binding.LedgerBinding`; origination, restructuring,
+    relief (payment holidays, forbearance) and held repayments are its mixins; the reads of
+    loans and credit records, repayment and the servicing actions are here."""
 
     # ----------------------------------------------------------------- reads
 

@@ -44,11 +44,14 @@ def test_every_group_is_attached_once_to_the_root() -> None:
     assert isinstance(loan, click.Group)
     assert set(loan.commands) == {
         "create", "sign-terms", "originate", "show", "schedule", "list", "default", "assess",
-        "restructure", "claim", "allow-token",
+        "restructure", "claim", "allow-token", "holiday", "forbear",
     }  # fmt: skip
     restructure = loan.commands["restructure"]
     assert isinstance(restructure, click.Group)
     assert set(restructure.commands) == {"propose", "show", "accept", "withdraw"}
+    holiday = loan.commands["holiday"]
+    assert isinstance(holiday, click.Group)
+    assert set(holiday.commands) == {"propose", "show", "accept", "withdraw"}
 
 
 def test_python_dash_m_is_the_command() -> None:
