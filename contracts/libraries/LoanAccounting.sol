@@ -748,11 +748,12 @@ library LoanAccounting {
             s.carriedInterest = SafeCast.toUint96(w.carried);
             s.advanceInterest = SafeCast.toUint96(w.advance);
         }
-        if (flags & FLAG_CALENDAR != 0 && (flags ^ was) & FLAG_ADVANCE != 0) {
-            // A new period paid ahead (a prepayment: one period; a holiday: its periods), or
-            // none any more (0: the field means nothing without FLAG_ADVANCE).
-            s.calendar.holidayPeriods =
-                flags & FLAG_ADVANCE != 0 ? SafeCast.toUint8(w.holidayPeriods) : 0;
+        if (flags & FLAG_CALENDAR != 0 && (flags | was) & FLAG_ADVANCE != 0) {
+            // The periods paid ahead (a prepayment: one; a holiday: its own), also when one
+            // paid-ahead period ended and another began in the same call; 0 without
+            // FLAG_ADVANCE (the field then means nothing).
+            uint8 periods = flags & FLAG_ADVANCE != 0 ? SafeCast.toUint8(w.holidayPeriods) : 0;
+            if (periods != s.calendar.holidayPeriods) s.calendar.holidayPeriods = periods;
         }
         if (
             flags & FLAG_CALENDAR != 0 && w.roundingExp != 0 && w.installment == 0

@@ -199,3 +199,24 @@ def test_holiday_periods_mean_nothing_once_the_holiday_is_over(system: LedgerDri
     system.send(fn.acceptRestructure(loan_id, 900, 12, PERIOD, at + 5 * DAY), borrower, at=at + 3)
     view = system.loan(loan_id)
     assert (view["holidayPeriods"], view["advancePending"]) == (0, False)
+
+
+def test_a_prepayment_right_after_a_holiday_pays_ahead_one_period(system: LedgerDriver) -> None:
+    """The bug (found by the twin's property test): a prepayment in the call that ended a
+    two-installment holiday's paid-ahead periods started a one-period advance but left
+    ``holidayPeriods`` at 2, so its interest would have been earned over two periods."""
+    borrower, servicer = system.accounts[1], system.admin
+    start = system.day_end()
+    loan_id = system.originate(borrower, at=start)
+    fn = system.ledger.functions
+    at = start + 10 * DAY
+    system.send(fn.proposeHoliday(loan_id, 1, 2, at + DAY), servicer, at=at)
+    system.send(fn.acceptHoliday(loan_id, 1, 2, at + DAY), borrower, at=at + 1)
+    # A day after the holiday ends: installment 3's period runs; pay it and 1,000 more.
+    t = start + 2 * PERIOD + DAY
+    q = system.due(loan_id, t)
+    system.repay(
+        loan_id, q["currentInterest"] + q["currentPrincipal"] + 1_000 * UNIT, borrower, at=t
+    )
+    view = system.loan(loan_id)
+    assert (view["advancePending"], view["holidayPeriods"]) == (True, 0)

@@ -16,7 +16,7 @@ from web3.types import TxReceipt
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import revert, snapshot
 from loanservicing.ledger import calendar as cal
-from loanservicing.ledger import replay
+from loanservicing.ledger import relief, replay
 from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.errors import LedgerCallReverted
 from loanservicing.ledger.replay import CallEffects
@@ -30,7 +30,18 @@ ACTIONS = st.lists(
     st.tuples(
         st.integers(0, 45 * DAY),  # time to wait before acting
         st.sampled_from(
-            ["due", "partial", "prepay", "double", "payoff", "assess", "default", "restructure"]
+            [
+                "due",
+                "partial",
+                "prepay",
+                "double",
+                "payoff",
+                "assess",
+                "default",
+                "restructure",
+                "holiday",
+                "forbear",
+            ]
         ),
         st.integers(1, 999),  # per-mille of the quoted amount, for partial payments
     ),
@@ -77,11 +88,16 @@ _LEDGER_EVENTS = (
     "LoanDefaulted",
     "RestructureProposed",
     "LoanRestructured",
+    "HolidayProposed",
+    "HolidayGranted",
+    "ForbearanceGranted",
+    "ForbearanceEnded",
 )
 _REPORTS = {
     "reportRepayment": "RepaymentReported",
     "reportDelinquency": "DelinquencyReported",
     "reportDefault": "DefaultReported",
+    "reportForbearance": "ForbearanceReported",
 }
 
 
@@ -284,6 +300,47 @@ def _run_history(
                     paid_count = system.loan(loan_id)["installmentsPaid"]
                 # Interest paid ahead is credited against principal.
                 outstanding = system.loan(loan_id)["principalOutstanding"]
+            continue
+        if action == "holiday":
+            if status == 0 and quote["nextInstallment"] != 0:
+                # From the next installment (one time in four another: refused), 1-3 long.
+                first = quote["nextInstallment"] + (1 if per_mille % 4 == 0 else 0)
+                holiday = (first, 1 + per_mille % 3, t + 5 * DAY)
+                twin.call(
+                    ledger.proposeHoliday(loan_id, *holiday),
+                    system.admin,
+                    t,
+                    lambda w, t=t, h=holiday: relief.propose_holiday(w, t, *h),
+                )
+                t += 1
+                accepted = twin.call(
+                    ledger.acceptHoliday(loan_id, *holiday),
+                    borrower,
+                    t,
+                    lambda w, t=t, h=holiday: relief.accept_holiday(w, t, *h),
+                )
+                if accepted is not None:
+                    scheduled += holiday[1]
+                outstanding = system.loan(loan_id)["principalOutstanding"]
+            continue
+        if action == "forbear":
+            if status == 0:
+                # A window of up to 60 days from today or later; a running one is extended
+                # or, one time in three, ended early.
+                view = system.loan(loan_id)
+                day = cal.local_day(t, offset)
+                running = view["forbearanceFrom"] <= day <= view["forbearanceTo"] != 0
+                if running:
+                    last = day - 1 if per_mille % 3 == 0 else day + per_mille % 60
+                    window = (view["forbearanceFrom"], last)
+                else:
+                    window = (day + per_mille % 5, day + per_mille % 5 + per_mille % 60)
+                twin.call(
+                    ledger.forbear(loan_id, *window),
+                    system.admin,
+                    t,
+                    lambda w, t=t, window=window: relief.forbear(w, t, *window),
+                )
             continue
         installment = quote["pastDue"] + quote["currentInterest"] + quote["currentPrincipal"]
         amount = {

@@ -215,3 +215,57 @@ def test_an_assess_without_events_is_explained_not_a_difference(
     indexer.sync()
     assert indexer.db.loans()[loan_id].paid_count == s.loan(loan_id)["installmentsPaid"] == 2
     assert verify_index(indexer.db, s.rpc_url, s.abis()).differences == []
+
+
+def test_holidays_and_forbearance_replay_and_verify(system: LedgerDriver, tmp_path: Path) -> None:
+    """A monthly 30/360 loan in cents given a holiday from its first installment (the odd first
+    period's interest capitalised), later a second holiday and a payoff during it, and a plain
+    loan in forbearance, extended, ended early, with a late payment after it: the index
+    rebuilds each (proposals withdrawn and replaced included), `index verify` finds nothing,
+    and the twin's amounts due equal the ledger's by the second, inside and after the
+    windows."""
+    s = system
+    fn = s.ledger.functions
+    borrower = s.accounts[5]
+    t0 = s.day_end() + 3600
+    first = cal.day_in_month(cal.month_of(cal.local_day(t0, 0)) + 2, 1)
+    monthly = s.originate(borrower, period=0, first_due=cal.day_end(first, 0), months=1,
+                          day_count=2, rounding_exp=4, interest_only=2, at=t0)  # fmt: skip
+    plain = s.originate(borrower, at=t0 + 1)
+    s.send(fn.proposeHoliday(monthly, 1, 1, t0 + 5 * DAY), at=t0 + 2)
+    s.send(fn.withdrawHoliday(monthly), at=t0 + 3)
+    s.send(fn.proposeHoliday(monthly, 1, 2, t0 + 5 * DAY), at=t0 + 4)
+    s.send(fn.acceptHoliday(monthly, 1, 2, t0 + 5 * DAY), borrower, at=t0 + DAY)
+    # The plain loan misses installment 1, then a 40-day forbearance, extended, ended early.
+    due1 = s.due_date(plain, 1)
+    at = due1 + 3 * DAY
+    today = cal.local_day(at, 0)
+    s.send(fn.forbear(plain, today, today + 39), at=at)
+    s.send(fn.forbear(plain, today, today + 59), at=at + DAY)
+    s.send(fn.assess(plain), s.accounts[6], at=at + 20 * DAY)
+    s.send(fn.forbear(plain, today, today + 29), at=at + 30 * DAY)
+    s.repay(plain, s.due(plain, at + 31 * DAY)["pastDue"], borrower, at=at + 31 * DAY)
+    # The monthly loan pays its first installment after the holiday, then pays off.
+    after = s.due_date(monthly, 3)
+    s.repay(monthly, s.installment_total(monthly, 3), borrower, at=after)
+    indexer = make_indexer(s, tmp_path / "relief.db")
+    indexer.sync()
+    assert verify_index(indexer.db, s.rpc_url, s.abis()).differences == []
+    states = indexer.db.loans()
+    assert states[monthly].installments == 14 and states[plain].pause_to == today + 29
+    assert indexer.db.credit_records()[borrower].forbearances == 1
+    now = s.now()
+    for loan_id in (monthly, plain):
+        for t in (now, now + DAY, now + 31 * DAY, now + 65 * DAY, now + 400 * DAY):
+            chain = s.ledger.functions.amountDue(loan_id, t).call()
+            assert amount_due(states[loan_id], t).as_tuple() == tuple(chain), (loan_id, t)
+    # A second holiday on the monthly loan, and a payoff during it: the index follows.
+    t1 = s.now() + DAY
+    nxt = s.due(monthly, t1)["nextInstallment"]
+    s.send(fn.proposeHoliday(monthly, nxt, 3, t1 + DAY), at=t1)
+    s.send(fn.acceptHoliday(monthly, nxt, 3, t1 + DAY), borrower, at=t1 + 1)
+    payoff = s.due(monthly, t1 + 20 * DAY)["payoff"]
+    s.repay(monthly, payoff, borrower, at=t1 + 20 * DAY)
+    indexer.sync()
+    assert verify_index(indexer.db, s.rpc_url, s.abis()).differences == []
+    assert indexer.db.loans()[monthly].status.label == "closed"
