@@ -297,7 +297,8 @@ interface ILoanLedger {
     /// @notice Default cannot be declared while the oldest unpaid installment is inside its
     ///         grace period.
     /// @param loanId the loan
-    /// @param graceEnds the end of that installment's grace period
+    /// @param graceEnds the last second of that installment's grace period (later by the
+    ///        time paused, when a forbearance starts before it ends)
     error DefaultInsideGrace(uint256 loanId, uint256 graceEnds);
     /// @notice A payment holiday must start at an installment not yet due (at acceptance: the
     ///         next installment to fall due) and end within the loan's installments.

@@ -562,6 +562,20 @@ library LoanAccounting {
         return dueCount(w, t - paused(w, 0, t), w.grace);
     }
 
+    /// @dev The last second of installment `k`'s (absolute) grace period, as {pastGraceCount}
+    ///      reads it: `grace` after its due date, later by the paused time when the window
+    ///      starts before then, and at the latest `grace` after the window's end.
+    function graceEnd(Work memory w, uint256 k) internal pure returns (uint256) {
+        uint256 e = dueDate(w, k) + w.grace;
+        if (w.pauseTo == 0) return e;
+        uint256 lo = LoanCalendar.dayEnd(w.pauseFrom - 1, w.offset);
+        if (e <= lo) return e;
+        uint256 hi = pauseEnd(w) + w.grace;
+        uint256 shifted = e + (hi - w.grace - lo);
+        if (shifted < hi) return shifted;
+        return e > hi ? e : hi;
+    }
+
     /// @dev Seconds of `(a, b]` inside the forbearance window (0 without one).
     function paused(Work memory w, uint256 a, uint256 b) internal pure returns (uint256) {
         if (w.pauseTo == 0) return 0;
@@ -665,6 +679,18 @@ library LoanAccounting {
     // =====================================================================================
     // Storage <-> memory
     // =====================================================================================
+
+    /// @dev Reverts with {ILoanLedger.LoanNotActive} unless the loan in `w` is active.
+    function requireActive(Work memory w) internal pure {
+        if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(w.id, w.status);
+    }
+
+    /// @dev Reverts unless the caller is the borrower of the loan in `w`
+    ///      ({ILoanLedger.NotBorrower}) and the loan is active.
+    function requireBorrower(Work memory w) internal view {
+        if (msg.sender != w.borrower) revert ILoanLedger.NotBorrower(w.id, msg.sender);
+        requireActive(w);
+    }
 
     /// @dev Reads loan `loanId` into memory; reverts with {ILoanLedger.LoanNotFound} when it
     ///      does not exist. Slots 4 and 5 are read only when their flags are set.

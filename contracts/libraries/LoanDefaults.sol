@@ -35,7 +35,7 @@ library LoanDefaults {
     ) external {
         Loan storage s = loans[loanId];
         LoanAccounting.Work memory w = LoanAccounting.load(s, loanId);
-        if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, w.status);
+        LoanAccounting.requireActive(w);
         LoanSchedule.Curve memory c = LoanAccounting.curve(w);
         LoanAccounting.Accrual memory a = LoanAccounting.accrue(w, c, block.timestamp);
         uint256 dpd = LoanAccounting.daysPastDue(w, block.timestamp);
@@ -44,7 +44,7 @@ library LoanDefaults {
         }
         if (LoanAccounting.reportedDaysPastDue(w, block.timestamp) == 0) {
             revert ILoanLedger.DefaultInsideGrace(
-                loanId, LoanAccounting.dueDate(w, w.paidCount + 1) + w.grace
+                loanId, LoanAccounting.graceEnd(w, w.paidCount + 1)
             );
         }
         AmountDue memory q = LoanAccounting.owed(w, c, block.timestamp);

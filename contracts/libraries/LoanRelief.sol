@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ICreditRegistry} from "../interfaces/ICreditRegistry.sol";
-import {AmountDue, ILoanLedger, LoanStatus} from "../interfaces/ILoanLedger.sol";
+import {AmountDue, ILoanLedger} from "../interfaces/ILoanLedger.sol";
 import {FLAG_ADVANCE, FLAG_CALENDAR, HolidayProposal, Loan} from "../LoanLedgerStorage.sol";
 import {LoanAccounting} from "./LoanAccounting.sol";
 import {LoanCalendar} from "./LoanCalendar.sol";
@@ -45,7 +45,7 @@ library LoanRelief {
         uint40 deadline
     ) external {
         LoanAccounting.Work memory w = LoanAccounting.load(loans[loanId], loanId);
-        if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, w.status);
+        LoanAccounting.requireActive(w);
         uint256 next = LoanAccounting.dueCount(w, block.timestamp, 0) + 1;
         if (fromInstallment < next || fromInstallment > w.installments) {
             revert ILoanLedger.HolidayOutOfRange(loanId, fromInstallment, next, w.installments);
@@ -83,8 +83,7 @@ library LoanRelief {
     ) external {
         Loan storage s = loans[loanId];
         LoanAccounting.Work memory w = LoanAccounting.load(s, loanId);
-        if (msg.sender != w.borrower) revert ILoanLedger.NotBorrower(loanId, msg.sender);
-        if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, w.status);
+        LoanAccounting.requireBorrower(w);
         HolidayProposal memory p = holidays[loanId];
         if (p.deadline == 0) revert ILoanLedger.NoHolidayProposal(loanId);
         if (
@@ -216,7 +215,7 @@ library LoanRelief {
         returns (LoanAccounting.Work memory w, LoanAccounting.Accrual memory a, uint256 today)
     {
         w = LoanAccounting.load(s, loanId);
-        if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, w.status);
+        LoanAccounting.requireActive(w);
         a = LoanAccounting.accrue(w, LoanAccounting.curve(w), block.timestamp);
         today = LoanCalendar.localDay(block.timestamp, w.offset);
     }

@@ -97,8 +97,7 @@ library LoanRestructuring {
     ) external {
         Loan storage s = loans[loanId];
         LoanAccounting.Work memory w = LoanAccounting.load(s, loanId);
-        if (msg.sender != w.borrower) revert ILoanLedger.NotBorrower(loanId, msg.sender);
-        if (w.status != LoanStatus.Active) revert ILoanLedger.LoanNotActive(loanId, w.status);
+        LoanAccounting.requireBorrower(w);
         Proposal memory p = proposals[loanId];
         if (p.deadline == 0) revert ILoanLedger.NoRestructureProposal(loanId);
         if (

@@ -141,6 +141,32 @@ def test_forbearance_days_are_not_counted_and_accrue_nothing(system: LedgerDrive
     assert system.loan(paused_loan)["installmentsAssessedLate"] == 2
 
 
+def test_default_inside_grace_names_the_grace_end_net_of_paused_time(
+    system: LedgerDriver,
+) -> None:
+    """A bug fixed: under forbearance DefaultInsideGrace named the due date plus grace, a
+    second the servicer could not yet default at."""
+    borrower, servicer = system.accounts[1], system.admin
+    start = system.day_end()
+    fn = system.ledger.functions
+    due = start + PERIOD
+    after, before = (
+        system.originate(borrower, default_after_days=1, grace=5 * DAY, at=start) for _ in range(2)
+    )
+    # Paused and over before the due date: the grace ends as without a forbearance.
+    early = cal.local_day(start + DAY, 0)
+    system.send(fn.forbear(before, early, early + 2), servicer, at=start + DAY)
+    # Paused for three dates starting two after the due date: the grace ends 3 days later.
+    at = due + DAY - 3600
+    today = cal.local_day(at, 0)
+    system.send(fn.forbear(after, today + 1, today + 3), servicer, at=at)
+    for loan_id, grace_end in ((before, due + 5 * DAY), (after, due + 8 * DAY)):
+        failure = system.reverts("DefaultInsideGrace", fn.declareDefault(loan_id), at=grace_end)
+        assert failure.revert is not None and failure.revert.args["graceEnds"] == grace_end
+        system.send(fn.declareDefault(loan_id), servicer, at=grace_end + 1)
+        assert system.loan(loan_id)["status"] == 1
+
+
 def _penalty(view: dict[str, int], at: int) -> int:
     """Penalty owed as of the forbearance's checkpoint at ``at`` (accrued then, nothing
     since)."""
