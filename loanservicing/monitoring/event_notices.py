@@ -4,9 +4,9 @@ defaults, closings, held repayments and failed credit reports."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.conversions import to_bytes
@@ -20,18 +20,18 @@ from loanservicing.monitoring.notices import Notice
 
 __all__ = ["EVENTS", "event_notice"]
 
-EVENTS = (
-    "RepaymentApplied",
-    "LoanRestructured",
-    "HolidayGranted",
-    "ForbearanceGranted",
-    "ForbearanceEnded",
-    "LoanDefaulted",
-    "LoanClosed",
-    "RepaymentHeld",
-    "CreditReportFailed",
-)
-"""The ledger events that raise a notice."""
+
+class _Fields(NamedTuple):
+    """What an event's notice says beyond the loan, the transaction and the time."""
+
+    kind: str
+    days_past_due: int
+    amount: int
+    details: dict[str, Any]
+
+
+_ONCE = frozenset({"defaulted", "closed"})
+"""Kinds raised once per loan: their id names no transaction."""
 
 
 def event_notice(
@@ -45,172 +45,154 @@ def event_notice(
     block: int,
     now: int,
 ) -> Notice:
-    loan_id = state.loan_id
     dpd = 0
     if state.status is LoanStatus.ACTIVE:
         dpd = amount_due(state, max(now, state.last_accrual)).days_past_due
-    if event == "RepaymentApplied":
-        split = {k: int(args[k]) for k in ("fees", "penalty", "interest", "principal")}
-        return Notice(
-            f"payment_received:{loan_id}:{tx_hash}:{ordinal}",
-            "payment_received",
-            loan_id,
-            state.borrower,
-            dpd,
-            sum(split.values()),
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                **split,
-                "principal_outstanding": int(args["principalOutstanding"]),
-                "installments_paid": int(args["installmentsPaid"]),
-                "status": LoanStatus(int(args["status"])).label,
-                "payer": str(args["payer"]),
-                "tx_hash": tx_hash,
-            },
-        )
-    if event == "LoanRestructured":
-        return Notice(
-            f"restructured:{loan_id}:{tx_hash}:{ordinal}",
-            "restructured",
-            loan_id,
-            state.borrower,
-            0,
-            int(args["principalOutstanding"]),
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                "carried_interest": int(args["carriedInterest"]),
-                "fees_owed": int(args["feesOwed"]),
-                "penalty_owed": int(args["penaltyOwed"]),
-                "tx_hash": tx_hash,
-            },
-        )
-    if event == "RepaymentHeld":
-        return Notice(
-            f"repayment_held:{loan_id}:{tx_hash}:{ordinal}",
-            "repayment_held",
-            loan_id,
-            state.borrower,
-            dpd,
-            int(args["amount"]),
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                "lender": str(args["lender"]),
-                "token": str(args["token"]),
-                "claimable": int(args["claimable"]),
-                "tx_hash": tx_hash,
-            },
-        )
-    if event == "CreditReportFailed":
-        selector, reason = str(args["selector"]), str(args["reason"])
-        function, error = _credit_report(selector, reason)
-        return Notice(
-            f"credit_report_failed:{loan_id}:{tx_hash}:{ordinal}",
-            "credit_report_failed",
-            loan_id,
-            state.borrower,
-            dpd,
-            0,
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                "function": function,
-                "selector": selector,
-                "error": error,
-                "reason": reason,
-                "tx_hash": tx_hash,
-            },
-        )
-    if event == "HolidayGranted":
-        first, count = int(args["fromInstallment"]), int(args["count"])
-        return Notice(
-            f"holiday_granted:{loan_id}:{tx_hash}:{ordinal}",
-            "holiday_granted",
-            loan_id,
-            state.borrower,
-            0,
-            int(args["capitalisedInterest"]),
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                "from_installment": first,
-                "through_installment": first + count - 1,
-                "count": count,
-                "principal_outstanding": int(args["principalOutstanding"]),
-                "tx_hash": tx_hash,
-            },
-        )
-    if event in ("ForbearanceGranted", "ForbearanceEnded"):
-        granted = event == "ForbearanceGranted"
-        last = int(args["toDay"] if granted else args["lastDay"])
-        details: dict[str, Any] = {"servicer": str(args["servicer"]), "tx_hash": tx_hash}
-        if granted:
-            details["from_date"] = date_of_day(int(args["fromDay"])).isoformat()
-        details["to_date" if granted else "last_date"] = date_of_day(last).isoformat()
-        kind = "forbearance_granted" if granted else "forbearance_ended"
-        return Notice(
-            f"{kind}:{loan_id}:{tx_hash}:{ordinal}",
-            kind,
-            loan_id,
-            state.borrower,
-            dpd,
-            0,
-            decimals,
-            None,
-            timestamp,
-            block,
-            details,
-        )
-    if event == "LoanDefaulted":
-        owed = sum(
-            int(args[k])
-            for k in ("principalOutstanding", "interestOwed", "feesOwed", "penaltyOwed")
-        )
-        return Notice(
-            f"defaulted:{loan_id}",
-            "defaulted",
-            loan_id,
-            state.borrower,
-            int(args["daysPastDue"]),
-            owed,
-            decimals,
-            None,
-            timestamp,
-            block,
-            {
-                "principal_outstanding": int(args["principalOutstanding"]),
-                "interest_owed": int(args["interestOwed"]),
-                "fees_owed": int(args["feesOwed"]),
-                "penalty_owed": int(args["penaltyOwed"]),
-                "servicer": str(args["servicer"]),
-                "tx_hash": tx_hash,
-            },
-        )
+    fields = _READERS.get(event, _closed)(args, state, dpd)
+    loan_id = state.loan_id
+    once = fields.kind in _ONCE
     return Notice(
-        f"closed:{loan_id}",
-        "closed",
+        f"{fields.kind}:{loan_id}" if once else f"{fields.kind}:{loan_id}:{tx_hash}:{ordinal}",
+        fields.kind,
         loan_id,
         state.borrower,
-        0,
-        state.total_paid,
+        fields.days_past_due,
+        fields.amount,
         decimals,
         None,
         timestamp,
         block,
-        {"after_default": bool(args["afterDefault"]), "tx_hash": tx_hash},
+        {**fields.details, "tx_hash": tx_hash},
     )
+
+
+def _payment(args: Mapping[str, Any], state: LoanState, dpd: int) -> _Fields:
+    split = {k: int(args[k]) for k in ("fees", "penalty", "interest", "principal")}
+    return _Fields(
+        "payment_received",
+        dpd,
+        sum(split.values()),
+        {
+            **split,
+            "principal_outstanding": int(args["principalOutstanding"]),
+            "installments_paid": int(args["installmentsPaid"]),
+            "status": LoanStatus(int(args["status"])).label,
+            "payer": str(args["payer"]),
+        },
+    )
+
+
+def _restructured(args: Mapping[str, Any], state: LoanState, dpd: int) -> _Fields:
+    return _Fields(
+        "restructured",
+        0,
+        int(args["principalOutstanding"]),
+        {
+            "carried_interest": int(args["carriedInterest"]),
+            "fees_owed": int(args["feesOwed"]),
+            "penalty_owed": int(args["penaltyOwed"]),
+        },
+    )
+
+
+def _held(args: Mapping[str, Any], state: LoanState, dpd: int) -> _Fields:
+    return _Fields(
+        "repayment_held",
+        dpd,
+        int(args["amount"]),
+        {
+            "lender": str(args["lender"]),
+            "token": str(args["token"]),
+            "claimable": int(args["claimable"]),
+        },
+    )
+
+
+def _report_failed(args: Mapping[str, Any], state: LoanState, dpd: int) -> _Fields:
+    selector, reason = str(args["selector"]), str(args["reason"])
+    function, error = _credit_report(selector, reason)
+    return _Fields(
+        "credit_report_failed",
+        dpd,
+        0,
+        {"function": function, "selector": selector, "error": error, "reason": reason},
+    )
+
+
+def _holiday(args: Mapping[str, Any], state: LoanState, dpd: int) -> _Fields:
+    first, count = int(args["fromInstallment"]), int(args["count"])
+    return _Fields(
+        "holiday_granted",
+        0,
+        int(args["capitalisedInterest"]),
+        {
+            "from_installment": first,
+            "through_installment": first + count - 1,
+            "count": count,
+            "principal_outstanding": int(args["principalOutstanding"]),
+        },
+    )
+
+
+def _forbearance_granted(args: Mapping[str, Any], state: LoanState, dpd: int) -> _Fields:
+    return _Fields(
+        "forbearance_granted",
+        dpd,
+        0,
+        {
+            "servicer": str(args["servicer"]),
+            "from_date": date_of_day(int(args["fromDay"])).isoformat(),
+            "to_date": date_of_day(int(args["toDay"])).isoformat(),
+        },
+    )
+
+
+def _forbearance_ended(args: Mapping[str, Any], state: LoanState, dpd: int) -> _Fields:
+    return _Fields(
+        "forbearance_ended",
+        dpd,
+        0,
+        {
+            "servicer": str(args["servicer"]),
+            "last_date": date_of_day(int(args["lastDay"])).isoformat(),
+        },
+    )
+
+
+def _defaulted(args: Mapping[str, Any], state: LoanState, dpd: int) -> _Fields:
+    owed = {
+        "principal_outstanding": int(args["principalOutstanding"]),
+        "interest_owed": int(args["interestOwed"]),
+        "fees_owed": int(args["feesOwed"]),
+        "penalty_owed": int(args["penaltyOwed"]),
+    }
+    return _Fields(
+        "defaulted",
+        int(args["daysPastDue"]),
+        sum(owed.values()),
+        {**owed, "servicer": str(args["servicer"])},
+    )
+
+
+def _closed(args: Mapping[str, Any], state: LoanState, dpd: int) -> _Fields:
+    return _Fields("closed", 0, state.total_paid, {"after_default": bool(args["afterDefault"])})
+
+
+_READERS: dict[str, Callable[[Mapping[str, Any], LoanState, int], _Fields]] = {
+    "RepaymentApplied": _payment,
+    "LoanRestructured": _restructured,
+    "RepaymentHeld": _held,
+    "CreditReportFailed": _report_failed,
+    "HolidayGranted": _holiday,
+    "ForbearanceGranted": _forbearance_granted,
+    "ForbearanceEnded": _forbearance_ended,
+    "LoanDefaulted": _defaulted,
+    "LoanClosed": _closed,
+}
+"""Each event's notice fields."""
+
+EVENTS = tuple(_READERS)
+"""The ledger events that raise a notice."""
 
 
 @lru_cache(maxsize=1)
