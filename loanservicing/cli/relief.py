@@ -16,6 +16,7 @@ from loanservicing.cli.app import state_of
 from loanservicing.cli.loans import checked_loan_id, tx_document
 from loanservicing.cli.options import account_option, json_option
 from loanservicing.cli.output import dated, emit
+from loanservicing.cli.proposals import emit_proposal, emit_withdrawal
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.schedule import DAY
 from loanservicing.servicing.servicer import HolidayProposal
@@ -92,20 +93,13 @@ def holiday_propose(
 def holiday_show(ctx: click.Context, loan_id: int) -> None:
     """The pending payment holiday proposal for LOAN_ID (the terms `accept` accepts)."""
     state = state_of(ctx)
-    servicer = state.servicer(write=False)
-    proposal = servicer.holiday_proposal(checked_loan_id(loan_id))
-    document = {"loan_id": loan_id, "proposal": proposal.to_json() if proposal else None}
-    emit(
+    proposal = state.servicer(write=False).holiday_proposal(checked_loan_id(loan_id))
+    emit_proposal(
         state,
-        document,
-        lambda c: c.print(
-            f"Loan {loan_id}: "
-            + (
-                f"proposed a payment holiday, {_holiday_text(proposal)}."
-                if proposal
-                else "no payment holiday proposal is pending."
-            )
-        ),
+        loan_id,
+        proposal,
+        lambda p: f"proposed a payment holiday, {_holiday_text(p)}",
+        "no payment holiday proposal is pending",
     )
 
 
@@ -151,12 +145,7 @@ def holiday_withdraw(ctx: click.Context, loan_id: int) -> None:
     state = state_of(ctx)
     servicer = state.servicer()
     receipt = servicer.withdraw_holiday(checked_loan_id(loan_id))
-    document = {"loan_id": loan_id, **tx_document(receipt), "withdrawn": True}
-    emit(
-        state,
-        document,
-        lambda c: c.print(f"Withdrew the payment holiday proposal of loan {loan_id}."),
-    )
+    emit_withdrawal(state, loan_id, receipt, "payment holiday")
 
 
 def _day_of(text: str, what: str) -> int:

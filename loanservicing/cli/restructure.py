@@ -16,6 +16,7 @@ from loanservicing.cli.app import state_of
 from loanservicing.cli.loans import checked_loan_id, loan_document, tx_document
 from loanservicing.cli.options import DURATION, account_option, json_option
 from loanservicing.cli.output import dated, emit
+from loanservicing.cli.proposals import emit_proposal, emit_withdrawal
 from loanservicing.ledger.schedule import DAY
 from loanservicing.servicing.servicer import RestructureProposal
 
@@ -100,16 +101,13 @@ def _proposal_text(p: RestructureProposal) -> str:
 def restructure_show(ctx: click.Context, loan_id: int) -> None:
     """The pending restructuring proposal for LOAN_ID (the terms `accept` accepts)."""
     state = state_of(ctx)
-    servicer = state.servicer(write=False)
-    proposal = servicer.restructure_proposal(checked_loan_id(loan_id))
-    document = {"loan_id": loan_id, "proposal": proposal.to_json() if proposal else None}
-    emit(
+    proposal = state.servicer(write=False).restructure_proposal(checked_loan_id(loan_id))
+    emit_proposal(
         state,
-        document,
-        lambda c: c.print(
-            f"Loan {loan_id}: "
-            + (f"proposed {_proposal_text(proposal)}." if proposal else "no proposal was made.")
-        ),
+        loan_id,
+        proposal,
+        lambda p: f"proposed {_proposal_text(p)}",
+        "no proposal was made",
     )
 
 
@@ -184,9 +182,4 @@ def restructure_withdraw(ctx: click.Context, loan_id: int) -> None:
     state = state_of(ctx)
     servicer = state.servicer()
     receipt = servicer.withdraw_restructure(checked_loan_id(loan_id))
-    document = {"loan_id": loan_id, **tx_document(receipt), "withdrawn": True}
-    emit(
-        state,
-        document,
-        lambda c: c.print(f"Withdrew the restructuring proposal of loan {loan_id}."),
-    )
+    emit_withdrawal(state, loan_id, receipt, "restructuring")
