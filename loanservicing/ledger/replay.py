@@ -1,23 +1,15 @@
-"""Each ledger call replayed in Python, to rebuild a loan's state from its events alone.
+"""A loan's state rebuilt from its ledger events alone.
 
 The ledger's events carry every number a monitor needs, but a few fields of its stored state
 (``installmentsAssessedLate``, ``lastAccrual``, carried interest, the interest paid within the
 segment, the interest paid ahead of a prepaid segment) change inside a call without an event
-field of their own. So this module replays each call of ``LoanLedger.sol`` (originate, repay
-on its fast path) and of its libraries ``LoanRepayments.sol`` (repay on the general path,
-assess), ``LoanDefaults.sol``
-(declareDefault) and ``LoanRestructuring.sol`` (proposeRestructure, acceptRestructure,
-withdrawRestructure) with the accounting of :mod:`loanservicing.ledger.accounting`, at the
-block timestamp of its events, and checks that the replay emits the events the chain did. The
-result is the loan's state exactly as the ledger stores it, which
-:func:`loanservicing.ledger.accounting.amount_due` then evaluates at any timestamp without an
-RPC call.
-
-Each call is also a function here (:func:`repay`, :func:`assess`, :func:`declare_default`,
-:func:`propose_restructure`, :func:`accept_restructure`, :func:`withdraw_restructure`): it
-changes a state as the ledger would and returns the :class:`CallEffects` (the loan's events and
-the reports to the credit registry), or raises
-:class:`~loanservicing.ledger.errors.LedgerCallReverted` where the ledger reverts.
+field of their own. So each run of events is replayed as the call that emitted it, with the
+Python mirror of that call (:mod:`~loanservicing.ledger.repayments`,
+:mod:`~loanservicing.ledger.defaults`, :mod:`~loanservicing.ledger.restructuring`,
+:mod:`~loanservicing.ledger.relief`) at the block timestamp of its events, and the replay's
+events are checked against the chain's. The result is the loan's state exactly as the ledger
+stores it, which :func:`loanservicing.ledger.accounting.amount_due` then evaluates at any
+timestamp without an RPC call.
 
 Which call emitted a run of events is told from the events' names
 (:func:`apply_ledger_events`). A replay that disagrees with an event (which would mean this
@@ -36,312 +28,26 @@ import copy
 import logging
 from collections.abc import Sequence
 
-from loanservicing.ledger import calendar as cal
 from loanservicing.ledger import relief
 from loanservicing.ledger.accounting import (
-    accrue,
-    accrued_days_past_due,
-    apply_repayment,
-    bucket_of,
-    cumulative_due,
-    default_due,
-    installments_due,
-    owed,
-    reported_days_past_due,
     reset_segment,
-    saturate_charges,
 )
 from loanservicing.ledger.calendar import DayCount
-from loanservicing.ledger.calendar_terms import origination_calendar, restart_calendar
+from loanservicing.ledger.calendar_terms import origination_calendar
 from loanservicing.ledger.call_effects import (
-    CallEffects,
     Emitted,
-    bucket_event,
-    charges_event,
     clear_proposal,
-    delinquency_report,
-    repayment_report,
-    require_active,
-    schedule_reset_event,
 )
+from loanservicing.ledger.defaults import declare_default
 from loanservicing.ledger.errors import LedgerCallReverted, ReplayMismatch
+from loanservicing.ledger.repayments import assess, repay
+from loanservicing.ledger.restructuring import accept_restructure
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 
-__all__ = [
-    "CallEffects",
-    "accept_restructure",
-    "apply_ledger_events",
-    "assess",
-    "declare_default",
-    "originate",
-    "propose_restructure",
-    "repay",
-    "withdraw_restructure",
-]
+__all__ = ["apply_ledger_events", "originate"]
 
 logger = logging.getLogger(__name__)
-
-
-def _sub(a: int, b: int) -> int:
-    return a - b if a > b else 0
-
-
-# -------------------------------------------------------------------------- repayment
-
-
-def _current_installment_due(w: LoanState, t: int) -> tuple[int, int] | None:
-    """The ledger's fast-path test (``_currentInstallmentDue``): for a current loan (nothing
-    past due, no charges, carried or advance interest, bucket 0), (interest, principal) left of
-    the next installment; None when the general path applies."""
-    if w.fees or w.penalty or w.carried or w.advance_pending:
-        return None  # flags other than FLAG_LIVE
-    if w.bucket != 0 or w.status is not LoanStatus.ACTIVE:
-        return None
-    count = w.installments - w.base_index
-    if count == 0:
-        return None
-    due = w.due_count(t, 0)
-    if due == w.installments or w.paid_count != due:
-        return None
-    cum_principal, cum_interest = cumulative_due(w.curve(), due + 1 - w.base_index)
-    # Principal scheduled after this installment must exceed the interest it could be
-    # credited at payoff, so that the installment costs less than the payoff.
-    if w.base_principal - cum_principal <= cum_interest:
-        return None
-    return _sub(cum_interest, w.paid_interest), _sub(cum_principal, w.paid_principal)
-
-
-def _repay_current_installment(
-    w: LoanState, amount: int, interest_due: int, installment_due: int
-) -> CallEffects:
-    """The ledger's fast path (``_repayCurrentInstallment``): no accrual, no bucket change,
-    and the loan stays open (principal after the installment is left)."""
-    to_interest = min(amount, interest_due)
-    w.paid_principal += amount - to_interest
-    w.paid_interest += to_interest
-    settled = 1 if amount == installment_due else 0
-    w.paid_count += settled
-    w.total_paid += amount
-    event = {
-        "fees": 0,
-        "penalty": 0,
-        "interest": to_interest,
-        "principal": amount - to_interest,
-        "principalOutstanding": w.base_principal - w.paid_principal,
-        "installmentsPaid": w.paid_count,
-        "status": int(LoanStatus.ACTIVE),
-    }
-    return CallEffects(
-        [("RepaymentApplied", event)], repayment_report(w, settled, 0, amount, False)
-    )
-
-
-def repay(w: LoanState, amount: int, t: int) -> CallEffects:
-    """``repay(loanId, amount)`` at ``t``: the fast path when the loan is current and
-    ``amount`` covers at most the current installment, else the general path (which pulls
-    at most the payoff). Updates ``w``."""
-    if amount == 0:
-        raise LedgerCallReverted("ZeroAmount")
-    current = _current_installment_due(w, t)
-    if current is not None:
-        interest_due, principal_due = current
-        installment_due = interest_due + principal_due
-        if installment_due != 0 and amount <= installment_due:
-            return _repay_current_installment(w, amount, interest_due, installment_due)
-    if w.status is LoanStatus.CLOSED:
-        raise LedgerCallReverted("LoanNotActive", f"loan {w.loan_id} is closed")
-    return _general_repay(w, amount, t)
-
-
-def _general_repay(w: LoanState, amount: int, t: int) -> CallEffects:
-    al, a, o = apply_repayment(w, amount, t)
-    events = schedule_reset_event(w) if o.schedule_reset else []
-    events += charges_event(w, a)
-    saturate_charges(w)
-    w.total_paid += al.total
-    closed = w.status is LoanStatus.CLOSED
-    events.append(
-        (
-            "RepaymentApplied",
-            {
-                "fees": al.fees,
-                "penalty": al.penalty,
-                "interest": al.interest,
-                "principal": al.principal,
-                "principalOutstanding": w.base_principal - w.paid_principal,
-                "installmentsPaid": w.paid_count,
-                "status": int(w.status),
-            },
-        )
-    )
-    events += bucket_event(o.old_bucket, w.bucket, o.days_past_due)
-    if al.rebate != 0:
-        events.append(("InterestRebated", {"amount": al.rebate}))
-    if closed:
-        w.closed_after_default = o.after_default
-        events.append(("LoanClosed", {"afterDefault": int(o.after_default)}))
-    reported = 0 if closed else reported_days_past_due(w, t)
-    reports: Emitted = []
-    if a.missed != 0 or reported != 0 or o.old_bucket != 0:
-        reports += delinquency_report(w, a.missed, reported)
-    reports += repayment_report(w, o.on_time, o.late, al.total, closed)
-    return CallEffects(events, reports)
-
-
-# ------------------------------------------------------------------ delinquency, default
-
-
-def assess(w: LoanState, t: int) -> CallEffects:
-    """``assess(loanId)`` at ``t``: charges and installments brought current, the bucket
-    recorded; the ledger stores nothing when nothing changed (``w`` is then left as it was)."""
-    require_active(w)
-    before = copy.copy(w)
-    c = w.curve()
-    a = accrue(w, c, t)
-    dpd = accrued_days_past_due(w, t)
-    old_bucket = w.bucket
-    w.bucket = bucket_of(dpd)
-    # Settling installments with nothing due alone is not stored (it happens again at every
-    # checkpoint), so the ledger never changes a loan without an event.
-    if not a.any() and w.bucket == old_bucket:
-        w.__dict__.update(before.__dict__)  # the ledger returns without storing
-        return CallEffects()
-    events = charges_event(w, a) + bucket_event(old_bucket, w.bucket, dpd)
-    saturate_charges(w)
-    # The registry hears of misses and of days past due once past grace; a loan that fell
-    # behind but is still inside its grace period is not delinquent there.
-    reported = reported_days_past_due(w, t)
-    reports: Emitted = []
-    if a.missed != 0 or (w.bucket != old_bucket and (reported != 0 or old_bucket != 0)):
-        reports = delinquency_report(w, a.missed, reported)
-    return CallEffects(events, reports)
-
-
-def declare_default(w: LoanState, t: int) -> CallEffects:
-    """``declareDefault(loanId)`` at ``t`` (``LoanDefaults.declareDefault``): only once days
-    past due reach the threshold past grace; drops a pending proposal."""
-    require_active(w)
-    c = w.curve()
-    a = accrue(w, c, t)
-    dpd = accrued_days_past_due(w, t)
-    if dpd < w.default_after_days:
-        raise LedgerCallReverted("DefaultThresholdNotReached", f"{dpd} days past due")
-    if reported_days_past_due(w, t) == 0:
-        raise LedgerCallReverted("DefaultInsideGrace")
-    q = owed(w, c, t)
-    w.status = LoanStatus.DEFAULTED
-    w.last_accrual = t
-    old_bucket = w.bucket
-    w.bucket = bucket_of(dpd)
-    clear_proposal(w)
-    events = charges_event(w, a) + bucket_event(old_bucket, w.bucket, dpd)
-    events.append(
-        (
-            "LoanDefaulted",
-            {
-                "daysPastDue": dpd,
-                "principalOutstanding": w.base_principal - w.paid_principal,
-                "interestOwed": q.interest,
-                "feesOwed": w.fees,
-                "penaltyOwed": w.penalty,
-            },
-        )
-    )
-    saturate_charges(w)
-    reports = delinquency_report(w, a.missed, dpd) if a.missed != 0 else []
-    reports.append(("reportDefault", {"loanId": w.loan_id, "daysPastDue": dpd}))
-    return CallEffects(events, reports)
-
-
-# ------------------------------------------------------------------------ restructuring
-
-
-def propose_restructure(
-    w: LoanState, apr_bps: int, installments: int, period: int, deadline: int
-) -> CallEffects:
-    """``proposeRestructure`` (``LoanRestructuring.propose``): records the proposal, replacing
-    any earlier one (the schedule bounds are the contract's to check)."""
-    require_active(w)
-    w.proposal_apr_bps = apr_bps
-    w.proposal_installments = installments
-    w.proposal_period = period
-    w.proposal_deadline = deadline
-    args = {
-        "aprBps": apr_bps,
-        "installments": installments,
-        "periodSeconds": period,
-        "deadline": deadline,
-    }
-    return CallEffects([("RestructureProposed", args)])
-
-
-def withdraw_restructure(w: LoanState) -> CallEffects:
-    """``withdrawRestructure`` (``LoanRestructuring.withdraw``)."""
-    if w.proposal_deadline == 0:
-        raise LedgerCallReverted("NoRestructureProposal")
-    clear_proposal(w)
-    return CallEffects([("RestructureWithdrawn", {})])
-
-
-def accept_restructure(
-    w: LoanState, t: int, apr_bps: int, installments: int, period: int, deadline: int
-) -> CallEffects:
-    """``acceptRestructure`` at ``t`` naming the proposal's terms (``LoanRestructuring.
-    accept``): unpaid interest due and the running period's interest to the day carry over,
-    interest paid ahead is credited against principal, and a new segment starts at the end of
-    ``t``'s date (a calendar-month loan then falls due on that day of the month)."""
-    require_active(w)
-    if w.proposal_deadline == 0:
-        raise LedgerCallReverted("NoRestructureProposal")
-    named = (apr_bps, installments, period, deadline)
-    proposal = (w.proposal_apr_bps, w.proposal_installments, w.proposal_period)
-    if named != (*proposal, w.proposal_deadline):
-        raise LedgerCallReverted("RestructureTermsMismatch")
-    if t > w.proposal_deadline:
-        raise LedgerCallReverted("RestructureExpired")
-    c = w.curve()
-    a = accrue(w, c, t)
-    if default_due(w, t):
-        raise LedgerCallReverted("DefaultDue")
-    d = installments_due(w, t)
-    # As a payoff would: unpaid interest due and the running period's interest to the day
-    # carry over; interest paid ahead of that is credited against principal.
-    q = owed(w, c, t)
-    w.carried = q.interest + q.accrued_interest
-    outstanding = w.base_principal - w.paid_principal - q.interest_rebate
-    w.advance = 0
-    w.advance_pending = False
-    w.holiday_periods = 0
-    if outstanding == 0:
-        raise LedgerCallReverted("NothingToRestructure")
-    clear_proposal(w)
-    w.apr_bps = apr_bps
-    w.period = period
-    today = cal.local_day(t, w.offset_seconds)
-    reset_segment(w, d, d + installments, outstanding, cal.day_end(today, w.offset_seconds))
-    restart_calendar(w)
-    old_bucket = w.bucket
-    w.bucket = 0
-    events = charges_event(w, a) + schedule_reset_event(w)
-    events.append(
-        (
-            "LoanRestructured",
-            {
-                "principalOutstanding": outstanding,
-                "carriedInterest": w.carried,
-                "feesOwed": w.fees,
-                "penaltyOwed": w.penalty,
-            },
-        )
-    )
-    events += bucket_event(old_bucket, 0, 0)
-    saturate_charges(w)
-    reports = delinquency_report(w, a.missed, 0) if a.missed != 0 or old_bucket != 0 else []
-    return CallEffects(events, reports)
-
-
-# -------------------------------------------------------------------------- replay: events
 
 
 def originate(event: LedgerEvent) -> LoanState:

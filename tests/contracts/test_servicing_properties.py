@@ -16,10 +16,10 @@ from web3.types import TxReceipt
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import revert, snapshot
 from loanservicing.ledger import calendar as cal
-from loanservicing.ledger import relief, replay
+from loanservicing.ledger import defaults, relief, repayments, restructuring
 from loanservicing.ledger.accounting import amount_due
+from loanservicing.ledger.call_effects import CallEffects
 from loanservicing.ledger.errors import LedgerCallReverted
-from loanservicing.ledger.replay import CallEffects
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import AmountDue, LoanState
 from tests.support.ledger_driver import DAY, LedgerDriver
@@ -250,11 +250,13 @@ def _run_history(
         t += wait + 1
         status = system.loan(loan_id)["status"]
         if status == 2:
-            twin.call(ledger.repay(loan_id, 1), borrower, t, lambda w, t=t: replay.repay(w, 1, t))
+            twin.call(
+                ledger.repay(loan_id, 1), borrower, t, lambda w, t=t: repayments.repay(w, 1, t)
+            )
             break
         quote = system.due(loan_id, t)
         if action == "assess":
-            twin.call(ledger.assess(loan_id), keeper, t, lambda w, t=t: replay.assess(w, t))
+            twin.call(ledger.assess(loan_id), keeper, t, lambda w, t=t: repayments.assess(w, t))
             if status == 0:
                 # Idempotent: bringing the state current again at the same time changes nothing.
                 assert system.due(loan_id, t) == quote
@@ -265,7 +267,7 @@ def _run_history(
                     ledger.declareDefault(loan_id),
                     system.admin,
                     t,
-                    lambda w, t=t: replay.declare_default(w, t),
+                    lambda w, t=t: defaults.declare_default(w, t),
                 )
                 assert receipt is not None  # past its grace period: 15 days > 10 days
                 (event,) = system.events(receipt, "LoanDefaulted")
@@ -284,14 +286,14 @@ def _run_history(
                     ledger.proposeRestructure(loan_id, *terms_),
                     system.admin,
                     t,
-                    lambda w, terms_=terms_: replay.propose_restructure(w, *terms_),
+                    lambda w, terms_=terms_: restructuring.propose_restructure(w, *terms_),
                 )
                 t += 1
                 accepted = twin.call(
                     ledger.acceptRestructure(loan_id, *terms_),
                     borrower,
                     t,
-                    lambda w, t=t, terms_=terms_: replay.accept_restructure(w, t, *terms_),
+                    lambda w, t=t, terms_=terms_: restructuring.accept_restructure(w, t, *terms_),
                 )
                 if accepted is not None:
                     scheduled += terms_[1]
@@ -358,7 +360,7 @@ def _run_history(
             ledger.repay(loan_id, amount),
             borrower,
             t,
-            lambda w, t=t, amount=amount: replay.repay(w, amount, t),
+            lambda w, t=t, amount=amount: repayments.repay(w, amount, t),
         )
         assert receipt is not None
         (event,) = system.events(receipt, "RepaymentApplied")

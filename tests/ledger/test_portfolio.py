@@ -14,7 +14,8 @@ from loanservicing.ledger.portfolio import (
     snapshot_at,
     summarize,
 )
-from loanservicing.ledger.replay import apply_ledger_events, repay
+from loanservicing.ledger.repayments import repay
+from loanservicing.ledger.replay import apply_ledger_events
 from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LoanState, LoanStatus
 from tests.ledger.sample import TERMS, originated

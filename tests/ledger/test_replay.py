@@ -17,7 +17,8 @@ from loanservicing.ledger.accounting import (
 )
 from loanservicing.ledger.errors import ReplayMismatch
 from loanservicing.ledger.portfolio import snapshot_at
-from loanservicing.ledger.replay import apply_ledger_events, repay
+from loanservicing.ledger.repayments import repay
+from loanservicing.ledger.replay import apply_ledger_events
 from loanservicing.ledger.schedule import DAY, Curve, ScheduleKind
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 from tests.ledger.sample import TERMS, originated

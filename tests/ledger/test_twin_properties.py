@@ -20,16 +20,12 @@ from hypothesis import strategies as st
 
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.accounting import amount_due
+from loanservicing.ledger.call_effects import CallEffects
+from loanservicing.ledger.defaults import declare_default
 from loanservicing.ledger.errors import LedgerCallReverted
-from loanservicing.ledger.replay import (
-    CallEffects,
-    accept_restructure,
-    assess,
-    declare_default,
-    originate,
-    propose_restructure,
-    repay,
-)
+from loanservicing.ledger.repayments import assess, repay
+from loanservicing.ledger.replay import originate
+from loanservicing.ledger.restructuring import accept_restructure, propose_restructure
 from loanservicing.ledger.schedule import DAY, ScheduleKind
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 
