@@ -128,3 +128,29 @@ def test_forbearance_is_set_refused_and_ended_early(run: Cli, chain_view: Servic
         "loan", "forbear", str(loan_id), "--from", _date(today + 3), "--to", _date(today + 4)
     ).stdout  # fmt: skip
     assert f"paused from {_date(today + 3)} to {_date(today + 4)}" in readable
+
+
+def test_holiday_refusals_are_one_sentence_each(run: Cli, w3: Web3) -> None:
+    loan_id = run.create(BORROWER, "1000")
+    nonce = _nonce(w3, BORROWER)
+    length = run.fails(
+        "loan", "holiday", "propose", str(loan_id), "--count", "256",
+        match="a payment holiday covers 1 to 255 installments, not 256",
+    )  # fmt: skip
+    assert length.endswith("(InvalidHolidayLength).")
+    run.json("loan", "holiday", "propose", str(loan_id), "--count", "1", "--deadline-days", "1")
+    run.json("chain", "advance", "2d")
+    run.fails(
+        "loan", "holiday", "accept", str(loan_id), "--account", "1",
+        match=f"loan {loan_id}'s payment holiday proposal expired at ",
+    )  # fmt: skip
+    # Past due on installment 1: a holiday from installment 2 is refused at acceptance.
+    run.json("chain", "advance", "30d")
+    run.json("loan", "holiday", "propose", str(loan_id), "--from", "2", "--count", "1")
+    behind = run.fails(
+        "loan", "holiday", "accept", str(loan_id), "--account", "1",
+        match=f"loan {loan_id} has ",
+    )  # fmt: skip
+    assert "past due (or a prepaid period running), so bring it current" in behind
+    assert behind.endswith("(HolidayNotCurrent).")
+    assert _nonce(w3, BORROWER) == nonce  # nothing the borrower signed was sent

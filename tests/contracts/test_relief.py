@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.schedule import Curve, ScheduleKind
+from loanservicing.servicing.revert_messages import explained
 from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 PRINCIPAL = 12_000 * UNIT
@@ -37,7 +38,12 @@ def test_holiday_extends_the_term_and_keeps_principal_exact(system: LedgerDriver
     accept = system.ledger.functions.acceptHoliday(loan_id, 2, 2, deadline)
     system.reverts("NotBorrower", accept, system.accounts[4])
     wrong = system.ledger.functions.acceptHoliday(loan_id, 2, 3, deadline)
-    system.reverts("HolidayTermsMismatch", wrong, borrower)
+    mismatch = explained(system.reverts("HolidayTermsMismatch", wrong, borrower), "Accepting")
+    assert str(mismatch) == (
+        f"Accepting was refused: the holiday named is not loan {loan_id}'s pending payment "
+        f"holiday proposal, so review it with `loan holiday show {loan_id}` "
+        "(HolidayTermsMismatch)."
+    )
     receipt = system.send(accept, borrower, at=at + DAY)
     outstanding = PRINCIPAL - CURVE.part(1)[0]
     # Two 30-day periods of simple interest on the outstanding principal, actual/365.
