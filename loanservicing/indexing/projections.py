@@ -24,10 +24,11 @@ from typing import Any, NamedTuple
 
 from loanservicing.indexing.codec import REGISTRY, DecodedLog
 from loanservicing.indexing.database import IndexDB
+from loanservicing.ledger.accounting import days_past_due
 from loanservicing.ledger.calendar_terms import origination_calendar
 from loanservicing.ledger.credit import CreditHistory, apply_registry_event
 from loanservicing.ledger.replay import apply_ledger_events
-from loanservicing.ledger.state import LedgerEvent, LoanState
+from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 
 __all__ = [
     "ChargeRow",
@@ -78,6 +79,8 @@ class PaymentRow(NamedTuple):
     principal_outstanding: str
     installments_paid: int
     status: int
+    days_past_due: int | None
+    """Days past due when the repayment was made (before it); None for a loan not active."""
 
 
 class ChargeRow(NamedTuple):
@@ -282,6 +285,7 @@ class Projections:
                         str(a["principalOutstanding"]),
                         a["installmentsPaid"],
                         a["status"],
+                        None,  # set as the loan's events are folded
                     )
                 )
             elif d.event == "ChargesAccrued":
@@ -377,7 +381,6 @@ class Projections:
             )
         db = self.db
         db.insert_logs(log_rows)
-        db.insert_rows("payments", PaymentRow._fields, payments)
         db.insert_rows("charges", ChargeRow._fields, charges)
         db.insert_rows("delinquency_changes", DelinquencyChangeRow._fields, bucket_changes)
         db.insert_rows("segments", SegmentRow._fields, segments)
@@ -386,23 +389,40 @@ class Projections:
         db.insert_rows("claims", ClaimRow._fields, claims)
         db.insert_rows("credit_report_failures", CreditReportFailureRow._fields, failures)
         db.insert_rows("token_allowances", TokenAllowanceRow._fields, allowances)
-        self._fold_loans(groups)
+        lateness = self._fold_loans(groups)
+        payments = [
+            p._replace(days_past_due=lateness.get((p.tx_hash, p.loan_id))) for p in payments
+        ]
+        db.insert_rows("payments", PaymentRow._fields, payments)
         self._fold_credits(registry_logs)
 
-    def _fold_loans(self, groups: Mapping[tuple[str, int], list[LedgerEvent]]) -> None:
-        """Replay each transaction's events of a loan onto its state and save the states."""
+    def _fold_loans(
+        self, groups: Mapping[tuple[str, int], list[LedgerEvent]]
+    ) -> dict[tuple[str, int], int]:
+        """Replay each transaction's events of a loan onto its state and save the states;
+        returns, for each (transaction, loan) with a repayment of an active loan, its days
+        past due just before the transaction."""
         missing = {loan_id for _, loan_id in groups if loan_id not in self._loans}
         if missing:
             self._loans.update(self.db.loans(missing))
         changed: dict[int, int] = {}
-        for (_, loan_id), events in groups.items():
-            self._loans[loan_id] = apply_ledger_events(self._loans.get(loan_id), events)
+        lateness: dict[tuple[str, int], int] = {}
+        for (tx_hash, loan_id), events in groups.items():
+            before = self._loans.get(loan_id)
+            if (
+                before is not None
+                and before.status is LoanStatus.ACTIVE
+                and any(e.name == "RepaymentApplied" for e in events)
+            ):
+                lateness[(tx_hash, loan_id)] = days_past_due(before, events[0].timestamp)
+            self._loans[loan_id] = apply_ledger_events(before, events)
             changed[loan_id] = events[-1].block_number
         by_block: dict[int, list[LoanState]] = {}
         for loan_id, block in changed.items():
             by_block.setdefault(block, []).append(self._loans[loan_id])
         for block, states in by_block.items():
             self.db.save_loans(states, block)
+        return lateness
 
     def _fold_credits(self, registry_logs: Sequence[DecodedLog]) -> None:
         """Apply the registry's events to the borrowers' credit histories and save them."""

@@ -271,6 +271,18 @@ ALTER TABLE credit_records ADD COLUMN forbearances INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE credit_reporters ADD COLUMN forbearances INTEGER NOT NULL DEFAULT 0;
 """
 
+# A repayment's days past due when it was made (the loan's state before it, at its block's
+# time); NULL for repayments indexed before this version.
+_MIGRATION_5 = """
+ALTER TABLE payments ADD COLUMN days_past_due INTEGER;
+"""
+
 # Each entry moves the schema from version i to i + 1; append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_MIGRATION_1, _MIGRATION_2, _MIGRATION_3, _MIGRATION_4)
+MIGRATIONS: tuple[str, ...] = (
+    _MIGRATION_1,
+    _MIGRATION_2,
+    _MIGRATION_3,
+    _MIGRATION_4,
+    _MIGRATION_5,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -558,8 +558,8 @@ def amount_due(state: LoanState, timestamp: int) -> AmountDue:
 def days_past_due(state: LoanState, timestamp: int) -> int:
     """What the ledger's ``daysPastDue`` view returns at chain time ``timestamp`` (it
     accrues first, so installments with nothing due count as paid)."""
-    if state.status is LoanStatus.CLOSED:
-        return 0
+    if state.status is LoanStatus.CLOSED or state.paid_count >= _due_count(state, timestamp, 0):
+        return 0  # nothing past due (accruing only settles more)
     w = copy.copy(state)
     accrue(w, w.curve(), timestamp)
     return accrued_days_past_due(w, timestamp)

@@ -44,9 +44,15 @@ def event_notice(
     timestamp: int,
     block: int,
     now: int,
+    paid_late: int | None = None,
 ) -> Notice:
+    """The notice of one ledger event of the loan now in ``state``. Its days past due are
+    the loan's at ``now``, except a repayment's: ``paid_late``, the days past due when it was
+    made (the index's ``payments.days_past_due``; when unknown, the loan's at ``now``)."""
     dpd = 0
-    if state.status is LoanStatus.ACTIVE:
+    if event == "RepaymentApplied" and paid_late is not None:
+        dpd = paid_late
+    elif state.status is LoanStatus.ACTIVE:
         dpd = amount_due(state, max(now, state.last_accrual)).days_past_due
     fields = _READERS.get(event, _closed)(args, state, dpd)
     loan_id = state.loan_id

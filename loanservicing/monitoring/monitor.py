@@ -232,10 +232,15 @@ class Monitor:
                 )
         marks = ", ".join("?" for _ in EVENTS)
         rows = self.db.conn.execute(
-            "SELECT block_hash, log_index, block_number, timestamp, tx_hash, event, loan_id, "
-            f"args FROM logs WHERE event IN ({marks}) AND block_number > ? AND NOT EXISTS ("
-            "SELECT 1 FROM monitor_sources s WHERE s.block_hash = logs.block_hash AND "
-            "s.log_index = logs.log_index) ORDER BY block_number, log_index",
+            "SELECT logs.block_hash AS block_hash, logs.log_index AS log_index, "
+            "logs.block_number AS block_number, logs.timestamp AS timestamp, "
+            "logs.tx_hash AS tx_hash, event, logs.loan_id AS loan_id, args, "
+            "p.days_past_due AS paid_late "
+            "FROM logs LEFT JOIN payments p ON p.block_hash = logs.block_hash AND "
+            f"p.log_index = logs.log_index WHERE event IN ({marks}) AND logs.block_number > ? "
+            "AND NOT EXISTS (SELECT 1 FROM monitor_sources s WHERE s.block_hash = "
+            "logs.block_hash AND s.log_index = logs.log_index) "
+            "ORDER BY logs.block_number, logs.log_index",
             (*EVENTS, since),
         ).fetchall()
         ordinals: dict[tuple[str, int, str], int] = {}
@@ -258,6 +263,7 @@ class Monitor:
                 int(r["timestamp"]),
                 int(r["block_number"]),
                 now,
+                r["paid_late"],
             )
             result.notices.append(notice)
             result.sources.append((str(r["block_hash"]), int(r["log_index"]), notice.id))

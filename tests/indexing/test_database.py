@@ -99,7 +99,10 @@ def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with IndexDB(path) as db:
-        assert db.schema_version == SCHEMA_VERSION == 4
+        assert db.schema_version == SCHEMA_VERSION == 5
+        # A repayment's days past due when made: unknown (NULL) for rows indexed before v5.
+        payment_columns = {r[1]: r for r in db.conn.execute("PRAGMA table_info(payments)")}
+        assert payment_columns["days_past_due"][3] == 0  # nullable
         # No interest paid ahead, a plain calendar, no holiday or forbearance: the defaults.
         assert db.loan(1) == loan
         assert db.credit_histories() == {}

@@ -170,3 +170,25 @@ def test_repeated_ticks_and_a_restarted_monitor_raise_nothing_twice(
     stored = store.notices()
     assert [n.id for n in stored] == [n.id for n in first]
     assert store.counts()["overdue"] == 3 * 2  # installments 1 and 2 of each loan
+
+
+def test_a_payment_notice_carries_the_days_past_due_when_it_was_made(
+    system: LedgerDriver, watch: Watch
+) -> None:
+    """A bug fixed: the notice carried the days past due at the tick that raised it."""
+    s = system
+    borrower = s.accounts[3]
+    loan_id = s.originate(borrower)
+    due1 = s.due_date(loan_id, 1)
+    watch.tick()
+    mine(s.w3, due1 + 10 * DAY - 100)
+    s.repay(loan_id, 100 * UNIT, borrower)  # a part: installment 1 stays past due
+    raised = watch.tick(due1 + 25 * DAY).raised
+    payment = next(n for n in raised if n.kind == "payment_received")
+    assert payment.days_past_due == 10
+    overdue = next(n for n in raised if n.kind == "overdue")
+    assert overdue.days_past_due == 25
+    stored = watch.indexer.db.conn.execute(
+        "SELECT days_past_due FROM payments WHERE loan_id = ?", (loan_id,)
+    ).fetchall()
+    assert [r[0] for r in stored] == [10]
