@@ -569,7 +569,7 @@ library LoanAccounting {
         uint256 e = dueDate(w, k) + w.grace;
         if (w.pauseTo == 0) return e;
         uint256 lo = LoanCalendar.dayEnd(w.pauseFrom - 1, w.offset);
-        if (e <= lo) return e;
+        if (e < lo) return e;
         uint256 hi = pauseEnd(w) + w.grace;
         uint256 shifted = e + (hi - w.grace - lo);
         if (shifted < hi) return shifted;

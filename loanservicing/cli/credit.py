@@ -47,6 +47,7 @@ _CREDIT_ROWS = (
     ("days_past_due", "days past due (worst open loan)"),
     ("max_days_past_due", "max days past due"),
     ("defaults", "defaults"),
+    ("forbearances", "forbearances"),
     ("loans_opened", "loans opened"),
     ("loans_closed", "loans closed"),
     ("total_repaid", "total repaid"),

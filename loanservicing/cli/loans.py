@@ -59,6 +59,7 @@ STATUS_STYLE = {
     "due": "bold",
     "upcoming": "",
     "settled": "dim",
+    "holiday": "cyan",
 }
 
 
@@ -132,6 +133,25 @@ def calendar_document(state: LoanState) -> dict[str, Any]:
     }
 
 
+def forbearance_document(window: tuple[int, int] | None) -> dict[str, Any]:
+    """A forbearance window (first and last day numbers) as the JSON names it."""
+    first, last = window or (None, None)
+    return {
+        "forbearance_from": None if first is None else cal.date_of_day(first).isoformat(),
+        "forbearance_to": None if last is None else cal.date_of_day(last).isoformat(),
+        "forbearance_from_day": first,
+        "forbearance_to_day": last,
+    }
+
+
+def forbearance_text(window: tuple[int, int], today: int) -> str:
+    """ "from 2027-01-05 to 2027-02-03 (running)", or "(over)", "(ahead)"."""
+    first, last = window
+    when = "ahead" if today < first else "over" if today > last else "running"
+    dates = f"{cal.date_of_day(first).isoformat()} to {cal.date_of_day(last).isoformat()}"
+    return f"from {dates} ({when})"
+
+
 # --------------------------------------------------------------------------- loan
 
 
@@ -177,10 +197,13 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
         Web3.to_checksum_address(current.lender), Web3.to_checksum_address(current.token)
     )
     d = current.decimals
-    calendar = calendar_document(LoanState.from_view(loan_id, servicer.loan_view(loan_id)))
+    loan_state = LoanState.from_view(loan_id, servicer.loan_view(loan_id))
+    calendar = calendar_document(loan_state)
+    window = servicer.forbearance(loan_id)
     document = {
         **loan_document(current),
         **calendar,
+        **forbearance_document(window),
         "accrued_interest": quote.accrued_interest,
         "interest_rebate": quote.interest_rebate,
         "lender_claimable": claimable,
@@ -207,6 +230,9 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
             ("next due", next_due),
             ("payoff", _payoff_line(quote)),
         ]
+        if window is not None:
+            today = cal.local_day(servicer.now(), loan_state.offset_seconds)
+            rows.append(("forbearance", forbearance_text(window, today)))
         if claimable:
             rows.append(("held for the lender", f"{money(claimable, d)} (`loan claim`)"))
         console.print(key_value_table(f"Loan {loan_id} ({current.kind.label})", rows))
@@ -232,16 +258,21 @@ def _payoff_line(quote: Payoff) -> str:
 def loan_schedule(ctx: click.Context, loan_id: int) -> None:
     """Every installment of LOAN_ID with what was paid and its status.
 
-    Installments replaced by a prepayment or restructuring are listed as settled, by number.
+    Installments replaced by a prepayment or restructuring are listed as settled, by number;
+    those a payment holiday skipped as holiday; those due in a forbearance window are marked.
     """
     state = state_of(ctx)
     servicer = state.servicer(write=False)
     view = servicer.loan_view(checked_loan_id(loan_id))
     decimals = int(view["decimals"])
-    rows = schedule(servicer, loan_id)
+    grants = servicer.holiday_grants(loan_id)
+    rows = schedule(servicer, loan_id, grants)
+    window = servicer.forbearance(loan_id)
     document = {
         "loan_id": loan_id,
         "decimals": decimals,
+        "holidays": [g.to_json() for g in grants],
+        **forbearance_document(window),
         "installments": [
             {
                 "number": r.number,
@@ -253,6 +284,7 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
                 "total": r.total,
                 "paid": r.paid,
                 "status": r.status,
+                "in_forbearance": r.in_forbearance,
             }
             for r in rows
         ],
@@ -271,9 +303,22 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
                 money(r.interest, decimals),
                 money(r.total, decimals),
                 money(r.paid, decimals),
-                _styled(r.status),
+                _styled(r.status) + (" (forbearance)" if r.in_forbearance else ""),
             )
         console.print(table)
+        for g in grants:
+            skipped = (
+                f"installment {g.from_installment}"
+                if g.count == 1
+                else f"installments {g.from_installment} to {g.through_installment}"
+            )
+            console.print(
+                f"Payment holiday: {skipped} skipped, {money(g.capitalised_interest, decimals)} "
+                f"interest capitalised, the term {g.count} installment(s) longer."
+            )
+        if window is not None:
+            today = cal.local_day(servicer.now(), int(view["utcOffsetMinutes"]) * 60)
+            console.print(f"Forbearance {forbearance_text(window, today)}: lateness paused.")
 
     emit(state, document, render)
 

@@ -6,14 +6,13 @@ delinquency clock on dates in the loan's UTC offset); attached to the ``loan`` g
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import click
 from rich.console import Console
 
 from loanservicing.amounts import InvalidInput, iso_date
 from loanservicing.cli.app import state_of
-from loanservicing.cli.loans import checked_loan_id, tx_document
+from loanservicing.cli.loans import checked_loan_id, forbearance_document, tx_document
 from loanservicing.cli.options import account_option, json_option
 from loanservicing.cli.output import dated, emit
 from loanservicing.cli.proposals import emit_proposal, emit_withdrawal
@@ -157,16 +156,6 @@ def _day_of(text: str, what: str) -> int:
         ) from None
 
 
-def _window_document(window: tuple[int, int] | None) -> dict[str, Any]:
-    first, last = window or (None, None)
-    return {
-        "forbearance_from": None if first is None else cal.date_of_day(first).isoformat(),
-        "forbearance_to": None if last is None else cal.date_of_day(last).isoformat(),
-        "forbearance_from_day": first,
-        "forbearance_to_day": last,
-    }
-
-
 @click.command("forbear")
 @click.argument("loan_id", type=int)
 @click.option("--from", "from_date", help="The first paused date (in the loan's UTC offset).")
@@ -199,7 +188,7 @@ def loan_forbear(
         "loan_id": loan_id,
         **tx_document(receipt),
         "ended": end,
-        **_window_document(window),
+        **forbearance_document(window),
     }
 
     def render(c: Console) -> None:

@@ -72,6 +72,7 @@ __all__ = [
     "cumulative_due",
     "days_past_due",
     "default_due",
+    "grace_end",
     "installments_due",
     "installments_past_grace",
     "installments_settled",
@@ -479,6 +480,22 @@ def paused(w: LoanState, a: int, b: int) -> int:
 def pause_end(w: LoanState) -> int:
     """The last second of the forbearance window's last date (``pauseEnd``)."""
     return cal.day_end(w.pause_to, w.offset_seconds)
+
+
+def grace_end(w: LoanState, number: int) -> int:
+    """The last second of installment ``number``'s (absolute) grace period, as
+    :func:`_past_grace_count` reads it (``graceEnd``): the grace after its due date, later by
+    the paused time when the forbearance starts before then, and at the latest the grace
+    after the forbearance's end."""
+    e = w.due_date(number) + w.grace
+    if w.pause_to == 0:
+        return e
+    lo = cal.day_end(w.pause_from - 1, w.offset_seconds)
+    if e < lo:
+        return e  # late before the window's first second
+    hi = pause_end(w) + w.grace
+    shifted = e + (hi - w.grace - lo)
+    return shifted if shifted < hi else max(e, hi)
 
 
 def _past_grace_count(w: LoanState, t: int) -> int:

@@ -41,6 +41,7 @@ __all__ = [
     "BUCKET_LABELS",
     "CLOSED",
     "DUE",
+    "HOLIDAY",
     "INSTALLMENT_STATUSES",
     "IN_GRACE",
     "OVERDUE",
@@ -68,21 +69,33 @@ DUE = "due"
 UPCOMING = "upcoming"
 CLOSED = "closed"
 SETTLED = "settled"
-INSTALLMENT_STATUSES = (PAID, OVERDUE, IN_GRACE, PARTIAL, DUE, UPCOMING, CLOSED, SETTLED)
+HOLIDAY = "holiday"
+INSTALLMENT_STATUSES = (
+    PAID,
+    OVERDUE,
+    IN_GRACE,
+    PARTIAL,
+    DUE,
+    UPCOMING,
+    CLOSED,
+    SETTLED,
+    HOLIDAY,
+)
 
 
 def installment_status(
     amount: int,
     paid: int,
     due_timestamp: int,
-    grace: int,
+    grace_end: int,
     now: int,
     loan_closed: bool,
     next_is_taken: bool,
 ) -> str:
     """The status of one installment of the schedule in force at chain time ``now``.
 
-    ``amount`` is what it schedules, ``paid`` what was paid towards it; ``next_is_taken``
+    ``amount`` is what it schedules, ``paid`` what was paid towards it, ``grace_end`` the
+    last second of its grace period (later under forbearance); ``next_is_taken``
     tells that an earlier installment is already the next to fall due (so this one is
     ``upcoming``, not ``due``).
     """
@@ -90,7 +103,7 @@ def installment_status(
         return PAID
     if loan_closed:
         return CLOSED
-    if now > due_timestamp + grace:
+    if now > grace_end:
         return OVERDUE
     if now > due_timestamp:
         return IN_GRACE

@@ -197,6 +197,35 @@ class HolidayProposal:
 
 
 @dataclass(frozen=True)
+class HolidayGrant:
+    """A payment holiday the borrower accepted (its HolidayGranted event): installments
+    ``from_installment .. from_installment + count - 1`` skipped, their interest capitalised."""
+
+    loan_id: int
+    from_installment: int
+    count: int
+    capitalised_interest: int
+    principal_outstanding: int
+    block: int
+    tx_hash: str
+
+    @property
+    def through_installment(self) -> int:
+        return self.from_installment + self.count - 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from_installment": self.from_installment,
+            "through_installment": self.through_installment,
+            "count": self.count,
+            "capitalised_interest": self.capitalised_interest,
+            "principal_outstanding": self.principal_outstanding,
+            "block": self.block,
+            "tx_hash": self.tx_hash,
+        }
+
+
+@dataclass(frozen=True)
 class TokenPermission:
     """The admin allowed (or disallowed) new loans in a token (its TokenAllowed event)."""
 

@@ -11,7 +11,7 @@ from loanservicing.deployment.deploy import SERVICER_ROLE
 from loanservicing.ledger import calendar as cal
 from loanservicing.servicing.binding import LedgerBinding
 from loanservicing.servicing.errors import InvalidTerms, MissingRole
-from loanservicing.servicing.records import HolidayProposal
+from loanservicing.servicing.records import HolidayGrant, HolidayProposal
 
 __all__ = ["ReliefMixin"]
 
@@ -27,6 +27,25 @@ class ReliefMixin(LedgerBinding):
         if int(deadline) == 0:
             return None
         return HolidayProposal(loan_id, int(first), int(count), int(deadline))
+
+    def holiday_grants(self, loan_id: int) -> list[HolidayGrant]:
+        """Every payment holiday the loan's borrower accepted, oldest first (its HolidayGranted
+        events since the deployment's block)."""
+        logs = self.ledger.events.HolidayGranted().get_logs(
+            from_block=self.deployment.block, argument_filters={"loanId": loan_id}
+        )
+        return [
+            HolidayGrant(
+                loan_id,
+                int(log["args"]["fromInstallment"]),
+                int(log["args"]["count"]),
+                int(log["args"]["capitalisedInterest"]),
+                int(log["args"]["principalOutstanding"]),
+                int(log["blockNumber"]),
+                log["transactionHash"].to_0x_hex(),
+            )
+            for log in logs
+        ]
 
     def propose_holiday(
         self, loan_id: int, from_installment: int, count: int, deadline: int

@@ -51,6 +51,7 @@ from loanservicing.servicing.errors import InsufficientFunds
 from loanservicing.servicing.origination import OriginationMixin
 from loanservicing.servicing.records import (
     Claim,
+    HolidayGrant,
     HolidayProposal,
     LoanTerms,
     Origination,
@@ -64,6 +65,7 @@ from loanservicing.servicing.restructuring import RestructuringMixin
 
 __all__ = [
     "Claim",
+    "HolidayGrant",
     "HolidayProposal",
     "LoanTerms",
     "Origination",

@@ -42,7 +42,7 @@ def test_overdue_means_unpaid_after_the_grace_period() -> None:
     due, grace = 1_000 * DAY, 5 * DAY
 
     def status(paid: int, now: int, closed: bool = False, taken: bool = False) -> str:
-        return installment_status(100, paid, due, grace, now, closed, taken)
+        return installment_status(100, paid, due, due + grace, now, closed, taken)
 
     assert status(100, due + 99 * DAY) == PAID
     assert status(0, due + grace + 1) == OVERDUE
