@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from loanservicing.amounts import format_amount, format_money, iso_date
+from loanservicing.demo.records import EVENT_KEYS
 from loanservicing.ledger.delinquency import BUCKET_LABELS
 from loanservicing.ledger.portfolio import PortfolioSummary
 from loanservicing.monitoring.notices import NOTICE_KINDS
@@ -135,9 +136,7 @@ def render_report(report: DemoReport, console: Console) -> None:
     events = Table(title="What happened", title_justify="left", show_header=False)
     events.add_column(style="bold")
     events.add_column(justify="right")
-    for key in ("borrower_signed", "repayments", "late_payments", "partial_payments",
-                "held_repayments", "assessments", "defaults", "restructurings", "payoffs",
-                "closed"):  # fmt: skip
+    for key in EVENT_KEYS[1:]:  # after "originated", said below
         events.add_row(key.replace("_", " "), str(report.counts[key]))
     console.print(events)
     console.print(

@@ -7,7 +7,8 @@ three schedule kinds, each on terms its borrower signed (EIP-712, with its nonce
 deadline; the ledger checks the signature), and then lives through the months day by day with
 ``evm_setNextBlockTimestamp``: borrowers mostly pay on time, some pay late inside or after the
 grace period, some pay only part, a few stop paying and are assessed weekly and declared in
-default past the threshold; one loan is restructured and one is paid off early. A third of the
+default past the threshold; one loan is restructured, one paid off early, one borrower is
+granted a payment holiday and one who fell behind a forbearance. A third of the
 way in, the token's issuer blocks the fund: the ledger cannot pay it, so it holds the fund's
 repayments as its claimable balance (RepaymentHeld), which the fund claims to its treasury at
 the end. It ends with a portfolio summary and the credit records of a few borrowers.
@@ -31,7 +32,6 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,22 @@ from loanservicing.chain.abi import role
 from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.node import chain_time, connect, is_dev_chain, mine, set_next_timestamp
 from loanservicing.demo.data_sharing import run_data_sharing
+from loanservicing.demo.profiles import (
+    FORBEAR,
+    HOLIDAY,
+    LATE,
+    LATE_IN_GRACE,
+    ON_TIME,
+    PARTIAL,
+    PAYOFF,
+    RESTRUCTURE,
+    STOPPER,
+    UNIT,
+    Borrower,
+    DemoLoan,
+    draw_profiles,
+    draw_terms,
+)
 from loanservicing.demo.records import (
     DayHook,
     DemoConfig,
@@ -56,18 +72,18 @@ from loanservicing.demo.records import (
     Reporter,
     SilentReporter,
 )
+from loanservicing.demo.servicer_week import ServicerWeek
 from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.deploy import ORIGINATOR_ROLE, deploy_system
 from loanservicing.errors import LoanServicingError
-from loanservicing.ledger.calendar import DayCount
-from loanservicing.ledger.schedule import DAY, ScheduleKind
+from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LoanState
 from loanservicing.monitoring.notices import NOTICE_KINDS
 from loanservicing.monitoring.service import DayMonitor
 from loanservicing.servicing.borrower_signature import TermsSigner
 from loanservicing.servicing.portfolio import summarize
-from loanservicing.servicing.servicer import LoanTerms, Servicer
+from loanservicing.servicing.servicer import Servicer
 
 __all__ = [
     "DemoConfig",
@@ -79,53 +95,17 @@ __all__ = [
     "run_demo",
 ]
 
-NOON = DAY // 2
-UNIT = 10**6  # the demo token has 6 decimals
-CENTS_EXP = 4
-"""Installments in whole cents of the 6-decimal token (10**4 units)."""
 MAX_UINT = 2**256 - 1
 ORIGINATE_GAS = 600_000
 REPAY_GAS = 700_000
 SMALL_GAS = 120_000
-ASSESS_GAS = 400_000
-DEFAULT_AFTER_DAYS = 60
 TOKEN_CONTRACT = "BlocklistStablecoin"
 """The demo's stablecoin: its issuer (the deployer) can block an address."""
 FUND_SHARE = 4
 """Every FUND_SHARE-th loan is lent by the fund, the second lender."""
 
-# Behaviour profiles: how a borrower pays each installment.
-ON_TIME, LATE_IN_GRACE, LATE, PARTIAL, STOPPER = (
-    "on-time",
-    "late-in-grace",
-    "late",
-    "partial",
-    "stopper",
-)
-RESTRUCTURE, PAYOFF = "restructure", "payoff"
 
-
-@dataclass
-class _Borrower:
-    index: int
-    signer: Signer
-    sender: TransactionSender
-
-
-@dataclass
-class _Loan:
-    loan_id: int
-    borrower: _Borrower
-    profile: str
-    lender: str = ""
-    stop_after: int = 0
-    next_day: int | None = None
-    payments: int = 0
-    restructured: bool = False
-    status: str = "active"
-
-
-class PortfolioDemo:
+class PortfolioDemo(ServicerWeek):
     """One run of the demo on a dev chain."""
 
     def __init__(
@@ -150,7 +130,7 @@ class PortfolioDemo:
         self.counts: Counter[str] = Counter()
         self.transactions = 0
         self.start = 0
-        self.loans: list[_Loan] = []
+        self.loans: list[DemoLoan] = []
         self.with_monitor = monitor
         self.monitor: DayMonitor | None = None
         self.shared: list[str] = []
@@ -266,7 +246,7 @@ class PortfolioDemo:
 
     # ----------------------------------------------------------------- setup
 
-    def _borrowers(self) -> list[_Borrower]:
+    def _borrowers(self) -> list[Borrower]:
         self.reporter.phase(
             f"Creating {self.config.borrowers} borrowers from seed {self.config.seed}"
         )
@@ -277,7 +257,7 @@ class PortfolioDemo:
             _request(self.w3, "hardhat_setBalance", [signer.address, hex(10**21)])
             sender = TransactionSender(self.w3, signer, self.servicer.decoder)
             sender.pinned_fees = self.lender.pinned_fees
-            borrowers.append(_Borrower(i, signer, sender))
+            borrowers.append(Borrower(i, signer, sender))
         return borrowers
 
     def _fund(self) -> tuple[TransactionSender, ChecksumAddress]:
@@ -295,58 +275,13 @@ class PortfolioDemo:
         treasury = Account.from_key(Web3.keccak(text=f"loanservicing demo seed {seed} treasury"))
         return sender, treasury.address
 
-    def _profiles(self) -> list[str]:
-        n = self.config.loans
-        fixed = [PAYOFF, RESTRUCTURE] if n >= 4 else []
-        stoppers = max(1, n * 8 // 100) if n >= 3 else 0
-        counts = {
-            STOPPER: stoppers,
-            PARTIAL: n * 10 // 100,
-            LATE: n * 10 // 100,
-            LATE_IN_GRACE: n * 12 // 100,
-        }
-        profiles = fixed + [p for p, c in counts.items() for _ in range(c)]
-        profiles += [ON_TIME] * max(0, n - len(profiles))
-        profiles = profiles[:n]
-        self.rng.shuffle(profiles)
-        return profiles
-
-    def _terms(self, index: int, borrower: _Borrower) -> LoanTerms:
-        """Four loans in five due monthly (calendar months, 30/360), the others weekly
-        (actual/365); installments in whole cents; an odd first period of 20 to 29 days for
-        a monthly loan, 4 to 6 days for a weekly one."""
-        rng = self.rng
-        kind = list(ScheduleKind)[index % 3]
-        weekly = rng.random() < 0.2
-        if kind is ScheduleKind.BULLET:
-            installments = rng.choice([12, 16, 26] if weekly else [3, 4, 6, 12])
-        else:
-            installments = rng.choice([16, 26, 52] if weekly else [6, 9, 12, 18, 24])
-        first_due_day = rng.randint(4, 6) if weekly else rng.randint(20, 29)
-        return LoanTerms(
-            borrower=borrower.signer.address,
-            principal=rng.randrange(20, 501) * 50 * UNIT,
-            apr_bps=rng.choice([600, 900, 1200, 1500, 1800, 2400]),
-            installments=installments,
-            period_seconds=7 * DAY if weekly else 0,
-            kind=kind,
-            grace_seconds=5 * DAY if not weekly else 2 * DAY,
-            late_fee_bps=500,
-            penalty_apr_bps=600,
-            default_after_days=DEFAULT_AFTER_DAYS,
-            first_due_timestamp=self.start + first_due_day * DAY + NOON,
-            months=0 if weekly else 1,
-            day_count=DayCount.ACTUAL_365 if weekly else DayCount.THIRTY_360,
-            rounding_exp=CENTS_EXP,
-        )
-
     def _originate(self) -> None:
         n = self.config.loans
         self.reporter.phase(
             f"Originating {n} loans (annuity, equal-principal, bullet), each on terms its "
             "borrower signed (EIP-712)"
         )
-        profiles = self._profiles()
+        profiles = draw_profiles(n, self.rng)
         plans = []
         for i in range(n):
             borrower = (
@@ -355,7 +290,9 @@ class PortfolioDemo:
                 else (self.rng.choice(self.borrowers))
             )
             lender = self.fund if i % FUND_SHARE == FUND_SHARE - 1 else self.lender
-            plans.append((borrower, lender, self._terms(i, borrower), profiles[i]))
+            plans.append(
+                (borrower, lender, draw_terms(i, borrower, self.rng, self.start), profiles[i])
+            )
         lent: Counter[str] = Counter()
         for _, lender, terms, _ in plans:
             lent[lender.address] += terms.principal
@@ -383,9 +320,11 @@ class PortfolioDemo:
         receipts = self._wait_all(hashes)
         for (borrower, lender, terms, profile), receipt in zip(plans, receipts, strict=True):
             (event,) = ledger.events.LoanOriginated().process_receipt(receipt, errors=DISCARD)
-            loan = _Loan(int(event["args"]["loanId"]), borrower, profile, lender.address)
-            if profile in (STOPPER, RESTRUCTURE):
-                loan.stop_after = 1 if profile == RESTRUCTURE else self.rng.randint(0, 1)
+            loan = DemoLoan(int(event["args"]["loanId"]), borrower, profile, lender.address)
+            if profile == STOPPER:
+                loan.stop_after = self.rng.randint(0, 1)
+            elif profile in (RESTRUCTURE, FORBEAR):
+                loan.stop_after = 1
             self.loans.append(loan)
             self.counts["originated"] += 1
             self.counts["borrower_signed"] += 1
@@ -448,7 +387,7 @@ class PortfolioDemo:
             hook(DemoDay(day, chain_time(self.w3), self.servicer))
         self.reporter.day(day, self.config.days, now, self.counts)
 
-    def _pay(self, loans: list[_Loan], day: int) -> None:
+    def _pay(self, loans: list[DemoLoan], day: int) -> None:
         submitted = []
         paying = []
         for loan in loans:
@@ -484,7 +423,7 @@ class PortfolioDemo:
                     self.reporter.event(f"Loan {loan.loan_id} repaid in full on day {day}")
             self._plan(loan, day)
 
-    def _amount(self, loan: _Loan, day: int) -> int:
+    def _amount(self, loan: DemoLoan, day: int) -> int:
         if loan.profile == PAYOFF and day >= self.config.days * 45 // 100:
             payoff = int(self.servicer.ledger.functions.payoffAmount(loan.loan_id).call())
             return payoff + UNIT  # the ledger takes at most the payoff
@@ -494,14 +433,16 @@ class PortfolioDemo:
             return owed * self.rng.randint(40, 80) // 100
         return owed
 
-    def _plan(self, loan: _Loan, day: int) -> None:
+    def _plan(self, loan: DemoLoan, day: int) -> None:
         """Choose the day of the loan's next payment from its next unpaid installment."""
         view = self.servicer.loan_view(loan.loan_id)
         if int(view["status"]) != 0:
             loan.next_day = None
             return
         paid, total = int(view["installmentsPaid"]), int(view["installments"])
-        stopped = loan.profile in (STOPPER, RESTRUCTURE) and not loan.restructured
+        stopped = loan.profile in (STOPPER, RESTRUCTURE, FORBEAR) and not (
+            loan.restructured or loan.relieved
+        )
         if paid >= total or (stopped and loan.payments >= loan.stop_after):
             loan.next_day = None
             return
@@ -515,69 +456,15 @@ class PortfolioDemo:
             LATE_IN_GRACE: self.rng.randint(1, 4),
             LATE: self.rng.randint(8, 25),
             PARTIAL: self.rng.choice([0, 1, 3]),
+            HOLIDAY: 0,
+            FORBEAR: 0,
         }[loan.profile]
-        next_day = due_day + offset
+        next_day = max(due_day + offset, loan.resume_day)
         if loan.profile == PAYOFF:
             next_day = min(next_day, max(day + 1, self.config.days * 45 // 100))
         if next_day <= day:
             next_day = day + (self.rng.randint(5, 12) if loan.profile == PARTIAL else 1)
         loan.next_day = next_day
-
-    def _weekly_review(self, day: int) -> None:
-        """The servicer's week: assess delinquent loans, default those past the threshold,
-        restructure the loan that asked for it."""
-        ledger = self.servicer.ledger
-        active = [loan for loan in self.loans if loan.status == "active"]
-        late = []
-        for loan in active:
-            dpd = int(ledger.functions.daysPastDue(loan.loan_id).call())
-            if dpd > 0:
-                late.append((loan, dpd))
-        assessed = self._wait_all(
-            [
-                (
-                    self.lender,
-                    self.lender.submit(ledger.functions.assess(loan.loan_id), gas=ASSESS_GAS),
-                )
-                for loan, _ in late
-            ]
-        )
-        self.counts["assessments"] += len(assessed)
-        for loan, dpd in late:
-            if loan.profile == RESTRUCTURE and not loan.restructured and dpd >= 20:
-                self._restructure(loan, day)
-            elif dpd >= DEFAULT_AFTER_DAYS:
-                self.servicer.declare_default(loan.loan_id)
-                self.transactions += 1
-                loan.status = "defaulted"
-                loan.next_day = None
-                self.counts["defaults"] += 1
-                self.reporter.event(
-                    f"Loan {loan.loan_id} declared in default on day {day} at {dpd} days past due",
-                    "bad",
-                )
-
-    def _restructure(self, loan: _Loan, day: int) -> None:
-        view = self.servicer.loan_view(loan.loan_id)
-        remaining = int(view["installments"]) - int(view["installmentsPaid"])
-        apr = max(int(view["aprBps"]) - 300, 0)
-        # The same frequency: a loan due in calendar months keeps them (period 0).
-        period = 0 if int(view["periodMonths"]) else int(view["periodSeconds"])
-        self.servicer.propose_restructure(
-            loan.loan_id, apr, remaining + 6, period, chain_time(self.w3) + 7 * DAY
-        )
-        borrower = self.servicer.as_account(loan.borrower.signer)
-        borrower.sender = loan.borrower.sender
-        borrower.accept_restructure(loan.loan_id)  # exactly the terms just proposed
-        self.transactions += 2
-        loan.restructured = True
-        self.counts["restructurings"] += 1
-        self.reporter.event(
-            f"Loan {loan.loan_id} restructured on day {day}: "
-            f"{remaining + 6} installments at {apr / 100:g} %",
-            "warning",
-        )
-        self._plan(loan, day)
 
     # ----------------------------------------------------------------- the blocklist
 

@@ -32,6 +32,8 @@ EVENT_KEYS = (
     "assessments",
     "defaults",
     "restructurings",
+    "holidays",
+    "forbearances",
     "payoffs",
     "closed",
 )

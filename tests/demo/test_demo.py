@@ -8,9 +8,13 @@ from collections import Counter
 from typing import Any
 
 from click.testing import CliRunner
+from web3 import HTTPProvider, Web3
 
+from loanservicing.chain.node import AnvilNode
 from loanservicing.cli import cli
-from loanservicing.demo.portfolio import DemoConfig, DemoDay, run_demo
+from loanservicing.demo.portfolio import DemoConfig, DemoDay, PortfolioDemo, run_demo
+from loanservicing.demo.profiles import FORBEAR, HOLIDAY
+from loanservicing.deployment.compile import ContractArtifact
 
 STABLE_KEYS = (
     "summary", "events", "profiles", "credit_records", "transactions", "ledger", "held_repayments",
@@ -44,6 +48,9 @@ def test_demo_json_is_a_consistent_reproducible_portfolio() -> None:
     assert events["repayments"] > 30
     assert events["late_payments"] > 0 and events["partial_payments"] > 0
     assert events["restructurings"] == 1 and events["payoffs"] == 1
+    assert events["holidays"] == 1 and events["forbearances"] == 1
+    assert first["notices"]["holiday_granted"] == 1
+    assert first["notices"]["forbearance_granted"] == 1
     assert events["defaults"] >= 1 and summary["by_status"]["defaulted"] == events["defaults"]
     assert summary["collected"] > summary["collected_interest"] > 0
     assert summary["principal_outstanding"] < summary["principal_originated"]
@@ -104,3 +111,24 @@ def test_demo_calls_day_hooks_and_renders_a_summary() -> None:
         assert text in stdout
     assert "Originating 6 loans" in stderr
     assert "each on terms its borrower signed (EIP-712)" in stderr
+
+
+def test_the_holiday_and_the_forbearance_leave_their_loans_on_chain(
+    artifacts: dict[str, ContractArtifact],
+) -> None:
+    with AnvilNode() as node:
+        w3 = Web3(HTTPProvider(node.rpc_url))
+        config = DemoConfig(seed=3, loans=8, months=4, borrowers=4, data_sharing=False)
+        demo = PortfolioDemo(w3, config, artifacts=artifacts)
+        report = demo.run()
+        assert report.counts["holidays"] == report.counts["forbearances"] == 1
+        by_profile = {loan.profile: loan for loan in demo.loans}
+        holiday, forbear = by_profile[HOLIDAY], by_profile[FORBEAR]
+        (grant,) = demo.servicer.holiday_grants(holiday.loan_id)
+        assert grant.count == 2 and grant.capitalised_interest > 0
+        assert holiday.status != "defaulted"
+        # The borrower in forbearance caught up after its window: not in default.
+        window = demo.servicer.forbearance(forbear.loan_id)
+        assert window is not None and window[1] - window[0] == 29
+        assert forbear.status != "defaulted" and forbear.payments >= 2
+        assert report.notices["holiday_granted"] == report.notices["forbearance_granted"] == 1
