@@ -24,8 +24,8 @@ __all__ = [
 ]
 
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$|^\.\d+$")
-_DURATION = re.compile(r"^(\d+)([dhms]?)$")
-_UNIT_SECONDS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1, "": 1}
+_DURATION = re.compile(r"^(\d+)(d|h|min|s|)$")
+_UNIT_SECONDS = {"d": 86_400, "h": 3_600, "min": 60, "s": 1, "": 1}
 
 
 class InvalidInput(LoanServicingError):
@@ -97,11 +97,18 @@ def parse_percent_bps(text: str, what: str = "rate", allow_zero: bool = True) ->
 
 
 def parse_duration(text: str, what: str = "duration") -> int:
-    """``30d``, ``12h``, ``90m``, ``45s`` or plain seconds, as seconds."""
-    match = _DURATION.match(text.strip().lower())
+    """``30d``, ``12h``, ``90min``, ``45s`` or plain seconds, as seconds. ``m`` is refused as
+    ambiguous (minutes or months?)."""
+    cleaned = text.strip()
+    if re.fullmatch(r"\d+[mM]", cleaned):
+        raise InvalidInput(
+            f"The {what} {text!r} is ambiguous: write minutes as {cleaned[:-1]}min; months are "
+            "a calendar frequency (--frequency monthly)."
+        )
+    match = _DURATION.match(cleaned.lower())
     if not match:
         raise InvalidInput(
-            f"The {what} {text!r} is not a duration such as 30d, 12h, 90m, 45s or 3600."
+            f"The {what} {text!r} is not a duration such as 30d, 12h, 90min, 45s or 3600."
         )
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 

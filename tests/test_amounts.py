@@ -76,7 +76,11 @@ def test_percent_and_duration_and_dates() -> None:
         parse_percent_bps("-1")
     assert parse_duration("30d") == 30 * 86_400
     assert parse_duration("12h") == 43_200
-    assert parse_duration("90m") == 5_400
+    assert parse_duration("90min") == 5_400
+    with pytest.raises(InvalidInput, match="ambiguous: write minutes as 1min; months are a"):
+        parse_duration("1M")  # a bug fixed: read as one minute
+    with pytest.raises(InvalidInput, match="ambiguous"):
+        parse_duration("90m")
     assert parse_duration("45s") == 45
     assert parse_duration("3600") == 3_600
     with pytest.raises(InvalidInput):

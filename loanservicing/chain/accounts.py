@@ -132,13 +132,18 @@ def signer_from_keystore(
         raise AccountError(f"The keystore file {path} cannot be read ({exc.strerror}).") from None
     except ValueError:
         raise AccountError(f"The keystore file {path} is not JSON.") from None
+    if not isinstance(keyfile, dict) or not {"version", "crypto"} <= {k.lower() for k in keyfile}:
+        raise AccountError(
+            f"The file {path} is JSON but not an encrypted keystore (Web3 Secret Storage, with "
+            "its version and crypto fields)."
+        )
     if password is None:
         password = os.environ.get(KEYSTORE_PASSWORD_ENV)
     if password is None:
         password = (prompt or getpass.getpass)(f"Password for keystore {path.name}: ")
     try:
         key = Account.decrypt(keyfile, password)
-    except ValueError:
+    except (ValueError, KeyError, TypeError):
         raise AccountError(
             f"The keystore file {path} could not be decrypted: wrong password or damaged file."
         ) from None

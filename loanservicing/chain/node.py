@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, Any, Self
+from urllib.parse import urlsplit
 
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
@@ -311,6 +312,12 @@ def connect(rpc_url: str | None = None) -> tuple[Web3, AnvilNode | None]:
     if rpc_url is None:
         node = AnvilNode().start()
         return _web3(node.rpc_url), node
+    parts = urlsplit(rpc_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise LoanServicingError(
+            f"The RPC URL {rpc_url!r} is not an http:// or https:// address of a JSON-RPC "
+            "node (such as http://127.0.0.1:8545)."
+        )
     try:
         chain_id = probe_chain_id(rpc_url, timeout=RPC_TIMEOUT_S)
     except (NodeUnreachable, RpcError) as exc:

@@ -3,20 +3,22 @@ error handling every command shares.
 
 Every command takes ``--json`` and then prints exactly one JSON document on stdout (progress
 and diagnostics go to stderr); otherwise it prints a rich table or panel. Errors are one
-sentence on stderr and exit code 1, with no traceback. The commands live in the sibling
+sentence on stderr (with ``--json``: one JSON object there), exit code 2 for usage errors and 1
+for every other refusal, never a traceback. The commands live in the sibling
 modules and are attached to :data:`cli` in :mod:`loanservicing.cli` (the one registration
 point).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 from web3 import Web3
@@ -29,6 +31,7 @@ from loanservicing.chain.accounts import (
     signer_from_env,
     signer_from_keystore,
 )
+from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import AnvilNode, connect, is_dev_chain
 from loanservicing.cli.output import note
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
@@ -42,7 +45,7 @@ from loanservicing.deployment.manifest import (
 from loanservicing.errors import LoanServicingError
 from loanservicing.servicing.servicer import Servicer
 
-__all__ = ["CliState", "ServicingGroup", "cli", "setup_logging", "state_of"]
+__all__ = ["CliState", "CommandFailed", "ServicingGroup", "cli", "setup_logging", "state_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -169,22 +172,89 @@ def setup_logging(verbose: int) -> None:
 # --------------------------------------------------------------------------- errors
 
 
+class CommandFailed(click.ClickException):
+    """A command's failure as one sentence on stderr (``Error: ...``) or, with ``--json``, one
+    JSON object ``{"error": kind, "message": sentence[, "revert": {"name", "args"}]}``; exit
+    2 for usage errors (click's convention), 1 for everything else."""
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        as_json: bool,
+        revert: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.as_json = as_json
+        self.revert = revert
+        self.exit_code = 2 if kind == "usage" else 1
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        if not self.as_json:
+            super().show(file)
+            return
+        document: dict[str, Any] = {"error": self.kind, "message": self.message}
+        if self.revert is not None:
+            document["revert"] = self.revert
+        click.echo(json.dumps(document, default=_json_value), err=True)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
 class ServicingGroup(click.Group):
-    """A group that turns the package's errors into one sentence on stderr and exit 1."""
+    """A group that turns every error into :class:`CommandFailed`: one sentence (or one JSON
+    object), never a traceback (``-vv`` shows where an unexpected one came from)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        raw = [*ctx.protected_args, *ctx.args]
         try:
             return super().invoke(ctx)
-        except click.BadParameter as exc:
-            # A value that cannot be used: one sentence, not the usage text.
-            raise click.ClickException(exc.format_message()) from None
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except CommandFailed:
+            raise
+        except click.UsageError as exc:
+            # A usage error or a value that cannot be used: one sentence, not the usage text.
+            raise self._failed(ctx, raw, "usage", exc.format_message()) from None
+        except click.ClickException as exc:
+            raise self._failed(ctx, raw, "refused", exc.format_message()) from None
+        except TransactionReverted as exc:
+            revert = None
+            if exc.revert is not None:
+                revert = {"name": exc.revert.name, "args": exc.revert.args}
+            raise self._failed(ctx, raw, "revert", str(exc), revert) from None
         except LoanServicingError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise self._failed(ctx, raw, "refused", str(exc)) from None
         except (Web3Exception, OSError) as exc:
-            raise click.ClickException(f"The node failed to answer: {_one_line(exc)}.") from None
+            message = f"The node failed to answer: {_one_line(exc)}."
+            raise self._failed(ctx, raw, "node", message) from None
+        except Exception as exc:
+            if logger.isEnabledFor(logging.DEBUG):
+                raise
+            message = (
+                f"Unexpected error ({type(exc).__name__}: {_one_line(exc)}); run again with "
+                "-vv to see where it came from, and report it."
+            )
+            raise self._failed(ctx, raw, "internal", message) from None
         finally:
             if ctx.parent is None:
                 state_of(ctx).close()
+
+    @staticmethod
+    def _failed(
+        ctx: click.Context,
+        raw: list[str],
+        kind: str,
+        message: str,
+        revert: dict[str, Any] | None = None,
+    ) -> CommandFailed:
+        as_json = state_of(ctx).json or "--json" in raw
+        return CommandFailed(kind, message, as_json, revert)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -158,6 +158,11 @@ def attest_verify(ctx: click.Context, attestation_id: int, document: Path) -> No
     signature is the attester's, not revoked, not expired. Exit 1 when it is not valid."""
     session = DataSession(ctx)
     content = read_document(document)
+    count = session.attestations().count()
+    if attestation_id > count:
+        raise DataSharingError(
+            f"There is no attestation {attestation_id}; the registry holds {count}."
+        )
     vault = session.vault(with_consents=False)
     document_id = vault.document_for_attestation(attestation_id)
     salt = vault.salt(document_id) if document_id else None

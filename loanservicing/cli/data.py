@@ -12,6 +12,7 @@ production).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -168,7 +169,8 @@ def read_document(path: Path) -> Any:
 def expiry_of(session: DataSession, text: str) -> int:
     """``90d`` (from now on chain) or an ISO 8601 date / unix seconds."""
     try:
-        if text.strip()[-1:].lower() in ("d", "h", "m", "s") and not text.strip()[:4].isdigit():
+        cleaned = text.strip()
+        if re.fullmatch(r"\d+[A-Za-z]+", cleaned):  # 90d, 12h, 90min (not a date)
             return session.now() + parse_duration(text, "expiry")
         return parse_date(text, "expiry")
     except InvalidInput as exc:

@@ -23,7 +23,13 @@ from rich.table import Table
 from loanservicing.amounts import InvalidInput, format_amount, iso_date, parse_date
 from loanservicing.cli.app import CliState, state_of
 from loanservicing.cli.index import deployment_indexer
-from loanservicing.cli.options import DURATION, account_option, db_option, json_option
+from loanservicing.cli.options import (
+    DURATION,
+    WEBHOOK_URL,
+    account_option,
+    db_option,
+    json_option,
+)
 from loanservicing.cli.output import emit
 from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.indexing.database import IndexDB
@@ -61,7 +67,7 @@ def monitor_group() -> None:
     type=DURATION,
     default="10s",
     show_default=True,
-    help="Time between ticks (10s, 1m, ...).",
+    help="Time between ticks (10s, 1min, ...).",
 )
 @click.option("--keeper", is_flag=True, help="Also call assess() for loans that are behind.")
 @click.option(
@@ -71,7 +77,13 @@ def monitor_group() -> None:
     show_default=True,
     help="Days before each due date to remind.",
 )
-@click.option("--webhook", "webhooks", multiple=True, help="POST each notice's JSON to this URL.")
+@click.option(
+    "--webhook",
+    "webhooks",
+    multiple=True,
+    type=WEBHOOK_URL,
+    help="POST each notice's JSON to this http(s) URL.",
+)
 @click.option(
     "--jsonl",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -4,11 +4,14 @@ the dev chain's clock and tokens."""
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from types import FrameType
 from typing import Any
 
 import click
@@ -55,32 +58,53 @@ def node(ctx: click.Context, port: int, chain_id: int) -> None:
     if state.json:
         command.append("--silent")
     url = f"http://127.0.0.1:{port}"
-    with _foreground(command) as process:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise LoanServicingError(
-                    f"Anvil exited with code {process.returncode}; is port {port} already in use?"
-                )
-            try:
-                probe_chain_id(url, timeout=1.0)
-                break
-            except (NodeUnreachable, RpcError):
-                if time.monotonic() > deadline:
-                    raise LoanServicingError(
-                        f"Anvil did not answer on {url} within 20 s."
-                    ) from None
-                time.sleep(0.05)
-        # Ctrl-C may come as soon as the address is out: from then on it means "stop".
-        with suppress(KeyboardInterrupt):
-            if state.json:
-                click.echo(json.dumps({"rpc_url": url, "chain_id": chain_id, "pid": process.pid}))
-                sys.stdout.flush()
-            else:
-                stderr_console().print(
-                    f"[bold]Anvil is running at {url}[/bold]; use --rpc-url {url}. Ctrl-C stops it."
-                )
-            process.wait()
+    _require_free(port)
+    # SIGTERM (a service manager, `kill`) stops Anvil as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C or SIGTERM at any time, even while Anvil starts, stops it and exits cleanly.
+    with _foreground(command) as process, suppress(KeyboardInterrupt):
+        _await_answer(process, url, port)
+        if state.json:
+            click.echo(json.dumps({"rpc_url": url, "chain_id": chain_id, "pid": process.pid}))
+            sys.stdout.flush()
+        else:
+            stderr_console().print(
+                f"[bold]Anvil is running at {url}[/bold]; use --rpc-url {url}. Ctrl-C stops it."
+            )
+        process.wait()
+
+
+def _await_answer(process: subprocess.Popen[bytes], url: str, port: int) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        if process.poll() is not None:
+            raise LoanServicingError(
+                f"Anvil exited with code {process.returncode}; is port {port} already in use?"
+            )
+        try:
+            probe_chain_id(url, timeout=1.0)
+            return
+        except (NodeUnreachable, RpcError):
+            if time.monotonic() > deadline:
+                raise LoanServicingError(f"Anvil did not answer on {url} within 20 s.") from None
+            time.sleep(0.05)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _require_free(port: int) -> None:
+    """Refuse a port something already listens on (Anvil would exit while the other answers)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is free
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise LoanServicingError(
+                f"Port {port} on 127.0.0.1 is already in use (another node?): stop it or "
+                "choose another with --port."
+            ) from None
 
 
 @contextmanager
@@ -222,7 +246,7 @@ def chain_time_command(ctx: click.Context) -> None:
 @json_option
 @click.pass_context
 def chain_advance(ctx: click.Context, duration: int) -> None:
-    """Move the chain clock forward by DURATION (30d, 12h, 90m, 45s or seconds)."""
+    """Move the chain clock forward by DURATION (30d, 12h, 90min, 45s or seconds)."""
     state = state_of(ctx)
     w3 = _dev_only(state, "chain advance")
     if duration <= 0:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 from web3 import Web3
@@ -24,9 +25,11 @@ __all__ = [
     "ADDRESS",
     "DEFAULT_DB",
     "DURATION",
+    "WEBHOOK_URL",
     "AddressType",
     "DataSettings",
     "DurationType",
+    "HttpUrlType",
     "account_option",
     "data_options",
     "data_settings",
@@ -105,7 +108,7 @@ ADDRESS = AddressType()
 
 
 class DurationType(click.ParamType):
-    """``30d``, ``12h``, ``90m``, ``45s`` or plain seconds."""
+    """``30d``, ``12h``, ``90min``, ``45s`` or plain seconds."""
 
     name = "DURATION"
 
@@ -119,6 +122,27 @@ class DurationType(click.ParamType):
 
 
 DURATION = DurationType()
+
+
+class HttpUrlType(click.ParamType):
+    """An ``http://`` or ``https://`` URL with a host (a webhook's address)."""
+
+    name = "URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value).strip()
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.fail(
+                f"{text!r} is not an http:// or https:// URL with a host (such as "
+                "https://hooks.example.com/loans).",
+                param,
+                ctx,
+            )
+        return text
+
+
+WEBHOOK_URL = HttpUrlType()
 
 
 # --------------------------------------------------------------------------- data sharing

@@ -146,14 +146,20 @@ class IndexDB:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        # WAL with synchronous=NORMAL survives a killed process (not a power cut) with every
-        # committed transaction intact.
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.migrate()
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            # WAL with synchronous=NORMAL survives a killed process (not a power cut) with
+            # every committed transaction intact.
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise IndexDatabaseError(
+                f"{self.path} cannot be used as an index database ({exc}); name another "
+                "file, or delete it to index again."
+            ) from None
 
     def close(self) -> None:
         self.conn.close()

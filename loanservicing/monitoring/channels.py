@@ -195,8 +195,15 @@ class WebhookChannel:
                 },
                 timeout=self.timeout,
             )
+        except requests.Timeout as exc:
+            raise DeliveryError(f"{self.url} did not answer within {self.timeout:g} s") from exc
+        except requests.ConnectionError as exc:
+            raise DeliveryError(
+                f"{self.url} cannot be reached (refused, or no route to it)"
+            ) from exc
         except requests.RequestException as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+            reason = " ".join(str(exc).split())
+            raise DeliveryError(f"{type(exc).__name__} from {self.url}: {reason}") from exc
         status = response.status_code
         if 200 <= status < 300:
             return

@@ -48,7 +48,9 @@ class OriginationMixin(LedgerBinding):
         return terms.default_first_due(now) if first_due is None else first_due
 
     def terms_tuple(self, terms: LoanTerms, first_due: int) -> tuple[Any, ...]:
-        """The ledger's ``OriginationTerms`` for ``terms`` in the deployment's token."""
+        """The ledger's ``OriginationTerms`` for ``terms`` in the deployment's token (terms
+        that make no sense refused first: :meth:`LoanTerms.require_sensible`)."""
+        terms.require_sensible()
         return (
             terms.borrower,
             self.token.address,

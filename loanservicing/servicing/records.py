@@ -5,6 +5,7 @@ proposal and a token permission (amounts in the token's smallest unit)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from eth_typing import ChecksumAddress
@@ -13,6 +14,7 @@ from loanservicing.amounts import iso_date
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.calendar import DayCount
 from loanservicing.ledger.schedule import DAY, ScheduleKind
+from loanservicing.servicing.errors import InvalidTerms
 
 __all__ = [
     "Claim",
@@ -52,6 +54,23 @@ class LoanTerms:
     """Installments are whole multiples of ``10 ** rounding_exp`` units (4: cents at 6
     decimals)."""
 
+    def require_sensible(self) -> None:
+        """Refuse terms the ledger would take but no lender means (InvalidTerms): a grace
+        period longer than the shortest period, a default threshold inside the grace period."""
+        shortest = self.months * 28 * DAY if self.months else self.period_seconds
+        if self.grace_seconds > shortest:
+            raise InvalidTerms(
+                f"A grace period of {_days(self.grace_seconds)} is longer than the period "
+                f"({_days(shortest)}{' at the shortest' if self.months else ''}): the next "
+                "installment would fall due before the last one is late."
+            )
+        if self.default_after_days * DAY < self.grace_seconds:
+            raise InvalidTerms(
+                f"A default threshold of {self.default_after_days} days is shorter than the "
+                f"grace period ({_days(self.grace_seconds)}): a loan could not be declared in "
+                "default before it is late."
+            )
+
     def default_first_due(self, now: int) -> int:
         """One period after ``now``: the same time ``period_seconds`` later, or the same day of
         the month ``months`` later (the month's last day when it has fewer days)."""
@@ -62,6 +81,11 @@ class LoanTerms:
         _, _, day = cal.civil_from_days(today)
         due = cal.day_in_month(cal.month_of(today) + self.months, day)
         return cal.day_end(due, offset)
+
+
+def _days(seconds: int) -> str:
+    days = (Decimal(seconds) / DAY).normalize()
+    return f"{days:f} day{'' if days == 1 else 's'}"
 
 
 @dataclass(frozen=True)

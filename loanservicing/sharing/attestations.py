@@ -391,12 +391,16 @@ class AttestationClient:
             return False
         return bool(signer == record.attester)
 
+    def count(self) -> int:
+        """How many attestations the registry holds (ids 1 to ``count``)."""
+        return int(self.registry.functions.attestationCount().call())
+
     def verify(self, attestation_id: int, document: Any, salt: bytes | None) -> Verification:
         """Check attestation ``attestation_id`` against ``document`` and its salt: the hash
         matches, the signature is the attester's, not revoked, not expired, attester still
         registered. ``salt`` None means the salt was erased: the claim can no longer be
         matched."""
-        count = int(self.registry.functions.attestationCount().call())
+        count = self.count()
         if not 1 <= attestation_id <= count:
             return Verification(False, f"Attestation {attestation_id} does not exist.")
         record = self.get(attestation_id)

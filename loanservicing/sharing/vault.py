@@ -196,6 +196,17 @@ def _entry_hash(prev_hash: str, entry_json: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{entry_json}".encode()).hexdigest()
 
 
+@contextmanager
+def _readable(path: Path, what: str) -> Iterator[None]:
+    """Turns SQLite's refusal of a damaged or foreign file into one sentence."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise DataSharingError(
+            f"The {what} {path} cannot be read ({exc}): restore it from a backup."
+        ) from None
+
+
 class Vault:
     """Encrypted document storage with consent-checked, logged reads and erasure."""
 
@@ -212,8 +223,11 @@ class Vault:
         self.key_path = Path(key_path)
         self.consents = consents
         self._clock = clock or (lambda: int(time.time()))
-        self.data_path.parent.mkdir(parents=True, exist_ok=True)
-        self.key_path.parent.mkdir(parents=True, exist_ok=True)
+        for path in (self.data_path, self.key_path):
+            # Raw data keys and personal documents: the owner's only (0700 folders, 0600 files).
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not path.exists():
+                path.touch(mode=0o600)
         with self._data() as db:
             db.executescript(_DATA_SCHEMA)
         with self._keys() as db:
@@ -222,12 +236,19 @@ class Vault:
     # -- connections ---------------------------------------------------------------
     @contextmanager
     def _data(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.data_path)) as db, db:
+        with (
+            _readable(self.data_path, "vault database"),
+            closing(sqlite3.connect(self.data_path)) as db,
+            db,
+        ):
             yield db
 
     @contextmanager
     def _keys(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.key_path)) as db:
+        with (
+            _readable(self.key_path, "vault key store"),
+            closing(sqlite3.connect(self.key_path)) as db,
+        ):
             db.execute("PRAGMA secure_delete = ON")
             with db:
                 yield db
@@ -409,8 +430,19 @@ class Vault:
 
     # -- erasure -------------------------------------------------------------------
     def erase(self, subject: str, requested_by: str = "vault") -> dict[str, int]:
-        """Crypto-shred ``subject``'s data: destroy the data keys and claim salts."""
+        """Crypto-shred ``subject``'s data: destroy the data keys and claim salts. Refused
+        (nothing logged) when the vault holds nothing of ``subject`` or already erased it."""
         subject = Web3.to_checksum_address(subject)
+        with self._keys() as keys:
+            held = sum(
+                int(keys.execute(f"SELECT COUNT(*) FROM {table} WHERE subject = ?", (subject,))
+                    .fetchone()[0])
+                for table in ("data_keys", "salts")
+            )  # fmt: skip
+        if held == 0:
+            if self.is_erased(subject):
+                raise DataSharingError(f"The data of {subject} was already erased.")
+            raise DocumentNotFound(f"The vault holds no data of {subject}: nothing to erase.")
         with self._keys() as keys:
             destroyed_keys = keys.execute(
                 "DELETE FROM data_keys WHERE subject = ?", (subject,)

@@ -126,10 +126,12 @@ def test_accepting_names_the_proposal_and_a_withdrawn_one_cannot_be_accepted(
 def test_a_due_default_cannot_be_restructured_nor_declared_inside_grace(
     servicer: Servicer, w3: Web3
 ) -> None:
-    loan_id = _lend(servicer, default_after_days=1, grace_seconds=5 * DAY)
+    # A threshold of as many days as the grace period: at 5 days past due the installment
+    # is still inside its grace period for the rest of that day.
+    loan_id = _lend(servicer, default_after_days=5, grace_seconds=5 * DAY)
     due = servicer.loan(loan_id).next_due_timestamp
     assert due is not None
-    increase_time(w3, due - servicer.now() + 2 * DAY)
+    increase_time(w3, due - servicer.now() + 4 * DAY + DAY // 2)
     with pytest.raises(LedgerRefusal) as inside:
         servicer.declare_default(loan_id)
     assert inside.value.error_name == "DefaultInsideGrace"
