@@ -4,14 +4,9 @@ holiday one borrower asked for and puts a borrower who fell behind in forbearanc
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections import Counter
-from typing import Any
-
-from hexbytes import HexBytes
+from web3.logs import DISCARD
 
 from loanservicing.amounts import iso_date
-from loanservicing.chain.accounts import TransactionSender
 from loanservicing.chain.node import chain_time
 from loanservicing.demo.profiles import (
     DEFAULT_AFTER_DAYS,
@@ -22,7 +17,7 @@ from loanservicing.demo.profiles import (
     RESTRUCTURE,
     DemoLoan,
 )
-from loanservicing.demo.records import DemoConfig, Reporter
+from loanservicing.demo.run import DemoRun
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.schedule import DAY
@@ -33,24 +28,8 @@ __all__ = ["ServicerWeek"]
 ASSESS_GAS = 400_000
 
 
-class ServicerWeek(ABC):
-    """The servicer's weekly review, for :class:`~loanservicing.demo.portfolio.PortfolioDemo`."""
-
-    servicer: Servicer
-    lender: TransactionSender
-    loans: list[DemoLoan]
-    counts: Counter[str]
-    reporter: Reporter
-    config: DemoConfig
-    transactions: int
-
-    @abstractmethod
-    def _plan(self, loan: DemoLoan, day: int) -> None:
-        """Choose the day of the loan's next payment."""
-
-    @abstractmethod
-    def _wait_all(self, submitted: list[tuple[TransactionSender, HexBytes]]) -> list[Any]:
-        """Wait for the transactions; their receipts."""
+class ServicerWeek(DemoRun):
+    """The servicer's weekly review and the actions it takes."""
 
     def _weekly_review(self, day: int) -> None:
         """Assess delinquent loans, default those past the threshold, restructure the loan
@@ -78,7 +57,7 @@ class ServicerWeek(ABC):
             if loan.profile == RESTRUCTURE and not loan.restructured and dpd >= 20:
                 self._restructure(loan, day)
             elif loan.profile == FORBEAR and not loan.relieved:
-                self._forbear(loan, day)
+                self._forbear(loan, day, dpd)
             elif dpd >= DEFAULT_AFTER_DAYS:
                 self.servicer.declare_default(loan.loan_id)
                 self.transactions += 1
@@ -122,23 +101,30 @@ class ServicerWeek(ABC):
         try:
             self.servicer.propose_holiday(loan.loan_id, first, HOLIDAY_INSTALLMENTS, deadline)
             self.transactions += 1
-            self._as_borrower(loan).accept_holiday(loan.loan_id)
+            _, receipt = self._as_borrower(loan).accept_holiday(loan.loan_id)  # those terms
         except LoanServicingError as exc:  # not current after all: next week
             self.reporter.event(f"Loan {loan.loan_id}: no payment holiday yet ({exc})")
             return
         self.transactions += 1
         loan.relieved = True
         self.counts["holidays"] += 1
+        (granted,) = self.servicer.ledger.events.HolidayGranted().process_receipt(
+            receipt, errors=DISCARD
+        )
+        capitalised = int(granted["args"]["capitalisedInterest"])
+        last = first + HOLIDAY_INSTALLMENTS - 1
         after = self.servicer.loan(loan.loan_id)
         self.reporter.event(
-            f"Loan {loan.loan_id}: payment holiday on day {day}, installments {first} to "
-            f"{first + HOLIDAY_INSTALLMENTS - 1} skipped (their interest capitalised), next due "
+            f"Loan {loan.loan_id}: payment holiday of {HOLIDAY_INSTALLMENTS} installments "
+            f"granted on day {day} (installments {first} to {last} skipped, "
+            f"{self.servicer.show(capitalised)} of their interest capitalised; the term "
+            f"{HOLIDAY_INSTALLMENTS} installments longer), next due "
             f"{iso_date(after.next_due_timestamp or 0)[:10]}",
             "warning",
         )
         self._plan(loan, day)
 
-    def _forbear(self, loan: DemoLoan, day: int) -> None:
+    def _forbear(self, loan: DemoLoan, day: int, days_past_due: int) -> None:
         """The borrower fell behind: the servicer pauses its delinquency clock for 30 days
         from today; it pays what is past due the day after."""
         today = self.servicer.local_today(loan.loan_id)
@@ -150,7 +136,8 @@ class ServicerWeek(ABC):
         self.counts["forbearances"] += 1
         self.reporter.event(
             f"Loan {loan.loan_id} in forbearance from {cal.date_of_day(today).isoformat()} to "
-            f"{cal.date_of_day(last).isoformat()} (day {day}): its delinquency clock paused",
+            f"{cal.date_of_day(last).isoformat()} (granted on day {day}, {days_past_due} days past "
+            "due): its delinquency clock paused",
             "warning",
         )
         self._plan(loan, day)

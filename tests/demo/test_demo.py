@@ -1,20 +1,19 @@
-"""The demo end to end, small: each run on its own temporary Anvil."""
+"""The demo end to end, small: each run on its own temporary Anvil (the shared run of
+``demo_run`` too, see conftest.py)."""
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections import Counter
 from typing import Any
 
 from click.testing import CliRunner
-from web3 import HTTPProvider, Web3
 
-from loanservicing.chain.node import AnvilNode
 from loanservicing.cli import cli
-from loanservicing.demo.portfolio import DemoConfig, DemoDay, PortfolioDemo, run_demo
+from loanservicing.demo.portfolio import DemoConfig, DemoDay, run_demo
 from loanservicing.demo.profiles import FORBEAR, HOLIDAY
-from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.ledger import calendar as cal
+from tests.demo.recording import DemoRunResult, RecordingReporter
 
 STABLE_KEYS = (
     "summary", "events", "profiles", "credit_records", "transactions", "ledger", "held_repayments",
@@ -28,8 +27,10 @@ def _demo_json(*args: str) -> dict[str, Any]:
     return document
 
 
-def test_demo_json_is_a_consistent_reproducible_portfolio() -> None:
-    first = _demo_json("--loans", "15", "--borrowers", "8", "--months", "4", "--seed", "11")
+def test_demo_json_is_a_consistent_reproducible_portfolio(demo_run: DemoRunResult) -> None:
+    # The shared run is the one `demo --json --loans 15 --borrowers 8 --months 4 --seed 11`
+    # makes: the command's run below repeats it exactly.
+    first: dict[str, Any] = json.loads(json.dumps(demo_run.report.to_json()))
     summary = first["summary"]
     assert summary["loans"] == 15 and summary["decimals"] == 6
     assert sum(summary["by_status"].values()) == 15
@@ -66,28 +67,6 @@ def test_demo_json_is_a_consistent_reproducible_portfolio() -> None:
     assert other["summary"] != first["summary"]
 
 
-class RecordingReporter:
-    """A Reporter that keeps what it is told (the demo knows nothing of rich)."""
-
-    def __init__(self) -> None:
-        self.phases: list[str] = []
-        self.events: list[tuple[str, str]] = []
-        self.days: list[int] = []
-        self.closed = False
-
-    def phase(self, text: str) -> None:
-        self.phases.append(text)
-
-    def event(self, text: str, tone: str = "") -> None:
-        self.events.append((text, tone))
-
-    def day(self, day: int, total: int, now: int, counts: Counter[str]) -> None:
-        self.days.append(day)
-
-    def close(self) -> None:
-        self.closed = True
-
-
 def test_demo_calls_day_hooks_and_renders_a_summary() -> None:
     days: list[DemoDay] = []
     reporter = RecordingReporter()
@@ -114,21 +93,50 @@ def test_demo_calls_day_hooks_and_renders_a_summary() -> None:
 
 
 def test_the_holiday_and_the_forbearance_leave_their_loans_on_chain(
-    artifacts: dict[str, ContractArtifact],
+    demo_run: DemoRunResult,
 ) -> None:
-    with AnvilNode() as node:
-        w3 = Web3(HTTPProvider(node.rpc_url))
-        config = DemoConfig(seed=3, loans=8, months=4, borrowers=4, data_sharing=False)
-        demo = PortfolioDemo(w3, config, artifacts=artifacts)
-        report = demo.run()
-        assert report.counts["holidays"] == report.counts["forbearances"] == 1
-        by_profile = {loan.profile: loan for loan in demo.loans}
-        holiday, forbear = by_profile[HOLIDAY], by_profile[FORBEAR]
-        (grant,) = demo.servicer.holiday_grants(holiday.loan_id)
-        assert grant.count == 2 and grant.capitalised_interest > 0
-        assert holiday.status != "defaulted"
-        # The borrower in forbearance caught up after its window: not in default.
-        window = demo.servicer.forbearance(forbear.loan_id)
-        assert window is not None and window[1] - window[0] == 29
-        assert forbear.status != "defaulted" and forbear.payments >= 2
-        assert report.notices["holiday_granted"] == report.notices["forbearance_granted"] == 1
+    demo, report = demo_run.demo, demo_run.report
+    servicer, ledger = demo.servicer, demo.servicer.ledger
+    assert report.counts["holidays"] == report.counts["forbearances"] == 1
+    assert report.notices["holiday_granted"] == report.notices["forbearance_granted"] == 1
+    by_profile = {loan.profile: loan for loan in demo.loans}
+    holiday, forbear = by_profile[HOLIDAY], by_profile[FORBEAR]
+    events = [text for text, _ in demo_run.reporter.events]
+
+    # The holiday: two installments from the next one, accepted by the borrower on chain; the
+    # term is two installments longer and the borrower paid on the new schedule after it.
+    (grant,) = servicer.holiday_grants(holiday.loan_id)
+    assert grant.count == 2 and grant.capitalised_interest > 0
+    (originated,) = ledger.events.LoanOriginated().get_logs(
+        from_block=servicer.deployment.block, argument_filters={"loanId": holiday.loan_id}
+    )
+    view = servicer.loan_view(holiday.loan_id)
+    assert int(view["installments"]) == int(originated["args"]["terms"]["installments"]) + 2
+    assert int(view["installmentsPaid"]) > grant.through_installment
+    assert int(view["status"]) != 1 and holiday.status != "defaulted"  # 1: Defaulted
+    repaid = ledger.events.RepaymentApplied().get_logs(
+        from_block=grant.block + 1, argument_filters={"loanId": holiday.loan_id}
+    )
+    assert repaid and int(ledger.functions.daysPastDue(holiday.loan_id).call()) == 0
+    assert any(
+        text.startswith(f"Loan {holiday.loan_id}: payment holiday of 2 installments granted on")
+        and f"installments {grant.from_installment} to {grant.through_installment}" in text
+        for text in events
+    )
+
+    # The forbearance: 30 days from the day the servicer granted it (the loan first past
+    # due), on chain; the borrower caught up after the window and is not in default.
+    window = servicer.forbearance(forbear.loan_id)
+    assert window is not None and window[1] - window[0] == 29
+    (granted,) = ledger.events.ForbearanceGranted().get_logs(
+        from_block=servicer.deployment.block, argument_filters={"loanId": forbear.loan_id}
+    )
+    assert (int(granted["args"]["fromDay"]), int(granted["args"]["toDay"])) == window
+    granted_at = int(demo.w3.eth.get_block(granted["blockNumber"])["timestamp"])
+    offset = int(servicer.loan_view(forbear.loan_id)["utcOffsetMinutes"]) * 60
+    assert cal.local_day(granted_at, offset) == window[0]  # from that day on
+    assert forbear.status != "defaulted" and forbear.payments >= 2
+    assert int(servicer.loan_view(forbear.loan_id)["status"]) != 1
+    assert int(ledger.functions.daysPastDue(forbear.loan_id).call()) == 0
+    first, last = (cal.date_of_day(d).isoformat() for d in window)
+    assert f"Loan {forbear.loan_id} in forbearance from {first} to {last}" in " ".join(events)

@@ -7,15 +7,17 @@ import json
 from click.testing import CliRunner
 
 from loanservicing.cli import cli
-from loanservicing.demo.portfolio import DemoConfig, run_demo
+from tests.demo.recording import DemoRunResult
 
 
-def test_demo_summary_counts_the_notices_the_monitor_raised() -> None:
-    report = run_demo(DemoConfig(seed=11, loans=15, months=4, borrowers=8))
+def test_demo_summary_counts_the_notices_the_monitor_raised(demo_run: DemoRunResult) -> None:
+    report = demo_run.report
     notices, counts = report.notices, report.counts
     assert notices["payment_received"] == counts["repayments"]
     assert notices["defaulted"] == counts["defaults"] >= 1
     assert notices["restructured"] == counts["restructurings"] == 1
+    assert notices["holiday_granted"] == counts["holidays"] == 1
+    assert notices["forbearance_granted"] == counts["forbearances"] == 1
     assert notices["closed"] == counts["closed"]
     assert notices["repayment_held"] == counts["held_repayments"] > 0
     assert notices["credit_report_failed"] == 0  # the registry took every report
