@@ -14,9 +14,26 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
-__all__ = ["DEFAULT_ADMIN_ROLE", "output_fields", "role", "struct_to_dict"]
+__all__ = [
+    "DEFAULT_ADMIN_ROLE",
+    "ORIGINATOR_ROLE",
+    "POLICY_ADMIN_ROLE",
+    "REGULATOR_ROLE",
+    "REPORTER_ROLE",
+    "ROLE_NAMES",
+    "SERVICER_ROLE",
+    "output_fields",
+    "role",
+    "struct_to_dict",
+]
 
+# The AccessControl roles of the contracts (their `*_ROLE` constants).
 DEFAULT_ADMIN_ROLE = "DEFAULT_ADMIN_ROLE"
+ORIGINATOR_ROLE = "ORIGINATOR_ROLE"
+SERVICER_ROLE = "SERVICER_ROLE"
+REPORTER_ROLE = "REPORTER_ROLE"
+REGULATOR_ROLE = "REGULATOR_ROLE"
+POLICY_ADMIN_ROLE = "POLICY_ADMIN_ROLE"
 
 
 def role(name: str) -> bytes:
@@ -39,3 +56,17 @@ def struct_to_dict(value: Any, fields: Sequence[str]) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return dict(value)
     return dict(zip(fields, value, strict=True))
+
+
+ROLE_NAMES = {
+    role(name): name
+    for name in (
+        DEFAULT_ADMIN_ROLE,
+        ORIGINATOR_ROLE,
+        SERVICER_ROLE,
+        REPORTER_ROLE,
+        REGULATOR_ROLE,
+        POLICY_ADMIN_ROLE,
+    )
+}
+"""Each role's name by its bytes32 id, for messages."""

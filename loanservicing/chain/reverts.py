@@ -14,9 +14,11 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import is_address, to_checksum_address
 from eth_utils.conversions import to_bytes
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 
+from loanservicing.chain.abi import ROLE_NAMES
 from loanservicing.chain.errors import TransactionReverted
 
 __all__ = ["DecodedRevert", "RevertDecoder", "TransactionReverted", "canonical_type"]
@@ -49,8 +51,11 @@ class DecodedRevert:
 
 
 def _show(value: Any) -> str:
+    """An error argument as a person reads it: a role by its name, an address checksummed."""
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return ROLE_NAMES.get(value, "0x" + value.hex())
+    if isinstance(value, str) and is_address(value):
+        return to_checksum_address(value)
     return str(value)
 
 

@@ -11,7 +11,7 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.logs import DISCARD
 
-from loanservicing.chain.abi import role
+from loanservicing.chain.abi import ORIGINATOR_ROLE, role
 from loanservicing.chain.accounts import Signer, TransactionSender
 from loanservicing.chain.node import chain_time
 from loanservicing.demo.profiles import (
@@ -25,7 +25,6 @@ from loanservicing.demo.profiles import (
     draw_terms,
 )
 from loanservicing.demo.run import MAX_UINT, SMALL_GAS, DemoRun, request
-from loanservicing.deployment.deploy import ORIGINATOR_ROLE
 from loanservicing.ledger.schedule import DAY
 from loanservicing.servicing.borrower_signature import TermsSigner
 

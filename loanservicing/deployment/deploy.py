@@ -25,27 +25,24 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.contract import Contract
 
-from loanservicing.chain.abi import role
+from loanservicing.chain.abi import (
+    ORIGINATOR_ROLE,
+    REGULATOR_ROLE,
+    REPORTER_ROLE,
+    SERVICER_ROLE,
+    role,
+)
 from loanservicing.chain.accounts import TransactionSender
 from loanservicing.deployment.compile import ContractArtifact, load_artifact
 from loanservicing.deployment.errors import DeploymentError
 from loanservicing.deployment.manifest import DataDeployment, Deployment, entry_for
 
 __all__ = [
-    "ORIGINATOR_ROLE",
-    "REGULATOR_ROLE",
-    "REPORTER_ROLE",
-    "SERVICER_ROLE",
     "deploy_contract",
     "deploy_data_sharing",
     "deploy_libraries",
     "deploy_system",
 ]
-
-ORIGINATOR_ROLE = "ORIGINATOR_ROLE"
-SERVICER_ROLE = "SERVICER_ROLE"
-REPORTER_ROLE = "REPORTER_ROLE"
-REGULATOR_ROLE = "REGULATOR_ROLE"
 
 
 def deploy_contract(

@@ -13,14 +13,13 @@ from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
 from loanservicing.amounts import format_money
-from loanservicing.chain.abi import DEFAULT_ADMIN_ROLE, output_fields, role
+from loanservicing.chain.abi import ROLE_NAMES, output_fields, role
 from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import chain_time, is_dev_chain
 from loanservicing.chain.transactions import call
 from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
-from loanservicing.deployment.deploy import ORIGINATOR_ROLE, REPORTER_ROLE, SERVICER_ROLE
 from loanservicing.deployment.manifest import Deployment
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger.state import LoanStatus
@@ -33,11 +32,7 @@ from loanservicing.servicing.errors import (
 )
 from loanservicing.servicing.revert_messages import explained
 
-__all__ = ["ROLE_NAMES", "LedgerBinding"]
-
-ROLE_NAMES = {
-    role(name): name for name in (DEFAULT_ADMIN_ROLE, ORIGINATOR_ROLE, SERVICER_ROLE, REPORTER_ROLE)
-}
+__all__ = ["LedgerBinding"]
 
 
 class LedgerBinding:

@@ -11,10 +11,9 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from loanservicing.amounts import iso_date
-from loanservicing.chain.abi import DEFAULT_ADMIN_ROLE
+from loanservicing.chain.abi import DEFAULT_ADMIN_ROLE, ORIGINATOR_ROLE
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.transactions import call
-from loanservicing.deployment.deploy import ORIGINATOR_ROLE
 from loanservicing.servicing.binding import LedgerBinding
 from loanservicing.servicing.borrower_signature import (
     DEFAULT_VALIDITY,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from web3.types import TxReceipt
 
+from loanservicing.chain.abi import SERVICER_ROLE
 from loanservicing.chain.transactions import call
-from loanservicing.deployment.deploy import SERVICER_ROLE
 from loanservicing.ledger import calendar as cal
 from loanservicing.servicing.binding import LedgerBinding
 from loanservicing.servicing.errors import InvalidTerms, MissingRole

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from web3.types import TxReceipt
 
-from loanservicing.deployment.deploy import SERVICER_ROLE
+from loanservicing.chain.abi import SERVICER_ROLE
 from loanservicing.servicing.binding import LedgerBinding
 from loanservicing.servicing.errors import InvalidTerms, MissingRole
 from loanservicing.servicing.records import RestructureProposal

@@ -36,15 +36,14 @@ from eth_typing import ChecksumAddress
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
+from loanservicing.chain.abi import SERVICER_ROLE
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.transactions import call
-from loanservicing.deployment.deploy import SERVICER_ROLE
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger.credit import CreditRecord
 from loanservicing.ledger.delinquency import STATUS_LABELS
 from loanservicing.ledger.portfolio import snapshot
 from loanservicing.ledger.state import AmountDue, LoanSnapshot, LoanState, LoanStatus
-from loanservicing.servicing.binding import ROLE_NAMES as ROLE_NAMES
 from loanservicing.servicing.claims import ZERO_ADDRESS as ZERO_ADDRESS
 from loanservicing.servicing.claims import ClaimsMixin
 from loanservicing.servicing.errors import InsufficientFunds

@@ -217,3 +217,18 @@ def test_attest_verify_of_an_unknown_attestation(run: Cli, tmp_path: Path) -> No
     result = run.raw("attest", *options, "verify", "99", "--document", str(document))
     assert result.exit_code == 1
     assert "There is no attestation 99; the registry holds" in _one_line(result.stderr)
+
+
+def test_a_missing_role_is_named_and_the_account_checksummed(run: Cli, tmp_path: Path) -> None:
+    keys = tmp_path / "keys" / "keys.db"
+    options = ("--data-deployment", str(tmp_path / "data.json"), "--vault-dir",
+               str(tmp_path / "vault"), "--key-store", str(keys))  # fmt: skip
+    run.json("data", *options, "deploy")
+    attester = dev_signer(3).address
+    result = run.raw(
+        "attester", *options, "register", attester, "--kind", "employer", "--account", "3"
+    )  # fmt: skip
+    assert result.exit_code == 1
+    line = _one_line(result.stderr)
+    assert f"AccessControlUnauthorizedAccount(account={attester}, " in line
+    assert "neededRole=DEFAULT_ADMIN_ROLE)" in line

@@ -13,11 +13,10 @@ from eth_account import Account
 from eth_typing import Hash32
 from web3 import Web3
 
-from loanservicing.chain.abi import role
+from loanservicing.chain.abi import ORIGINATOR_ROLE, role
 from loanservicing.chain.accounts import TransactionSender, dev_signer
 from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import compile_contracts
-from loanservicing.deployment.deploy import ORIGINATOR_ROLE
 from loanservicing.deployment.manifest import read_deployment
 from loanservicing.servicing.borrower_signature import SignedTerms
 from tests.cli.driver import Cli

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from web3.contract import Contract
 
-from loanservicing.chain.abi import role
+from loanservicing.chain.abi import REPORTER_ROLE, role
 from loanservicing.chain.node import mine
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import REPORTER_ROLE
 from loanservicing.monitoring.channels import describe
 from tests.support.ledger_driver import UNIT, LedgerDriver, private_deployment
 from tests.support.monitoring import Watch

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from loanservicing.chain.abi import role
+from loanservicing.chain.abi import REPORTER_ROLE, role
 from loanservicing.chain.node import increase_time
 from loanservicing.chain.transactions import send
 from loanservicing.demo.data_sharing import (
@@ -23,7 +23,6 @@ from loanservicing.demo.data_sharing import (
 )
 from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.deployment.deploy import REPORTER_ROLE
 from loanservicing.ledger.schedule import DAY
 from loanservicing.sharing.attestations import AttestationClient
 from loanservicing.sharing.audit import AuditSources, export_bundle, verify_bundle
