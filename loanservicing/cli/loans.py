@@ -32,11 +32,11 @@ from loanservicing.cli.origination import (
 from loanservicing.cli.output import dated, emit, key_value_table
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.calendar import Frequency
-from loanservicing.ledger.delinquency import BUCKET_LABELS, STATUS_LABELS
+from loanservicing.ledger.delinquency import BUCKET_LABELS, HOLIDAY, STATUS_LABELS
 from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LoanSnapshot, LoanState
 from loanservicing.servicing.schedule_view import schedule
-from loanservicing.servicing.servicer import Payoff
+from loanservicing.servicing.servicer import HolidayGrant, Payoff
 
 __all__ = [
     "checked_loan_id",
@@ -144,12 +144,25 @@ def forbearance_document(window: tuple[int, int] | None) -> dict[str, Any]:
     }
 
 
-def forbearance_text(window: tuple[int, int], today: int) -> str:
-    """ "from 2027-01-05 to 2027-02-03 (running)", or "(over)", "(ahead)"."""
+def forbearance_state(window: tuple[int, int] | None, today: int) -> str | None:
+    """Where local day ``today`` stands to a forbearance window: ``ahead``, ``running`` or
+    ``ended``; None without a window."""
+    if window is None:
+        return None
     first, last = window
-    when = "ahead" if today < first else "over" if today > last else "running"
-    dates = f"{cal.date_of_day(first).isoformat()} to {cal.date_of_day(last).isoformat()}"
-    return f"from {dates} ({when})"
+    return "ahead" if today < first else "ended" if today > last else "running"
+
+
+def forbearance_text(window: tuple[int, int], today: int) -> str:
+    """ "In forbearance from 2027-01-05 to 2027-02-03", "Forbearance from ... to ..., not
+    begun" or "Forbearance ended 2027-02-03 (from 2027-01-05)"."""
+    first, last = (cal.date_of_day(day).isoformat() for day in window)
+    state = forbearance_state(window, today)
+    if state == "running":
+        return f"In forbearance from {first} to {last}"
+    if state == "ahead":
+        return f"Forbearance from {first} to {last}, not begun"
+    return f"Forbearance ended {last} (from {first})"
 
 
 # --------------------------------------------------------------------------- loan
@@ -200,10 +213,12 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
     loan_state = LoanState.from_view(loan_id, servicer.loan_view(loan_id))
     calendar = calendar_document(loan_state)
     window = servicer.forbearance(loan_id)
+    today = cal.local_day(servicer.now(), loan_state.offset_seconds)
     document = {
         **loan_document(current),
         **calendar,
         **forbearance_document(window),
+        "forbearance_state": forbearance_state(window, today),
         "accrued_interest": quote.accrued_interest,
         "interest_rebate": quote.interest_rebate,
         "lender_claimable": claimable,
@@ -231,7 +246,6 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
             ("payoff", _payoff_line(quote)),
         ]
         if window is not None:
-            today = cal.local_day(servicer.now(), loan_state.offset_seconds)
             rows.append(("forbearance", forbearance_text(window, today)))
         if claimable:
             rows.append(("held for the lender", f"{money(claimable, d)} (`loan claim`)"))
@@ -268,11 +282,23 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
     grants = servicer.holiday_grants(loan_id)
     rows = schedule(servicer, loan_id, grants)
     window = servicer.forbearance(loan_id)
+    today = cal.local_day(servicer.now(), int(view["utcOffsetMinutes"]) * 60)
+    skipped_dates = {r.number: r.due_date for r in rows if r.status == HOLIDAY}
     document = {
         "loan_id": loan_id,
         "decimals": decimals,
-        "holidays": [g.to_json() for g in grants],
+        "holidays": [
+            {
+                **g.to_json(),
+                "skipped_due_dates": [
+                    skipped_dates.get(n, "")
+                    for n in range(g.from_installment, g.through_installment + 1)
+                ],
+            }
+            for g in grants
+        ],
         **forbearance_document(window),
+        "forbearance_state": forbearance_state(window, today),
         "installments": [
             {
                 "number": r.number,
@@ -307,20 +333,33 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
             )
         console.print(table)
         for g in grants:
-            skipped = (
-                f"installment {g.from_installment}"
-                if g.count == 1
-                else f"installments {g.from_installment} to {g.through_installment}"
-            )
-            console.print(
-                f"Payment holiday: {skipped} skipped, {money(g.capitalised_interest, decimals)} "
-                f"interest capitalised, the term {g.count} installment(s) longer."
-            )
+            console.print(_holiday_line(g, decimals))
         if window is not None:
-            today = cal.local_day(servicer.now(), int(view["utcOffsetMinutes"]) * 60)
-            console.print(f"Forbearance {forbearance_text(window, today)}: lateness paused.")
+            note = _FORBEARANCE_NOTES[forbearance_state(window, today) or "ended"]
+            console.print(f"{forbearance_text(window, today)}: {note}.")
 
     emit(state, document, render)
+
+
+_FORBEARANCE_NOTES = {
+    "running": "the delinquency clock is paused on those dates",
+    "ahead": "the delinquency clock will pause on those dates",
+    "ended": "the delinquency clock was paused on those dates",
+}
+
+
+def _holiday_line(grant: HolidayGrant, decimals: int) -> str:
+    """What one payment holiday skipped, capitalised and added to the term."""
+    skipped = (
+        f"installment {grant.from_installment}"
+        if grant.count == 1
+        else f"installments {grant.from_installment} to {grant.through_installment}"
+    )
+    periods = "1 installment" if grant.count == 1 else f"{grant.count} installments"
+    return (
+        f"Payment holiday: {skipped} skipped, {money(grant.capitalised_interest, decimals)} "
+        f"interest capitalised into the principal, the term extended by {periods}."
+    )
 
 
 @loan.command("list")

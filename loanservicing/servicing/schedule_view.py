@@ -140,6 +140,7 @@ def _replaced_rows(
     args["terms"] = struct_to_dict(args["terms"], TERMS_FIELDS)
     segment = originate(LedgerEvent("LoanOriginated", args, int(block["timestamp"])))
     restructure_txs = {log["transactionHash"] for log in restructured}
+    holiday_counts = {g.tx_hash: g.count for g in grants}
     segments = [copy.copy(segment)]
     for log in resets:
         a = log["args"]
@@ -154,6 +155,11 @@ def _replaced_rows(
         segment.apr_bps, segment.period = int(a["aprBps"]), int(a["periodSeconds"])
         if log["transactionHash"] in restructure_txs:
             restart_calendar(segment)
+        skipped_count = holiday_counts.get(log["transactionHash"].to_0x_hex(), 0)
+        # A holiday moves the interest-only installments not yet reached with the schedule
+        # (as LoanRelief.acceptHoliday does; d = baseIndex - count were due).
+        if skipped_count and segment.interest_only > segment.base_index - skipped_count:
+            segment.interest_only += skipped_count
         segments.append(segment)
     skipped = {n for g in grants for n in range(g.from_installment, g.through_installment + 1)}
     rows = []
