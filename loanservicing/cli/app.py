@@ -112,15 +112,17 @@ class CliState:
                 self.keystore,
                 prompt=lambda text: str(click.prompt(text, hide_input=True, err=True)),
             )
-        if self.is_dev():
-            return dev_signer(self.account or 0)
         if self.account is not None:
+            if self.is_dev():
+                return dev_signer(self.account)
             raise LoanServicingError(
                 "--account selects Anvil's dev accounts, which exist only on dev chains; use "
                 "--private-key-env NAME or --keystore FILE on this node."
             )
-        if os.environ.get(PRIVATE_KEY_ENV):
+        if os.environ.get(PRIVATE_KEY_ENV):  # a key set is meant, on a dev chain too
             return signer_from_env(PRIVATE_KEY_ENV)
+        if self.is_dev():
+            return dev_signer(0)
         raise LoanServicingError(
             f"This node is not a dev chain, so name an account: set {PRIVATE_KEY_ENV}, or pass "
             f"--private-key-env NAME or --keystore FILE."
@@ -313,9 +315,10 @@ def cli(
     """Loan servicing on an EVM chain: deploy the ledger, originate and repay loans, inspect
     schedules, delinquency and credit records.
 
-    Accounts: on a dev chain (Anvil, Hardhat) --account N signs with dev account N (default
-    0). Elsewhere set LOANSERVICING_PRIVATE_KEY, or pass --private-key-env NAME or --keystore
-    FILE. Transactions are signed locally; keys are never printed.
+    Accounts: --private-key-env NAME or --keystore FILE sign with that key; on a dev chain
+    (Anvil, Hardhat) --account N signs with dev account N; else LOANSERVICING_PRIVATE_KEY
+    when set; else, on a dev chain, dev account 0. Transactions are signed locally; keys are
+    never printed.
     """
     state = state_of(ctx)
     state.rpc_url = rpc_url
