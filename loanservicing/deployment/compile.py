@@ -252,10 +252,22 @@ def _write_cache(
     (artifacts_dir / HASH_FILE).write_text(sources_hash + "\n", encoding="utf8")
 
 
+_TRANSIENT_STORAGE = "2394"
+"""solc's warning that transient storage can break composability. OpenZeppelin's
+``TransientSlot`` raises it; the ledger uses transient storage only for
+``ReentrancyGuardTransient``, whose flag is cleared at the end of the call that set it (the
+use the warning itself calls safe), so it is not shown."""
+
+
 def _log_diagnostics(errors: list[dict[str, Any]]) -> None:
     for diagnostic in errors:
-        if diagnostic.get("severity") != "error":
-            logger.warning("solc: %s", diagnostic.get("formattedMessage", diagnostic))
+        if diagnostic.get("severity") == "error":
+            continue
+        source = str(diagnostic.get("sourceLocation", {}).get("file", ""))
+        if diagnostic.get("errorCode") == _TRANSIENT_STORAGE and "@openzeppelin/" in source:
+            logger.debug("solc: %s (expected: a reentrancy guard)", diagnostic.get("message"))
+            continue
+        logger.warning("solc: %s", diagnostic.get("formattedMessage", diagnostic))
 
 
 def _run_compiler(root: Path, sources: dict[str, str]) -> dict[str, Any]:

@@ -558,11 +558,11 @@ contract CreditRegistryInvariantTest is Test, RegistryAssertions {
         vm.assertGe(record.maxDaysPastDue, record.currentDaysPastDue, "max < current");
 
         // Reporters are listed once each, in the order of their first opening.
-        address[] memory got = registry.reportersOf(borrower);
-        address[] memory want = handler.reportersOf(borrower);
-        vm.assertEq(got.length, want.length, "number of reporters");
-        for (uint256 k; k < want.length; ++k) {
-            vm.assertEq(got[k], want[k], "reporter order");
+        address[] memory listed = registry.reportersOf(borrower);
+        address[] memory opened = handler.reportersOf(borrower);
+        vm.assertEq(listed.length, opened.length, "number of reporters");
+        for (uint256 k; k < opened.length; ++k) {
+            vm.assertEq(listed[k], opened[k], "reporter order");
         }
     }
 
