@@ -71,3 +71,11 @@ def test_the_readme_examples_run_in_order(tmp_path: Path, monkeypatch: pytest.Mo
             assert "Traceback" not in result.stderr
             if "--json" in args:
                 json.loads(result.stdout)
+
+
+def test_the_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    text = README.read_text(encoding="utf8")
+    start = text.index("```python\n", text.index("### From Python")) + len("```python\n")
+    code = text[start : text.index("```\n", start)]
+    exec(compile(code, "README.md", "exec"), {})  # the README's own example
+    assert capsys.readouterr().out.strip() == "1580170000"  # 1,580.17 a month, in units

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,9 +26,6 @@ from web3.exceptions import Web3Exception
 from loanservicing.chain.accounts import (
     PRIVATE_KEY_ENV,
     Signer,
-    dev_signer,
-    signer_from_env,
-    signer_from_keystore,
 )
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.node import AnvilNode, connect, is_dev_chain
@@ -39,11 +35,10 @@ from loanservicing.deployment.errors import DeploymentMismatch
 from loanservicing.deployment.manifest import (
     Deployment,
     default_path,
-    read_deployment,
-    verify_deployment,
 )
 from loanservicing.errors import LoanServicingError
 from loanservicing.servicing.servicer import Servicer
+from loanservicing.servicing.session import choose_signer, load_deployment
 
 __all__ = ["CliState", "CommandFailed", "ServicingGroup", "cli", "setup_logging", "state_of"]
 
@@ -105,27 +100,12 @@ class CliState:
 
     def signer(self) -> Signer:
         """The account this invocation signs with (see the group's help)."""
-        if self.private_key_env is not None:
-            return signer_from_env(self.private_key_env)
-        if self.keystore is not None:
-            return signer_from_keystore(
-                self.keystore,
-                prompt=lambda text: str(click.prompt(text, hide_input=True, err=True)),
-            )
-        if self.account is not None:
-            if self.is_dev():
-                return dev_signer(self.account)
-            raise LoanServicingError(
-                "--account selects Anvil's dev accounts, which exist only on dev chains; use "
-                "--private-key-env NAME or --keystore FILE on this node."
-            )
-        if os.environ.get(PRIVATE_KEY_ENV):  # a key set is meant, on a dev chain too
-            return signer_from_env(PRIVATE_KEY_ENV)
-        if self.is_dev():
-            return dev_signer(0)
-        raise LoanServicingError(
-            f"This node is not a dev chain, so name an account: set {PRIVATE_KEY_ENV}, or pass "
-            f"--private-key-env NAME or --keystore FILE."
+        return choose_signer(
+            self.connect(),
+            account=self.account,
+            private_key_env=self.private_key_env,
+            keystore=self.keystore,
+            prompt=lambda text: str(click.prompt(text, hide_input=True, err=True)),
         )
 
     def deployment_file(self, chain_id: int) -> Path:
@@ -141,9 +121,7 @@ class CliState:
                 "deployment; start a node with `loanservicing node`, deploy to it and pass "
                 "--rpc-url (or run `loanservicing demo`)."
             )
-        deployment = read_deployment(path)
-        verify_deployment(w3, deployment, self.artifacts(), path)
-        return deployment
+        return load_deployment(w3, path, self.artifacts())
 
     def servicer(self, write: bool = True) -> Servicer:
         w3 = self.connect()

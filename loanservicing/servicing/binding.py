@@ -3,6 +3,7 @@ raw loan view and the checked write path the servicing API is built on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Self
 
 from eth_typing import ChecksumAddress
@@ -30,6 +31,7 @@ from loanservicing.servicing.errors import (
     MissingRole,
     NoSigner,
 )
+from loanservicing.servicing.inputs import loan_number
 from loanservicing.servicing.revert_messages import explained
 
 __all__ = ["LedgerBinding"]
@@ -72,6 +74,7 @@ class LedgerBinding:
             name: output_fields(self.ledger.abi, name) for name in ("loan", "amountDue")
         }
         self._record_fields = output_fields(self.registry.abi, "creditRecord")
+        self._closers: list[Callable[[], None]] = []
         self._token_decimals: int | None = None
         self._token_symbol: str | None = None
         self._dev_chain: bool | None = None
@@ -82,6 +85,7 @@ class LedgerBinding:
         """The same servicer acting as another account (shares nonce counters)."""
         other = type(self).__new__(type(self))
         other.__dict__.update(self.__dict__)
+        other._closers = []  # what this servicer started stays its own to close
         sender = self._senders.get(signer.address)
         if sender is None:
             sender = TransactionSender(self.w3, signer, self.decoder)
@@ -147,8 +151,24 @@ class LedgerBinding:
     def loan_count(self) -> int:
         return int(self.ledger.functions.loanCount().call())
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` at :meth:`close` (a temporary node's stop, say)."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        """Release what this servicer started (a temporary Anvil); it is unusable after."""
+        while self._closers:
+            self._closers.pop()()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def loan_view(self, loan_id: int) -> dict[str, Any]:
         """The raw ``loan(id)`` struct as a dict; LoanNotFound for an unknown id."""
+        loan_id = loan_number(loan_id)
         if loan_id <= 0:
             raise LoanNotFound(f"Loan ids start at 1; there is no loan {loan_id}.")
         try:

@@ -12,6 +12,7 @@ from web3.types import RPCEndpoint
 from loanservicing.chain.node import increase_time, is_dev_chain
 from loanservicing.chain.transactions import send
 from loanservicing.servicing.errors import DevChainOnly
+from loanservicing.servicing.inputs import Amount, amount_units
 from loanservicing.servicing.servicer import Servicer
 
 __all__ = ["advance_time", "faucet", "require_dev_chain"]
@@ -23,8 +24,12 @@ def require_dev_chain(w3: Web3, what: str) -> None:
         raise DevChainOnly(f"{what} works only on a dev chain (Anvil, Hardhat).")
 
 
-def faucet(servicer: Servicer, account: ChecksumAddress, amount: int, ether: int = 10**20) -> None:
-    """Mint ``amount`` test tokens to ``account`` and top up its ether (dev chains only)."""
+def faucet(
+    servicer: Servicer, account: ChecksumAddress, amount: Amount, ether: int = 10**20
+) -> None:
+    """Mint ``amount`` test tokens (``int`` units or ``Decimal`` tokens) to ``account`` and
+    top up its ether (dev chains only)."""
+    amount = amount_units(amount, servicer.token_decimals)
     w3 = servicer.w3
     require_dev_chain(w3, "The faucet")
     if not servicer.deployment.test_token:

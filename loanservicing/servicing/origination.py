@@ -4,6 +4,8 @@ bad terms before any approval, the origination itself and the admin's token allo
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from eth_typing import ChecksumAddress
@@ -14,6 +16,9 @@ from loanservicing.amounts import iso_date
 from loanservicing.chain.abi import DEFAULT_ADMIN_ROLE, ORIGINATOR_ROLE
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.transactions import call
+from loanservicing.ledger import calendar as cal
+from loanservicing.ledger.calendar import DayCount, Frequency
+from loanservicing.ledger.schedule import DAY, ScheduleKind
 from loanservicing.servicing.binding import LedgerBinding
 from loanservicing.servicing.borrower_signature import (
     DEFAULT_VALIDITY,
@@ -22,6 +27,14 @@ from loanservicing.servicing.borrower_signature import (
     sign_terms,
 )
 from loanservicing.servicing.errors import InvalidTerms, SignatureFileError
+from loanservicing.servicing.inputs import (
+    Amount,
+    Rate,
+    amount_units,
+    frequency_of,
+    rate_bps,
+    seconds_of,
+)
 from loanservicing.servicing.records import LoanTerms, Origination, TokenPermission
 
 __all__ = ["OriginationMixin"]
@@ -34,6 +47,68 @@ _TERMS_PASSED = frozenset({"ERC20InsufficientAllowance", "ERC20InsufficientBalan
 
 class OriginationMixin(LedgerBinding):
     """Originating loans on terms their borrowers signed, and allowing tokens."""
+
+    def loan_terms(
+        self,
+        borrower: str,
+        principal: Amount,
+        apr: Rate,
+        installments: int,
+        every: timedelta | Frequency,
+        *,
+        kind: ScheduleKind = ScheduleKind.ANNUITY,
+        grace: timedelta = timedelta(days=5),
+        late_fee_bps: int = 500,
+        penalty_apr: Rate = 6,
+        default_after: timedelta = timedelta(days=90),
+        first_due: date | None = None,
+        day_count: DayCount | None = None,
+        utc_offset: timedelta = timedelta(0),
+        interest_only: int = 0,
+        rounding: Amount | None = None,
+    ) -> LoanTerms:
+        """Terms as a person writes them: ``principal`` in tokens (``Decimal``) or units
+        (``int``), rates in percent, the period a ``timedelta`` of whole days or a calendar
+        :class:`~loanservicing.ledger.calendar.Frequency`, the first due date a ``date`` in
+        the loan's UTC offset (default: one period after origination), installments rounded
+        to ``rounding`` (default: cents, 0.01 of a token). 30/360 is the default day count of
+        calendar months, actual/365 of days. A wrong type is one sentence (InvalidInput).
+        """
+        decimals = self.token_decimals
+        frequency = frequency_of(every)
+        if not Web3.is_checksum_address(borrower):
+            raise InvalidTerms(f"The borrower {borrower!r} is not a checksummed address.")
+        offset = seconds_of(abs(utc_offset), "UTC offset") * (
+            -1 if utc_offset < timedelta(0) else 1
+        )
+        first_due_ts = None
+        if first_due is not None:
+            if not isinstance(first_due, date):
+                raise InvalidTerms(f"The first due date {first_due!r} is not a datetime.date.")
+            first_due_ts = cal.day_end(cal.day_of_date(first_due), offset)
+        step = amount_units(rounding if rounding is not None else Decimal("0.01"), decimals)
+        rounding_exp = len(str(step)) - 1
+        if step != 10**rounding_exp:
+            raise InvalidTerms(f"The rounding {rounding} is not a power of ten of the token.")
+        return LoanTerms(
+            borrower=Web3.to_checksum_address(borrower),
+            principal=amount_units(principal, decimals, "principal"),
+            apr_bps=rate_bps(apr),
+            installments=installments,
+            period_seconds=frequency.period_seconds,
+            kind=kind,
+            grace_seconds=seconds_of(grace, "grace period"),
+            late_fee_bps=late_fee_bps,
+            penalty_apr_bps=rate_bps(penalty_apr, "penalty rate"),
+            default_after_days=seconds_of(default_after, "default threshold") // DAY,
+            first_due_timestamp=first_due_ts,
+            months=frequency.months,
+            day_count=day_count
+            or (DayCount.THIRTY_360 if frequency.months else DayCount.ACTUAL_365),
+            utc_offset_minutes=offset // 60,
+            interest_only=interest_only,
+            rounding_exp=rounding_exp,
+        )
 
     def first_due_timestamp(self, terms: LoanTerms, now: int) -> int:
         """The first due date to originate ``terms`` with: theirs, or one period after ``now``.

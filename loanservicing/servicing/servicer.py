@@ -47,6 +47,7 @@ from loanservicing.ledger.state import AmountDue, LoanSnapshot, LoanState, LoanS
 from loanservicing.servicing.claims import ZERO_ADDRESS as ZERO_ADDRESS
 from loanservicing.servicing.claims import ClaimsMixin
 from loanservicing.servicing.errors import InsufficientFunds
+from loanservicing.servicing.inputs import Amount, amount_units
 from loanservicing.servicing.origination import OriginationMixin
 from loanservicing.servicing.records import (
     Claim,
@@ -185,8 +186,10 @@ class Servicer(OriginationMixin, RestructuringMixin, ReliefMixin, ClaimsMixin):
 
     # ----------------------------------------------------------------- repayment
 
-    def repay(self, loan_id: int, amount: int, approve: bool = True) -> Repayment:
-        """Pay up to ``amount`` towards a loan from this account (anyone may pay)."""
+    def repay(self, loan_id: int, amount: Amount, approve: bool = True) -> Repayment:
+        """Pay up to ``amount`` (``int`` units or ``Decimal`` tokens) towards a loan from this
+        account (anyone may pay)."""
+        amount = amount_units(amount, self.token_decimals)
         if amount <= 0:
             raise InsufficientFunds("A repayment must be greater than zero.")
         v = self._open_loan(loan_id, allow_defaulted=True)

@@ -235,6 +235,7 @@ def test_unreachable_rpc_and_foreign_deployment_file(
 def test_dev_only_commands_refused_elsewhere(run: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     loan_id = _create(run)
     monkeypatch.setattr("loanservicing.cli.app.is_dev_chain", lambda w3: False)
+    monkeypatch.setattr("loanservicing.servicing.session.is_dev_chain", lambda w3: False)
     run.fails("chain", "advance", "30d", match="works only on a dev chain")
     run.fails("chain", "time", match="works only on a dev chain")
     run.fails("faucet", BORROWER, "5", match="works only on a dev chain")
