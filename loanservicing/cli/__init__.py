@@ -19,6 +19,7 @@ from loanservicing.cli.loans import loan, payoff, repay
 from loanservicing.cli.monitor import monitor_group
 from loanservicing.cli.node import chain, deploy, faucet, node
 from loanservicing.cli.origination import loan_allow_token, loan_originate, loan_sign_terms
+from loanservicing.cli.policy import policy
 from loanservicing.cli.portfolio import portfolio
 from loanservicing.cli.relief import loan_forbear, loan_holiday
 from loanservicing.cli.report import report
@@ -62,6 +63,7 @@ for command in (
     attester,
     attest,
     consent,
+    policy,
     vault,
     # the simulation
     demo,

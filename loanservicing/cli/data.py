@@ -48,6 +48,7 @@ from loanservicing.deployment.manifest import data_path, write_data_deployment
 from loanservicing.sharing.attestations import CLAIM_CATEGORIES, AttestationClient
 from loanservicing.sharing.consent import ConsentClient
 from loanservicing.sharing.errors import DataSharingError
+from loanservicing.sharing.policy import PolicyClient
 from loanservicing.sharing.vault import Vault
 
 __all__ = ["CLAIM_TYPE", "DataSession", "data"]
@@ -124,6 +125,9 @@ class DataSession:
 
     def consents(self) -> ConsentClient:
         return ConsentClient(self.w3, self.contracts().consent_registry, self.decoder)
+
+    def policy(self) -> PolicyClient:
+        return PolicyClient(self.w3, self.contracts().policy, self.decoder)
 
     def vault_dir(self) -> Path:
         return self.settings.vault_dir or Path(".loanservicing") / f"vault-{self.chain_id}"

@@ -49,6 +49,11 @@ _EXPLANATIONS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
         f"token {a['token']} takes a fee on transfers (the borrower would receive "
         f"{a['received']} of {a['expected']} units), and the ledger lends no such token"
     ),
+    "RequiredAttestationMissing": lambda a: (
+        f"lender {a['lender']} requires of its borrowers a valid attestation that "
+        f"{a['borrower']} does not hold (claim type {_hex(a['claimType'])}; `policy show "
+        f"{a['lender']}` names the types and the attesters trusted for them)"
+    ),
     "NothingToClaim": lambda a: (
         f"nothing is held for {a['lender']} in token {a['token']}, so there is nothing to claim"
     ),
