@@ -196,19 +196,17 @@ class WebhookChannel:
                 timeout=self.timeout,
             )
         except requests.Timeout as exc:
-            raise DeliveryError(f"{self.url} did not answer within {self.timeout:g} s") from exc
+            raise DeliveryError(f"no answer within {self.timeout:g} s") from exc
         except requests.ConnectionError as exc:
-            raise DeliveryError(
-                f"{self.url} cannot be reached (refused, or no route to it)"
-            ) from exc
+            raise DeliveryError("cannot be reached: refused, or no route to it") from exc
         except requests.RequestException as exc:
             reason = " ".join(str(exc).split())
-            raise DeliveryError(f"{type(exc).__name__} from {self.url}: {reason}") from exc
+            raise DeliveryError(f"{type(exc).__name__}: {reason}") from exc
         status = response.status_code
         if 200 <= status < 300:
             return
         permanent = 400 <= status < 500 and status not in (408, 425, 429)
-        raise DeliveryError(f"HTTP {status} from {self.url}", permanent=permanent)
+        raise DeliveryError(f"answered HTTP {status}", permanent=permanent)
 
 
 @dataclass

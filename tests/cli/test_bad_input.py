@@ -232,3 +232,22 @@ def test_a_missing_role_is_named_and_the_account_checksummed(run: Cli, tmp_path:
     line = _one_line(result.stderr)
     assert f"AccessControlUnauthorizedAccount(account={attester}, " in line
     assert "neededRole=DEFAULT_ADMIN_ROLE)" in line
+
+
+def test_a_webhook_that_is_down_is_one_line_a_retry(
+    run: Cli, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    loan_id = run.create(BORROWER, "100")
+    run.json("faucet", BORROWER, "10")
+    run.json("repay", str(loan_id), "5", "--account", "7")
+    port = _free_port()  # nothing listens there
+    result = run.raw(
+        "monitor", "run", "--once", "--db", str(tmp_path / "i.db"),
+        "--webhook", f"http://127.0.0.1:{port}/hook",
+    )  # fmt: skip
+    assert result.exit_code == 0 and "Traceback" not in result.stderr
+    lines = [r.getMessage() for r in caplog.records if "webhook:" in r.getMessage()]
+    assert lines, caplog.text
+    for line in lines:
+        assert line.startswith(f"webhook:http://127.0.0.1:{port}/hook is unavailable (cannot be")
+        assert "; retrying in " in line and "HTTPConnectionPool" not in line
