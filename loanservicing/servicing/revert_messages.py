@@ -13,7 +13,7 @@ from typing import Any
 
 from web3 import Web3
 
-from loanservicing.amounts import iso_date
+from loanservicing.amounts import format_amount, iso_date
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.ledger.calendar import date_of_day
 from loanservicing.servicing.errors import LedgerRefusal
@@ -48,6 +48,40 @@ _EXPLANATIONS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "FeeOnTransferToken": lambda a: (
         f"token {a['token']} takes a fee on transfers (the borrower would receive "
         f"{a['received']} of {a['expected']} units), and the ledger lends no such token"
+    ),
+    "InvalidFirstDueDate": lambda a: (
+        f"the first due date {iso_date(int(a['firstDueDate']))} is outside what the ledger "
+        f"takes: from {iso_date(int(a['earliest']))} to {iso_date(int(a['latest']))}"
+    ),
+    "InvalidDeadline": lambda a: (
+        f"the deadline {iso_date(int(a['deadline']))} is not after the chain's time "
+        f"{iso_date(int(a['chainTime']))}"
+    ),
+    "TimestampInPast": lambda a: (
+        f"{iso_date(int(a['timestamp']))} is before the chain's time "
+        f"{iso_date(int(a['chainTime']))}: the ledger quotes now or later only"
+    ),
+    "DefaultThresholdNotReached": lambda a: (
+        f"loan {a['loanId']} is {a['daysPastDue']} days past due, short of its default "
+        f"threshold of {a['threshold']} days"
+    ),
+    "BorrowerIsLender": lambda a: (
+        f"{a['account']} would lend to itself: the borrower and the lender must differ"
+    ),
+    "UnsupportedToken": lambda a: (
+        f"{a['token']} does not behave as an ERC-20 token the ledger can lend (no code, or "
+        "no decimals)"
+    ),
+    "InvalidRate": lambda a: (
+        f"a rate of {format_amount(int(a['bps']), 2)} % is above the ledger's "
+        f"{format_amount(int(a['maxBps']), 2)} %"
+    ),
+    "InvalidInstallments": lambda a: (
+        f"{a['installments']} installments is not between 1 and {a['maxInstallments']}"
+    ),
+    "NothingToRestructure": lambda a: f"loan {a['loanId']} has no principal left to restructure",
+    "NotBorrower": lambda a: (
+        f"{a['caller']} is not loan {a['loanId']}'s borrower, who alone may accept"
     ),
     "RequiredAttestationMissing": lambda a: (
         f"lender {a['lender']} requires of its borrowers a valid attestation that "

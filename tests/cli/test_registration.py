@@ -21,7 +21,8 @@ MODULES = sorted(
 )
 COMMANDS = {
     "node", "deploy", "chain", "faucet", "loan", "repay", "payoff", "credit", "portfolio",
-    "index", "monitor", "report", "data", "attester", "attest", "consent", "vault", "demo",
+    "index", "monitor", "report", "data", "attester", "attest", "consent", "policy", "vault",
+    "demo",
 }  # fmt: skip
 
 

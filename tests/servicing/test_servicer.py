@@ -292,10 +292,16 @@ def test_terms_beyond_the_ledger_limits_are_refused_before_any_approval(
 def test_the_ledger_checks_the_parties_and_the_first_due_date(servicer: Servicer, w3: Web3) -> None:
     faucet(servicer, servicer.account, 10 * UNIT)
     nonce = _nonce(w3, servicer.account)
-    with pytest.raises(TransactionReverted, match=r"BorrowerIsLender\(account=0x"):
+    with pytest.raises(
+        TransactionReverted,
+        match=r"would lend to itself: the borrower and the lender must differ \(BorrowerIsLender\)",
+    ):
         servicer.originate(LoanTerms(servicer.account, 10 * UNIT, 1200, 2, 30 * DAY))
     past = LoanTerms(BORROWER.address, 10 * UNIT, 1200, 2, 30 * DAY, first_due_timestamp=1)
-    with pytest.raises(TransactionReverted, match=r"InvalidFirstDueDate\(firstDueDate=1, "):
+    with pytest.raises(
+        TransactionReverted,
+        match=r"the first due date 1970-01-01T00:00:01Z is outside what the ledger takes",
+    ):
         servicer.originate(past)
     assert _nonce(w3, servicer.account) == nonce
 
@@ -316,8 +322,9 @@ def test_a_restructuring_outside_the_ledger_limits_sends_nothing(
     loan_id = _originate(servicer)
     nonce = _nonce(w3, servicer.account)
     deadline = servicer.now() + DAY
-    with pytest.raises(TransactionReverted, match=r"InvalidInstallments\(installments=0, "):
+    refused = r"0 installments is not between 1 and 480 \(InvalidInstallments\)"
+    with pytest.raises(TransactionReverted, match=refused):
         servicer.propose_restructure(loan_id, 600, 0, 30 * DAY, deadline)
-    with pytest.raises(TransactionReverted, match="InvalidDeadline"):
+    with pytest.raises(TransactionReverted, match="1970-01-01T00:00:01Z is not after the chain"):
         servicer.propose_restructure(loan_id, 600, 6, 30 * DAY, 1)
     assert _nonce(w3, servicer.account) == nonce
