@@ -22,6 +22,7 @@ from rich.table import Table
 
 from loanservicing.amounts import InvalidInput, format_amount, iso_date, parse_date
 from loanservicing.cli.app import CliState, state_of
+from loanservicing.cli.csv_export import csv_option, write_csv
 from loanservicing.cli.index import deployment_indexer
 from loanservicing.cli.options import (
     DURATION,
@@ -203,6 +204,7 @@ def _head(service: MonitorService) -> int | None:
 @click.option("--kind", type=click.Choice(NOTICE_KINDS), help="Only notices of this kind.")
 @click.option("--loan", "loan_id", type=click.IntRange(min=1), help="Only this loan's notices.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@csv_option
 @json_option
 @click.pass_context
 def monitor_notices(
@@ -212,6 +214,7 @@ def monitor_notices(
     kind: str | None,
     loan_id: int | None,
     limit: int | None,
+    csv_path: Path | None,
 ) -> None:
     """Notices raised so far, oldest first (reads the database only)."""
     state = state_of(ctx)
@@ -237,6 +240,25 @@ def monitor_notices(
             for n in notices
         ],
     }
+
+    if csv_path is not None:
+        write_csv(
+            csv_path,
+            ("id", "kind", "loan_id", "borrower", "chain_time", "days_past_due", "amount", "what"),
+            [
+                {
+                    "id": n.id,
+                    "kind": n.kind,
+                    "loan_id": n.loan_id,
+                    "borrower": n.borrower,
+                    "chain_time": iso_date(n.chain_timestamp),
+                    "days_past_due": n.days_past_due,
+                    "amount": format_amount(n.amount, n.decimals),
+                    "what": describe(n).split(": ", 1)[-1],
+                }
+                for n in notices
+            ],
+        )
 
     def render(console: Console) -> None:
         table = Table(title=f"{len(notices)} notices", title_justify="left")

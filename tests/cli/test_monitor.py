@@ -3,11 +3,13 @@ through CliRunner against the session Anvil."""
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,15 @@ def test_monitor_run_notices_keeper_and_delinquency_report(run: Cli, tmp_path: P
     assert listed["count"] == len(lines)
     assert [n["id"] for n in listed["notices"]] == lines
     overdue = run.json("monitor", "notices", "--db", str(run.db), "--kind", "overdue")
+    # The same rows as CSV, amounts as exact decimals.
+    exported = tmp_path / "overdue.csv"
+    run.json("monitor", "notices", "--db", str(run.db), "--kind", "overdue", "--csv", str(exported))
+    with exported.open(newline="", encoding="utf8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == [n["id"] for n in overdue["notices"]]
+    first_row, first_notice = rows[0], overdue["notices"][0]
+    assert Decimal(first_row["amount"]) * 10**6 == first_notice["amount"]
+    assert int(first_row["days_past_due"]) == first_notice["days_past_due"]
     overdue_loans = sorted(n["loan_id"] for n in overdue["notices"])
     assert overdue_loans == [loans[0], loans[1], loans[1], loans[2], loans[2]]
     since = run.json(
