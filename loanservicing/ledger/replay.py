@@ -214,7 +214,11 @@ def _apply_from_event(w: LoanState, event: LedgerEvent) -> None:
     elif event.name == "HolidayGranted":
         w.advance = int(a["capitalisedInterest"])
         w.advance_pending = True
-        w.holiday_periods = int(a["count"])
+        w.holiday_periods = count = int(a["count"])
+        # The interest-only installments not yet reached move with the schedule (the
+        # ScheduleReset before this event started the segment at d + count).
+        if w.interest_only > w.base_index - count:
+            w.interest_only += count
         relief.clear_holiday(w)
     elif event.name == "ForbearanceGranted":
         w.pause_from, w.pause_to = int(a["fromDay"]), int(a["toDay"])
