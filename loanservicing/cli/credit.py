@@ -8,12 +8,10 @@ from typing import Any
 import click
 from eth_typing import ChecksumAddress
 from rich.console import Console
-from rich.table import Table
 
-from loanservicing.amounts import format_amount
 from loanservicing.cli.app import state_of
 from loanservicing.cli.options import ADDRESS, json_option
-from loanservicing.cli.output import emit
+from loanservicing.cli.output import Column, emit, fitted_table, money
 from loanservicing.ledger.credit import CREDIT_DECIMALS, CreditRecord
 from loanservicing.servicing.servicer import Servicer
 
@@ -60,25 +58,32 @@ _CREDIT_ROWS = (
 @click.pass_context
 def credit_show(ctx: click.Context, borrower: ChecksumAddress) -> None:
     """The credit record of BORROWER: the totals over every reporting ledger and each
-    ledger's own figures (total repaid in 18-decimal units)."""
+    ledger's own figures (total repaid in the token's value; 18-decimal units in JSON)."""
     state = state_of(ctx)
     servicer = state.servicer(write=False)
     document = credit_document(servicer, borrower)
     reporters = document["reporters"]
 
+    symbol = servicer.token_symbol
+
     def cell(figures: dict[str, Any], key: str) -> str:
         value = int(figures[key])
-        return format_amount(value, CREDIT_DECIMALS) if key == "total_repaid" else str(value)
+        return money(value, CREDIT_DECIMALS, symbol) if key == "total_repaid" else str(value)
 
     def render(console: Console) -> None:
-        table = Table(title=f"Credit record of {borrower}", title_justify="left")
-        table.add_column("", style="bold")
-        table.add_column("total", justify="right")
-        for r in reporters:
-            table.add_column(f"ledger {r['reporter'][:8]}…", justify="right")
-        for key, label in _CREDIT_ROWS:
-            table.add_row(label, cell(document, key), *(cell(r, key) for r in reporters))
-        console.print(table)
+        columns = [
+            Column("", kind="words", style="bold"),
+            Column("total", "right"),
+            *(Column(f"ledger {n}", "right", drop=1) for n in range(1, len(reporters) + 1)),
+        ]
+        rows = [
+            [label, cell(document, key), *(cell(r, key) for r in reporters)]
+            for key, label in _CREDIT_ROWS
+        ]
+        title = f"Credit record of {borrower}"
+        console.print(fitted_table(title, columns, rows, console.width))
+        for n, r in enumerate(reporters, 1):
+            console.print(f"ledger {n}: {r['reporter']}")
         if not reporters:
             console.print("[dim]No ledger has reported about this borrower.[/dim]")
 

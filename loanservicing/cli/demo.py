@@ -86,8 +86,9 @@ def demo(ctx: click.Context, seed: int, loans: int, borrowers: int, months: int)
         SilentReporter() if state.json else RichReporter(Console(stderr=True, highlight=False))
     )
     w3 = state.connect()
-    report = PortfolioDemo(w3, config, reporter, artifacts=state.artifacts()).run()
+    simulation = PortfolioDemo(w3, config, reporter, artifacts=state.artifacts())
+    report = simulation.run()
     if state.json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
-        render_report(report, Console(highlight=False))
+        render_report(report, Console(highlight=False), simulation.servicer.token_symbol)

@@ -16,11 +16,10 @@ from typing import Any
 import click
 from eth_typing import ChecksumAddress
 from rich.console import Console
-from rich.table import Table
 from web3 import Web3
 from web3.types import TxReceipt
 
-from loanservicing.amounts import InvalidInput, format_amount, format_money, iso_date, parse_amount
+from loanservicing.amounts import InvalidInput, iso_date, parse_amount
 from loanservicing.cli.app import state_of
 from loanservicing.cli.options import ADDRESS, account_option, json_option
 from loanservicing.cli.origination import (
@@ -29,10 +28,10 @@ from loanservicing.cli.origination import (
     loan_terms,
     terms_options,
 )
-from loanservicing.cli.output import dated, emit, key_value_table
+from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table, money, rate
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.calendar import Frequency
-from loanservicing.ledger.delinquency import BUCKET_LABELS, HOLIDAY, STATUS_LABELS
+from loanservicing.ledger.delinquency import BUCKET_LABELS, HOLIDAY, PAID, STATUS_LABELS
 from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LoanSnapshot, LoanState
 from loanservicing.servicing.schedule_view import schedule
@@ -78,11 +77,6 @@ def tx_document(receipt: TxReceipt) -> dict[str, Any]:
 def _styled(label: str) -> str:
     style = STATUS_STYLE.get(label, "")
     return f"[{style}]{label}[/{style}]" if style else label
-
-
-def money(units: int | None, decimals: int) -> str:
-    """Units for people (no symbol, two decimals as a statement shows them); blank for None."""
-    return "" if units is None else format_money(units, decimals)
 
 
 def loan_document(state: LoanSnapshot) -> dict[str, Any]:
@@ -209,13 +203,18 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
     claimable = servicer.claimable(
         Web3.to_checksum_address(current.lender), Web3.to_checksum_address(current.token)
     )
-    d = current.decimals
+    d, symbol = current.decimals, servicer.token_symbol
     loan_state = LoanState.from_view(loan_id, servicer.loan_view(loan_id))
     calendar = calendar_document(loan_state)
+    # Installments paid in full, counted on the schedule's history: the ledger's count also
+    # takes in those a prepayment, restructuring or holiday replaced.
+    paid_count = sum(1 for r in schedule(servicer, loan_id) if r.status == PAID)
     window = servicer.forbearance(loan_id)
     today = cal.local_day(servicer.now(), loan_state.offset_seconds)
     document = {
         **loan_document(current),
+        "installments_paid": paid_count,
+        "installments_settled": current.installments_paid,
         **calendar,
         **forbearance_document(window),
         "forbearance_state": forbearance_state(window, today),
@@ -226,42 +225,42 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
 
     def render(console: Console) -> None:
         next_due = (
-            f"{money(current.next_due_amount, d)} by {iso_date(current.next_due_timestamp)}"
+            f"{money(current.next_due_amount, d, symbol)} by {iso_date(current.next_due_timestamp)}"
             if current.next_due_timestamp
-            else money(current.next_due_amount, d)
+            else money(current.next_due_amount, d, symbol)
         )
         rows = [
             ("status", _styled(current.status)),
             ("borrower", current.borrower),
             ("lender", current.lender),
-            ("principal", money(current.principal, d)),
-            ("outstanding", money(current.principal_outstanding, d)),
-            ("rate", f"{format_amount(current.apr_bps, 2)} % a year, {calendar['day_count']}"),
+            ("principal", money(current.principal, d, symbol)),
+            ("outstanding", money(current.principal_outstanding, d, symbol)),
+            ("rate", f"{rate(current.apr_bps)} a year, {calendar['day_count']}"),
             ("due", f"{calendar['frequency']}, dates in UTC{calendar['utc_offset']}"),
-            ("installments", f"{current.installments_paid} of {current.installments_total} paid"),
+            ("installments", f"{paid_count} of {current.installments_total} paid"),
             ("days past due", str(current.days_past_due)),
             ("bucket", BUCKET_LABELS[current.delinquency_bucket]),
-            ("past due", money(current.past_due, d)),
+            ("past due", money(current.past_due, d, symbol)),
             ("next due", next_due),
-            ("payoff", _payoff_line(quote)),
+            ("payoff", _payoff_line(quote, symbol)),
         ]
         if window is not None:
             rows.append(("forbearance", forbearance_text(window, today)))
         if claimable:
-            rows.append(("held for the lender", f"{money(claimable, d)} (`loan claim`)"))
+            rows.append(("held for the lender", f"{money(claimable, d, symbol)} (`loan claim`)"))
         console.print(key_value_table(f"Loan {loan_id} ({current.kind.label})", rows))
 
     emit(state, document, render)
 
 
-def _payoff_line(quote: Payoff) -> str:
+def _payoff_line(quote: Payoff, symbol: str) -> str:
     """The payoff with the running period's interest to the day (or its rebate)."""
     d = quote.decimals
-    text = money(quote.amount, d)
+    text = money(quote.amount, d, symbol)
     if quote.accrued_interest:
-        text += f" (with {money(quote.accrued_interest, d)} interest accrued to the day)"
+        text += f" (with {money(quote.accrued_interest, d, symbol)} interest accrued to the day)"
     elif quote.interest_rebate:
-        text += f" (less {money(quote.interest_rebate, d)} interest paid ahead)"
+        text += f" (less {money(quote.interest_rebate, d, symbol)} interest paid ahead)"
     return text
 
 
@@ -316,12 +315,19 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
         ],
     }
 
+    symbol = servicer.token_symbol
+
     def render(console: Console) -> None:
-        table = Table(title=f"Schedule of loan {loan_id}", title_justify="left")
-        for name in ("#", "due", "days", "principal", "interest", "total", "paid", "status"):
-            table.add_column(name, justify="right" if name not in ("due", "status") else "left")
-        for r in rows:
-            table.add_row(
+        columns = [
+            Column("#", "right"),
+            Column("due"),
+            Column("days", "right", drop=1),
+            *(Column(f"{name}\n{symbol}", "right") for name in ("principal", "interest",
+                                                                 "total", "paid")),
+            Column("status", kind="words"),
+        ]  # fmt: skip
+        cells = [
+            [
                 str(r.number),
                 r.due_date,
                 "" if r.days is None else str(r.days),
@@ -330,10 +336,12 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
                 money(r.total, decimals),
                 money(r.paid, decimals),
                 _styled(r.status) + (" (forbearance)" if r.in_forbearance else ""),
-            )
-        console.print(table)
+            ]
+            for r in rows
+        ]
+        console.print(fitted_table(f"Schedule of loan {loan_id}", columns, cells, console.width))
         for g in grants:
-            console.print(_holiday_line(g, decimals))
+            console.print(_holiday_line(g, decimals, symbol))
         if window is not None:
             note = _FORBEARANCE_NOTES[forbearance_state(window, today) or "ended"]
             console.print(f"{forbearance_text(window, today)}: {note}.")
@@ -348,7 +356,7 @@ _FORBEARANCE_NOTES = {
 }
 
 
-def _holiday_line(grant: HolidayGrant, decimals: int) -> str:
+def _holiday_line(grant: HolidayGrant, decimals: int, symbol: str) -> str:
     """What one payment holiday skipped, capitalised and added to the term."""
     skipped = (
         f"installment {grant.from_installment}"
@@ -357,8 +365,9 @@ def _holiday_line(grant: HolidayGrant, decimals: int) -> str:
     )
     periods = "1 installment" if grant.count == 1 else f"{grant.count} installments"
     return (
-        f"Payment holiday: {skipped} skipped, {money(grant.capitalised_interest, decimals)} "
-        f"interest capitalised into the principal, the term extended by {periods}."
+        f"Payment holiday: {skipped} skipped, "
+        f"{money(grant.capitalised_interest, decimals, symbol)} interest capitalised into the "
+        f"principal, the term extended by {periods}."
     )
 
 
@@ -388,12 +397,20 @@ def loan_list(
         "loans": [loan_document(s) for s in loans],
     }
 
+    symbol = servicer.token_symbol
+
     def render(console: Console) -> None:
-        table = Table(title=f"{len(loans)} loans", title_justify="left")
-        for name in ("id", "borrower", "schedule", "status", "outstanding", "dpd", "next due"):
-            table.add_column(name)
-        for s in loans:
-            table.add_row(
+        columns = [
+            Column("id", "right"),
+            Column("borrower", kind="id", drop=1),
+            Column("schedule", drop=2),
+            Column("status"),
+            Column(f"outstanding\n{symbol}", "right"),
+            Column("dpd", "right"),
+            Column("next due"),
+        ]
+        cells = [
+            [
                 str(s.loan_id),
                 s.borrower,
                 s.kind.label,
@@ -401,8 +418,10 @@ def loan_list(
                 money(s.principal_outstanding, s.decimals),
                 str(s.days_past_due),
                 iso_date(s.next_due_timestamp)[:10] if s.next_due_timestamp else "",
-            )
-        console.print(table)
+            ]
+            for s in loans
+        ]
+        console.print(fitted_table(f"{len(loans)} loans", columns, cells, console.width))
 
     emit(state, document, render)
 
@@ -502,16 +521,16 @@ def repay(ctx: click.Context, loan_id: int, amount: str, no_approve: bool) -> No
         "held_for_lender": result.held,
         "lender_claimable": result.lender_claimable,
     }
-    d = result.decimals
+    d, symbol = result.decimals, servicer.token_symbol
 
     def render(console: Console) -> None:
         rows = [
-            ("paid", money(result.total, d)),
-            ("fees", money(result.fees, d)),
-            ("penalty", money(result.penalty, d)),
-            ("interest", money(result.interest, d)),
-            ("principal", money(result.principal, d)),
-            ("outstanding", money(result.principal_outstanding, d)),
+            ("paid", money(result.total, d, symbol)),
+            ("fees", money(result.fees, d, symbol)),
+            ("penalty", money(result.penalty, d, symbol)),
+            ("interest", money(result.interest, d, symbol)),
+            ("principal", money(result.principal, d, symbol)),
+            ("outstanding", money(result.principal_outstanding, d, symbol)),
             ("status", _styled(result.status)),
             ("transaction", result.tx_hash),
         ]
@@ -519,8 +538,9 @@ def repay(ctx: click.Context, loan_id: int, amount: str, no_approve: bool) -> No
             rows.append(
                 (
                     "held for the lender",
-                    f"{money(result.held, d)}: the transfer to the lender failed, so the ledger "
-                    f"holds it ({money(result.lender_claimable, d)} claimable in all)",
+                    f"{money(result.held, d, symbol)}: the transfer to the lender failed, so "
+                    f"the ledger holds it ({money(result.lender_claimable, d, symbol)} "
+                    "claimable in all)",
                 )
             )
         console.print(key_value_table(f"Repayment on loan {loan_id}", rows))
@@ -556,7 +576,7 @@ def payoff(ctx: click.Context, loan_id: int, on_date: str | None) -> None:
             raise InvalidInput(f"The payoff date {on_date} is in the past (the chain's now is "
                                f"{iso_date(now)}).")  # fmt: skip
     quote = servicer.payoff(checked_loan_id(loan_id), at)
-    d = quote.decimals
+    d, symbol = quote.decimals, servicer.token_symbol
     document = {
         "loan_id": loan_id,
         "amount": quote.amount,
@@ -578,15 +598,15 @@ def payoff(ctx: click.Context, loan_id: int, on_date: str | None) -> None:
             key_value_table(
                 f"Payoff of loan {loan_id}: {servicer.show(quote.amount)}",
                 [
-                    ("late fees", money(quote.fees, d)),
-                    ("penalty", money(quote.penalty, d)),
-                    ("past-due interest", money(quote.interest, d)),
-                    ("past-due principal", money(quote.principal, d)),
-                    ("interest accrued to the day", money(quote.accrued_interest, d)),
-                    ("interest paid ahead, credited", money(quote.interest_rebate, d)),
-                    ("current principal", money(quote.current_principal, d)),
-                    ("remaining principal", money(quote.remaining_principal, d)),
-                    ("(current installment's interest)", money(quote.current_interest, d)),
+                    ("late fees", money(quote.fees, d, symbol)),
+                    ("penalty", money(quote.penalty, d, symbol)),
+                    ("past-due interest", money(quote.interest, d, symbol)),
+                    ("past-due principal", money(quote.principal, d, symbol)),
+                    ("interest accrued to the day", money(quote.accrued_interest, d, symbol)),
+                    ("interest paid ahead, credited", money(quote.interest_rebate, d, symbol)),
+                    ("current principal", money(quote.current_principal, d, symbol)),
+                    ("remaining principal", money(quote.remaining_principal, d, symbol)),
+                    ("(current installment's interest)", money(quote.current_interest, d, symbol)),
                     ("as of", iso_date(quote.as_of_timestamp)),
                 ],
             )

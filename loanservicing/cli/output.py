@@ -4,15 +4,19 @@ and progress on stderr. Also the tables of a portfolio summary and of a demo run
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from loanservicing.amounts import format_amount, format_money, iso_date
+from loanservicing.amounts import format_money, iso_date
 from loanservicing.demo.records import EVENT_KEYS
+from loanservicing.ledger.credit import CREDIT_DECIMALS
 from loanservicing.ledger.delinquency import BUCKET_LABELS
 from loanservicing.ledger.portfolio import PortfolioSummary
 from loanservicing.monitoring.notices import NOTICE_KINDS
@@ -22,10 +26,14 @@ if TYPE_CHECKING:
     from loanservicing.demo.portfolio import DemoReport
 
 __all__ = [
+    "Column",
     "dated",
     "emit",
+    "fitted_table",
     "key_value_table",
+    "money",
     "note",
+    "rate",
     "render_report",
     "render_summary",
     "stderr_console",
@@ -76,10 +84,142 @@ def dated(prefix: str, timestamp: int | None) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- money, rates
+
+
+def money(units: int | None, decimals: int, symbol: str = "") -> str:
+    """Units for people, as every command prints them: two decimals rounded half up, with
+    thousands separators and the token's symbol (``1,000.00 tUSDC``; no symbol in a table
+    column whose header names it); blank for None. The JSON keeps the exact integers."""
+    if units is None:
+        return ""
+    text = format_money(units, decimals)
+    return f"{text} {symbol}" if symbol else text
+
+
+def rate(bps: int) -> str:
+    """A rate or share in basis points as every command prints it: ``18.78 %``."""
+    sign = "-" if bps < 0 else ""
+    whole, fraction = divmod(abs(bps), 100)
+    return f"{sign}{whole}.{fraction:02d} %"
+
+
+def share(fraction: float | Decimal) -> str:
+    """A fraction (PAR30 0.1878) as :func:`rate` prints it (``18.78 %``), rounded half up."""
+    bps = (Decimal(fraction) * 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return rate(int(bps))
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of :func:`fitted_table`.
+
+    ``kind`` says how its cells may give way when the table is too wide: ``fixed`` cells
+    (amounts, dates, numbers) never do, only a long header wraps; ``words`` wrap at spaces;
+    ``id`` cells (addresses, hashes) fold onto up to ``lines`` lines. A column with ``drop``
+    above zero is left out when the table still does not fit, the highest ``drop`` first.
+    """
+
+    header: str
+    justify: Literal["left", "right"] = "left"
+    kind: Literal["fixed", "words", "id"] = "fixed"
+    drop: int = 0
+    style: str = ""
+    lines: int = 2
+
+
+def _width(text: str) -> int:
+    return max((Text.from_markup(line).cell_len for line in text.split("\n")), default=0)
+
+
+def _longest_word(text: str) -> int:
+    return max((_width(word) for word in text.split()), default=0)
+
+
+def fitted_table(
+    title: str,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    width: int,
+    show_header: bool = True,
+) -> Table:
+    """A table whose every cell is shown whole within ``width`` columns: long headers and
+    ``words`` cells wrap, ``id`` cells fold, and when that is not enough the least important
+    columns are left out (named in the caption, with ``--json`` for everything)."""
+    shown = list(range(len(columns)))
+
+    def cells(i: int) -> list[str]:
+        return [row[i] for row in rows]
+
+    def natural(i: int) -> int:
+        header = _width(columns[i].header) if show_header else 0
+        return max([header, *(_width(c) for c in cells(i))])
+
+    def minimum(i: int) -> int:
+        column = columns[i]
+        header = _longest_word(column.header) if show_header else 0
+        if column.kind == "fixed":
+            least = max((_width(c) for c in cells(i)), default=0)
+        elif column.kind == "words":
+            least = max((_longest_word(c) for c in cells(i)), default=0)
+        else:
+            least = -(-max((_width(c) for c in cells(i)), default=0) // column.lines)
+        return max(header, least, 1)
+
+    def frame(n: int) -> int:
+        return 3 * n + 1  # padding of one either side, and the rules between and around
+
+    while True:
+        if sum(minimum(i) for i in shown) + frame(len(shown)) <= width:
+            break
+        droppable = [i for i in shown if columns[i].drop > 0]
+        if not droppable:
+            break
+        shown.remove(max(droppable, key=lambda i: (columns[i].drop, i)))
+    widths = {i: natural(i) for i in shown}
+    excess = sum(widths.values()) + frame(len(shown)) - width
+    for kind in ("id", "fixed", "words"):
+        for i in sorted(shown, key=lambda i: minimum(i) - widths[i]):
+            if excess <= 0 or columns[i].kind != kind:
+                continue
+            cut = min(excess, widths[i] - minimum(i))
+            widths[i] -= cut
+            excess -= cut
+    left_out = [columns[i].header.replace("\n", " ") for i in range(len(columns)) if i not in shown]
+    caption = (
+        f"Left out at this width: {', '.join(left_out)} (a wider terminal or --json shows them)"
+        if left_out
+        else None
+    )
+    table = Table(
+        title=title,
+        title_justify="left",
+        show_header=show_header,
+        caption=caption,
+        caption_justify="left",
+    )
+    for i in shown:
+        column = columns[i]
+        table.add_column(
+            column.header,
+            justify=column.justify,
+            width=widths[i],
+            overflow="fold" if column.kind == "id" else "ellipsis",
+            style=column.style or None,
+        )
+    for row in rows:
+        table.add_row(*(row[i] for i in shown))
+    return table
+
+
 def key_value_table(title: str, rows: list[tuple[str, str]]) -> Table:
+    """Two columns, a label and its value; long values (addresses, hashes) fold, never cut."""
     table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
     for key, value in rows:
         table.add_row(key, value)
     return table
@@ -88,40 +228,33 @@ def key_value_table(title: str, rows: list[tuple[str, str]]) -> Table:
 # --------------------------------------------------------------------------- portfolio
 
 
-def render_summary(s: PortfolioSummary, console: Console, symbol: str = "tUSDC") -> None:
-    """Tables of a portfolio summary: status, buckets, figures (whole tokens)."""
+def render_summary(s: PortfolioSummary, console: Console, symbol: str) -> None:
+    """Tables of a portfolio summary: status, buckets, figures (in ``symbol``, the token's)."""
     d = s.decimals
-
-    def money(units: int) -> str:
-        return f"{format_money(units, d)} {symbol}"
-
-    status = Table(title="Loans by status", title_justify="left")
-    for name in ("active", "defaulted", "closed", "total"):
-        status.add_column(name, justify="right")
-    status.add_row(*(str(s.by_status[k]) for k in ("active", "defaulted", "closed")), str(s.loans))
-    console.print(status)
-    buckets = Table(title="Active loans by days past due", title_justify="left")
-    for name in BUCKET_LABELS:
-        buckets.add_column(name, justify="right")
-    buckets.add_row(*(str(s.by_bucket[k]) for k in BUCKET_LABELS))
-    console.print(buckets)
-    figures = Table(title="Figures", title_justify="left", show_header=False)
-    figures.add_column(style="bold")
-    figures.add_column(justify="right")
-    for label, value in (
-        ("principal originated", money(s.principal_originated)),
-        ("principal outstanding", money(s.principal_outstanding)),
-        ("  of which defaulted", money(s.principal_defaulted)),
-        ("collected", money(s.collected)),
-        ("  interest", money(s.collected_interest)),
-        ("  late fees and penalty", money(s.collected_fees)),
-        ("PAR30", f"{s.par30:.2%}"),
-    ):
-        figures.add_row(label, value)
-    console.print(figures)
+    width = console.width
+    statuses = ("active", "defaulted", "closed", "total")
+    counts = [*(str(s.by_status[k]) for k in statuses[:3]), str(s.loans)]
+    columns = [Column(name, "right") for name in statuses]
+    console.print(fitted_table("Loans by status", columns, [counts], width))
+    columns = [Column(name, "right") for name in BUCKET_LABELS]
+    buckets = [str(s.by_bucket[k]) for k in BUCKET_LABELS]
+    console.print(fitted_table("Active loans by days past due", columns, [buckets], width))
+    figures = [
+        ("principal originated", money(s.principal_originated, d, symbol)),
+        ("principal outstanding", money(s.principal_outstanding, d, symbol)),
+        ("  of which defaulted", money(s.principal_defaulted, d, symbol)),
+        ("collected", money(s.collected, d, symbol)),
+        ("  interest", money(s.collected_interest, d, symbol)),
+        ("  late fees and penalty", money(s.collected_fees, d, symbol)),
+        ("PAR30", share(s.par30)),
+    ]
+    columns = [Column("", style="bold"), Column("", "right")]
+    console.print(
+        fitted_table("Figures", columns, [list(f) for f in figures], width, show_header=False)
+    )
 
 
-def render_report(report: DemoReport, console: Console) -> None:
+def render_report(report: DemoReport, console: Console, symbol: str) -> None:
     """The demo's closing summary: portfolio, events, notices, sharing, credit records."""
     s = report.summary
 
@@ -132,7 +265,7 @@ def render_report(report: DemoReport, console: Console) -> None:
         f"seed {report.config.seed}: {report.transactions} transactions in "
         f"{report.elapsed_seconds:.1f} s"
     )
-    render_summary(s, console)
+    render_summary(s, console, symbol)
     events = Table(title="What happened", title_justify="left", show_header=False)
     events.add_column(style="bold")
     events.add_column(justify="right")
@@ -150,12 +283,12 @@ def render_report(report: DemoReport, console: Console) -> None:
         line = (
             f"From day {held['blocked_on_day']} the token's issuer blocked the fund "
             f"{held['lender']}: the ledger held {held['repayments_held']} of its repayments, a "
-            f"claimable balance of {format_amount(int(held['claimable']), d)} tUSDC"
+            f"claimable balance of {money(int(held['claimable']), d, symbol)}"
         )
         if held["claimed_to"]:
             line += (
                 f", which the fund claimed to {held['claimed_to']} "
-                f"({format_amount(int(held['claimed']), d)} tUSDC)"
+                f"({money(int(held['claimed']), d, symbol)})"
             )
         console.print(line + ".")
     if report.notices:
@@ -176,20 +309,31 @@ def render_report(report: DemoReport, console: Console) -> None:
         console.print("[bold]What was shared with whom[/bold] (personal data stayed off chain)")
         for line in report.shared:
             console.print(f"  {line}")
-    credit = Table(title="Credit records of a few borrowers", title_justify="left")
-    for name in ("borrower", "on time", "late", "missed", "max dpd", "defaults", "opened",
-                 "closed", "repaid"):  # fmt: skip
-        credit.add_column(name, justify="right" if name != "borrower" else "left")
-    for r in report.credit_records:
-        credit.add_row(
-            f"{r['borrower'][:8]}…{r['borrower'][-4:]}",
-            str(r["paid_on_time"]),
-            str(r["paid_late"]),
-            str(r["missed"]),
-            str(r["max_days_past_due"]),
-            str(r["defaults"]),
-            str(r["loans_opened"]),
-            str(r["loans_closed"]),
-            f"{int(r['total_repaid']) // 10**18:,}",
-        )
-    console.print(credit)
+    columns = [
+        Column("borrower", kind="id", lines=3),
+        *(Column(name, "right") for name in ("on time", "late", "missed", "max dpd")),
+        Column("defaults", "right"),
+        Column("opened", "right", drop=2),
+        Column("closed", "right", drop=1),
+        Column(f"repaid\n{symbol}", "right"),
+    ]
+    rows = [
+        [
+            str(r["borrower"]),
+            *(
+                str(r[k])
+                for k in (
+                    "paid_on_time",
+                    "paid_late",
+                    "missed",
+                    "max_days_past_due",
+                    "defaults",
+                    "loans_opened",
+                    "loans_closed",
+                )
+            ),
+            money(int(r["total_repaid"]), CREDIT_DECIMALS),
+        ]
+        for r in report.credit_records
+    ]
+    console.print(fitted_table("Credit records of a few borrowers", columns, rows, console.width))

@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.table import Table
 from web3.contract import Contract
 
-from loanservicing.amounts import format_amount, iso_date
+from loanservicing.amounts import iso_date
 from loanservicing.cli.app import state_of
 from loanservicing.cli.data import DataSession
 from loanservicing.cli.index import deployment_indexer
 from loanservicing.cli.options import ADDRESS, data_options, db_option, json_option
-from loanservicing.cli.output import emit
+from loanservicing.cli.output import Column, emit, fitted_table, money, share
 from loanservicing.demo.data_sharing import personal_values
 from loanservicing.indexing.database import IndexDB
 from loanservicing.monitoring.monitor import Monitor
@@ -52,31 +52,40 @@ def report_delinquency(ctx: click.Context, db_path: Path) -> None:
         report = aging_report(db, now, block, deployment.token.address)
     document = report.as_dict()
 
+    symbol = state.servicer(write=False).token_symbol
+
     def render(console: Console) -> None:
         d = report.decimals
-        table = Table(title=f"Delinquency at {iso_date(now)} (block {block})", title_justify="left")
-        for name in ("days past due", "loans", "outstanding principal", "share"):
-            table.add_column(name, justify="left" if name == "days past due" else "right")
-        for row in report.rows:
-            share = (
-                row.principal_outstanding / report.principal_outstanding
-                if report.principal_outstanding
-                else 0.0
-            )
-            table.add_row(
+        columns = [
+            Column("days past due"),
+            Column("loans", "right"),
+            Column(f"outstanding principal\n{symbol}", "right"),
+            Column("share", "right"),
+        ]
+        rows = [
+            [
                 row.bucket,
                 str(row.loans),
-                format_amount(row.principal_outstanding, d),
-                f"{share:.2%}",
-            )
-        table.add_row(
-            "[bold]total[/bold]",
-            str(sum(r.loans for r in report.rows)),
-            format_amount(report.principal_outstanding, d),
-            "",
+                money(row.principal_outstanding, d),
+                share(
+                    row.principal_outstanding / report.principal_outstanding
+                    if report.principal_outstanding
+                    else 0.0
+                ),
+            ]
+            for row in report.rows
+        ]
+        rows.append(
+            [
+                "[bold]total[/bold]",
+                str(sum(r.loans for r in report.rows)),
+                money(report.principal_outstanding, d),
+                "",
+            ]
         )
-        console.print(table)
-        console.print(f"PAR30 {report.par30:.2%}   PAR90 {report.par90:.2%}")
+        title = f"Delinquency at {iso_date(now)} (block {block})"
+        console.print(fitted_table(title, columns, rows, console.width))
+        console.print(f"PAR30 {share(report.par30)}   PAR90 {share(report.par90)}")
 
     emit(state, document, render)
 

@@ -133,8 +133,8 @@ class DataSharingSummary:
     def shared_with_whom(self) -> list[str]:
         """One sentence per consent and per read, for the demo's summary."""
         lines = [
-            f"{c['borrower']} let {c['viewer']} read {', '.join(c['categories'])} "
-            f"until {iso_date(c['until'])}."
+            f"{c['borrower']} let {c['viewer']} read its {_listed(c['categories'])} data "
+            f"until {iso_date(c['until'])[:10]}."
             for c in self.consents
         ]
         lines += [
@@ -144,6 +144,13 @@ class DataSharingSummary:
         ]
         lines += [f"{s} was erased (keys and salts destroyed)." for s in self.erased]
         return lines
+
+
+def _listed(names: list[str]) -> str:
+    """``identity, employment and income``."""
+    if len(names) < 2:
+        return "".join(names) or "no"
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def run_data_sharing(

@@ -266,14 +266,18 @@ class PortfolioDemo(Origination, BorrowerRepayments, ServicerWeek, HeldRepayment
 
 
 def _notice_examples(monitor: DayMonitor) -> list[str]:
-    """The first notice of each kind, as one line each."""
+    """The first notice of each kind, as one line each, in the order they were raised (by
+    chain time; kinds raised at the same second in the order of ``NOTICE_KINDS``)."""
     from loanservicing.monitoring.channels import describe
+    from loanservicing.monitoring.notices import Notice
 
-    seen: dict[str, str] = {}
+    first: dict[str, Notice] = {}
     for notice in monitor.raised:
-        if notice.kind not in seen:
-            seen[notice.kind] = f"{iso_date(notice.chain_timestamp)[:10]} {describe(notice)}"
-    return [seen[kind] for kind in NOTICE_KINDS if kind in seen]
+        if notice.kind not in first:
+            first[notice.kind] = notice
+    rank = {kind: i for i, kind in enumerate(NOTICE_KINDS)}
+    ordered = sorted(first.values(), key=lambda n: (n.chain_timestamp, rank.get(n.kind, len(rank))))
+    return [f"{iso_date(n.chain_timestamp)[:10]} {describe(n)}" for n in ordered]
 
 
 def run_demo(

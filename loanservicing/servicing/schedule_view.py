@@ -3,9 +3,11 @@ its status now (the words of :mod:`loanservicing.ledger.delinquency`).
 
 Installments of the segment in force come from the ledger twin's ``Curve`` (the exact mirror
 of the ledger's ``installment`` view); installments before it (a prepayment or restructuring
-replaced them) are ``settled``: their due dates and scheduled amounts are rebuilt from the
-LoanOriginated and ScheduleReset events (null where the node cannot serve those logs); what was
-paid towards each is not recorded. Installments a payment holiday skipped (its HolidayGranted
+replaced them; every installment once the loan is closed, as closing leaves an empty segment
+that no event announces) are rebuilt from the LoanOriginated and ScheduleReset events, and
+what was paid towards them from the RepaymentApplied events (see :func:`_replaced_rows`): they
+are ``paid`` when that covers them, else ``settled`` (null where the node cannot serve those
+logs). Installments a payment holiday skipped (its HolidayGranted
 events) are ``holiday`` rows at their old due dates with nothing scheduled. An installment due
 on a date of the loan's forbearance window is marked ``in_forbearance``, and its grace period
 ends later by the paused time (as the ledger counts lateness).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 from web3.exceptions import Web3Exception
 
@@ -22,7 +25,14 @@ from loanservicing.chain.abi import struct_to_dict
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.accounting import grace_end, reset_segment
 from loanservicing.ledger.calendar_terms import restart_calendar
-from loanservicing.ledger.delinquency import DUE, HOLIDAY, PARTIAL, SETTLED, installment_status
+from loanservicing.ledger.delinquency import (
+    DUE,
+    HOLIDAY,
+    PAID,
+    PARTIAL,
+    SETTLED,
+    installment_status,
+)
 from loanservicing.ledger.replay import originate
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 from loanservicing.servicing.borrower_signature import TERMS_FIELDS
@@ -64,11 +74,15 @@ def schedule(
     state = LoanState.from_view(loan_id, servicer.loan_view(loan_id))
     now = servicer.now()
     base = state.base_index
-    curve = state.curve()
-    paid_p, paid_i = state.paid_principal, state.paid_interest
     closed = state.status is LoanStatus.CLOSED
     if grants is None:
         grants = servicer.holiday_grants(loan_id) if base else []
+    if closed:
+        # Closing leaves an empty segment after the installments it settled (no event says
+        # so): the rows are those of the schedules the events describe.
+        return _replaced_rows(servicer, loan_id, state, grants)
+    curve = state.curve()
+    paid_p, paid_i = state.paid_principal, state.paid_interest
     rows = _replaced_rows(servicer, loan_id, state, grants)
     next_is_taken = False
     for j in range(1, state.installments - base + 1):
@@ -110,13 +124,31 @@ def _local_date(state: LoanState, timestamp: int) -> str:
     return cal.date_of_day(cal.local_day(timestamp, state.offset_seconds)).isoformat()
 
 
+@dataclass
+class _Segment:
+    """A schedule segment as an event started it, and the interest and principal paid while
+    it was in force (by the repayments of later transactions, and of the one replacing it)."""
+
+    terms: LoanState
+    position: tuple[int, int]
+    """(block, log index) of the event that started it."""
+    tx_hash: bytes
+    paid_principal: int = 0
+    paid_interest: int = 0
+
+
 def _replaced_rows(
     servicer: Servicer, loan_id: int, state: LoanState, grants: list[HolidayGrant]
 ) -> list[ScheduleRow]:
-    """Installments 1..base, from the segments that the events describe: the loan as
-    originated, then each ScheduleReset (a restructuring's also starts a new calendar); those
-    a holiday skipped are ``holiday`` rows."""
-    base = state.base_index
+    """Installments 1..base (every installment once the loan is closed), from the segments
+    that the events describe: the loan as originated, then each ScheduleReset (a
+    restructuring's also starts a new calendar); those a holiday skipped are ``holiday`` rows.
+    What was paid towards them comes from the RepaymentApplied events: a segment's payments
+    fill its installments in order, and what was paid beyond them (a prepayment, a payoff)
+    counts towards the last one it settled. Installments paid in full are ``paid``, the others
+    ``settled``."""
+    closed = state.status is LoanStatus.CLOSED
+    base = state.installments if closed else state.base_index
     unknown = [ScheduleRow(n, None, None, None, None, SETTLED) for n in range(1, base + 1)]
     if base == 0:
         return []
@@ -131,6 +163,9 @@ def _replaced_rows(
         restructured = ledger.events.LoanRestructured().get_logs(
             from_block=first, argument_filters=filters
         )
+        repayments = ledger.events.RepaymentApplied().get_logs(
+            from_block=first, argument_filters=filters
+        )
         block = servicer.w3.eth.get_block(originated[0]["blockNumber"]) if originated else None
     except (Web3Exception, ValueError):
         return unknown
@@ -139,9 +174,11 @@ def _replaced_rows(
     args = dict(originated[0]["args"])
     args["terms"] = struct_to_dict(args["terms"], TERMS_FIELDS)
     segment = originate(LedgerEvent("LoanOriginated", args, int(block["timestamp"])))
-    restructure_txs = {log["transactionHash"] for log in restructured}
+    carried = {log["transactionHash"]: int(log["args"]["carriedInterest"]) for log in restructured}
     holiday_counts = {g.tx_hash: g.count for g in grants}
-    segments = [copy.copy(segment)]
+    segments = [
+        _Segment(copy.copy(segment), _position(originated[0]), originated[0]["transactionHash"])
+    ]
     for log in resets:
         a = log["args"]
         segment = copy.copy(segment)
@@ -153,39 +190,94 @@ def _replaced_rows(
             int(a["segmentStart"]),
         )
         segment.apr_bps, segment.period = int(a["aprBps"]), int(a["periodSeconds"])
-        if log["transactionHash"] in restructure_txs:
+        if log["transactionHash"] in carried:
             restart_calendar(segment)
         skipped_count = holiday_counts.get(log["transactionHash"].to_0x_hex(), 0)
         # A holiday moves the interest-only installments not yet reached with the schedule
         # (as LoanRelief.acceptHoliday does; d = baseIndex - count were due).
         if skipped_count and segment.interest_only > segment.base_index - skipped_count:
             segment.interest_only += skipped_count
-        segments.append(segment)
+        started = _Segment(segment, _position(log), log["transactionHash"])
+        # Interest a restructuring carried over is paid first, and was owed under the
+        # segment it replaced, not towards the new installments.
+        started.paid_interest = -carried.get(log["transactionHash"], 0)
+        segments.append(started)
+    for log in repayments:
+        # A repayment belongs to the segment in force when its transaction began (the
+        # ScheduleReset of a prepayment comes before its RepaymentApplied).
+        here = _position(log)
+        seg = next(
+            (s for s in reversed(segments)
+             if s.position < here and s.tx_hash != log["transactionHash"]),
+            segments[0],
+        )  # fmt: skip
+        seg.paid_principal += int(log["args"]["principal"])
+        seg.paid_interest += int(log["args"]["interest"])
     skipped = {n for g in grants for n in range(g.from_installment, g.through_installment + 1)}
-    rows = []
-    for n in range(1, base + 1):
-        # The installment belongs to the latest segment that started before it.
-        seg = next((sg for sg in reversed(segments[:-1]) if sg.base_index < n), None)
-        if seg is None:
-            return unknown
-        due = seg.due_date(n)
-        days = seg.period_days + (seg.odd_days if n == 1 else 0)
+    # Where each segment ends: the next one's base, or (closed) the installments settled.
+    ends = [s.terms.base_index for s in segments[1:]]
+    ends.append(state.base_index if closed else base)
+    rows: list[ScheduleRow] = []
+    for seg, end in zip(segments, ends, strict=True):
+        numbers = range(seg.terms.base_index + 1, (base if seg is segments[-1] else end) + 1)
+        rows += _segment_rows(seg, numbers, end, skipped, state)
+    if len(rows) != base or [r.number for r in rows] != list(range(1, base + 1)):
+        return unknown
+    return rows
+
+
+def _segment_rows(
+    seg: _Segment, numbers: range, settled_through: int, skipped: set[int], state: LoanState
+) -> list[ScheduleRow]:
+    """The rows of ``numbers`` scheduled by segment ``seg``; what was paid while it was in
+    force fills those through ``settled_through`` in order, the rest counting towards the
+    last of them."""
+    terms = seg.terms
+    curve = terms.curve()
+    left_p, left_i = seg.paid_principal, max(seg.paid_interest, 0)
+    parts: dict[int, tuple[int, int]] = {}
+    paid: dict[int, int] = {}
+    last_paid: int | None = None
+    for n in numbers:
         if n in skipped:
-            part_p, part_i, status = 0, 0, HOLIDAY
+            continue
+        part_p, part_i = curve.part(n - terms.base_index)
+        parts[n] = (part_p, part_i)
+        if n <= settled_through:
+            take_p, take_i = min(part_p, left_p), min(part_i, left_i)
+            left_p, left_i = left_p - take_p, left_i - take_i
+            paid[n] = take_p + take_i
+            last_paid = n
         else:
-            part_p, part_i = seg.curve().part(n - seg.base_index)
-            status = SETTLED
+            paid[n] = 0
+    if last_paid is not None:
+        paid[last_paid] += left_p + left_i
+    rows = []
+    for n in numbers:
+        due = terms.due_date(n)
+        days = terms.period_days + (terms.odd_days if n == 1 else 0)
+        paid_n: int | None
+        if n in skipped:
+            part_p, part_i, paid_n, status = 0, 0, None, HOLIDAY  # nothing was owed
+        else:
+            part_p, part_i = parts[n]
+            paid_n = paid[n]
+            status = PAID if paid_n >= part_p + part_i else SETTLED
         rows.append(
             ScheduleRow(
                 n,
                 due,
                 part_p,
                 part_i,
-                None,
+                paid_n,
                 status,
-                _local_date(seg, due),
+                _local_date(terms, due),
                 days,
                 _in_forbearance(state, due),
             )
         )
     return rows
+
+
+def _position(log: Any) -> tuple[int, int]:
+    return int(log["blockNumber"]), int(log["logIndex"])

@@ -164,4 +164,4 @@ def test_credit_show_has_each_reporters_figures(run: Cli) -> None:
         assert reporter[key] == record[key], key
     assert record["loans_opened"] == 1 and record["total_repaid"] == 100 * 10**18
     readable = run.raw("credit", "show", BORROWER).stdout
-    assert "ledger 0x" in readable and "worst open loan" in readable
+    assert "ledger 1: 0x" in readable and "worst open loan" in readable

@@ -85,12 +85,13 @@ def test_a_holiday_shows_its_skipped_installments_at_their_old_dates(
     assert granted["principalOutstanding"] == 1_019_720_000
     text = run.raw("loan", "schedule", str(loan_id)).stdout
     assert (
-        "Payment holiday: installments 1 to 2 skipped, 19.72 interest capitalised into the "
+        "Payment holiday: installments 1 to 2 skipped, 19.72 tUSDC interest capitalised into the "
         "principal, the term extended by 2 installments." in text.splitlines()
     )
     lines = [line.split() for line in text.splitlines()]
-    assert ["│", "1", "│", _date(first_due), "│", "30", "│", "0.00"] == lines[4][:8]
-    assert "holiday" in lines[4] and "holiday" in lines[5] and "due" in lines[6]
+    # Two header lines: the names, then the token of the amount columns.
+    assert ["│", "1", "│", _date(first_due), "│", "30", "│", "0.00"] == lines[5][:8]
+    assert "holiday" in lines[5] and "holiday" in lines[6] and "due" in lines[7]
 
 
 def test_a_second_holiday_and_a_restructuring_keep_the_history(
@@ -113,7 +114,7 @@ def test_a_second_holiday_and_a_restructuring_keep_the_history(
     shown = run.json("loan", "schedule", str(loan_id))
     rows = shown["installments"]
     assert [r["status"] for r in rows[:6]] == [
-        "holiday", "holiday", "settled", "settled", "holiday", "due",
+        "holiday", "holiday", "paid", "paid", "holiday", "due",
     ]  # fmt: skip
     assert [r["due_date_local"] for r in rows[:5]] == dates[:5]
     assert len(rows) == 15
@@ -131,7 +132,7 @@ def test_a_second_holiday_and_a_restructuring_keep_the_history(
     )  # fmt: skip
     run.json("loan", "restructure", "accept", str(loan_id), "--account", "6")
     rows = run.json("loan", "schedule", str(loan_id))["installments"]
-    history = ["holiday", "holiday", "settled", "settled", "holiday"]
+    history = ["holiday", "holiday", "paid", "paid", "holiday"]
     assert [r["status"] for r in rows[:5]] == history
     assert [r["due_date_local"] for r in rows[:5]] == dates[:5]
     assert len(rows) == 5 + 6 and rows[5]["status"] == "due"
@@ -152,7 +153,7 @@ def test_settled_rows_after_a_holiday_keep_their_interest_only_installments(
     run.json("repay", str(loan_id), f"{due / 10**6:.2f}", "--account", "6")
     run.json("repay", str(loan_id), "300", "--account", "6")  # a prepayment: a new segment
     rows = run.json("loan", "schedule", str(loan_id))["installments"]
-    assert [r["status"] for r in rows[:5]] == ["holiday", "holiday", "settled", "settled", "due"]
+    assert [r["status"] for r in rows[:5]] == ["holiday", "holiday", "paid", "paid", "due"]
     for n in (2, 3):
         assert (rows[n]["principal"], rows[n]["interest"]) == (
             in_force[n]["principal"],
