@@ -18,17 +18,28 @@ from loanservicing.cli.index import index_group
 from loanservicing.cli.loans import loan, payoff, repay
 from loanservicing.cli.monitor import monitor_group
 from loanservicing.cli.node import chain, deploy, faucet, node
-from loanservicing.cli.origination import loan_allow_token, loan_originate, loan_sign_terms
+from loanservicing.cli.origination import (
+    loan_allow_token,
+    loan_create,
+    loan_originate,
+    loan_quote,
+    loan_sign_terms,
+)
 from loanservicing.cli.policy import policy
 from loanservicing.cli.portfolio import portfolio
 from loanservicing.cli.relief import loan_forbear, loan_holiday
 from loanservicing.cli.report import report
 from loanservicing.cli.restructure import loan_restructure
+from loanservicing.cli.statement import loan_statement_command
 from loanservicing.cli.vault import vault
 
 __all__ = ["cli", "main"]
 
 for loan_command in (
+    # origination (`loan create`, with --dry-run, replaces the one cli/loans.py defines) and
+    # its quote
+    loan_create,
+    loan_quote,
     # signed origination and the token allowlist
     loan_sign_terms,
     loan_originate,
@@ -39,6 +50,8 @@ for loan_command in (
     # relief: payment holidays, forbearance
     loan_holiday,
     loan_forbear,
+    # the statement of a loan over a period
+    loan_statement_command,
 ):
     loan.add_command(loan_command)
 

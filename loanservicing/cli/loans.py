@@ -24,9 +24,6 @@ from loanservicing.cli.app import state_of
 from loanservicing.cli.options import ADDRESS, account_option, json_option
 from loanservicing.cli.origination import (
     date_in_offset,
-    emit_origination,
-    loan_terms,
-    terms_options,
 )
 from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table, money, rate
 from loanservicing.ledger import calendar as cal
@@ -165,29 +162,6 @@ def forbearance_text(window: tuple[int, int], today: int) -> str:
 @click.group()
 def loan() -> None:
     """Originate and inspect loans, restructure them, declare defaults."""
-
-
-@loan.command("create")
-@click.option("--borrower", type=ADDRESS, required=True, help="Borrower's checksummed address.")
-@terms_options
-@click.option("--no-approve", is_flag=True, help="Fail instead of approving the principal.")
-@account_option
-@json_option
-@click.pass_context
-def loan_create(
-    ctx: click.Context, /, borrower: ChecksumAddress, no_approve: bool, **options: Any
-) -> None:
-    """Originate a loan; the signing account is the lender and pays out the principal.
-
-    The borrower must be a dev account of the node, whose signature over the terms the lender
-    makes with its dev key; any other borrower signs the terms itself (`loan sign-terms`) and
-    the lender runs `loan originate --signed-terms FILE`.
-    """
-    state = state_of(ctx)
-    servicer = state.servicer()
-    terms = loan_terms(servicer, borrower, options)
-    result = servicer.originate(terms, approve=not no_approve)
-    emit_origination(state, servicer, result, terms.principal)
 
 
 @loan.command("show")

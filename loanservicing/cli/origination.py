@@ -5,8 +5,9 @@ originates them) and ``loan allow-token``; the terms options ``loan create`` sha
 A loan needs its borrower's signature over the terms: ``loan create`` signs for a borrower that
 is a dev account of the node; any other borrower signs with ``loan sign-terms --lender ...
 --out FILE`` (as itself: ``--account``, ``--private-key-env`` or ``--keystore``) and the lender
-originates with ``loan originate --signed-terms FILE``. The commands are attached to the
-``loan`` group in :mod:`loanservicing.cli`."""
+originates with ``loan originate --signed-terms FILE``. ``loan create --dry-run`` and ``loan
+quote`` print the schedule and cost of the terms once the ledger accepted them in a simulation,
+and send nothing. The commands are attached to the ``loan`` group in :mod:`loanservicing.cli`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 from eth_typing import ChecksumAddress
+from rich.console import Console
 
 from loanservicing.amounts import (
     InvalidInput,
@@ -27,21 +29,25 @@ from loanservicing.amounts import (
 )
 from loanservicing.cli.app import CliState, state_of
 from loanservicing.cli.options import ADDRESS, DURATION, account_option, json_option
-from loanservicing.cli.output import dated, emit
+from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table, money, rate
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.calendar import DayCount, Frequency
 from loanservicing.ledger.schedule import DAY, ScheduleKind
 from loanservicing.servicing.borrower_signature import SignedTerms
 from loanservicing.servicing.errors import SignatureFileError
 from loanservicing.servicing.servicer import LoanTerms, Origination, Servicer
+from loanservicing.servicing.statement import LoanQuote, quote_origination
 
 __all__ = [
     "date_in_offset",
     "emit_origination",
     "loan_allow_token",
+    "loan_create",
     "loan_originate",
+    "loan_quote",
     "loan_sign_terms",
     "loan_terms",
+    "quote_document",
     "terms_options",
 ]
 
@@ -338,3 +344,147 @@ def loan_allow_token(ctx: click.Context, token: ChecksumAddress, disallow: bool)
         document,
         lambda c: c.print(f"The ledger {verb} new loans in {result.token} ({result.tx_hash})."),
     )
+
+
+@click.command("create")
+@click.option("--borrower", type=ADDRESS, required=True, help="Borrower's checksummed address.")
+@terms_options
+@click.option("--no-approve", is_flag=True, help="Fail instead of approving the principal.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check everything and print the schedule, APR and cost; send nothing.",
+)
+@account_option
+@json_option
+@click.pass_context
+def loan_create(
+    ctx: click.Context,
+    /,
+    borrower: ChecksumAddress,
+    no_approve: bool,
+    dry_run: bool,
+    **options: Any,
+) -> None:
+    """Originate a loan; the signing account is the lender and pays out the principal.
+
+    The borrower must be a dev account of the node, whose signature over the terms the lender
+    makes with its dev key; any other borrower signs the terms itself (`loan sign-terms`) and
+    the lender runs `loan originate --signed-terms FILE`. With --dry-run every check runs (the
+    ledger's own, by simulation) and the schedule is printed, as `loan quote` prints it; nothing
+    is signed for sending and nothing is sent.
+    """
+    state = state_of(ctx)
+    servicer = state.servicer()
+    terms = loan_terms(servicer, borrower, options)
+    if dry_run:
+        quoted = quote_origination(servicer, terms, as_create=True, approve=not no_approve)
+        emit_quote(state, servicer, quoted)
+        return
+    result = servicer.originate(terms, approve=not no_approve)
+    emit_origination(state, servicer, result, terms.principal)
+
+
+@click.command("quote")
+@click.option("--borrower", type=ADDRESS, required=True, help="Borrower's checksummed address.")
+@terms_options
+@json_option
+@click.pass_context
+def loan_quote(ctx: click.Context, /, borrower: ChecksumAddress, **options: Any) -> None:
+    """The schedule, APR, total interest and total cost of a loan on these terms; sends nothing.
+
+    The terms are those of `loan create` (the lender is the signing account); the ledger checks
+    them first in a simulation of the origination, so terms it would refuse are refused here
+    with the same sentence. The schedule is the one `loan schedule` shows once the loan is
+    originated today.
+    """
+    state = state_of(ctx)
+    servicer = state.servicer()
+    terms = loan_terms(servicer, borrower, options)
+    emit_quote(state, servicer, quote_origination(servicer, terms))
+
+
+def quote_document(quoted: LoanQuote) -> dict[str, Any]:
+    """The JSON of ``loan quote`` and ``loan create --dry-run`` (amounts in smallest units;
+    each installment with the keys of ``loan schedule``'s)."""
+    terms = quoted.terms
+    frequency = Frequency(days=terms.period_seconds // DAY, months=terms.months)
+    return {
+        "dry_run": True,
+        "borrower": terms.borrower,
+        "lender": quoted.lender,
+        "decimals": quoted.decimals,
+        "principal": terms.principal,
+        "apr_bps": quoted.apr_bps,
+        "schedule": terms.kind.label,
+        "frequency": frequency.label,
+        "day_count": terms.day_count.label,
+        "utc_offset": cal.format_utc_offset(terms.utc_offset_minutes),
+        "installments_total": len(quoted.installments),
+        **dated("first_due", quoted.first_due_timestamp),
+        "total_principal": quoted.total_principal,
+        "total_interest": quoted.total_interest,
+        "total_cost": quoted.total_cost,
+        "borrower_signs_locally": quoted.borrower_signs_locally,
+        **dated("as_of", quoted.as_of_timestamp),
+        "installments": [
+            {
+                "number": i.number,
+                **dated("due", i.due_timestamp),
+                "due_date_local": i.due_date,
+                "days": i.days,
+                "principal": i.principal,
+                "interest": i.interest,
+                "total": i.total,
+            }
+            for i in quoted.installments
+        ],
+    }
+
+
+def emit_quote(state: CliState, servicer: Servicer, quoted: LoanQuote) -> None:
+    """Print (or emit as JSON) a quote (``loan quote`` and ``loan create --dry-run``)."""
+    document = quote_document(quoted)
+    d, symbol = quoted.decimals, servicer.token_symbol
+
+    def render(console: Console) -> None:
+        terms = quoted.terms
+        console.print(
+            key_value_table(
+                f"Quote: {money(terms.principal, d, symbol)} to {terms.borrower}",
+                [
+                    ("lender", quoted.lender),
+                    ("APR", f"{rate(quoted.apr_bps)} a year, {document['day_count']}"),
+                    ("schedule", f"{terms.kind.label}, {len(quoted.installments)} installments"),
+                    ("due", f"{document['frequency']}, dates in UTC{document['utc_offset']}"),
+                    ("first due", quoted.installments[0].due_date),
+                    ("total interest", money(quoted.total_interest, d, symbol)),
+                    ("total cost", money(quoted.total_cost, d, symbol)),
+                ],
+            )
+        )
+        columns = [
+            Column("#", "right"),
+            Column("due"),
+            Column("days", "right", drop=1),
+            *(Column(f"{name}\n{symbol}", "right") for name in ("principal", "interest",
+                                                                 "total")),
+        ]  # fmt: skip
+        cells = [
+            [
+                str(i.number),
+                i.due_date,
+                str(i.days),
+                money(i.principal, d),
+                money(i.interest, d),
+                money(i.total, d),
+            ]
+            for i in quoted.installments
+        ]
+        console.print(fitted_table("Schedule", columns, cells, console.width))
+        console.print(
+            "The ledger accepted these terms in a simulation; nothing was signed for sending "
+            "and nothing was sent."
+        )
+
+    emit(state, document, render)

@@ -45,7 +45,7 @@ def test_every_group_is_attached_once_to_the_root() -> None:
     assert isinstance(loan, click.Group)
     assert set(loan.commands) == {
         "create", "sign-terms", "originate", "show", "schedule", "list", "default", "assess",
-        "restructure", "claim", "allow-token", "holiday", "forbear",
+        "restructure", "claim", "allow-token", "holiday", "forbear", "statement", "quote",
     }  # fmt: skip
     restructure = loan.commands["restructure"]
     assert isinstance(restructure, click.Group)

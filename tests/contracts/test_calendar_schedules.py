@@ -100,7 +100,9 @@ def test_a_due_date_is_a_date_in_the_loans_offset(system: LedgerDriver) -> None:
     second it is one day past due."""
     borrower = system.accounts[2]
     offset = 8 * 3600
-    today = cal.local_day(system.now() + 10, offset)
+    # The first local date whose 23:00 is still ahead (between 23:00 and midnight local,
+    # tomorrow's: a bug fixed, the test failed at that hour).
+    today = cal.local_day(system.now() + 3600 + 10, offset)
     start = cal.day_end(today, offset) - 3600  # 23:00 local
     first_due = cal.day_end(today + 30, offset) - 5 * 3600  # any time of that date
     kw = {"period": 30 * DAY, "first_due": first_due, "grace": 0, "utc_offset": 480}
@@ -122,7 +124,7 @@ def test_an_odd_first_period_charges_the_days_it_has(system: LedgerDriver) -> No
     """A bullet due every 91 days, first due 44 days after origination: 44 days of interest
     (not 91); the payoff on the origination date has none."""
     borrower = system.accounts[3]
-    start = system.day_end() - 3600
+    start = system.day_end(system.now() + 3600 + 10) - 3600  # 23:00 UTC still ahead
     today = start // DAY
     loan_id = system.originate(
         borrower,
