@@ -42,7 +42,16 @@ __all__ = ["OriginationMixin"]
 # How an origination that passed the ledger's checks of its terms fails in a simulation from
 # a lender that has not approved (or does not hold) the principal yet: the ledger validates
 # the terms before it pulls the principal, last.
-_TERMS_PASSED = frozenset({"ERC20InsufficientAllowance", "ERC20InsufficientBalance"})
+TERMS_PASSED = frozenset({"ERC20InsufficientAllowance", "ERC20InsufficientBalance"})
+
+
+def not_a_dev_borrower(borrower: ChecksumAddress) -> SignatureFileError:
+    """The refusal to originate for a borrower whose key this node does not hold."""
+    return SignatureFileError(
+        f"The borrower {borrower} is not a dev account of this node, so only it can sign the "
+        "terms: it runs `loan sign-terms` and the lender originates with "
+        "`loan originate --signed-terms FILE`."
+    )
 
 
 class OriginationMixin(LedgerBinding):
@@ -206,7 +215,7 @@ class OriginationMixin(LedgerBinding):
                 transaction={"from": lender or self.account},
             )
         except TransactionReverted as exc:
-            if exc.error_name in _TERMS_PASSED:
+            if exc.error_name in TERMS_PASSED:
                 return
             raise self._explained(exc, "Originating the loan") from None
 
@@ -223,23 +232,28 @@ class OriginationMixin(LedgerBinding):
         self._require_role(ORIGINATOR_ROLE, "originate loans")
         now = self.now()
         call_terms = self.terms_tuple(terms, self.first_due_timestamp(terms, now))
-        borrower = self.dev_account(terms.borrower)
-        if borrower is None:
-            raise SignatureFileError(
-                f"The borrower {terms.borrower} is not a dev account of this node, so only it "
-                "can sign the terms: it runs `loan sign-terms` and the lender originates with "
-                "`loan originate --signed-terms FILE`."
-            )
+        signed = self.dev_borrower_signature(terms.borrower, call_terms, now + valid_for)
+        if signed is None:
+            raise not_a_dev_borrower(terms.borrower)
+        return self._originate(signed, approve)
+
+    def dev_borrower_signature(
+        self, borrower: ChecksumAddress, call_terms: tuple[Any, ...], deadline: int
+    ) -> SignedTerms | None:
+        """``call_terms`` from this account signed by ``borrower`` with its next nonce, when
+        it is a dev account of the node (its key is known); None for any other borrower."""
+        signer = self.dev_account(borrower)
+        if signer is None:
+            return None
         typed = origination_typed_data(
             self.ledger.address,
             int(self.w3.eth.chain_id),
             call_terms,
             self.account,
-            self.nonce_of(terms.borrower),
-            now + valid_for,
+            self.nonce_of(borrower),
+            deadline,
         )
-        signed = SignedTerms(typed, sign_terms(borrower.local_account(), typed))
-        return self._originate(signed, approve)
+        return SignedTerms(typed, sign_terms(signer.local_account(), typed))
 
     def verify_signed_terms(self, signed: SignedTerms) -> None:
         """Refuse, with one sentence, signed terms this account cannot originate: another

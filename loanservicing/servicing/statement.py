@@ -45,10 +45,8 @@ from loanservicing.ledger.state import LedgerEvent
 from loanservicing.servicing.borrower_signature import (
     DEFAULT_VALIDITY,
     TERMS_FIELDS,
-    origination_typed_data,
-    sign_terms,
 )
-from loanservicing.servicing.errors import SignatureFileError
+from loanservicing.servicing.origination import TERMS_PASSED, not_a_dev_borrower
 from loanservicing.servicing.records import LoanTerms
 from loanservicing.servicing.servicer import Servicer
 
@@ -490,9 +488,6 @@ class LoanQuote:
 # An ERC-1271 wallet that accepts any signature: every call returns isValidSignature's magic
 # value 0x1626ba7e (PUSH4 magic, PUSH1 224, SHL, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN).
 _ACCEPTING_WALLET = "0x631626ba7e60e01b60005260206000f3"
-# How an origination that passed the ledger's checks fails in a simulation from a lender that
-# has not approved (or does not hold) the principal yet (as Servicer.check_terms reads it).
-_TERMS_PASSED = frozenset({"ERC20InsufficientAllowance", "ERC20InsufficientBalance"})
 
 
 def quote_origination(
@@ -509,25 +504,11 @@ def quote_origination(
     now = servicer.now()
     first_due = servicer.first_due_timestamp(terms, now)
     call_terms = servicer.terms_tuple(terms, first_due)
-    borrower = servicer.dev_account(terms.borrower)
-    if borrower is not None:
-        deadline = now + DEFAULT_VALIDITY
-        typed = origination_typed_data(
-            servicer.ledger.address,
-            int(servicer.w3.eth.chain_id),
-            call_terms,
-            servicer.account,
-            servicer.nonce_of(terms.borrower),
-            deadline,
-        )
-        signature = sign_terms(borrower.local_account(), typed)
-        servicer.check_terms(call_terms, deadline, signature)
+    signed = servicer.dev_borrower_signature(terms.borrower, call_terms, now + DEFAULT_VALIDITY)
+    if signed is not None:
+        servicer.check_terms(call_terms, signed.deadline, signed.signature)
     elif as_create:
-        raise SignatureFileError(
-            f"The borrower {terms.borrower} is not a dev account of this node, so only it "
-            "can sign the terms: it runs `loan sign-terms` and the lender originates with "
-            "`loan originate --signed-terms FILE`."
-        )
+        raise not_a_dev_borrower(terms.borrower)
     else:
         _simulate_with_accepting_borrower(servicer, call_terms, terms.borrower, now)
     if as_create:
@@ -542,7 +523,7 @@ def quote_origination(
         first_due_timestamp=installments[0].due_timestamp,
         as_of_timestamp=now,
         installments=installments,
-        borrower_signs_locally=borrower is not None,
+        borrower_signs_locally=signed is not None,
     )
 
 
@@ -562,7 +543,7 @@ def _simulate_with_accepting_borrower(
             state_override=override,
         )
     except TransactionReverted as exc:
-        if exc.error_name in _TERMS_PASSED:
+        if exc.error_name in TERMS_PASSED:
             return
         raise servicer._explained(exc, action) from None
 
