@@ -136,6 +136,7 @@ def test_a_held_repayments_notice_survives_a_reorg_that_mines_it_again(
     watch.tick()
     tx = _repay_tx(s, loan_id, 100 * UNIT, borrower)
     tx_hash = s.rpc("eth_sendTransaction", [tx])
+    s.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
     mine(s.w3)
     before = [n for n in watch.tick().raised if n.kind == "repayment_held"]
     assert [n.details["tx_hash"] for n in before] == [tx_hash]

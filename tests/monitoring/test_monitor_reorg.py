@@ -52,6 +52,8 @@ def test_reorg_keeps_one_notice_per_payment(
     nonce = s.w3.eth.get_transaction_count(borrower)
     originals = [_repay_tx(s, loan_id, (i + 1) * UNIT, borrower, nonce + i) for i in range(depth)]
     dropped = [s.rpc("eth_sendTransaction", [tx]) for tx in originals]  # one block each
+    for tx_hash in dropped:  # Anvil may answer before it has mined the block
+        s.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
     before = watch.tick(channels=(jsonl.name,)).raised
     dispatcher.deliver()
     assert [n.kind for n in before] == ["payment_received"] * depth
