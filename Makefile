@@ -10,11 +10,18 @@ NPM_STAMP := node_modules/.loanservicing-npm.stamp
 # Where the pinned solc (the solc-js facade) is installed; py-solc-x, and so ape-solidity,
 # look there when SOLCX_BINARY_PATH names it. The package's own compile path needs no variable.
 SOLCX_DIR := $(CURDIR)/$(VENV)/solcx
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup test lint demo gas ape-test forge-build forge-test fuzz slither clean
 
-setup: $(PIP_STAMP) $(NPM_STAMP)
+setup: $(PIP_STAMP) $(NPM_STAMP) $(CHROMIUM)
 	$(PY) -m loanservicing.deployment.solc
+
+# The portal's browser tests drive Debian's chromium through Playwright (no browser download):
+# installed here when it is missing and we may (root); otherwise install it as the README says.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq chromium >/dev/null; \
+	else echo "The portal's browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; fi
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
