@@ -15,12 +15,17 @@ from loanservicing.errors import LoanServicingError
 
 __all__ = [
     "InvalidInput",
+    "exact",
     "format_amount",
+    "format_money",
     "iso_date",
+    "money",
     "parse_amount",
     "parse_date",
     "parse_duration",
     "parse_percent_bps",
+    "rate",
+    "share",
 ]
 
 _DECIMAL = re.compile(r"^\d+(\.\d+)?$|^\.\d+$")
@@ -76,6 +81,39 @@ def format_money(units: int, decimals: int) -> str:
         Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
     )
     return f"{value:,.{places}f}"
+
+
+def money(units: int | None, decimals: int, symbol: str = "") -> str:
+    """Units for people, as every command and page prints them: two decimals rounded half up,
+    with thousands separators and the token's symbol (``1,000.00 tUSDC``; no symbol in a table
+    column whose header names it); blank for None. The JSON keeps the exact integers."""
+    if units is None:
+        return ""
+    text = format_money(units, decimals)
+    return f"{text} {symbol}" if symbol else text
+
+
+def exact(units: int | None, decimals: int) -> str | None:
+    """Units as an exact decimal string with all the token's decimals (``887.720000``), as
+    CSV files carry them; None stays None."""
+    if units is None:
+        return None
+    sign = "-" if units < 0 else ""
+    whole, fraction = divmod(abs(units), 10**decimals)
+    return f"{sign}{whole}.{fraction:0{decimals}d}" if decimals else f"{sign}{whole}"
+
+
+def rate(bps: int) -> str:
+    """A rate or share in basis points as everything prints it: ``18.78 %``."""
+    sign = "-" if bps < 0 else ""
+    whole, fraction = divmod(abs(bps), 100)
+    return f"{sign}{whole}.{fraction:02d} %"
+
+
+def share(fraction: Decimal) -> str:
+    """A fraction (PAR30 0.1878) as :func:`rate` prints it (``18.78 %``), rounded half up."""
+    bps = (Decimal(fraction) * 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return rate(int(bps))
 
 
 def parse_percent_bps(text: str, what: str = "rate", allow_zero: bool = True) -> int:

@@ -9,9 +9,10 @@ import click
 from eth_typing import ChecksumAddress
 from rich.console import Console
 
+from loanservicing.amounts import money
 from loanservicing.cli.app import state_of
 from loanservicing.cli.options import ADDRESS, json_option
-from loanservicing.cli.output import Column, emit, fitted_table, money
+from loanservicing.cli.output import Column, emit, fitted_table
 from loanservicing.ledger.credit import CREDIT_DECIMALS, CreditRecord
 from loanservicing.servicing.servicer import Servicer
 

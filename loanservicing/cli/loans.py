@@ -19,13 +19,13 @@ from rich.console import Console
 from web3 import Web3
 from web3.types import TxReceipt
 
-from loanservicing.amounts import InvalidInput, iso_date, parse_amount
+from loanservicing.amounts import InvalidInput, iso_date, money, parse_amount, rate
 from loanservicing.cli.app import state_of
 from loanservicing.cli.options import ADDRESS, account_option, json_option
 from loanservicing.cli.origination import (
     date_in_offset,
 )
-from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table, money, rate
+from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.calendar import Frequency
 from loanservicing.ledger.delinquency import BUCKET_LABELS, HOLIDAY, PAID, STATUS_LABELS

@@ -23,13 +23,15 @@ from rich.console import Console
 from loanservicing.amounts import (
     InvalidInput,
     iso_date,
+    money,
     parse_amount,
     parse_date,
     parse_percent_bps,
+    rate,
 )
 from loanservicing.cli.app import CliState, state_of
 from loanservicing.cli.options import ADDRESS, DURATION, account_option, json_option
-from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table, money, rate
+from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.calendar import DayCount, Frequency
 from loanservicing.ledger.schedule import DAY, ScheduleKind

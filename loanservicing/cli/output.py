@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
@@ -14,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from loanservicing.amounts import format_money, iso_date
+from loanservicing.amounts import iso_date, money, share
 from loanservicing.demo.records import EVENT_KEYS
 from loanservicing.ledger.credit import CREDIT_DECIMALS
 from loanservicing.ledger.delinquency import BUCKET_LABELS
@@ -31,9 +30,7 @@ __all__ = [
     "emit",
     "fitted_table",
     "key_value_table",
-    "money",
     "note",
-    "rate",
     "render_report",
     "render_summary",
     "stderr_console",
@@ -82,32 +79,6 @@ def dated(prefix: str, timestamp: int | None) -> dict[str, Any]:
         f"{prefix}_date": iso_date(timestamp) if timestamp else None,
         f"{prefix}_timestamp": timestamp,
     }
-
-
-# --------------------------------------------------------------------------- money, rates
-
-
-def money(units: int | None, decimals: int, symbol: str = "") -> str:
-    """Units for people, as every command prints them: two decimals rounded half up, with
-    thousands separators and the token's symbol (``1,000.00 tUSDC``; no symbol in a table
-    column whose header names it); blank for None. The JSON keeps the exact integers."""
-    if units is None:
-        return ""
-    text = format_money(units, decimals)
-    return f"{text} {symbol}" if symbol else text
-
-
-def rate(bps: int) -> str:
-    """A rate or share in basis points as every command prints it: ``18.78 %``."""
-    sign = "-" if bps < 0 else ""
-    whole, fraction = divmod(abs(bps), 100)
-    return f"{sign}{whole}.{fraction:02d} %"
-
-
-def share(fraction: float | Decimal) -> str:
-    """A fraction (PAR30 0.1878) as :func:`rate` prints it (``18.78 %``), rounded half up."""
-    bps = (Decimal(fraction) * 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return rate(int(bps))
 
 
 # --------------------------------------------------------------------------- tables

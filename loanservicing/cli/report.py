@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -12,12 +13,12 @@ from rich.console import Console
 from rich.table import Table
 from web3.contract import Contract
 
-from loanservicing.amounts import iso_date
+from loanservicing.amounts import iso_date, money, share
 from loanservicing.cli.app import state_of
 from loanservicing.cli.data import DataSession
 from loanservicing.cli.index import deployment_indexer
 from loanservicing.cli.options import ADDRESS, data_options, db_option, json_option
-from loanservicing.cli.output import Column, emit, fitted_table, money, share
+from loanservicing.cli.output import Column, emit, fitted_table
 from loanservicing.demo.data_sharing import personal_values
 from loanservicing.indexing.database import IndexDB
 from loanservicing.monitoring.monitor import Monitor
@@ -68,9 +69,9 @@ def report_delinquency(ctx: click.Context, db_path: Path) -> None:
                 str(row.loans),
                 money(row.principal_outstanding, d),
                 share(
-                    row.principal_outstanding / report.principal_outstanding
+                    Decimal(row.principal_outstanding) / report.principal_outstanding
                     if report.principal_outstanding
-                    else 0.0
+                    else Decimal(0)
                 ),
             ]
             for row in report.rows

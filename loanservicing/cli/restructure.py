@@ -7,10 +7,10 @@ import click
 
 from loanservicing.amounts import (
     InvalidInput,
-    format_amount,
     iso_date,
     parse_date,
     parse_percent_bps,
+    rate,
 )
 from loanservicing.cli.app import state_of
 from loanservicing.cli.loans import checked_loan_id, loan_document, tx_document
@@ -79,7 +79,7 @@ def restructure_propose(
         state,
         document,
         lambda c: c.print(
-            f"Proposed {installments} installments at {format_amount(apr_bps, 2)} % "
+            f"Proposed {installments} installments at {rate(apr_bps)} "
             f"for loan {loan_id}; "
             f"the borrower may accept until {iso_date(deadline)}."
         ),
@@ -90,7 +90,7 @@ def _proposal_text(p: RestructureProposal) -> str:
     every = f"{p.period_seconds // DAY:g} days" if p.period_seconds else "the loan's months"
     return (
         f"{p.installments} installments of {every} at "
-        f"{format_amount(p.apr_bps, 2)} %, to accept by {iso_date(p.deadline)}"
+        f"{rate(p.apr_bps)}, to accept by {iso_date(p.deadline)}"
     )
 
 

@@ -13,13 +13,13 @@ from typing import Any
 import click
 from rich.console import Console
 
-from loanservicing.amounts import InvalidInput, iso_date
+from loanservicing.amounts import InvalidInput, exact, iso_date, money
 from loanservicing.cli.app import state_of
 from loanservicing.cli.csv_export import csv_option, write_csv
 from loanservicing.cli.loans import checked_loan_id
 from loanservicing.cli.options import json_option
 from loanservicing.cli.origination import date_in_offset
-from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table, money
+from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table
 from loanservicing.ledger import calendar as cal
 from loanservicing.servicing.statement import Balance, LoanStatement, StatementLine, loan_statement
 
@@ -158,15 +158,6 @@ def statement_document(s: LoanStatement) -> dict[str, Any]:
         else {"amount": s.next_due_amount, **dated("due", s.next_due_timestamp)},
         **dated("as_of", s.as_of_timestamp),
     }
-
-
-def exact(units: int | None, decimals: int) -> str | None:
-    """Units as an exact decimal string with all the token's decimals (``887.720000``)."""
-    if units is None:
-        return None
-    sign = "-" if units < 0 else ""
-    whole, fraction = divmod(abs(units), 10**decimals)
-    return f"{sign}{whole}.{fraction:0{decimals}d}" if decimals else f"{sign}{whole}"
 
 
 def csv_rows(s: LoanStatement) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from web3.logs import DISCARD
 
-from loanservicing.amounts import iso_date
+from loanservicing.amounts import iso_date, rate
 from loanservicing.chain.node import chain_time
 from loanservicing.demo.profiles import (
     DEFAULT_AFTER_DAYS,
@@ -84,7 +84,7 @@ class ServicerWeek(DemoRun):
         self.counts["restructurings"] += 1
         self.reporter.event(
             f"Loan {loan.loan_id} restructured on day {day}: "
-            f"{remaining + 6} installments at {apr / 100:g} %",
+            f"{remaining + 6} installments at {rate(apr)}",
             "warning",
         )
         self._plan(loan, day)

@@ -13,7 +13,7 @@ from typing import Any
 
 from web3 import Web3
 
-from loanservicing.amounts import format_amount, iso_date
+from loanservicing.amounts import iso_date, rate
 from loanservicing.chain.errors import TransactionReverted
 from loanservicing.ledger.calendar import date_of_day
 from loanservicing.servicing.errors import LedgerRefusal
@@ -73,8 +73,7 @@ _EXPLANATIONS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
         "no decimals)"
     ),
     "InvalidRate": lambda a: (
-        f"a rate of {format_amount(int(a['bps']), 2)} % is above the ledger's "
-        f"{format_amount(int(a['maxBps']), 2)} %"
+        f"a rate of {rate(int(a['bps']))} is above the ledger's {rate(int(a['maxBps']))}"
     ),
     "InvalidInstallments": lambda a: (
         f"{a['installments']} installments is not between 1 and {a['maxInstallments']}"

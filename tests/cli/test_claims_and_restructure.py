@@ -104,7 +104,7 @@ def test_accept_names_the_proposal_and_a_withdrawn_one_is_gone(run: Cli, w3: Web
     assert (shown["apr_bps"], shown["installments"], shown["period_seconds"]) == (900, 8, 30 * DAY)
     assert shown["deadline_timestamp"] == proposed["deadline_timestamp"]
     readable = run.raw("loan", "restructure", "show", str(loan_id))
-    assert "8 installments of 30 days at 9 %" in readable.stdout
+    assert "8 installments of 30 days at 9.00 %" in readable.stdout
     nonce = _nonce(w3, BORROWER)
     deadline = str(shown["deadline_timestamp"])
     run.fails(

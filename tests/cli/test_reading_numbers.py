@@ -8,9 +8,9 @@ import re
 
 from click.testing import CliRunner
 
+from loanservicing.amounts import money, rate, share
 from loanservicing.chain.accounts import dev_signer
 from loanservicing.cli import cli
-from loanservicing.cli.output import money, rate, share
 from tests.cli.driver import Cli
 
 BORROWER = dev_signer(1).address
