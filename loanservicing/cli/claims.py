@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import click
 from eth_typing import ChecksumAddress
+from web3 import Web3
 
+from loanservicing.amounts import money
 from loanservicing.cli.app import state_of
-from loanservicing.cli.loans import money
 from loanservicing.cli.options import ADDRESS, account_option, json_option
 from loanservicing.cli.output import emit
 
@@ -37,11 +38,12 @@ def loan_claim(
         "tx_hash": result.tx_hash,
         "gas_used": result.gas_used,
     }
+    symbol = servicer.with_token(Web3.to_checksum_address(result.token)).token_symbol
     emit(
         state,
         document,
         lambda c: c.print(
-            f"Claimed {money(result.amount, result.decimals)} held for {result.lender} "
+            f"Claimed {money(result.amount, result.decimals, symbol)} held for {result.lender} "
             f"to {result.to} ({result.tx_hash})."
         ),
     )

@@ -11,6 +11,7 @@ restructuring commands are :mod:`loanservicing.cli.restructure`, ``loan claim``
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,8 +20,9 @@ from rich.console import Console
 from web3 import Web3
 from web3.types import TxReceipt
 
-from loanservicing.amounts import InvalidInput, iso_date, money, parse_amount, rate
+from loanservicing.amounts import InvalidInput, exact, iso_date, money, parse_amount, rate
 from loanservicing.cli.app import state_of
+from loanservicing.cli.csv_export import csv_option, write_csv
 from loanservicing.cli.options import ADDRESS, account_option, json_option
 from loanservicing.cli.origination import (
     date_in_offset,
@@ -38,7 +40,6 @@ __all__ = [
     "checked_loan_id",
     "loan",
     "loan_document",
-    "money",
     "payoff",
     "repay",
     "tx_document",
@@ -172,8 +173,8 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
     """Status, delinquency, what is due next on loan LOAN_ID and what closes it, and what
     the ledger holds for its lender (repayments whose transfer to the lender failed)."""
     state = state_of(ctx)
-    servicer = state.servicer(write=False)
-    current, quote = servicer.loan_with_payoff(checked_loan_id(loan_id))
+    servicer = state.servicer(write=False).for_loan(checked_loan_id(loan_id))
+    current, quote = servicer.loan_with_payoff(loan_id)
     claimable = servicer.claimable(
         Web3.to_checksum_address(current.lender), Web3.to_checksum_address(current.token)
     )
@@ -240,17 +241,18 @@ def _payoff_line(quote: Payoff, symbol: str) -> str:
 
 @loan.command("schedule")
 @click.argument("loan_id", type=int)
+@csv_option
 @json_option
 @click.pass_context
-def loan_schedule(ctx: click.Context, loan_id: int) -> None:
+def loan_schedule(ctx: click.Context, loan_id: int, csv_path: Path | None) -> None:
     """Every installment of LOAN_ID with what was paid and its status.
 
     Installments replaced by a prepayment or restructuring are listed as settled, by number;
     those a payment holiday skipped as holiday; those due in a forbearance window are marked.
     """
     state = state_of(ctx)
-    servicer = state.servicer(write=False)
-    view = servicer.loan_view(checked_loan_id(loan_id))
+    servicer = state.servicer(write=False).for_loan(checked_loan_id(loan_id))
+    view = servicer.loan_view(loan_id)
     decimals = int(view["decimals"])
     grants = servicer.holiday_grants(loan_id)
     rows = schedule(servicer, loan_id, grants)
@@ -289,6 +291,20 @@ def loan_schedule(ctx: click.Context, loan_id: int) -> None:
         ],
     }
 
+    if csv_path is not None:
+        write_csv(
+            csv_path,
+            SCHEDULE_CSV_COLUMNS,
+            [
+                {
+                    **row,
+                    **{k: exact(row[k], decimals) for k in ("principal", "interest", "total")},
+                    "paid": exact(row["paid"], decimals),
+                    "in_forbearance": "yes" if row["in_forbearance"] else "no",
+                }
+                for row in document["installments"]
+            ],
+        )
     symbol = servicer.token_symbol
 
     def render(console: Console) -> None:
@@ -345,6 +361,54 @@ def _holiday_line(grant: HolidayGrant, decimals: int, symbol: str) -> str:
     )
 
 
+SCHEDULE_CSV_COLUMNS = (
+    "number",
+    "due_date",
+    "due_date_local",
+    "days",
+    "principal",
+    "interest",
+    "total",
+    "paid",
+    "status",
+    "in_forbearance",
+)
+LIST_CSV_COLUMNS = (
+    "loan_id",
+    "borrower",
+    "schedule",
+    "status",
+    "token",
+    "principal",
+    "principal_outstanding",
+    "apr",
+    "installments",
+    "installments_paid",
+    "days_past_due",
+    "bucket",
+    "next_due_date",
+)
+
+
+def list_csv_row(s: LoanSnapshot) -> dict[str, Any]:
+    """One loan as a row of ``loan list --csv``: exact amounts, ISO dates, words."""
+    return {
+        "loan_id": s.loan_id,
+        "borrower": s.borrower,
+        "schedule": s.kind.label,
+        "status": s.status,
+        "token": s.token,
+        "principal": exact(s.principal, s.decimals),
+        "principal_outstanding": exact(s.principal_outstanding, s.decimals),
+        "apr": rate(s.apr_bps),
+        "installments": s.installments_total,
+        "installments_paid": s.installments_paid,
+        "days_past_due": s.days_past_due,
+        "bucket": BUCKET_LABELS[s.delinquency_bucket],
+        "next_due_date": iso_date(s.next_due_timestamp)[:10] if s.next_due_timestamp else None,
+    }
+
+
 @loan.command("list")
 @click.option("--borrower", type=ADDRESS, help="Only this borrower's loans.")
 @click.option("--status", type=click.Choice(STATUS_LABELS), help="Only loans in this status.")
@@ -353,10 +417,15 @@ def _holiday_line(grant: HolidayGrant, decimals: int, symbol: str) -> str:
     type=click.Choice(BUCKET_LABELS),
     help="Only active loans this many days past due now (current, 1-30, 31-60, 61-90, 90+).",
 )
+@csv_option
 @json_option
 @click.pass_context
 def loan_list(
-    ctx: click.Context, borrower: ChecksumAddress | None, status: str | None, bucket: str | None
+    ctx: click.Context,
+    borrower: ChecksumAddress | None,
+    status: str | None,
+    bucket: str | None,
+    csv_path: Path | None,
 ) -> None:
     """All loans, optionally filtered by borrower, status and delinquency bucket."""
     state = state_of(ctx)
@@ -370,8 +439,15 @@ def loan_list(
         "decimals": servicer.token_decimals,
         "loans": [loan_document(s) for s in loans],
     }
+    if csv_path is not None:
+        write_csv(csv_path, LIST_CSV_COLUMNS, [list_csv_row(s) for s in loans])
 
-    symbol = servicer.token_symbol
+    symbols = {
+        t: servicer.with_token(Web3.to_checksum_address(t)).token_symbol
+        for t in {s.token for s in loans}
+    }
+    # One token: its symbol heads the column; loans in several: each amount carries its own.
+    (header, *_) = symbols.values() if len(symbols) == 1 else ("",)
 
     def render(console: Console) -> None:
         columns = [
@@ -379,7 +455,7 @@ def loan_list(
             Column("borrower", kind="id", drop=1),
             Column("schedule", drop=2),
             Column("status"),
-            Column(f"outstanding\n{symbol}", "right"),
+            Column(f"outstanding\n{header}" if header else "outstanding", "right"),
             Column("dpd", "right"),
             Column("next due"),
         ]
@@ -389,7 +465,7 @@ def loan_list(
                 s.borrower,
                 s.kind.label,
                 _styled(s.status),
-                money(s.principal_outstanding, s.decimals),
+                money(s.principal_outstanding, s.decimals, "" if header else symbols[s.token]),
                 str(s.days_past_due),
                 iso_date(s.next_due_timestamp)[:10] if s.next_due_timestamp else "",
             ]
@@ -473,8 +549,8 @@ def repay(ctx: click.Context, loan_id: int, amount: str, no_approve: bool) -> No
     payoff amount; the token is approved first when the allowance is short.
     """
     state = state_of(ctx)
-    servicer = state.servicer()
-    view = servicer.loan_view(checked_loan_id(loan_id))
+    servicer = state.servicer().for_loan(checked_loan_id(loan_id))
+    view = servicer.loan_view(loan_id)
     units = parse_amount(amount, int(view["decimals"]))
     result = servicer.repay(loan_id, units, approve=not no_approve)
     document = {
@@ -540,10 +616,10 @@ def payoff(ctx: click.Context, loan_id: int, on_date: str | None) -> None:
     interest paid ahead of that is credited back.
     """
     state = state_of(ctx)
-    servicer = state.servicer(write=False)
+    servicer = state.servicer(write=False).for_loan(checked_loan_id(loan_id))
     at = None
     if on_date is not None:
-        offset = int(servicer.loan_view(checked_loan_id(loan_id))["utcOffsetMinutes"])
+        offset = int(servicer.loan_view(loan_id)["utcOffsetMinutes"])
         at = date_in_offset(on_date, offset, "payoff date")
         now = servicer.now()
         if at < now:

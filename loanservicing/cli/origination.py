@@ -107,6 +107,11 @@ def terms_options(f: F) -> F:
         ),
         click.option("--default-after", type=DURATION, default="90d", show_default=True),
         click.option(
+            "--token",
+            type=ADDRESS,
+            help="The ERC-20 lent (the ledger must allow it); default: the deployment's token.",
+        ),
+        click.option(
             "--first-due",
             help="First due date (2027-01-31, in the loan's offset; or ISO 8601 UTC or unix "
             "seconds): from tomorrow to two periods away.",
@@ -115,6 +120,13 @@ def terms_options(f: F) -> F:
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def terms_servicer(state: CliState, options: dict[str, Any]) -> Servicer:
+    """The signing servicer, working in the token ``--token`` names (else the deployment's)."""
+    servicer = state.servicer()
+    token = options.get("token")
+    return servicer.with_token(token) if token else servicer
 
 
 def loan_terms(servicer: Servicer, borrower: ChecksumAddress, options: dict[str, Any]) -> LoanTerms:
@@ -260,7 +272,7 @@ def loan_sign_terms(
     origination is simulated first, so terms the ledger would refuse are not signed.
     """
     state = state_of(ctx)
-    servicer = state.servicer()
+    servicer = terms_servicer(state, options)
     terms = loan_terms(servicer, servicer.account, options)
     signed = servicer.sign_offer(terms, lender, valid_for)
     try:
@@ -377,7 +389,7 @@ def loan_create(
     is signed for sending and nothing is sent.
     """
     state = state_of(ctx)
-    servicer = state.servicer()
+    servicer = terms_servicer(state, options)
     terms = loan_terms(servicer, borrower, options)
     if dry_run:
         quoted = quote_origination(servicer, terms, as_create=True, approve=not no_approve)
@@ -401,7 +413,7 @@ def loan_quote(ctx: click.Context, /, borrower: ChecksumAddress, **options: Any)
     originated today.
     """
     state = state_of(ctx)
-    servicer = state.servicer()
+    servicer = terms_servicer(state, options)
     terms = loan_terms(servicer, borrower, options)
     emit_quote(state, servicer, quote_origination(servicer, terms))
 

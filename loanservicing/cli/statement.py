@@ -79,8 +79,8 @@ def loan_statement_command(
     call assessed them (a repayment, `loan assess`, a default).
     """
     state = state_of(ctx)
-    servicer = state.servicer(write=False)
-    view = servicer.loan_view(checked_loan_id(loan_id))
+    servicer = state.servicer(write=False).for_loan(checked_loan_id(loan_id))
+    view = servicer.loan_view(loan_id)
     offset = int(view["utcOffsetMinutes"])
     start = _period_start(from_date, offset) if from_date is not None else None
     end = date_in_offset(to_date, offset, "--to date") if to_date is not None else None

@@ -13,7 +13,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
-from loanservicing.amounts import format_money
+from loanservicing.amounts import InvalidInput, format_money
 from loanservicing.chain.abi import ROLE_NAMES, output_fields, role
 from loanservicing.chain.accounts import Signer, TransactionSender, dev_signer
 from loanservicing.chain.errors import TransactionReverted
@@ -133,6 +133,30 @@ class LedgerBinding:
             self._token_symbol = str(self.token.functions.symbol().call())
         return self._token_symbol
 
+    def with_token(self, token: ChecksumAddress) -> Self:
+        """The same servicer working in ``token`` (an ERC-20 the ledger may lend in) instead of
+        the deployment's: terms, balances, approvals and amounts use its decimals and symbol.
+        Refused in one sentence when ``token`` is not an ERC-20 contract."""
+        if token == self.token.address:
+            return self
+        other = type(self).__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other._closers = []
+        other.token = self.w3.eth.contract(address=token, abi=self.token.abi)
+        try:
+            other._token_decimals = int(other.token.functions.decimals().call())
+            other._token_symbol = str(other.token.functions.symbol().call())
+        except Exception:  # no code, or no decimals()/symbol(): web3 raises several kinds
+            raise InvalidInput(
+                f"The address {token} is not an ERC-20 token on this chain "
+                "(it answers no decimals() and symbol())."
+            ) from None
+        return other
+
+    def for_loan(self, loan_id: int) -> Self:
+        """The same servicer working in the token loan ``loan_id`` is lent in."""
+        return self.with_token(Web3.to_checksum_address(self.loan_view(loan_id)["token"]))
+
     def balance(self, account: ChecksumAddress) -> int:
         return int(self.token.functions.balanceOf(account).call())
 
@@ -140,7 +164,7 @@ class LedgerBinding:
         return int(self.token.functions.allowance(owner, self.ledger.address).call())
 
     def show(self, units: int) -> str:
-        """Units of the deployment's token for people: ``1,250.50 tUSDC``."""
+        """Units of the servicer's token for people: ``1,250.50 tUSDC``."""
         return f"{format_money(units, self.token_decimals)} {self.token_symbol}"
 
     # ----------------------------------------------------------------- reads

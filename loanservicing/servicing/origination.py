@@ -257,7 +257,7 @@ class OriginationMixin(LedgerBinding):
 
     def verify_signed_terms(self, signed: SignedTerms) -> None:
         """Refuse, with one sentence, signed terms this account cannot originate: another
-        chain, ledger or token, another lender, a used nonce, an expired deadline, or a
+        chain or ledger, another lender, a used nonce, an expired deadline, or a
         signature that is not the borrower's over exactly these terms."""
         lender = self.account
         chain_id = int(self.w3.eth.chain_id)
@@ -271,11 +271,6 @@ class OriginationMixin(LedgerBinding):
             raise SignatureFileError(
                 f"The terms were signed for the lender {signed.lender}, not for the signing "
                 f"account {lender}."
-            )
-        if signed.token != self.token.address:
-            raise SignatureFileError(
-                f"The terms lend the token {signed.token}, but this deployment's token is "
-                f"{self.token.address}."
             )
         now = self.now()
         if signed.deadline <= now:
@@ -309,10 +304,12 @@ class OriginationMixin(LedgerBinding):
     def originate_signed(self, signed: SignedTerms, approve: bool = True) -> Origination:
         """Originate the loan the borrower signed in ``signed`` with this account as lender;
         approves the principal if needed. The terms are checked
-        (:meth:`verify_signed_terms`) and the origination simulated before anything is sent."""
+        (:meth:`verify_signed_terms`) and the origination simulated before anything is sent;
+        the principal is lent in the token the terms name (the ledger must allow it)."""
         self._require_role(ORIGINATOR_ROLE, "originate loans")
-        self.verify_signed_terms(signed)
-        return self._originate(signed, approve)
+        bound = self.with_token(signed.token)
+        bound.verify_signed_terms(signed)
+        return bound._originate(signed, approve)
 
     def _originate(self, signed: SignedTerms, approve: bool) -> Origination:
         self.check_terms(signed.terms, signed.deadline, signed.signature)

@@ -7,13 +7,15 @@ and what the ledger holds for each lender whose repayments could not be transfer
 
 from __future__ import annotations
 
+from collections import Counter
+
 from web3 import Web3
 
 from loanservicing.ledger.portfolio import PortfolioSummary
 from loanservicing.ledger.portfolio import summarize as summarize_snapshots
 from loanservicing.servicing.servicer import Servicer
 
-__all__ = ["claimable_by_lender", "repayment_events", "summarize"]
+__all__ = ["claimable_by_lender", "loans_in_other_tokens", "repayment_events", "summarize"]
 
 
 def repayment_events(servicer: Servicer) -> list[dict[str, int]]:
@@ -26,10 +28,21 @@ def repayment_events(servicer: Servicer) -> list[dict[str, int]]:
 
 
 def summarize(servicer: Servicer) -> PortfolioSummary:
-    """The summary of every loan of the deployment, as of the latest block."""
-    return summarize_snapshots(
-        servicer.loans(), repayment_events(servicer), servicer.token_decimals
+    """The summary of every loan of the deployment in the servicer's token (amounts of
+    different tokens are never added), as of the latest block."""
+    token = servicer.token.address
+    loans = [s for s in servicer.loans() if s.token == token]
+    ids = {s.loan_id for s in loans}
+    repayments = [r for r in repayment_events(servicer) if r["loanId"] in ids]
+    return summarize_snapshots(loans, repayments, servicer.token_decimals)
+
+
+def loans_in_other_tokens(servicer: Servicer) -> dict[str, int]:
+    """How many loans each token other than the servicer's lends (``portfolio --token``)."""
+    counts: Counter[str] = Counter(
+        s.token for s in servicer.loans() if s.token != servicer.token.address
     )
+    return dict(sorted(counts.items()))
 
 
 def claimable_by_lender(servicer: Servicer) -> dict[str, int]:

@@ -188,7 +188,10 @@ class Servicer(OriginationMixin, RestructuringMixin, ReliefMixin, ClaimsMixin):
 
     def repay(self, loan_id: int, amount: Amount, approve: bool = True) -> Repayment:
         """Pay up to ``amount`` (``int`` units or ``Decimal`` tokens) towards a loan from this
-        account (anyone may pay)."""
+        account (anyone may pay), in the loan's token."""
+        bound = self.for_loan(loan_id)
+        if bound is not self:
+            return bound.repay(loan_id, amount, approve)
         amount = amount_units(amount, self.token_decimals)
         if amount <= 0:
             raise InsufficientFunds("A repayment must be greater than zero.")
