@@ -17,7 +17,9 @@ from loanservicing.cli.loans import checked_loan_id, loan_document, tx_document
 from loanservicing.cli.options import DURATION, account_option, json_option
 from loanservicing.cli.output import dated, emit
 from loanservicing.cli.proposals import emit_proposal, emit_withdrawal
+from loanservicing.cli.restructure_preview import emit_preview
 from loanservicing.ledger.schedule import DAY
+from loanservicing.servicing.restructure_preview import preview_restructure
 from loanservicing.servicing.servicer import RestructureProposal
 
 __all__ = ["loan_restructure"]
@@ -39,6 +41,11 @@ def loan_restructure() -> None:
     "(leave it out).",
 )
 @click.option("--valid-for", type=DURATION, default="7d", show_default=True)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show the new schedule beside the installments left now; send nothing.",
+)
 @account_option
 @json_option
 @click.pass_context
@@ -49,11 +56,12 @@ def restructure_propose(
     installments: int,
     period: int | None,
     valid_for: int,
+    dry_run: bool,
 ) -> None:
-    """Offer LOAN_ID's borrower new terms for the rest of the loan."""
+    """Offer LOAN_ID's borrower new terms for the rest of the loan (--dry-run: preview)."""
     state = state_of(ctx)
     apr_bps = parse_percent_bps(apr, "interest rate")
-    servicer = state.servicer()
+    servicer = state.servicer().for_loan(checked_loan_id(loan_id))
     months = int(servicer.loan_view(checked_loan_id(loan_id))["periodMonths"])
     if months and period is not None:
         raise InvalidInput(
@@ -64,6 +72,10 @@ def restructure_propose(
         raise InvalidInput("Give the new period, such as --period 30d.")
     period = period or 0
     deadline = servicer.now() + valid_for
+    if dry_run:
+        preview = preview_restructure(servicer, loan_id, apr_bps, installments, period, deadline)
+        emit_preview(state, preview, servicer.token_symbol)
+        return
     receipt = servicer.propose_restructure(
         checked_loan_id(loan_id), apr_bps, installments, period, deadline
     )

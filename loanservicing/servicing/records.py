@@ -57,13 +57,7 @@ class LoanTerms:
     def require_sensible(self) -> None:
         """Refuse terms the ledger would take but no lender means (InvalidTerms): a grace
         period longer than the shortest period, a default threshold inside the grace period."""
-        shortest = self.months * 28 * DAY if self.months else self.period_seconds
-        if self.grace_seconds > shortest:
-            raise InvalidTerms(
-                f"A grace period of {_days(self.grace_seconds)} is longer than the period "
-                f"({_days(shortest)}{' at the shortest' if self.months else ''}): the next "
-                "installment would fall due before the last one is late."
-            )
+        require_grace_within_period(self.grace_seconds, self.period_seconds, self.months)
         if self.default_after_days * DAY < self.grace_seconds:
             raise InvalidTerms(
                 f"A default threshold of {self.default_after_days} days is shorter than the "
@@ -81,6 +75,18 @@ class LoanTerms:
         _, _, day = cal.civil_from_days(today)
         due = cal.day_in_month(cal.month_of(today) + self.months, day)
         return cal.day_end(due, offset)
+
+
+def require_grace_within_period(grace_seconds: int, period_seconds: int, months: int) -> None:
+    """Refuse (InvalidTerms) a grace period longer than the shortest period of a schedule
+    due every ``months`` calendar months or every ``period_seconds``."""
+    shortest = months * 28 * DAY if months else period_seconds
+    if grace_seconds > shortest:
+        raise InvalidTerms(
+            f"A grace period of {_days(grace_seconds)} is longer than the period "
+            f"({_days(shortest)}{' at the shortest' if months else ''}): the next "
+            "installment would fall due before the last one is late."
+        )
 
 
 def _days(seconds: int) -> str:

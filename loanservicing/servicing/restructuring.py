@@ -8,7 +8,7 @@ from web3.types import TxReceipt
 from loanservicing.chain.abi import SERVICER_ROLE
 from loanservicing.servicing.binding import LedgerBinding
 from loanservicing.servicing.errors import InvalidTerms, MissingRole
-from loanservicing.servicing.records import RestructureProposal
+from loanservicing.servicing.records import RestructureProposal, require_grace_within_period
 
 __all__ = ["RestructuringMixin"]
 
@@ -40,6 +40,15 @@ class RestructuringMixin(LedgerBinding):
             block=int(last["blockNumber"]),
         )
 
+    def check_restructure(self, loan_id: int, period_seconds: int) -> None:
+        """What :meth:`propose_restructure` checks before the ledger does: an active loan, the
+        servicer role, and a new period no shorter than the loan's grace period."""
+        v = self._open_loan(loan_id, allow_defaulted=False)
+        self._require_role(SERVICER_ROLE, "propose restructurings")
+        require_grace_within_period(
+            int(v["gracePeriodSeconds"]), period_seconds, int(v["periodMonths"])
+        )
+
     def propose_restructure(
         self, loan_id: int, apr_bps: int, installments: int, period_seconds: int, deadline: int
     ) -> TxReceipt:
@@ -48,8 +57,7 @@ class RestructuringMixin(LedgerBinding):
         The ledger checks the new schedule and the deadline; a refusal sends nothing (the
         transaction's gas is estimated first) and is raised as its decoded error.
         """
-        self._open_loan(loan_id, allow_defaulted=False)
-        self._require_role(SERVICER_ROLE, "propose restructurings")
+        self.check_restructure(loan_id, period_seconds)
         return self._send(
             self.ledger.functions.proposeRestructure(
                 loan_id, apr_bps, installments, period_seconds, deadline

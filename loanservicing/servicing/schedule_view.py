@@ -33,6 +33,7 @@ from loanservicing.ledger.delinquency import (
     SETTLED,
     installment_status,
 )
+from loanservicing.ledger.installments import installments_in_force
 from loanservicing.ledger.replay import originate
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 from loanservicing.servicing.borrower_signature import TERMS_FIELDS
@@ -81,32 +82,28 @@ def schedule(
         # Closing leaves an empty segment after the installments it settled (no event says
         # so): the rows are those of the schedules the events describe.
         return _replaced_rows(servicer, loan_id, state, grants)
-    curve = state.curve()
     paid_p, paid_i = state.paid_principal, state.paid_interest
     rows = _replaced_rows(servicer, loan_id, state, grants)
     next_is_taken = False
-    for j in range(1, state.installments - base + 1):
-        cp1, ci1 = curve.cumulative(j)
-        cp0, ci0 = curve.cumulative(j - 1)
-        principal, interest = max(cp1 - cp0, 0), max(ci1 - ci0, 0)
+    for i in installments_in_force(state):
+        cp0, ci0 = i.principal_before, i.interest_before
+        cp1, ci1 = cp0 + i.principal, ci0 + i.interest
         paid = (min(cp1, paid_p) - min(cp0, paid_p)) + (min(ci1, paid_i) - min(ci0, paid_i))
-        due = state.due_date_at(j)
         status = installment_status(
-            principal + interest, paid, due, grace_end(state, base + j), now, closed, next_is_taken
+            i.total, paid, i.due_timestamp, grace_end(state, i.number), now, closed, next_is_taken
         )
         next_is_taken = next_is_taken or status in (PARTIAL, DUE)
-        days = state.period_days + (state.odd_days if base + j == 1 else 0)
         rows.append(
             ScheduleRow(
-                base + j,
-                due,
-                principal,
-                interest,
+                i.number,
+                i.due_timestamp,
+                i.principal,
+                i.interest,
                 paid,
                 status,
-                _local_date(state, due),
-                days,
-                _in_forbearance(state, due),
+                i.due_date,
+                i.days,
+                _in_forbearance(state, i.due_timestamp),
             )
         )
     return rows

@@ -40,6 +40,7 @@ from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.transactions import call
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger import calendar as cal
+from loanservicing.ledger.installments import Installment, installments_in_force
 from loanservicing.ledger.replay import originate
 from loanservicing.ledger.state import LedgerEvent
 from loanservicing.servicing.borrower_signature import (
@@ -55,7 +56,6 @@ __all__ = [
     "Balance",
     "LoanQuote",
     "LoanStatement",
-    "QuotedInstallment",
     "StatementLine",
     "loan_statement",
     "quote_origination",
@@ -434,24 +434,6 @@ def _forbearance_text(event: LedgerEvent) -> str:
 
 
 @dataclass(frozen=True)
-class QuotedInstallment:
-    """One installment of a quoted schedule (token units)."""
-
-    number: int
-    due_timestamp: int
-    due_date: str
-    """The due date in the loan's UTC offset."""
-    days: int
-    """The period's days by the loan's day count (the first from the origination date)."""
-    principal: int
-    interest: int
-
-    @property
-    def total(self) -> int:
-        return self.principal + self.interest
-
-
-@dataclass(frozen=True)
 class LoanQuote:
     """The schedule and cost of terms the ledger accepted in a simulation, if originated at
     ``as_of_timestamp`` by ``lender``."""
@@ -462,7 +444,7 @@ class LoanQuote:
     first_due_timestamp: int
     """The first installment's due date: the last second of its date in the loan's offset."""
     as_of_timestamp: int
-    installments: tuple[QuotedInstallment, ...]
+    installments: tuple[Installment, ...]
     borrower_signs_locally: bool
     """The borrower is a dev account of the node: ``loan create`` can sign for it."""
 
@@ -548,9 +530,7 @@ def _simulate_with_accepting_borrower(
         raise servicer._explained(exc, action) from None
 
 
-def _quoted_schedule(
-    lender: str, call_terms: tuple[Any, ...], now: int
-) -> tuple[QuotedInstallment, ...]:
+def _quoted_schedule(lender: str, call_terms: tuple[Any, ...], now: int) -> tuple[Installment, ...]:
     """The installments of a loan originated at ``now`` on ``call_terms``, by the ledger twin
     (the ``Curve`` and calendar ``loan schedule`` evaluates)."""
     terms = struct_to_dict(call_terms, TERMS_FIELDS)
@@ -561,20 +541,4 @@ def _quoted_schedule(
             now,
         )
     )
-    curve = state.curve()
-    rows = []
-    for j in range(1, state.installments + 1):
-        cp1, ci1 = curve.cumulative(j)
-        cp0, ci0 = curve.cumulative(j - 1)
-        due = state.due_date_at(j)
-        rows.append(
-            QuotedInstallment(
-                number=j,
-                due_timestamp=due,
-                due_date=cal.date_of_day(cal.local_day(due, state.offset_seconds)).isoformat(),
-                days=state.period_days + (state.odd_days if j == 1 else 0),
-                principal=max(cp1 - cp0, 0),
-                interest=max(ci1 - ci0, 0),
-            )
-        )
-    return tuple(rows)
+    return tuple(installments_in_force(state))
