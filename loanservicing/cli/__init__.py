@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from loanservicing.cli.app import cli
 from loanservicing.cli.attest import attest, attester
+from loanservicing.cli.book_import import loan_import
 from loanservicing.cli.claims import loan_claim
 from loanservicing.cli.consent import consent
 from loanservicing.cli.credit import credit
@@ -52,6 +53,8 @@ for loan_command in (
     loan_forbear,
     # the statement of a loan over a period
     loan_statement_command,
+    # boarding a loan book
+    loan_import,
 ):
     loan.add_command(loan_command)
 

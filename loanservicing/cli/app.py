@@ -154,7 +154,8 @@ def setup_logging(verbose: int) -> None:
 
 class CommandFailed(click.ClickException):
     """A command's failure as one sentence on stderr (``Error: ...``) or, with ``--json``, one
-    JSON object ``{"error": kind, "message": sentence[, "revert": {"name", "args"}]}``; exit
+    JSON object ``{"error": kind, "message": sentence[, "revert": {"name", "args"}]}`` (and
+    what the error details, such as a refused book's ``rows``); exit
     2 for usage errors (click's convention), 1 for everything else."""
 
     def __init__(
@@ -163,11 +164,13 @@ class CommandFailed(click.ClickException):
         message: str,
         as_json: bool,
         revert: dict[str, Any] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.as_json = as_json
         self.revert = revert
+        self.details = details or {}
         self.exit_code = 2 if kind == "usage" else 1
 
     def show(self, file: IO[Any] | None = None) -> None:
@@ -177,6 +180,7 @@ class CommandFailed(click.ClickException):
         document: dict[str, Any] = {"error": self.kind, "message": self.message}
         if self.revert is not None:
             document["revert"] = self.revert
+        document.update(self.details)  # such as the rows of a refused loan book
         click.echo(json.dumps(document, default=_json_value), err=True)
 
 
@@ -209,7 +213,8 @@ class ServicingGroup(click.Group):
                 revert = {"name": exc.revert.name, "args": exc.revert.args}
             raise self._failed(ctx, raw, "revert", str(exc), revert) from None
         except LoanServicingError as exc:
-            raise self._failed(ctx, raw, "refused", str(exc)) from None
+            details = getattr(exc, "details", None)
+            raise self._failed(ctx, raw, "refused", str(exc), details=details) from None
         except (Web3Exception, OSError) as exc:
             message = f"The node failed to answer: {_one_line(exc)}."
             raise self._failed(ctx, raw, "node", message) from None
@@ -232,9 +237,10 @@ class ServicingGroup(click.Group):
         kind: str,
         message: str,
         revert: dict[str, Any] | None = None,
+        details: dict[str, Any] | None = None,
     ) -> CommandFailed:
         as_json = state_of(ctx).json or "--json" in raw
-        return CommandFailed(kind, message, as_json, revert)
+        return CommandFailed(kind, message, as_json, revert, details)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Self
 
+from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
@@ -92,6 +93,11 @@ class LedgerBinding:
             self._senders[signer.address] = sender
         other.sender = sender
         return other
+
+    def local_key(self) -> LocalAccount:
+        """The signing account's key, for the bulk path (never print or log it)."""
+        key: LocalAccount = self._require_sender().signer.local_account()
+        return key
 
     def sender_of(self, address: ChecksumAddress) -> TransactionSender | None:
         """The sender of ours that signs for ``address``, if any."""

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from eth_typing import ChecksumAddress
+from eth_typing import ChecksumAddress, HexStr
 from web3 import Web3
 from web3.logs import DISCARD
+from web3.types import StateOverride
 
 from loanservicing.amounts import iso_date
 from loanservicing.chain.abi import DEFAULT_ADMIN_ROLE, ORIGINATOR_ROLE
@@ -43,6 +44,10 @@ __all__ = ["OriginationMixin"]
 # a lender that has not approved (or does not hold) the principal yet: the ledger validates
 # the terms before it pulls the principal, last.
 TERMS_PASSED = frozenset({"ERC20InsufficientAllowance", "ERC20InsufficientBalance"})
+
+# An ERC-1271 wallet that accepts any signature: every call returns isValidSignature's magic
+# value 0x1626ba7e (PUSH4 magic, PUSH1 224, SHL, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN).
+_ACCEPTING_WALLET = "0x631626ba7e60e01b60005260206000f3"
 
 
 def not_a_dev_borrower(borrower: ChecksumAddress) -> SignatureFileError:
@@ -219,6 +224,29 @@ class OriginationMixin(LedgerBinding):
                 return
             raise self._explained(exc, "Originating the loan") from None
 
+    def simulate_terms(
+        self, call_terms: tuple[Any, ...], borrower: ChecksumAddress, now: int
+    ) -> None:
+        """Simulate originating ``call_terms`` with the borrower's code overridden, for this
+        call only, by a wallet that accepts any signature: the ledger runs every check but the
+        signature's (terms, token, lender's role, the borrower's policy); its refusal is
+        raised, explained. For terms whose signature is not at hand yet, or not valid until
+        the borrower's earlier originations are mined."""
+        override: StateOverride = {borrower: {"code": HexStr(_ACCEPTING_WALLET)}}
+        action = "Originating the loan"
+        try:
+            call(
+                self.ledger.functions.originate(call_terms, now + DEFAULT_VALIDITY, b""),
+                self.decoder,
+                action,
+                transaction={"from": self.account},
+                state_override=override,
+            )
+        except TransactionReverted as exc:
+            if exc.error_name in TERMS_PASSED:
+                return
+            raise self._explained(exc, action) from None
+
     def originate(
         self, terms: LoanTerms, approve: bool = True, valid_for: int = DEFAULT_VALIDITY
     ) -> Origination:
@@ -255,10 +283,11 @@ class OriginationMixin(LedgerBinding):
         )
         return SignedTerms(typed, sign_terms(signer.local_account(), typed))
 
-    def verify_signed_terms(self, signed: SignedTerms) -> None:
+    def verify_signed_terms(self, signed: SignedTerms, nonce: int | None = None) -> None:
         """Refuse, with one sentence, signed terms this account cannot originate: another
         chain or ledger, another lender, a used nonce, an expired deadline, or a
-        signature that is not the borrower's over exactly these terms."""
+        signature that is not the borrower's over exactly these terms. ``nonce``: the
+        borrower's nonce the terms must carry (default: its next one on chain)."""
         lender = self.account
         chain_id = int(self.w3.eth.chain_id)
         if signed.chain_id != chain_id or signed.ledger != self.ledger.address:
@@ -278,7 +307,8 @@ class OriginationMixin(LedgerBinding):
                 f"The borrower's signature expired at {iso_date(signed.deadline)} (the chain's "
                 f"time is {iso_date(now)}); ask the borrower to sign the terms again."
             )
-        nonce = self.nonce_of(signed.borrower)
+        if nonce is None:  # else: after the borrower's originations ahead of this one
+            nonce = self.nonce_of(signed.borrower)
         if signed.nonce != nonce:
             raise SignatureFileError(
                 f"The terms carry the borrower's nonce {signed.nonce}, but its next nonce is "

@@ -32,12 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_typing import ChecksumAddress, HexStr
-from web3.types import StateOverride
-
 from loanservicing.chain.abi import ORIGINATOR_ROLE, struct_to_dict
-from loanservicing.chain.errors import TransactionReverted
-from loanservicing.chain.transactions import call
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.installments import Installment, installments_in_force
@@ -47,7 +42,7 @@ from loanservicing.servicing.borrower_signature import (
     DEFAULT_VALIDITY,
     TERMS_FIELDS,
 )
-from loanservicing.servicing.origination import TERMS_PASSED, not_a_dev_borrower
+from loanservicing.servicing.origination import not_a_dev_borrower
 from loanservicing.servicing.records import LoanTerms
 from loanservicing.servicing.servicer import Servicer
 
@@ -467,11 +462,6 @@ class LoanQuote:
         return self.total_principal + self.total_interest
 
 
-# An ERC-1271 wallet that accepts any signature: every call returns isValidSignature's magic
-# value 0x1626ba7e (PUSH4 magic, PUSH1 224, SHL, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN).
-_ACCEPTING_WALLET = "0x631626ba7e60e01b60005260206000f3"
-
-
 def quote_origination(
     servicer: Servicer, terms: LoanTerms, *, as_create: bool = False, approve: bool = True
 ) -> LoanQuote:
@@ -492,7 +482,7 @@ def quote_origination(
     elif as_create:
         raise not_a_dev_borrower(terms.borrower)
     else:
-        _simulate_with_accepting_borrower(servicer, call_terms, terms.borrower, now)
+        servicer.simulate_terms(call_terms, terms.borrower, now)
     if as_create:
         servicer._require_balance(terms.principal, "the loan's principal")
         if not approve:
@@ -507,27 +497,6 @@ def quote_origination(
         installments=installments,
         borrower_signs_locally=signed is not None,
     )
-
-
-def _simulate_with_accepting_borrower(
-    servicer: Servicer, call_terms: tuple[Any, ...], borrower: ChecksumAddress, now: int
-) -> None:
-    """Simulate the origination with the borrower's code overridden, for this call only, by a
-    wallet that accepts any signature: the ledger runs every check but the signature's."""
-    override: StateOverride = {borrower: {"code": HexStr(_ACCEPTING_WALLET)}}
-    action = "Originating the loan"
-    try:
-        call(
-            servicer.ledger.functions.originate(call_terms, now + DEFAULT_VALIDITY, b""),
-            servicer.decoder,
-            action,
-            transaction={"from": servicer.account},
-            state_override=override,
-        )
-    except TransactionReverted as exc:
-        if exc.error_name in TERMS_PASSED:
-            return
-        raise servicer._explained(exc, action) from None
 
 
 def _quoted_schedule(lender: str, call_terms: tuple[Any, ...], now: int) -> tuple[Installment, ...]:

@@ -252,3 +252,34 @@ def test_a_webhook_that_is_down_is_one_line_a_retry(
     for line in lines:
         assert line.startswith(f"webhook:http://127.0.0.1:{port}/hook is unavailable (cannot be")
         assert "; retrying in " in line and "HTTPConnectionPool" not in line
+
+
+def test_boarding_tokens_csv_and_previews_refuse_in_one_sentence(
+    run: Cli, w3: Web3, tmp_path: Path
+) -> None:
+    loan_id = run.create(BORROWER, "1000")
+    nonce = _nonce(w3, LENDER)
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00garbage")
+    (tmp_path / "empty.csv").write_text("borrower,principal\n", encoding="utf-8")
+    terms = ("--principal", "10", "--apr", "12", "--installments", "2", "--period", "30d")
+    cases = [
+        (("loan", "import", str(tmp_path / "none.csv")), 1, "cannot be read"),
+        (("loan", "import", str(tmp_path / "binary.csv")), 1, "is not a CSV file"),
+        (("loan", "import", str(tmp_path / "empty.csv")), 1, "has a header but no loans"),
+        (("loan", "import", str(tmp_path)), 2, "is a directory"),
+        (("loan", "create", "--borrower", BORROWER, *terms, "--token", "0x12"), 2,
+         "is not an Ethereum address"),
+        (("loan", "quote", "--borrower", BORROWER, *terms, "--token", "0x" + "34" * 20), 1,
+         "is not an ERC-20 token on this chain"),
+        (("portfolio", "--token", "0x" + "34" * 20), 1, "is not an ERC-20 token"),
+        (("loan", "list", "--csv", str(tmp_path / "no" / "x.csv")), 1, "cannot be written"),
+        (("loan", "schedule", "99", "--csv", str(tmp_path / "s.csv")), 1, "There is no loan 99"),
+        (("loan", "restructure", "propose", str(loan_id), "--apr", "x", "--installments", "3",
+          "--period", "30d", "--dry-run"), 1, "'x'"),
+    ]  # fmt: skip
+    for args, code, fragment in cases:
+        result = run.raw(*args)
+        assert result.exit_code == code, (args, result.stderr)
+        assert fragment in _one_line(result.stderr), (args, result.stderr)
+    assert not (tmp_path / "s.csv").exists()
+    assert _nonce(w3, LENDER) == nonce

@@ -22,7 +22,7 @@ MODULES = sorted(
 COMMANDS = {
     "node", "deploy", "chain", "faucet", "loan", "repay", "payoff", "credit", "portfolio",
     "index", "monitor", "report", "data", "attester", "attest", "consent", "policy", "vault",
-    "demo",
+    "demo", "serve",
 }  # fmt: skip
 
 
@@ -46,6 +46,7 @@ def test_every_group_is_attached_once_to_the_root() -> None:
     assert set(loan.commands) == {
         "create", "sign-terms", "originate", "show", "schedule", "list", "default", "assess",
         "restructure", "claim", "allow-token", "holiday", "forbear", "statement", "quote",
+        "import",
     }  # fmt: skip
     restructure = loan.commands["restructure"]
     assert isinstance(restructure, click.Group)
