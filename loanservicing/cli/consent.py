@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
-from rich.table import Table
 from web3 import Web3
 
 from loanservicing.cli.data import DataSession, expiry_of, key_values, tx_hex
 from loanservicing.cli.options import ADDRESS, account_option, data_options, json_option
-from loanservicing.cli.output import dated
+from loanservicing.cli.output import Column, dated, fitted_table
 from loanservicing.sharing.consent import category_names, legal_basis_hash, parse_categories
 
 __all__ = ["consent"]
@@ -90,17 +89,22 @@ def consent_list(ctx: click.Context, borrower: str) -> None:
     result = {"borrower": borrower, "grants": grants}
 
     def render(c: Console) -> None:
-        table = Table(title=f"Consents of {borrower}", title_justify="left")
-        for column in ("viewer", "categories", "until", "active"):
-            table.add_column(column)
-        for g in grants:
-            table.add_row(
+        columns = [
+            Column("viewer", kind="id"),
+            Column("categories", kind="words"),
+            Column("until"),
+            Column("active"),
+        ]
+        cells = [
+            [
                 g["viewer"],
-                ", ".join(g["categories"]) or "-",
-                g["until_date"] or "-",
+                ", ".join(g["categories"]) or "—",
+                g["until_date"] or "—",
                 "yes" if g["active"] else "no",
-            )
-        c.print(table)
+            ]
+            for g in grants
+        ]
+        c.print(fitted_table(f"Consents of {borrower}", columns, cells, c.width))
 
     session.emit(result, render)
 

@@ -182,8 +182,29 @@ def expiry_of(session: DataSession, text: str) -> int:
 
 
 def key_values(title: str, rows: list[tuple[str, Any]]) -> Callable[[Console], None]:
-    """A key-value table of ``rows``, for ``emit``."""
-    return lambda c: c.print(key_value_table(title, [(k, str(v)) for k, v in rows]))
+    """A key-value table of ``rows`` as a person reads it, for ``emit``: names in words,
+    yes/no, dates (a ``*_timestamp`` beside its ``*_date`` is left to the JSON), lists and
+    mappings written out, a dash for nothing."""
+    keys = {k for k, _ in rows}
+    shown = [
+        (k.replace("_", " "), readable(v))
+        for k, v in rows
+        if not (k.endswith("_timestamp") and k.removesuffix("_timestamp") + "_date" in keys)
+    ]
+    return lambda c: c.print(key_value_table(title, shown))
+
+
+def readable(value: Any) -> str:
+    """One value of a data-sharing document in words (``True`` is yes, None a dash)."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(readable(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{str(k).replace('_', ' ')}: {readable(v)}" for k, v in value.items())
+    return str(value)
 
 
 def tx_hex(receipt_hash: Any) -> str:

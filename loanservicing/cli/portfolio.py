@@ -9,13 +9,12 @@ from typing import Any
 import click
 from eth_typing import ChecksumAddress
 from rich.console import Console
-from rich.table import Table
 
 from loanservicing.amounts import exact, share
 from loanservicing.cli.app import state_of
 from loanservicing.cli.csv_export import csv_option, write_csv
 from loanservicing.cli.options import ADDRESS, json_option
-from loanservicing.cli.output import emit, render_summary
+from loanservicing.cli.output import Column, emit, fitted_table, render_summary
 from loanservicing.ledger.portfolio import PortfolioSummary
 from loanservicing.servicing.portfolio import (
     claimable_by_lender,
@@ -58,13 +57,10 @@ def portfolio(ctx: click.Context, token: ChecksumAddress | None, csv_path: Path 
     def render(console: Console) -> None:
         render_summary(summary, console, servicer.token_symbol)
         if any(held.values()):
-            table = Table(title="Held repayments the lenders may claim", title_justify="left")
-            table.add_column("lender")
-            table.add_column("claimable", justify="right")
-            for lender, amount in held.items():
-                if amount:
-                    table.add_row(lender, servicer.show(amount))
-            console.print(table)
+            columns = [Column("lender", kind="id"), Column("claimable", "right")]
+            cells = [[lender, servicer.show(amount)] for lender, amount in held.items() if amount]
+            title = "Held repayments the lenders may claim"
+            console.print(fitted_table(title, columns, cells, console.width))
         for other, count in others.items():
             loans = "1 loan" if count == 1 else f"{count} loans"
             console.print(f"Not counted: {loans} in token {other} (portfolio --token {other}).")

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
 from web3 import Web3
 
 from loanservicing.cli.data import CLAIM_TYPE, DataSession, key_values, read_document
 from loanservicing.cli.options import ADDRESS, account_option, data_options, json_option
-from loanservicing.cli.output import dated
+from loanservicing.cli.output import Column, dated, fitted_table
 from loanservicing.sharing.vault import sign_access_request
 
 __all__ = ["vault"]
@@ -124,19 +123,26 @@ def vault_log(ctx: click.Context, subject: str) -> None:
     }
 
     def render(c: Console) -> None:
-        table = Table(title=f"Vault access log of {subject}", title_justify="left")
-        for column in ("seq", "at", "action", "actor", "category", "decision"):
-            table.add_column(column)
-        for e in entries:
-            table.add_row(
+        columns = [
+            Column("seq", "right"),
+            Column("at"),
+            Column("action"),
+            Column("actor", kind="id"),
+            Column("category", drop=1),
+            Column("decision", kind="words"),
+        ]
+        cells = [
+            [
                 str(e["seq"]),
                 e["at_date"] or "",
                 e["action"],
                 e["actor"],
-                e["category"],
+                e["category"] or "—",
                 e["decision"],
-            )
-        c.print(table)
+            ]
+            for e in entries
+        ]
+        c.print(fitted_table(f"Vault access log of {subject}", columns, cells, c.width))
         verdict = "intact" if check.ok else "BROKEN: " + " ".join(check.problems)
         c.print(f"Hash chain over {check.entries} entries: {verdict}")
 

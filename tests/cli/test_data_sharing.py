@@ -96,6 +96,11 @@ def test_attest_issue_verify_revoke(cli: Cli, income_doc: Path, tmp_path: Path) 
     shown = cli.json("attest", "show", "1")
     assert shown["type"] == "income" and shown["valid_now"] is True
     assert shown["valid_until_date"].endswith("Z")
+    # As a person reads it: yes/no, dates, a dash for nothing; no Python values.
+    text = cli.run("attest", "show", "1").output
+    assert "valid now" in text and "yes" in text and "revoked at" in text and "—" in text
+    assert shown["valid_until_date"] in text and str(shown["valid_until_timestamp"]) not in text
+    assert not any(word in text for word in ("True", "False", "None", "["))
     # Only the attester revokes; a non-attester's attempt is one sentence, exit 1.
     refused = cli.run("attest", "revoke", "1", "--account", "5", ok=False)
     assert refused.exit_code == 1 and "NotAttester" in refused.output
@@ -155,6 +160,10 @@ def test_consent_vault_log_and_erasure(cli: Cli, income_doc: Path) -> None:
     assert document["document"]["annual_income"] == "112400 EUR"
     log = cli.json("vault", "log", BORROWER)
     assert log["chain_ok"] is True
+    for table in (cli.run("vault", "log", BORROWER), cli.run("consent", "list", BORROWER)):
+        # Whole at CliRunner's 80 columns: addresses fold, nothing is cut with an ellipsis.
+        assert "…" not in table.stdout and max(map(len, table.stdout.splitlines())) <= 80
+    assert LENDER[:20] in cli.run("consent", "list", BORROWER).stdout.replace("\n", "")
     assert [(e["action"], e["decision"]) for e in log["entries"]] == [
         ("store", "done"),
         ("read", "refused"),
