@@ -31,6 +31,7 @@ from loanservicing.cli.portfolio import portfolio
 from loanservicing.cli.relief import loan_forbear, loan_holiday
 from loanservicing.cli.report import report
 from loanservicing.cli.restructure import loan_restructure
+from loanservicing.cli.serve import serve
 from loanservicing.cli.statement import loan_statement_command
 from loanservicing.cli.vault import vault
 
@@ -74,6 +75,7 @@ for command in (
     index_group,
     monitor_group,
     report,
+    serve,
     # data sharing
     data,
     attester,

@@ -1,0 +1,369 @@
+"""The portal's Starlette application: the lender's portfolio, collections queue and loan
+pages, the borrower's own loans, Sign-In with Ethereum, CSV downloads of every table, and the
+live part of a loan page (polled every second).
+
+Every page reads the event index (:class:`~loanservicing.indexing.database.IndexDB`, one
+connection per request) at the chain time of its newest indexed block; the only chain call is
+the role check when someone signs in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import is_address, to_checksum_address
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from loanservicing.amounts import money
+from loanservicing.indexing.database import IndexDB
+from loanservicing.ledger.portfolio import snapshot_at
+from loanservicing.ledger.state import LoanSnapshot, LoanState
+from loanservicing.monitoring.collections import collections_queue
+from loanservicing.monitoring.notices import NoticeStore
+from loanservicing.monitoring.repayment_history import repayments_of
+from loanservicing.portal.access import (
+    SignedIn,
+    require_lender,
+    require_signed_in,
+    sign_in,
+    signed_in,
+)
+from loanservicing.portal.chain_clock import index_clock
+from loanservicing.portal.collections_table import collections_table
+from loanservicing.portal.csrf import csrf_token, valid_csrf
+from loanservicing.portal.errors import SignInRefused
+from loanservicing.portal.loan_tables import (
+    credit_table,
+    day,
+    next_payment_text,
+    notices_table,
+    repayments_table,
+    schedule_table,
+    terms_table,
+)
+from loanservicing.portal.portfolio_tables import other_token_loans, portfolio_tables
+from loanservicing.portal.schedule import installments
+from loanservicing.portal.security_headers import SecurityHeaders
+from loanservicing.portal.settings import PortalSettings
+from loanservicing.portal.siwe_sign_in import NonceBook, verify_sign_in
+from loanservicing.portal.tables import Table
+
+__all__ = ["create_app"]
+
+_HERE = Path(__file__).resolve().parent
+_NONCE = "siwe_nonce"
+
+
+def create_app(
+    settings: PortalSettings,
+    is_lender: Callable[[str], bool],
+    symbol_of: Callable[[str], str],
+) -> Starlette:
+    """The portal over ``settings.db_path``; ``is_lender(address)`` asks the ledger whether
+    an address holds a lender's role, ``symbol_of(token)`` gives a token's symbol."""
+    templates = Jinja2Templates(directory=str(_HERE / "templates"))
+    nonces = NonceBook(settings.nonce_ttl)
+    symbol = settings.token_symbol
+
+    @contextmanager
+    def index() -> Iterator[IndexDB]:
+        db = IndexDB(settings.db_path)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        who = signed_in(request)
+        return templates.TemplateResponse(
+            request,
+            name,
+            {"who": who, "csrf": csrf_token(request), "symbol": symbol, **context},
+            status_code=status,
+        )
+
+    def csv_response(table: Table, prefix: str) -> Response:
+        return Response(
+            table.csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{prefix}{table.name}.csv"'},
+        )
+
+    # ------------------------------------------------------------------ sign-in
+    def home(request: Request) -> Response:
+        who = signed_in(request)
+        target = "/sign-in" if who is None else "/portfolio" if who.lender else "/me"
+        return RedirectResponse(target, status_code=303)
+
+    def sign_in_page(request: Request) -> Response:
+        return page(request, "sign_in.html", chain_id=settings.chain_id)
+
+    def nonce(request: Request) -> Response:
+        """A new nonce for this session, and the address to sign in as in EIP-55 form (the
+        message must carry it so; wallets often give it in lower case)."""
+        address = request.query_params.get("address", "")
+        if not is_address(address):
+            return JSONResponse({"error": "Name the address to sign in as."}, 400)
+        issued = nonces.issue()
+        request.session[_NONCE] = issued
+        return JSONResponse(
+            {
+                "nonce": issued,
+                "chain_id": settings.chain_id,
+                "ttl": settings.nonce_ttl,
+                "address": to_checksum_address(address),
+            },
+            headers={"cache-control": "no-store"},
+        )
+
+    async def verify(request: Request) -> Response:
+        try:
+            body = await request.json()
+            message, signature = str(body["message"]), str(body["signature"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "Post the message and its signature."}, 400)
+        session_nonce = request.session.pop(_NONCE, None)
+        host = request.headers.get("host", "")
+        try:
+            address = verify_sign_in(
+                message,
+                signature,
+                domain=host,
+                origin=f"{request.url.scheme}://{host}",
+                chain_id=settings.chain_id,
+                session_nonce=session_nonce if isinstance(session_nonce, str) else None,
+                nonces=nonces,
+            )
+        except SignInRefused as exc:
+            return JSONResponse({"error": str(exc)}, 401)
+        lender = is_lender(address)
+        sign_in(request, address, lender)
+        return JSONResponse(
+            {"address": address, "lender": lender, "redirect": "/portfolio" if lender else "/me"}
+        )
+
+    async def sign_out(request: Request) -> Response:
+        form = await request.form()
+        if not valid_csrf(request, form.get("csrf")):
+            raise HTTPException(403, "The form's CSRF token is missing or wrong; reload the page.")
+        request.session.clear()
+        return RedirectResponse("/sign-in", status_code=303)
+
+    # ----------------------------------------------------------------- lender
+    def _portfolio(db: IndexDB) -> tuple[int, int, dict[str, Table]]:
+        now, block = index_clock(db)
+        return now, block, portfolio_tables(db, now, block, settings.token, symbol)
+
+    def portfolio(request: Request) -> Response:
+        require_lender(request)
+        with index() as db:
+            now, block, tables = _portfolio(db)
+            others = other_token_loans(db, settings.token)
+        return page(
+            request,
+            "portfolio.html",
+            tables=list(tables.values()),
+            now=day(now),
+            block=block,
+            other_token_loans=others,
+        )
+
+    def portfolio_csv(request: Request) -> Response:
+        require_lender(request)
+        with index() as db:
+            tables = _portfolio(db)[2]
+        return csv_response(_named(tables, request.path_params["name"]), "portfolio-")
+
+    def _collections(db: IndexDB) -> tuple[int, int, Table]:
+        now, block = index_clock(db)
+        return now, block, collections_table(collections_queue(db, now), symbol_of)
+
+    def collections(request: Request) -> Response:
+        require_lender(request)
+        with index() as db:
+            now, block, table = _collections(db)
+        return page(request, "collections.html", table=table, now=day(now), block=block)
+
+    def collections_csv(request: Request) -> Response:
+        require_lender(request)
+        with index() as db:
+            table = _collections(db)[2]
+        return csv_response(_named({table.name: table}, request.path_params["name"]), "")
+
+    # ------------------------------------------------------------------- loans
+    def _loan(db: IndexDB, loan_id: int, who: SignedIn) -> dict[str, Any]:
+        state = db.loan(loan_id)
+        if state is None:
+            raise HTTPException(404, f"There is no loan {loan_id} in the index.")
+        if not who.may_see(state.borrower):
+            raise HTTPException(403, "This loan is not yours.")
+        now, block = index_clock(db)
+        decimals = db.token_decimals().get(state.token, 0)
+        current = snapshot_at(state, now, decimals)
+        return _loan_context(db, state, current, who, now, block)
+
+    def _loan_context(
+        db: IndexDB,
+        state: LoanState,
+        current: LoanSnapshot,
+        who: SignedIn,
+        now: int,
+        block: int,
+    ) -> dict[str, Any]:
+        d, loan_symbol = current.decimals, symbol_of(state.token)
+        paid = repayments_of(db, [state.loan_id])[state.loan_id]
+        tables = {
+            t.name: t
+            for t in (
+                schedule_table(installments(state, now), d, loan_symbol),
+                repayments_table(paid, d, loan_symbol),
+                notices_table(NoticeStore(db).notices(loan_id=state.loan_id), loan_symbol),
+                credit_table(
+                    db.credit_records([state.borrower]).get(state.borrower),
+                    symbol,
+                    explained=not who.lender,
+                ),
+            )
+        }
+        terms = terms_table(current, state, loan_symbol)
+        return {
+            "loan": current,
+            "terms": terms,
+            "figures": dict(terms),
+            "next_payment": next_payment_text(current, loan_symbol),
+            "tables": tables,
+            "now": day(now),
+            "block": block,
+            "lender_view": who.lender,
+        }
+
+    def loan_page(request: Request) -> Response:
+        who = require_signed_in(request)
+        with index() as db:
+            context = _loan(db, request.path_params["loan_id"], who)
+        return page(request, "loan.html", **context)
+
+    def loan_live(request: Request) -> Response:
+        who = require_signed_in(request)
+        with index() as db:
+            context = _loan(db, request.path_params["loan_id"], who)
+        response = page(request, "loan_live.html", **context)
+        response.headers["cache-control"] = "no-store"
+        return response
+
+    def loan_csv(request: Request) -> Response:
+        who = require_signed_in(request)
+        loan_id = request.path_params["loan_id"]
+        with index() as db:
+            tables = _loan(db, loan_id, who)["tables"]
+        return csv_response(_named(tables, request.path_params["name"]), f"loan-{loan_id}-")
+
+    # ---------------------------------------------------------------- borrower
+    def _mine(db: IndexDB, who: SignedIn) -> dict[str, Any]:
+        now, block = index_clock(db)
+        decimals_of = db.token_decimals()
+        own = [
+            snapshot_at(s, now, decimals_of.get(s.token, 0))
+            for s in db.loans().values()
+            if s.borrower.lower() == who.address.lower()
+        ]
+        loans = Table(
+            "loans",
+            "Your loans",
+            ["loan", "status", "next payment", "outstanding principal", "days late"],
+            [
+                [
+                    str(s.loan_id),
+                    s.status,
+                    next_payment_text(s, symbol_of(s.token)),
+                    money(s.principal_outstanding, s.decimals, symbol_of(s.token)),
+                    str(s.days_past_due),
+                ]
+                for s in own
+            ],
+            numeric=frozenset({0, 3, 4}),
+            links=[f"/loans/{s.loan_id}" for s in own],
+        )
+        record = db.credit_records([who.address]).get(who.address)
+        credit = credit_table(record, symbol, explained=True)
+        return {"tables": {t.name: t for t in (loans, credit)}, "now": day(now), "block": block}
+
+    def mine(request: Request) -> Response:
+        who = require_signed_in(request)
+        with index() as db:
+            context = _mine(db, who)
+        return page(request, "borrower.html", **context)
+
+    def mine_csv(request: Request) -> Response:
+        who = require_signed_in(request)
+        with index() as db:
+            tables = _mine(db, who)["tables"]
+        return csv_response(_named(tables, request.path_params["name"]), "my-")
+
+    # ------------------------------------------------------------------ errors
+    def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 401 and request.method == "GET":
+            return RedirectResponse("/sign-in", status_code=303)
+        return page(
+            request, "error.html", status=exc.status_code, status_code=exc.status_code,
+            detail=exc.detail,
+        )  # fmt: skip
+
+    routes = [
+        Route("/", home),
+        Route("/sign-in", sign_in_page),
+        Route("/siwe/nonce", nonce),
+        Route("/siwe/verify", verify, methods=["POST"]),
+        Route("/sign-out", sign_out, methods=["POST"]),
+        Route("/portfolio", portfolio),
+        Route("/portfolio/{name}.csv", portfolio_csv),
+        Route("/collections", collections),
+        Route("/collections/{name}.csv", collections_csv),
+        Route("/loans/{loan_id:int}", loan_page),
+        Route("/loans/{loan_id:int}/live", loan_live),
+        Route("/loans/{loan_id:int}/{name}.csv", loan_csv),
+        Route("/me", mine),
+        Route("/me/{name}.csv", mine_csv),
+        Mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static"),
+    ]
+    middleware = [
+        # Sign-in messages are bound to the request's host: only the portal's own names.
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
+        Middleware(SecurityHeaders),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.session_secret,
+            session_cookie="portal_session",
+            max_age=settings.session_max_age,
+            same_site="strict",
+            https_only=settings.https_only,
+        ),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: refused},
+    )
+    app.state.session_max_age = settings.session_max_age
+    return app
+
+
+def _named(tables: dict[str, Table], name: str) -> Table:
+    """The table called ``name``; 404 for any other name (no file is ever read)."""
+    table = tables.get(name)
+    if table is None:
+        raise HTTPException(404, f"There is no table {name!r} to download here.")
+    return table

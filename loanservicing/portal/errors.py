@@ -1,0 +1,11 @@
+"""The portal's errors: a sign-in the portal refuses, with the sentence the page shows."""
+
+from __future__ import annotations
+
+from loanservicing.errors import LoanServicingError
+
+__all__ = ["SignInRefused"]
+
+
+class SignInRefused(LoanServicingError):
+    """A Sign-In with Ethereum message or signature the portal does not accept."""

@@ -1,0 +1,104 @@
+"""Fixtures of the portal tests: portals over the session deployment (a real uvicorn server
+on a free port with its index follower), each stopped after its test."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loanservicing.deployment.compile import ContractArtifact
+from loanservicing.indexing.database import IndexDB
+from loanservicing.indexing.sync import Indexer, IndexerConfig
+from loanservicing.monitoring.notices import NoticeStore
+from loanservicing.portal.app import create_app
+from loanservicing.portal.assembly import portal_server
+from loanservicing.portal.roles import lender_check
+from loanservicing.portal.server import PortalServer
+from loanservicing.portal.settings import PortalSettings
+from loanservicing.portal.token_symbols import TokenSymbols
+from loanservicing.servicing.servicer import Servicer
+from tests.portal.portal_driver import free_port
+from tests.support.ledger_driver import LedgerDriver
+
+# Starlette's TestClient warns, at import, that it would rather run on httpx2 (not installed).
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
+
+
+def make_indexer(system: LedgerDriver, db_path: Path) -> Indexer:
+    config = IndexerConfig(
+        rpc_url=system.rpc_url,
+        ledger=system.ledger.address,
+        registry=system.registry.address,
+        from_block=system.block,
+        poll_interval=0.05,
+    )
+    return Indexer(config, IndexDB(db_path))
+
+
+@pytest.fixture
+def portal(
+    system: LedgerDriver, artifacts: dict[str, ContractArtifact], tmp_path: Path
+) -> Iterator[Callable[..., PortalServer]]:
+    """``portal(**settings)``: a started portal over a new index of ``system``."""
+    started: list[PortalServer] = []
+
+    def _start(**settings: Any) -> PortalServer:
+        servicer = Servicer(system.w3, system.deployment, artifacts, None)
+        indexer = make_indexer(system, tmp_path / f"index-{len(started)}.db")
+        server = portal_server(servicer, indexer, port=free_port(), **settings)
+        server.start()
+        started.append(server)
+        return server
+
+    yield _start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def portal_client(
+    system: LedgerDriver, artifacts: dict[str, ContractArtifact], tmp_path: Path
+) -> Iterator[Callable[..., TestClient]]:
+    """``portal_client(**settings)``: a TestClient of the portal app over an index of
+    ``system`` synced now (no follower, no server)."""
+    clients: list[TestClient] = []
+
+    def _client(**settings: Any) -> TestClient:
+        servicer = Servicer(system.w3, system.deployment, artifacts, None)
+        indexer = make_indexer(system, tmp_path / f"client-{len(clients)}.db")
+        indexer.sync()
+        NoticeStore(indexer.db)
+        config = PortalSettings(
+            db_path=indexer.db.path,
+            chain_id=int(system.w3.eth.chain_id),
+            token=servicer.token.address,
+            token_symbol=servicer.token_symbol,
+            **{
+                "session_secret": "a test secret of the portal",
+                "allowed_hosts": ("testserver",),
+                **settings,
+            },
+        )
+        indexer.db.close()
+        symbols = TokenSymbols(system.w3)
+        client = TestClient(create_app(config, lender_check(servicer), symbols))
+        clients.append(client)
+        return client
+
+    yield _client
+    for client in clients:
+        client.close()
