@@ -3,7 +3,8 @@ pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {CreditRecord, ICreditRegistry} from "./interfaces/ICreditRegistry.sol";
+import {CreditRecord, ICreditRegistry, ScoreFactors} from "./interfaces/ICreditRegistry.sol";
+import {CreditScore} from "./libraries/CreditScore.sol";
 
 /// @title CreditRegistry
 /// @notice Credit records per borrower address, written by authorised ledgers (reporters) in
@@ -124,7 +125,39 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
     }
 
     /// @inheritdoc ICreditRegistry
-    function creditRecord(address borrower) external view returns (CreditRecord memory total) {
+    function creditRecord(address borrower) external view returns (CreditRecord memory) {
+        return _total(borrower);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function reporterRecord(address borrower, address reporter)
+        external
+        view
+        returns (CreditRecord memory)
+    {
+        return _reporterRecord(borrower, reporter);
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function creditScore(address borrower)
+        external
+        view
+        returns (uint256 score, ScoreFactors memory factors)
+    {
+        return CreditScore.scoreOf(_total(borrower));
+    }
+
+    /// @inheritdoc ICreditRegistry
+    function reporterScore(address borrower, address reporter)
+        external
+        view
+        returns (uint256 score, ScoreFactors memory factors)
+    {
+        return CreditScore.scoreOf(_reporterRecord(borrower, reporter));
+    }
+
+    /// @dev The borrower's figures summed over its reporters.
+    function _total(address borrower) private view returns (CreditRecord memory total) {
         address[] storage reporters = _reporters[borrower];
         uint256 n = reporters.length;
         for (uint256 i; i < n; ++i) {
@@ -144,9 +177,8 @@ contract CreditRegistry is ICreditRegistry, AccessControl {
         total.currentDaysPastDue = _worst(borrower, address(0));
     }
 
-    /// @inheritdoc ICreditRegistry
-    function reporterRecord(address borrower, address reporter)
-        external
+    function _reporterRecord(address borrower, address reporter)
+        private
         view
         returns (CreditRecord memory record)
     {

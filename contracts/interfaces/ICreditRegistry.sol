@@ -22,6 +22,20 @@ struct CreditRecord {
     uint8 forbearances;
 }
 
+/// @notice The parts of a credit score in points (see `CreditScore`): the first four add to
+///         the base of 300, the last three are deducted.
+/// @dev onTime 0..250, history 0..100, closed 0..100, standing 0..100; worst 0..50, misses
+///      0..50, defaults 0..300.
+struct ScoreFactors {
+    uint16 onTime;
+    uint16 history;
+    uint16 closed;
+    uint16 standing;
+    uint16 worst;
+    uint16 misses;
+    uint16 defaults;
+}
+
 /// @title Credit registry interface: the shared, append-only credit history of borrowers.
 /// @notice Ledgers holding the reporter role report servicing events per loan, in the same
 ///         transaction as the event; the registry keeps each reporter's figures per borrower
@@ -159,6 +173,23 @@ interface ICreditRegistry {
         external
         view
         returns (CreditRecord memory);
+
+    /// @notice The borrower's credit score, 300 to 850 (0: no loan ever reported), from the
+    ///         totals `creditRecord` returns by the published formula of `CreditScore`, and its
+    ///         parts. It changes by itself with every report.
+    /// @param borrower the borrower
+    function creditScore(address borrower)
+        external
+        view
+        returns (uint256 score, ScoreFactors memory factors);
+
+    /// @notice The score of the borrower's figures as one reporter reported them.
+    /// @param borrower the borrower
+    /// @param reporter the reporting ledger
+    function reporterScore(address borrower, address reporter)
+        external
+        view
+        returns (uint256 score, ScoreFactors memory factors);
 
     /// @notice The reporters that ever reported about the borrower, in order of first report.
     /// @param borrower the borrower

@@ -14,6 +14,7 @@ from loanservicing.cli.app import state_of
 from loanservicing.cli.options import ADDRESS, json_option
 from loanservicing.cli.output import Column, emit, fitted_table
 from loanservicing.ledger.credit import CREDIT_DECIMALS, CreditRecord
+from loanservicing.ledger.credit_score import FACTORS
 from loanservicing.servicing.servicer import Servicer
 
 __all__ = ["credit", "credit_document"]
@@ -25,9 +26,11 @@ def credit() -> None:
 
 
 def credit_document(servicer: Servicer, borrower: ChecksumAddress) -> dict[str, Any]:
-    """The borrower's totals (as before) plus each reporting ledger's figures."""
+    """The borrower's totals (as before), the registry's score with its parts, and each
+    reporting ledger's figures."""
     return {
         **servicer.credit_record(borrower).to_json(),
+        "credit_score": servicer.credit_score(borrower).to_json(),
         "reporters": [
             {"reporter": reporter, **_figures(record)}
             for reporter, record in servicer.reporter_records(borrower)
@@ -87,5 +90,23 @@ def credit_show(ctx: click.Context, borrower: ChecksumAddress) -> None:
             console.print(f"ledger {n}: {r['reporter']}")
         if not reporters:
             console.print("[dim]No ledger has reported about this borrower.[/dim]")
+            return
+        render_score(console, document["credit_score"])
 
     emit(state, document, render)
+
+
+def render_score(console: Console, score: dict[str, Any]) -> None:
+    """The score and its factors: points, what each measures and what would raise it."""
+    parts = score["factors"]
+    columns = [
+        Column("factor", kind="words", style="bold"),
+        Column("points", "right"),
+        Column("what would raise it", kind="words", drop=1),
+    ]
+    rows = [
+        [f.label, f"{'-' if f.deducted else '+'}{parts[f.name]} of {f.most}", f.to_raise]
+        for f in FACTORS
+    ]
+    title = f"Credit score {score['score']} (300 to 850; 300 + the points added - those deducted)"
+    console.print(fitted_table(title, columns, rows, console.width))

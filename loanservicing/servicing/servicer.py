@@ -41,6 +41,7 @@ from loanservicing.chain.errors import TransactionReverted
 from loanservicing.chain.transactions import call
 from loanservicing.errors import LoanServicingError
 from loanservicing.ledger.credit import CreditRecord
+from loanservicing.ledger.credit_score import FACTORS, CreditScore
 from loanservicing.ledger.delinquency import STATUS_LABELS
 from loanservicing.ledger.portfolio import snapshot
 from loanservicing.ledger.state import AmountDue, LoanSnapshot, LoanState, LoanStatus
@@ -172,6 +173,12 @@ class Servicer(OriginationMixin, RestructuringMixin, ReliefMixin, ClaimsMixin):
         """The borrower's totals over every reporter (the registry's ``creditRecord``)."""
         raw = self.registry.functions.creditRecord(borrower).call()
         return CreditRecord.from_view(borrower, dict(zip(self._record_fields, raw, strict=True)))
+
+    def credit_score(self, borrower: ChecksumAddress) -> CreditScore:
+        """The borrower's score as the registry computes it (``creditScore``), with its parts."""
+        score, parts = self.registry.functions.creditScore(borrower).call()
+        names = [f.name for f in FACTORS]
+        return CreditScore(int(score), dict(zip(names, map(int, parts), strict=True)))
 
     def reporter_records(self, borrower: ChecksumAddress) -> list[tuple[str, CreditRecord]]:
         """The borrower's figures as each reporting ledger reported them, in order of first

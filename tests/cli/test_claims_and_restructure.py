@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web3 import Web3
@@ -16,6 +17,8 @@ from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.deployment.deploy import deploy_system
 from loanservicing.deployment.manifest import write_deployment
+from loanservicing.ledger.credit import CreditRecord
+from loanservicing.ledger.credit_score import credit_score
 from loanservicing.ledger.schedule import DAY
 from tests.cli.driver import Cli
 
@@ -165,3 +168,20 @@ def test_credit_show_has_each_reporters_figures(run: Cli) -> None:
     assert record["loans_opened"] == 1 and record["total_repaid"] == 100 * 10**18
     readable = run.raw("credit", "show", BORROWER).stdout
     assert "ledger 1: 0x" in readable and "worst open loan" in readable
+    # The registry's score, recomputed here from the record the same command printed.
+    score = record["credit_score"]
+    mine = credit_score(CreditRecord.from_view(BORROWER, _view(record)))
+    assert (score["score"], score["factors"]) == (mine.score, mine.factors)
+    assert score["score"] == 300 + 250 + 2 + 100  # one installment on time, current
+    assert f"Credit score {score['score']} (300 to 850" in readable
+    assert "paid on time" in readable and "+250 of 250" in readable
+
+
+def _view(document: dict[str, Any]) -> dict[str, Any]:
+    """``credit show --json``'s totals by the registry struct's field names."""
+    names = {"paid_on_time": "paidOnTime", "paid_late": "paidLate", "missed": "missed",
+             "days_past_due": "currentDaysPastDue", "max_days_past_due": "maxDaysPastDue",
+             "defaults": "defaults", "loans_opened": "loansOpened",
+             "loans_closed": "loansClosed", "total_repaid": "totalRepaid",
+             "forbearances": "forbearances"}  # fmt: skip
+    return {struct: document[key] for key, struct in names.items()}
