@@ -31,6 +31,7 @@ from loanservicing.cli.portfolio import portfolio
 from loanservicing.cli.relief import loan_forbear, loan_holiday
 from loanservicing.cli.report import report
 from loanservicing.cli.restructure import loan_restructure
+from loanservicing.cli.risk_reports import report_ifrs9, report_roll_rates, report_vintages
 from loanservicing.cli.serve import serve
 from loanservicing.cli.statement import loan_statement_command
 from loanservicing.cli.vault import vault
@@ -87,6 +88,10 @@ for command in (
     demo,
 ):
     cli.add_command(command)
+
+# credit-risk reports beside the ones cli/report.py defines
+for report_command in (report_roll_rates, report_vintages, report_ifrs9):
+    report.add_command(report_command)
 
 
 def main() -> None:

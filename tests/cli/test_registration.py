@@ -38,7 +38,9 @@ def test_every_group_is_attached_once_to_the_root() -> None:
     assert set(cli.commands) == COMMANDS
     report = cli.commands["report"]
     assert isinstance(report, click.Group)
-    assert set(report.commands) == {"delinquency", "audit", "audit-verify", "privacy-scan"}
+    assert set(report.commands) == {
+        "delinquency", "audit", "audit-verify", "privacy-scan", "roll-rates", "vintages", "ifrs9",
+    }  # fmt: skip
     monitor = cli.commands["monitor"]
     assert isinstance(monitor, click.Group) and set(monitor.commands) == {"run", "notices"}
     loan = cli.commands["loan"]
