@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from loanservicing.ledger import calendar as cal
-from loanservicing.ledger.state import LoanState
+from loanservicing.ledger.accounting import grace_end
+from loanservicing.ledger.delinquency import DUE, PARTIAL, installment_status
+from loanservicing.ledger.state import LoanState, LoanStatus
 
-__all__ = ["Installment", "installments_in_force"]
+__all__ = ["Installment", "PaidInstallment", "installments_in_force", "paid_installments"]
 
 
 @dataclass(frozen=True)
@@ -56,3 +58,30 @@ def installments_in_force(state: LoanState) -> Iterator[Installment]:
             interest_before=ci0,
         )
         cp0, ci0 = cp1, ci1
+
+
+@dataclass(frozen=True)
+class PaidInstallment:
+    """An installment of the segment in force, what was paid towards it (payments go to the
+    earliest installments first, interest and principal apart) and its status at a time."""
+
+    installment: Installment
+    paid: int
+    status: str
+
+
+def paid_installments(state: LoanState, now: int) -> Iterator[PaidInstallment]:
+    """The installments in force with what was paid towards each and its status at ``now``
+    (the words of :mod:`loanservicing.ledger.delinquency`; one installment at most is due)."""
+    paid_p, paid_i = state.paid_principal, state.paid_interest
+    closed = state.status is LoanStatus.CLOSED
+    next_is_taken = False
+    for i in installments_in_force(state):
+        cp0, ci0 = i.principal_before, i.interest_before
+        cp1, ci1 = cp0 + i.principal, ci0 + i.interest
+        paid = (min(cp1, paid_p) - min(cp0, paid_p)) + (min(ci1, paid_i) - min(ci0, paid_i))
+        status = installment_status(
+            i.total, paid, i.due_timestamp, grace_end(state, i.number), now, closed, next_is_taken
+        )
+        next_is_taken = next_is_taken or status in (PARTIAL, DUE)
+        yield PaidInstallment(i, paid, status)

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loanservicing.ledger.accounting import grace_end
-from loanservicing.ledger.delinquency import DUE, PARTIAL, SETTLED, installment_status
-from loanservicing.ledger.installments import installments_in_force
+from loanservicing.ledger.delinquency import SETTLED
+from loanservicing.ledger.installments import paid_installments
 from loanservicing.ledger.state import LoanState, LoanStatus
 
 __all__ = ["ScheduledInstallment", "installments"]
@@ -55,19 +54,11 @@ def installments(state: LoanState, now: int) -> list[ScheduledInstallment]:
     ]
     if closed:
         return rows
-    paid_p, paid_i = state.paid_principal, state.paid_interest
-    next_is_taken = False
-    for i in installments_in_force(state):
-        cp0, ci0 = i.principal_before, i.interest_before
-        cp1, ci1 = cp0 + i.principal, ci0 + i.interest
-        paid = (min(cp1, paid_p) - min(cp0, paid_p)) + (min(ci1, paid_i) - min(ci0, paid_i))
-        status = installment_status(
-            i.total, paid, i.due_timestamp, grace_end(state, i.number), now, False, next_is_taken
-        )
-        next_is_taken = next_is_taken or status in (PARTIAL, DUE)
+    for p in paid_installments(state, now):
+        i = p.installment
         rows.append(
             ScheduledInstallment(
-                i.number, i.due_timestamp, i.due_date, i.principal, i.interest, paid, status
+                i.number, i.due_timestamp, i.due_date, i.principal, i.interest, p.paid, p.status
             )
         )
     return rows

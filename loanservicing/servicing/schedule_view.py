@@ -23,17 +23,14 @@ from web3.exceptions import Web3Exception
 
 from loanservicing.chain.abi import struct_to_dict
 from loanservicing.ledger import calendar as cal
-from loanservicing.ledger.accounting import grace_end, reset_segment
+from loanservicing.ledger.accounting import reset_segment
 from loanservicing.ledger.calendar_terms import restart_calendar
 from loanservicing.ledger.delinquency import (
-    DUE,
     HOLIDAY,
     PAID,
-    PARTIAL,
     SETTLED,
-    installment_status,
 )
-from loanservicing.ledger.installments import installments_in_force
+from loanservicing.ledger.installments import paid_installments
 from loanservicing.ledger.replay import originate
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 from loanservicing.servicing.borrower_signature import TERMS_FIELDS
@@ -82,25 +79,17 @@ def schedule(
         # Closing leaves an empty segment after the installments it settled (no event says
         # so): the rows are those of the schedules the events describe.
         return _replaced_rows(servicer, loan_id, state, grants)
-    paid_p, paid_i = state.paid_principal, state.paid_interest
     rows = _replaced_rows(servicer, loan_id, state, grants)
-    next_is_taken = False
-    for i in installments_in_force(state):
-        cp0, ci0 = i.principal_before, i.interest_before
-        cp1, ci1 = cp0 + i.principal, ci0 + i.interest
-        paid = (min(cp1, paid_p) - min(cp0, paid_p)) + (min(ci1, paid_i) - min(ci0, paid_i))
-        status = installment_status(
-            i.total, paid, i.due_timestamp, grace_end(state, i.number), now, closed, next_is_taken
-        )
-        next_is_taken = next_is_taken or status in (PARTIAL, DUE)
+    for p in paid_installments(state, now):
+        i = p.installment
         rows.append(
             ScheduleRow(
                 i.number,
                 i.due_timestamp,
                 i.principal,
                 i.interest,
-                paid,
-                status,
+                p.paid,
+                p.status,
                 i.due_date,
                 i.days,
                 _in_forbearance(state, i.due_timestamp),
