@@ -35,7 +35,10 @@ $(NPM_STAMP): package-lock.json
 	touch $@
 
 # The pytest suite (ape's pytest plugin off), then the ape workflow on ape-foundry, the forge
-# suites and the Slither gate.
+# suites and the Slither gate. The index and monitor suites run on SQLite and on the PostgreSQL
+# server named here (each test in a schema of its own); an empty value skips PostgreSQL.
+LOANSERVICING_TEST_DATABASE_URL ?= postgresql://127.0.0.1:5432/test
+export LOANSERVICING_TEST_DATABASE_URL
 test: setup
 	$(PY) -m pytest -p no:ape_test -n 2 -q
 	$(MAKE) --no-print-directory ape-test

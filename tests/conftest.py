@@ -25,16 +25,19 @@ from loanservicing.chain.node import RPC_TIMEOUT_S, AnvilNode, revert, snapshot
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.solc import install_solc_facade
 from loanservicing.paths import NODE_BIN
+from tests.support.indexing import STORE_SUITES, STORES
 
 # Fixtures shared across test folders, declared once.
 pytest_plugins = [
+    "tests.support.indexing",
     "tests.support.ledger_driver",
     "tests.support.servicing",
     "tests.support.data",
 ]
 
 
-APE_SUITE = Path(__file__).resolve().parent / "ape"
+TESTS = Path(__file__).resolve().parent
+APE_SUITE = TESTS / "ape"
 APE_NETWORK = "ethereum:local:foundry"
 
 
@@ -67,6 +70,14 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if in_ape_suite:
         return True
     return None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The indexer, monitor and index-CLI suites run once per store: SQLite, and PostgreSQL
+    (skipped, saying how to enable it, unless LOANSERVICING_TEST_DATABASE_URL is set)."""
+    where = Path(metafunc.definition.path).resolve().relative_to(TESTS.parent).as_posix()
+    if "index_store" in metafunc.fixturenames and where.startswith(STORE_SUITES):
+        metafunc.parametrize("index_store", STORES, indirect=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""``index sync [--follow]`` and ``index verify``: build the event index in SQLite and check
-it against the chain.
+"""``index sync [--follow]`` and ``index verify``: build the event index (a SQLite file, or a
+PostgreSQL database named by ``--database URL``) and check it against the chain.
 
 The node is the global ``--rpc-url`` (also accepted after the command); the contracts and the
 first block are the command's ``--ledger``, ``--registry`` and ``--from-block``, else the
@@ -15,7 +15,6 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import click
 
@@ -30,7 +29,7 @@ from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer, IndexerConfig, SyncReport
 from loanservicing.indexing.verify import verify_index
 
-__all__ = ["deployment_indexer", "index_group"]
+__all__ = ["deployment_index_config", "deployment_indexer", "index_group"]
 
 logger = logging.getLogger(__name__)
 DEFAULT_CONFIRMATIONS_LIVE = 12
@@ -142,7 +141,7 @@ def index_group() -> None:
 @click.pass_context
 def sync_command(
     ctx: click.Context,
-    db_path: Path,
+    db_path: str,
     ledger: str | None,
     registry: str | None,
     from_block: int | None,
@@ -176,13 +175,14 @@ def sync_command(
         indexer = Indexer(config, db)
         report = _follow(indexer, state.json) if follow else indexer.sync()
         loans = db.loan_count()
-    document = {**report.as_dict(), "db": str(db_path), "loans": loans}
+        name = db.name
+    document = {**report.as_dict(), "db": name, "loans": loans}
     emit(
         state,
         document,
         lambda c: c.print(
             f"Indexed blocks {report.start_block}-{report.end_block}: {report.logs} events in "
-            f"{report.ranges} ranges, {report.reorgs} reorgs, {loans} loans in {db_path} "
+            f"{report.ranges} ranges, {report.reorgs} reorgs, {loans} loans in {name} "
             f"({report.seconds:.2f} s).",
             markup=False,
         ),
@@ -216,7 +216,7 @@ def _follow(indexer: Indexer, as_json: bool) -> SyncReport:
 @click.pass_context
 def verify_command(
     ctx: click.Context,
-    db_path: Path,
+    db_path: str,
     ledger: str | None,
     registry: str | None,
     from_block: int | None,
@@ -252,7 +252,15 @@ def deployment_indexer(
     and the reports); it waits for an unreachable node with ``wait_for_node``, else gives up
     after a minute."""
     deployment = state.deployment()
-    config = IndexerConfig(
+    return Indexer(deployment_index_config(state, deployment, wait_for_node), db), deployment
+
+
+def deployment_index_config(
+    state: CliState, deployment: Deployment, wait_for_node: bool = False
+) -> IndexerConfig:
+    """The indexer configuration of ``deployment``'s contracts on this invocation's node (as
+    :func:`deployment_indexer` uses it; the demo's ``--serve`` too)."""
+    return IndexerConfig(
         rpc_url=state.node_url(),
         ledger=deployment.ledger.address,
         registry=deployment.credit_registry.address,
@@ -260,4 +268,3 @@ def deployment_indexer(
         confirmations=0 if state.is_dev() else DEFAULT_CONFIRMATIONS_LIVE,
         max_unreachable_seconds=None if wait_for_node else 60.0,
     )
-    return Indexer(config, db), deployment

@@ -1,6 +1,6 @@
 """``loanservicing monitor run|notices``.
 
-``monitor run`` syncs the event index (the same SQLite file as ``index sync``, ``--db``),
+``monitor run`` syncs the event index (the same database as ``index sync``, ``--db``),
 evaluates every loan at the chain time of the newest indexed block, stores the new notices
 and delivers them to the console, a JSON-lines file and webhooks; ``--keeper`` also sends
 ``assess`` for the loans whose on-chain delinquency is behind. ``--once`` does one tick;
@@ -33,6 +33,7 @@ from loanservicing.cli.options import (
 )
 from loanservicing.cli.output import emit
 from loanservicing.deployment.bindings import revert_decoder
+from loanservicing.indexing.connection import parse_location
 from loanservicing.indexing.database import IndexDB
 from loanservicing.monitoring.channels import (
     Channel,
@@ -96,7 +97,7 @@ def monitor_group() -> None:
 @click.pass_context
 def monitor_run(
     ctx: click.Context,
-    db_path: Path,
+    db_path: str,
     once: bool,
     interval: int,
     keeper: bool,
@@ -209,7 +210,7 @@ def _head(service: MonitorService) -> int | None:
 @click.pass_context
 def monitor_notices(
     ctx: click.Context,
-    db_path: Path,
+    db_path: str,
     since: str | None,
     kind: str | None,
     loan_id: int | None,
@@ -219,7 +220,8 @@ def monitor_notices(
     """Notices raised so far, oldest first (reads the database only)."""
     state = state_of(ctx)
     since_ts = parse_date(since, "--since") if since is not None else None
-    if not db_path.exists():
+    location = parse_location(db_path)
+    if location.kind == "sqlite" and not Path(location.target).exists():
         raise InvalidInput(f"There is no index database at {db_path}; run `monitor run` first.")
     with IndexDB(db_path) as db:
         store = NoticeStore(db)

@@ -20,6 +20,8 @@ from web3 import Web3
 
 from loanservicing.amounts import InvalidInput, parse_duration
 from loanservicing.cli.app import state_of
+from loanservicing.indexing.connection import parse_location
+from loanservicing.indexing.errors import IndexDatabaseError
 
 __all__ = [
     "ADDRESS",
@@ -28,6 +30,7 @@ __all__ = [
     "WEBHOOK_URL",
     "AddressType",
     "DataSettings",
+    "DatabaseType",
     "DurationType",
     "HttpUrlType",
     "account_option",
@@ -203,16 +206,37 @@ def data_options(f: F) -> F:
 # --------------------------------------------------------------------------- the index
 
 
+class DatabaseType(click.ParamType):
+    """Where the event index lives: a SQLite file (a path or ``sqlite:///path``) or a
+    PostgreSQL database (``postgresql://`` or ``postgres://``); the text, checked."""
+
+    name = "database"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        try:
+            parse_location(text)
+        except IndexDatabaseError as exc:
+            self.fail(str(exc), param, ctx)
+        return text
+
+
 def db_option(f: F) -> F:
-    """``--db FILE``: the SQLite file of the event index (env LOANSERVICING_INDEX_DB)."""
+    """``--db`` / ``--database FILE|URL``: the event index's SQLite file or PostgreSQL URL
+    (env LOANSERVICING_DATABASE_URL, or the older LOANSERVICING_INDEX_DB)."""
     return click.option(
         "--db",
+        "--database",
         "db_path",
         default=DEFAULT_DB,
-        envvar="LOANSERVICING_INDEX_DB",
+        envvar=["LOANSERVICING_DATABASE_URL", "LOANSERVICING_INDEX_DB"],
         show_default=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="SQLite file of the event index (notices are stored in it too).",
+        metavar="FILE|URL",
+        type=DatabaseType(),
+        help=(
+            "The event index (notices are stored in it too): a SQLite file, sqlite:///path, "
+            "or postgresql://[user@]host[:port]/database (env LOANSERVICING_DATABASE_URL)."
+        ),
     )(f)
 
 

@@ -41,7 +41,7 @@ def report() -> None:
 @db_option
 @json_option
 @click.pass_context
-def report_delinquency(ctx: click.Context, db_path: Path) -> None:
+def report_delinquency(ctx: click.Context, db_path: str) -> None:
     """Aging table at the chain's current time: loans and outstanding principal per days-past-
     due bucket, defaulted loans, PAR30 and PAR90 (syncs the index first)."""
     state = state_of(ctx)

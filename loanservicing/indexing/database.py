@@ -1,26 +1,36 @@
-"""The event index's SQLite database: writes and reads (the schema and its migrations are
-:mod:`loanservicing.indexing.schema`).
+"""The event index's database, in SQLite or PostgreSQL: writes and reads (the schema and its
+migrations are :mod:`loanservicing.indexing.schema`, the two stores
+:mod:`loanservicing.indexing.connection`).
 
 Storage only; what to write comes from :mod:`loanservicing.indexing.sync`. Every change the
 indexer makes for one fetched block range (logs, blocks, derived rows, checkpoints) happens inside
 one ``transaction()``, so a process killed at any instant leaves the database at a range boundary.
 
-Types: block numbers, timestamps, counts, basis points and enums are INTEGER; token amounts
-are TEXT holding the decimal integer (an 18-decimal amount does not fit SQLite's 64-bit
-INTEGER), read back as ``int`` by the accessors here. Addresses are checksummed text, hashes
-0x-prefixed lowercase hex. A log is identified by ``(block_hash, log_index)``.
+Types: block numbers, timestamps, counts, basis points and enums are INTEGER (64-bit, BIGINT
+in PostgreSQL); token amounts are TEXT holding the decimal integer on both stores (an
+18-decimal amount does not fit a 64-bit integer), read back as ``int`` by the accessors
+here. Addresses are checksummed text, hashes 0x-prefixed lowercase hex. A log is identified
+by ``(block_hash, log_index)``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loanservicing.indexing.connection import (
+    STORE_ERRORS,
+    Row,
+    StoreConnection,
+    StoreLocation,
+    apply_migrations,
+    connect,
+    parse_location,
+)
 from loanservicing.indexing.errors import IndexDatabaseError
 from loanservicing.indexing.schema import MIGRATIONS, SCHEMA_VERSION
 from loanservicing.ledger.credit import CreditHistory, CreditRecord
@@ -140,26 +150,36 @@ class LogRow:
 
 
 class IndexDB:
-    """One index database file; open it with ``IndexDB(path)`` (migrates) and ``close()``."""
+    """One index database; open it with ``IndexDB(location)`` (migrates) and ``close()``.
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+    ``location`` is a SQLite file path (or ``sqlite:///path``, ``:memory:``) or a
+    ``postgresql://`` URL (see :func:`loanservicing.indexing.connection.parse_location`).
+    ``path`` is the location as given (open it again with it); ``name`` is how messages
+    name it (a URL without its password)."""
+
+    def __init__(self, path: str | Path | StoreLocation) -> None:
+        self.location = path if isinstance(path, StoreLocation) else parse_location(path)
+        self.path = self.location.target if isinstance(path, StoreLocation) else str(path)
+        self.name = str(self.location)
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            # WAL with synchronous=NORMAL survives a killed process (not a power cut) with
-            # every committed transaction intact.
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn: StoreConnection = connect(self.location)
+        except STORE_ERRORS as exc:
+            raise self._unusable(exc) from None
+        try:
             self.migrate()
-        except sqlite3.DatabaseError as exc:
-            raise IndexDatabaseError(
-                f"{self.path} cannot be used as an index database ({exc}); name another "
-                "file, or delete it to index again."
-            ) from None
+        except STORE_ERRORS as exc:
+            self.conn.close()
+            raise self._unusable(exc) from None
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _unusable(self, exc: Exception) -> IndexDatabaseError:
+        reason = " ".join(str(exc).split()).rstrip(".")
+        return IndexDatabaseError(
+            f"{self.name} cannot be used as an index database ({reason}); name another "
+            "file, or delete it to index again."
+        )
 
     def close(self) -> None:
         self.conn.close()
@@ -173,37 +193,25 @@ class IndexDB:
     # ------------------------------------------------------------------ schema
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        return self.conn.user_version()
 
     def migrate(self) -> None:
-        """Apply every migration newer than the file's version, each in its own transaction."""
+        """Apply every migration newer than the database's version, each in its own
+        transaction."""
         version = self.schema_version
         if version > SCHEMA_VERSION:
             raise IndexDatabaseError(
-                f"The index database {self.path} has schema version {version}, newer than "
+                f"The index database {self.name} has schema version {version}, newer than "
                 f"this program's {SCHEMA_VERSION}; upgrade loanservicing or use another file."
             )
-        while version < SCHEMA_VERSION:
-            with self.transaction():
-                # Re-read under the write lock: another process may have migrated meanwhile.
-                version = self.schema_version
-                if version >= SCHEMA_VERSION:
-                    break
-                for statement in _statements(MIGRATIONS[version]):
-                    self.conn.execute(statement)
-                version += 1
-                self.conn.execute(f"PRAGMA user_version = {version}")
+        apply_migrations(self.conn, MIGRATIONS, self.conn.user_version, self.conn.set_user_version)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+    def transaction(self) -> Iterator[StoreConnection]:
+        """The write transaction: committed at the end, rolled back on any exception; one
+        writer at a time (SQLite's BEGIN IMMEDIATE, PostgreSQL's writer lock)."""
+        with self.conn.transaction():
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     # -------------------------------------------------------------------- meta
     def meta(self, key: str) -> str | None:
@@ -238,7 +246,8 @@ class IndexDB:
             "INSERT INTO blocks (number, hash, parent_hash, timestamp, has_logs) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash, "
             "parent_hash = COALESCE(excluded.parent_hash, blocks.parent_hash), "
-            "timestamp = excluded.timestamp, has_logs = MAX(blocks.has_logs, excluded.has_logs)",
+            "timestamp = excluded.timestamp, has_logs = CASE WHEN excluded.has_logs > "
+            "blocks.has_logs THEN excluded.has_logs ELSE blocks.has_logs END",
             [(b.number, b.hash, b.parent_hash, b.timestamp, int(b.has_logs)) for b in blocks],
         )
 
@@ -265,9 +274,9 @@ class IndexDB:
     def insert_logs(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows in the column order of ``logs``; a log already stored is left as it is."""
         self.conn.executemany(
-            "INSERT OR IGNORE INTO logs (block_hash, log_index, block_number, timestamp, "
+            "INSERT INTO logs (block_hash, log_index, block_number, timestamp, "
             "tx_hash, tx_index, address, event, loan_id, borrower, args) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             rows,
         )
 
@@ -280,7 +289,8 @@ class IndexDB:
             raise ValueError(f"unknown per-log table {table}")
         placeholders = ", ".join("?" for _ in columns)
         self.conn.executemany(
-            f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
+            "ON CONFLICT DO NOTHING",
             rows,
         )
 
@@ -367,14 +377,15 @@ class IndexDB:
 
     def set_token_decimals(self, address: str, decimals: int) -> None:
         self.conn.execute(
-            "INSERT OR REPLACE INTO tokens (address, decimals) VALUES (?, ?)", (address, decimals)
+            "INSERT INTO tokens (address, decimals) VALUES (?, ?) "
+            "ON CONFLICT (address) DO UPDATE SET decimals = excluded.decimals",
+            (address, decimals),
         )
 
     # ----------------------------------------------------------------- loans
     def save_loans(self, states: Iterable[LoanState], block: int) -> None:
-        placeholders = ", ".join("?" for _ in _LOAN_COLUMNS)
         self.conn.executemany(
-            f"INSERT OR REPLACE INTO loans ({', '.join(_LOAN_COLUMNS)}) VALUES ({placeholders})",
+            _upsert("loans", _LOAN_COLUMNS, "loan_id"),
             [_loan_row(s, block) for s in states],
         )
 
@@ -408,8 +419,7 @@ class IndexDB:
             borrower = history.borrower
             record = history.record()
             self.conn.execute(
-                f"INSERT OR REPLACE INTO credit_records ({', '.join(_CREDIT_FIELDS)}, "
-                f"updated_block) VALUES ({', '.join('?' for _ in _CREDIT_FIELDS)}, ?)",
+                _upsert("credit_records", (*_CREDIT_FIELDS, "updated_block"), "borrower"),
                 (
                     *(getattr(record, f) for f in _CREDIT_FIELDS[:-1]),
                     str(record.total_repaid),
@@ -473,10 +483,10 @@ class IndexDB:
 
     def _by_borrower(
         self, table: str, borrowers: Iterable[str] | None, order: str = "borrower"
-    ) -> list[sqlite3.Row]:
+    ) -> list[Row]:
         if borrowers is None:
             return self.conn.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
-        rows: list[sqlite3.Row] = []
+        rows: list[Row] = []
         for chunk in _chunks(sorted(set(borrowers)), 500):
             marks = ", ".join("?" for _ in chunk)
             rows += self.conn.execute(
@@ -508,12 +518,7 @@ class IndexDB:
     # ------------------------------------------------------------------ dump
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every table's rows, sorted: two databases with equal dumps hold the same index."""
-        tables = [
-            str(r[0])
-            for r in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
+        tables = self.conn.table_names()
         result: dict[str, list[tuple[Any, ...]]] = {}
         for table in tables:
             rows = [tuple(r) for r in self.conn.execute(f"SELECT * FROM {table}")]
@@ -522,8 +527,14 @@ class IndexDB:
         return result
 
 
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+def _upsert(table: str, columns: Sequence[str], key: str) -> str:
+    """INSERT of every column that replaces the row with the same ``key``."""
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
@@ -545,7 +556,7 @@ def _loan_row(state: LoanState, block: int) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _loan_from_row(row: sqlite3.Row) -> LoanState:
+def _loan_from_row(row: Row) -> LoanState:
     values = {name: row[name] for name in _LOAN_FIELDS}
     for name in _AMOUNT_FIELDS:
         values[name] = int(values[name])

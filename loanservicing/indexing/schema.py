@@ -1,5 +1,7 @@
-"""The event index's SQLite schema: versioned migrations, applied in order by
-:class:`loanservicing.indexing.database.IndexDB` (column types as described there)."""
+"""The event index's schema, one definition for both stores: versioned migrations in SQLite's
+DDL, applied in order by :class:`loanservicing.indexing.database.IndexDB` (column types as
+described there); :mod:`loanservicing.indexing.connection` translates the few differences
+for PostgreSQL (``INTEGER`` as ``BIGINT``, ``WITHOUT ROWID`` dropped)."""
 
 from __future__ import annotations
 

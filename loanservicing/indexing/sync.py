@@ -1,4 +1,5 @@
-"""The event indexer's sync: ledger and credit-registry logs into SQLite, reorg-safe and crash-safe.
+"""The event indexer's sync: ledger and credit-registry logs into the index (SQLite or
+PostgreSQL), reorg-safe and crash-safe.
 
 How it works, one step at a time:
 
@@ -16,7 +17,13 @@ How it works, one step at a time:
    directly, ``eth_abi.decode`` for anything dynamic), replay them into loan states and credit
    histories (:mod:`loanservicing.indexing.projections`), take new tokens' decimals from
    ``TokenAllowed`` (or ask the token), and write logs, blocks, derived rows and the new
-   checkpoint in ONE SQLite transaction.
+   checkpoint in ONE transaction.
+
+Several processes may sync one index (``index sync --follow`` beside ``monitor run``): each
+write transaction holds the store's writer lock and first reads the checkpoint again. A range
+another process committed meanwhile is dropped and the step starts over, and when the
+checkpoint is not the one this indexer last wrote, its cached loan states and credit
+histories are dropped before the range is applied (they are read again from the database).
 
 A node that does not answer is retried with capped exponential backoff
 (:class:`loanservicing.chain.rpc.Backoff`), with a warning each time, and the indexer resumes
@@ -154,6 +161,8 @@ class Indexer:
         self.projections = Projections(db)
         self._decimals: dict[str, int] = {}
         self._initialised = False
+        self._written: tuple[int, str | None] | None = None
+        """The checkpoint this indexer last committed: its caches hold that state."""
         self._down_since: float | None = None
         self.on_commit: list[Callable[[int, int], None]] = []
         """Called as f(first_block, last_block) after each committed range."""
@@ -172,16 +181,20 @@ class Indexer:
         stored = {key: self.db.meta(key) for key in expected}
         if all(v is None for v in stored.values()):
             with self.db.transaction():
-                for key, value in expected.items():
-                    self.db.set_meta(key, value)
-                start = self.config.from_block - 1
-                self.db.set_checkpoint(self.ledger, LEDGER, start, None)
-                self.db.set_checkpoint(self.registry, REGISTRY, start, None)
-        else:
+                # Read again under the writer lock: another process may have begun meanwhile.
+                stored = {key: self.db.meta(key) for key in expected}
+                if all(v is None for v in stored.values()):
+                    for key, value in expected.items():
+                        self.db.set_meta(key, value)
+                    start = self.config.from_block - 1
+                    self.db.set_checkpoint(self.ledger, LEDGER, start, None)
+                    self.db.set_checkpoint(self.registry, REGISTRY, start, None)
+                    stored = {key: value for key, value in expected.items()}
+        if stored != expected:
             for key, value in expected.items():
                 if stored[key] != value:
                     raise IndexDatabaseError(
-                        f"The index database {self.db.path} was built with {key} "
+                        f"The index database {self.db.name} was built with {key} "
                         f"{stored[key]}, not {value}; use another --db file."
                     )
         self._decimals = self.db.token_decimals()
@@ -411,6 +424,7 @@ class Indexer:
         new_tokens = self._new_tokens(decoded, last)
         try:
             with self.db.transaction():
+                self._check_checkpoint((first - 1, cp_hash))
                 self.db.upsert_blocks(blocks)
                 for token, decimals in new_tokens.items():
                     self.db.set_token_decimals(token, decimals)
@@ -422,7 +436,19 @@ class Indexer:
         except BaseException:
             self._forget_cache()
             raise
+        self._written = (last, end_hash)
         self._decimals.update(new_tokens)
+
+    def _check_checkpoint(self, expected: tuple[int, str | None]) -> None:
+        """Under the writer lock: refuse to write over what another process committed since
+        this step read the checkpoint, and forget the caches when another process wrote
+        since this indexer's last commit."""
+        current = self.checkpoint()
+        if current != expected:
+            raise _ChainChanged(f"another process indexed up to block {current[0]} meanwhile")
+        if current != self._written:
+            self._forget_cache()
+            self._written = current
 
     def _new_tokens(self, decoded: Sequence[DecodedLog], block: int) -> dict[str, int]:
         """Decimals of the tokens first seen in ``decoded``: from ``TokenAllowed``, or asked
@@ -460,12 +486,16 @@ class Indexer:
         )
         try:
             with self.db.transaction():
+                if self.checkpoint()[0] != cp_number:
+                    logger.info("Another process handled the reorganisation meanwhile.")
+                    return
                 loans, borrowers = self.db.rollback_above(ancestor)
                 self.projections.rebuild(loans, borrowers)
                 self.db.set_checkpoint(self.ledger, LEDGER, ancestor, ancestor_hash)
                 self.db.set_checkpoint(self.registry, REGISTRY, ancestor, ancestor_hash)
         finally:
             self._forget_cache()
+            self._written = None
         report.reorgs += 1
         report.rolled_back_blocks += cp_number - ancestor
 

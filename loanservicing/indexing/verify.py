@@ -98,7 +98,7 @@ def verify_index(
     registry_address = db.meta("credit_registry")
     points = db.checkpoints()
     if ledger_address is None or registry_address is None or not points:
-        raise IndexDatabaseError(f"The index database {db.path} is empty; run `index sync`.")
+        raise IndexDatabaseError(f"The index database {db.name} is empty; run `index sync`.")
     block = min(p.block_number for p in points)
     report = VerifyReport(block=block)
     if block < 0:

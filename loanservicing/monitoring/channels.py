@@ -4,18 +4,22 @@ outbox so that each channel gets each notice once.
 A channel is known in the outbox by its ``name`` (``console``, ``jsonl:/abs/path``,
 ``webhook:URL``). :class:`Dispatcher` sends each channel's undelivered notices in the order
 they were raised and marks each delivered as soon as the channel accepted it, so a crash
-re-sends at most the notice in flight. While a channel fails with a transient error
-(connection refused, timeout, HTTP 5xx, 408, 429) it is retried with exponential backoff and
-the notices wait in the outbox, across restarts too; a permanent refusal (another HTTP 4xx)
-marks that notice failed for that channel and moves on.
+re-sends at most the notice in flight. Each notice is claimed from the outbox first
+(:meth:`~loanservicing.monitoring.notices.NoticeStore.claim`), so that dispatchers in several
+processes on one PostgreSQL database never send the same notice at once. While a channel
+fails with a transient error (connection refused, timeout, HTTP 5xx, 408, 429) it is retried
+with exponential backoff and the notices wait in the outbox, across restarts too; a
+permanent refusal (another HTTP 4xx) marks that notice failed for that channel and moves on.
 
 Duplicates after a crash: the JSON-lines channel reads the ids already in its file and never
-writes one twice; a webhook receiver gets the notice id in the body and in the
+writes one twice (it locks the file while it checks and appends, and reads what other
+processes appended meanwhile); a webhook receiver gets the notice id in the body and in the
 ``Idempotency-Key`` header, to drop the rare repeat of a POST whose answer was lost.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -23,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import requests
 from rich.console import Console
@@ -131,32 +135,40 @@ class ConsoleChannel:
 
 
 class JsonLinesChannel:
-    """Appends one JSON object per notice to a file; never writes an id twice."""
+    """Appends one JSON object per notice to a file; never writes an id twice, even when
+    several processes append to the file (each append holds the file's lock and first reads
+    the lines added since its last look)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).resolve()
         self.name = f"jsonl:{self.path}"
-        self._ids: set[str] | None = None
+        self._ids: set[str] = set()
+        self._read_to = 0  # bytes of the file already read for ids
 
-    def _written(self) -> set[str]:
-        if self._ids is None:
-            self._ids = set()
-            if self.path.exists():
-                with self.path.open(encoding="utf-8") as lines:
-                    for line in lines:
-                        try:
-                            self._ids.add(str(json.loads(line)["id"]))
-                        except (ValueError, KeyError, TypeError):
-                            continue  # a torn last line from a crash: rewritten below
-        return self._ids
+    def _catch_up(self, file: BinaryIO) -> None:
+        """Read the ids of the lines written since the last look (a torn last line from a
+        crash is skipped; the next append ends it)."""
+        if file.seek(0, os.SEEK_END) < self._read_to:  # the file was replaced: read it anew
+            self._ids.clear()
+            self._read_to = 0
+        file.seek(self._read_to)
+        for line in file.read().splitlines():
+            try:
+                self._ids.add(str(json.loads(line)["id"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        self._read_to = file.tell()
 
     def send(self, notice: Notice) -> None:
-        written = self._written()
-        if notice.id in written:
+        if notice.id in self._ids:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a+b") as file:
+                fcntl.flock(file.fileno(), fcntl.LOCK_EX)  # released when the file closes
+                self._catch_up(file)
+                if notice.id in self._ids:
+                    return
                 file.seek(0, os.SEEK_END)
                 if file.tell() > 0:
                     file.seek(-1, os.SEEK_END)
@@ -166,9 +178,10 @@ class JsonLinesChannel:
                 file.write(line.encode())
                 file.flush()
                 os.fsync(file.fileno())
+                self._read_to = file.tell()
         except OSError as exc:
             raise DeliveryError(f"cannot write {self.path}: {exc}") from exc
-        written.add(notice.id)
+        self._ids.add(notice.id)
 
 
 class WebhookChannel:
@@ -268,24 +281,18 @@ class Dispatcher:
                 continue
             delivered = failed = 0
             while True:
-                batch = self.store.pending(channel.name, limit=500)
-                if not batch:
-                    break
-                stop = False
-                for item in batch:
-                    seq = item.notice.seq
-                    assert seq is not None
+                with self.store.claim(channel.name) as claim:
+                    if claim is None:
+                        break
+                    notice = claim.item.notice
                     try:
-                        channel.send(item.notice)
+                        channel.send(notice)
                     except DeliveryError as exc:
-                        self.store.mark_attempt(seq, channel.name, str(exc), exc.permanent)
+                        claim.attempted(str(exc), exc.permanent)
                         if exc.permanent:
                             failed += 1
                             logger.error(
-                                "%s refused notice %s for good: %s",
-                                channel.name,
-                                item.notice.id,
-                                exc,
+                                "%s refused notice %s for good: %s", channel.name, notice.id, exc
                             )
                             continue
                         state.failures += 1
@@ -297,15 +304,12 @@ class Dispatcher:
                         logger.warning(
                             "%s is unavailable (%s); retrying in %.1f s.", channel.name, exc, delay
                         )
-                        stop = True
                         break
-                    self.store.mark_delivered(seq, channel.name)
-                    delivered += 1
-                    if state.failures:
-                        logger.warning("%s accepts notices again.", channel.name)
-                        state.failures, state.next_try = 0, 0.0
-                if stop:
-                    break
+                    claim.delivered()
+                delivered += 1
+                if state.failures:
+                    logger.warning("%s accepts notices again.", channel.name)
+                    state.failures, state.next_try = 0, 0.0
             if delivered:
                 report.delivered[channel.name] = delivered
             if failed:

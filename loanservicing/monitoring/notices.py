@@ -1,29 +1,35 @@
 """Monitor notices: persisted, deduplicated, with a delivery outbox per channel.
 
-The notices live in the index's SQLite file, in tables of their own (``monitor_*``, created
-idempotently, versioned in ``monitor_meta``; the index's ``PRAGMA user_version`` is the
-indexer's and is never touched here).
+The notices live in the index's database (SQLite or PostgreSQL), in tables of their own
+(``monitor_*``, versioned in ``monitor_meta``; the index's own schema version is the indexer's
+and is never touched here).
 
 Exactly once:
 
 * every notice has a deterministic id built from what it is about (kind, loan, and the
-  installment, delinquency episode or transaction), and is inserted with ``INSERT OR IGNORE``:
-  evaluating the same situation twice, or after a restart, raises nothing new;
+  installment, delinquency episode or transaction), and is inserted only when no notice has
+  that id (under the writer lock, ``ON CONFLICT DO NOTHING`` besides): evaluating the same
+  situation twice, or after a restart, or in two monitor processes, raises nothing new;
 * the notice and its outbox rows (one per channel configured when it was raised) are written
   in ONE transaction, and a row is marked delivered right after its channel accepted it; a
-  crash between the two re-sends at most that one notice, and receivers can dedupe by ``id``.
+  crash between the two re-sends at most that one notice, and receivers can dedupe by ``id``;
+* delivering claims one outbox row at a time (:meth:`NoticeStore.claim`): on PostgreSQL with
+  ``SELECT ... FOR UPDATE SKIP LOCKED`` in a transaction that lasts until the row is marked,
+  so monitors in several processes never send one notice at once, and a process killed
+  mid-send releases its row to the others; SQLite has one writer, and reads the next row.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from loanservicing.amounts import iso_date
+from loanservicing.indexing.connection import Row, apply_migrations
 from loanservicing.indexing.database import IndexDB
 from loanservicing.monitoring.errors import NoticeStoreError
 
@@ -33,6 +39,7 @@ __all__ = [
     "Notice",
     "NoticeStore",
     "NoticeStoreError",
+    "OutboxClaim",
     "PendingDelivery",
 ]
 
@@ -53,6 +60,8 @@ NOTICE_KINDS = (
 )
 
 
+# In SQLite's words; the PostgreSQL connection translates the types (INTEGER PRIMARY KEY: an
+# identity column).
 _SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS monitor_notices (
     seq INTEGER PRIMARY KEY,
@@ -157,37 +166,27 @@ class NoticeStore:
 
     # ------------------------------------------------------------------ schema
     def _version(self) -> int:
-        exists = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'monitor_meta'"
-        ).fetchone()
-        if exists is None:
+        if not self.conn.has_table("monitor_meta"):
             return 0
         row = self.conn.execute(
             "SELECT value FROM monitor_meta WHERE key = 'schema_version'"
         ).fetchone()
         return 0 if row is None else int(row[0])
 
+    def _set_version(self, version: int) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS monitor_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
+        self.set_meta("schema_version", str(version))
+
     def migrate(self) -> None:
         version = self._version()
         if version > NOTICES_SCHEMA_VERSION:
             raise NoticeStoreError(
-                f"The notice tables in {self.db.path} have schema version {version}, newer "
+                f"The notice tables in {self.db.name} have schema version {version}, newer "
                 f"than this program's {NOTICES_SCHEMA_VERSION}; upgrade loanservicing."
             )
-        if version == NOTICES_SCHEMA_VERSION:
-            return
-        with self.db.transaction():
-            self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS monitor_meta "
-                "(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-            version = self._version()  # re-read under the write lock
-            while version < NOTICES_SCHEMA_VERSION:
-                for statement in _MIGRATIONS[version].split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
-                version += 1
-            self.set_meta("schema_version", str(version))
+        apply_migrations(self.conn, _MIGRATIONS, self._version, self._set_version)
 
     @property
     def schema_version(self) -> int:
@@ -211,11 +210,19 @@ class NoticeStore:
         new: list[Notice] = []
         now = time.time()
         execute = self.conn.execute
+        fresh: dict[str, Notice] = {}
         for n in notices:
-            cursor = execute(
-                "INSERT OR IGNORE INTO monitor_notices (id, kind, loan_id, borrower, "
+            fresh.setdefault(n.id, n)  # the first of each id
+        for chunk in _chunks(list(fresh), 500):
+            marks = ", ".join("?" for _ in chunk)
+            for r in execute(f"SELECT id FROM monitor_notices WHERE id IN ({marks})", chunk):
+                del fresh[str(r[0])]
+        for n in fresh.values():
+            row = execute(
+                "INSERT INTO monitor_notices (id, kind, loan_id, borrower, "
                 "days_past_due, amount, decimals, due_timestamp, chain_timestamp, block, "
-                "details, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "details, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING RETURNING seq",
                 (
                     n.id,
                     n.kind,
@@ -230,13 +237,14 @@ class NoticeStore:
                     json.dumps(n.details, separators=(",", ":"), sort_keys=True),
                     now,
                 ),
-            )
-            if cursor.rowcount != 1:
+            ).fetchone()
+            if row is None:
                 continue
-            seq = int(cursor.lastrowid or 0)
+            seq = int(row[0])
             for channel in channels:
                 execute(
-                    "INSERT OR IGNORE INTO monitor_outbox (notice_seq, channel) VALUES (?, ?)",
+                    "INSERT INTO monitor_outbox (notice_seq, channel) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
                     (seq, channel),
                 )
             new.append(_with_seq(n, seq))
@@ -250,8 +258,8 @@ class NoticeStore:
     def record_sources(self, rows: Iterable[tuple[str, int, str]]) -> None:
         """Remember which logs (block hash, log index) were turned into which notice id."""
         self.conn.executemany(
-            "INSERT OR IGNORE INTO monitor_sources (block_hash, log_index, notice_id) "
-            "VALUES (?, ?, ?)",
+            "INSERT INTO monitor_sources (block_hash, log_index, notice_id) "
+            "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             list(rows),
         )
 
@@ -268,15 +276,38 @@ class NoticeStore:
         )
 
     # ------------------------------------------------------------------ outbox
+    _PENDING = (
+        f"SELECT {', '.join('n.' + c.strip() for c in _COLUMNS.split(','))}, o.attempts "
+        "FROM monitor_outbox o JOIN monitor_notices n ON n.seq = o.notice_seq "
+        "WHERE o.channel = ? AND o.delivered_at IS NULL AND o.failed = 0 "
+        "ORDER BY o.notice_seq LIMIT ?"
+    )
+
     def pending(self, channel: str, limit: int = 1000) -> list[PendingDelivery]:
-        rows = self.conn.execute(
-            f"SELECT {_prefixed('n.')}, o.attempts FROM monitor_outbox o "
-            "JOIN monitor_notices n ON n.seq = o.notice_seq "
-            "WHERE o.channel = ? AND o.delivered_at IS NULL AND o.failed = 0 "
-            "ORDER BY o.notice_seq LIMIT ?",
-            (channel, limit),
-        ).fetchall()
+        rows = self.conn.execute(self._PENDING, (channel, limit)).fetchall()
         return [PendingDelivery(_notice(r), channel, int(r["attempts"])) for r in rows]
+
+    @contextmanager
+    def claim(self, channel: str) -> Iterator[OutboxClaim | None]:
+        """The channel's oldest undelivered notice, claimed until the block ends (None: there
+        is none to claim). Mark it with the claim's ``delivered`` or ``attempted``.
+
+        On PostgreSQL the row stays locked (``FOR UPDATE SKIP LOCKED``) in a transaction
+        that commits the mark at the end of the block, and rolls it back, releasing the row,
+        if the block raises or the process dies; another process skips a locked row. On
+        SQLite (one writer) the row is read and each mark is its own transaction."""
+        if not self.conn.row_locks:
+            found = self.pending(channel, limit=1)
+            yield OutboxClaim(self, found[0], locked=False) if found else None
+            return
+        with self.conn.row_lock_transaction():
+            row = self.conn.execute(
+                self._PENDING + " FOR UPDATE OF o SKIP LOCKED", (channel, 1)
+            ).fetchone()
+            if row is None:
+                yield None
+                return
+            yield OutboxClaim(self, PendingDelivery(_notice(row), channel, int(row["attempts"])))
 
     def pending_count(self, channel: str | None = None) -> int:
         sql = "SELECT COUNT(*) FROM monitor_outbox WHERE delivered_at IS NULL AND failed = 0"
@@ -288,19 +319,25 @@ class NoticeStore:
 
     def mark_delivered(self, seq: int, channel: str) -> None:
         with self.db.transaction():
-            self.conn.execute(
-                "UPDATE monitor_outbox SET delivered_at = ?, attempts = attempts + 1, "
-                "last_error = NULL WHERE notice_seq = ? AND channel = ?",
-                (time.time(), seq, channel),
-            )
+            self._set_delivered(seq, channel)
 
     def mark_attempt(self, seq: int, channel: str, error: str, permanent: bool) -> None:
         with self.db.transaction():
-            self.conn.execute(
-                "UPDATE monitor_outbox SET attempts = attempts + 1, last_error = ?, failed = ? "
-                "WHERE notice_seq = ? AND channel = ?",
-                (error, int(permanent), seq, channel),
-            )
+            self._set_attempt(seq, channel, error, permanent)
+
+    def _set_delivered(self, seq: int, channel: str) -> None:
+        self.conn.execute(
+            "UPDATE monitor_outbox SET delivered_at = ?, attempts = attempts + 1, "
+            "last_error = NULL WHERE notice_seq = ? AND channel = ?",
+            (time.time(), seq, channel),
+        )
+
+    def _set_attempt(self, seq: int, channel: str, error: str, permanent: bool) -> None:
+        self.conn.execute(
+            "UPDATE monitor_outbox SET attempts = attempts + 1, last_error = ?, failed = ? "
+            "WHERE notice_seq = ? AND channel = ?",
+            (error, int(permanent), seq, channel),
+        )
 
     def deliveries(self, seq: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(
@@ -343,8 +380,33 @@ class NoticeStore:
         return {kind: found.get(kind, 0) for kind in NOTICE_KINDS}
 
 
-def _prefixed(prefix: str) -> str:
-    return ", ".join(prefix + c.strip() for c in _COLUMNS.split(","))
+class OutboxClaim:
+    """One outbox row claimed by :meth:`NoticeStore.claim`: send ``item.notice``, then mark
+    the row ``delivered()`` or ``attempted(error, permanent)``."""
+
+    def __init__(self, store: NoticeStore, item: PendingDelivery, locked: bool = True) -> None:
+        self.store = store
+        self.item = item
+        self.locked = locked
+
+    def delivered(self) -> None:
+        seq = self.item.notice.seq or 0
+        if self.locked:  # inside the claim's transaction: committed with it
+            self.store._set_delivered(seq, self.item.channel)
+        else:
+            self.store.mark_delivered(seq, self.item.channel)
+
+    def attempted(self, error: str, permanent: bool) -> None:
+        seq = self.item.notice.seq or 0
+        if self.locked:
+            self.store._set_attempt(seq, self.item.channel, error, permanent)
+        else:
+            self.store.mark_attempt(seq, self.item.channel, error, permanent)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def _with_seq(n: Notice, seq: int) -> Notice:
@@ -364,7 +426,7 @@ def _with_seq(n: Notice, seq: int) -> Notice:
     )
 
 
-def _notice(r: sqlite3.Row) -> Notice:
+def _notice(r: Row) -> Notice:
     return Notice(
         id=str(r["id"]),
         kind=str(r["kind"]),

@@ -1,5 +1,6 @@
 """Fixtures of the CLI tests: the session deployment in a file, and a driver of
-``loanservicing`` against the session Anvil (each test reverted)."""
+``loanservicing`` against the session Anvil (each test reverted), whose index is on the
+test's store (a SQLite file, or a PostgreSQL schema for the index suites)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from web3 import Web3
 from loanservicing.chain.node import AnvilNode
 from loanservicing.deployment.manifest import Deployment, write_deployment
 from tests.cli.driver import Cli
+from tests.support.indexing import index_location
 
 
 @pytest.fixture
@@ -22,4 +24,4 @@ def deployment_file(tmp_path: Path, deployment: Deployment) -> Path:
 
 @pytest.fixture
 def run(anvil: AnvilNode, w3: Web3, deployment_file: Path, tmp_path: Path) -> Cli:
-    return Cli(anvil.rpc_url, deployment_file, tmp_path / "index.db")
+    return Cli(anvil.rpc_url, deployment_file, index_location(tmp_path / "index.db"))

@@ -17,7 +17,7 @@ LENDER = dev_signer(0).address
 class Cli:
     """``loanservicing --rpc-url URL --deployment FILE ...``; stdout and stderr apart."""
 
-    def __init__(self, rpc_url: str, deployment_file: Path, db: Path) -> None:
+    def __init__(self, rpc_url: str, deployment_file: Path, db: Path | str) -> None:
         self.url = rpc_url
         self.deployment_file = deployment_file
         self.db = db

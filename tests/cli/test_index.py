@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sqlite3
 from pathlib import Path
 
 from web3 import Web3
@@ -14,6 +13,7 @@ from web3 import Web3
 from loanservicing.chain.accounts import dev_signer
 from loanservicing.cli import cli
 from loanservicing.deployment.manifest import Deployment
+from loanservicing.indexing.database import IndexDB
 from tests.cli.driver import Cli
 
 BORROWER = dev_signer(1).address
@@ -61,11 +61,9 @@ def test_own_options_then_the_database_remembers_the_contracts(
 def test_verify_exits_non_zero_and_names_each_difference(run: Cli) -> None:
     run.create(BORROWER, "1000")
     assert run.raw("index", "sync", "--db", str(run.db)).exit_code == 0
-    conn = sqlite3.connect(run.db)
-    conn.execute("UPDATE loans SET bucket = 3")
-    conn.execute("UPDATE credit_reporters SET loans_opened = 7")  # the per-reporter figures
-    conn.commit()
-    conn.close()
+    with IndexDB(run.db) as db, db.transaction():
+        db.conn.execute("UPDATE loans SET bucket = 3")
+        db.conn.execute("UPDATE credit_reporters SET loans_opened = 7")  # per-reporter figures
     result = run.raw("index", "verify", "--db", str(run.db))
     assert result.exit_code == 1
     assert "bucket is 3 in the index but 0 on chain." in result.stdout

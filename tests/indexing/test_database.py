@@ -1,13 +1,14 @@
-"""The index database: versioned migrations, idempotent log inserts, rollback, dump."""
+"""The index database: versioned migrations, idempotent log inserts, rollback, dump (on each
+store: SQLite, and PostgreSQL when LOANSERVICING_TEST_DATABASE_URL names a server)."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from loanservicing.indexing.database import MIGRATIONS, SCHEMA_VERSION, BlockRow, IndexDB
+from loanservicing.indexing.connection import connect
+from loanservicing.indexing.database import MIGRATIONS, SCHEMA_VERSION, BlockRow
 from loanservicing.indexing.errors import IndexDatabaseError
 from loanservicing.indexing.projections import (
     ChargeRow,
@@ -23,6 +24,7 @@ from loanservicing.indexing.projections import (
 from loanservicing.ledger.credit import CreditHistory, CreditRecord, apply_registry_event
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LoanState
+from tests.support.indexing import index_location, open_index
 
 
 def _log(block: int, index: int, loan_id: int | None = 1, borrower: str | None = None) -> tuple:
@@ -53,11 +55,11 @@ def _loan(loan_id: int = 1) -> LoanState:
 
 
 def test_a_new_database_is_at_the_current_schema_version(tmp_path: Path) -> None:
-    with IndexDB(tmp_path / "i.db") as db:
+    with open_index(tmp_path / "i.db") as db:
         assert db.schema_version == SCHEMA_VERSION
         tables = {"logs", "loans", "payments", "credit_records", "credit_reporters", "holds"}
         assert tables <= set(db.dump())
-    with IndexDB(tmp_path / "i.db") as db:  # reopening migrates nothing twice
+    with open_index(tmp_path / "i.db") as db:  # reopening migrates nothing twice
         assert db.schema_version == SCHEMA_VERSION
 
 
@@ -83,8 +85,9 @@ RELIEF_COLUMNS = (
 
 def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
     path = tmp_path / "i.db"
-    conn = sqlite3.connect(path)
-    conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    conn = connect(index_location(path))  # a database as version 1 of the program left it
+    conn.script(MIGRATIONS[0])
+    conn.set_user_version(1)
     loan = _loan()
     # Added by later migrations:
     later = {"advance", "advance_pending", *CALENDAR_COLUMNS, *RELIEF_COLUMNS}
@@ -96,30 +99,56 @@ def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
         [str(values[c]) if isinstance(values[c], int) and values[c] > 2**62 else values[c]
          for c in columns] + [str(loan.principal)],
     )  # fmt: skip
-    conn.commit()
+    v1_payment = PaymentRow(*_log(5, 0)[:3], 1_700_000_005, "0xtx", 1, "0xB", *"00000", "7", 1, 0,
+                            None)[:-1]  # fmt: skip
+    conn.execute(
+        f"INSERT INTO payments ({', '.join(PaymentRow._fields[:-1])}) "
+        f"VALUES ({', '.join('?' for _ in v1_payment)})",
+        v1_payment,
+    )
     conn.close()
-    with IndexDB(path) as db:
+    with open_index(path) as db:
         assert db.schema_version == SCHEMA_VERSION == 5
         # A repayment's days past due when made: unknown (NULL) for rows indexed before v5.
-        payment_columns = {r[1]: r for r in db.conn.execute("PRAGMA table_info(payments)")}
-        assert payment_columns["days_past_due"][3] == 0  # nullable
+        (row,) = db.conn.execute("SELECT principal_outstanding, days_past_due FROM payments")
+        assert (row[0], row[1]) == ("7", None)
         # No interest paid ahead, a plain calendar, no holiday or forbearance: the defaults.
         assert db.loan(1) == loan
         assert db.credit_histories() == {}
+    with open_index(path) as db:  # reopened: nothing left to migrate
+        assert db.schema_version == SCHEMA_VERSION and db.loan(1) == loan
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "i.db"
-    IndexDB(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    open_index(path).close()
+    conn = connect(index_location(path))
+    conn.set_user_version(SCHEMA_VERSION + 1)
     conn.close()
     with pytest.raises(IndexDatabaseError, match="newer than"):
-        IndexDB(path)
+        open_index(path)
+
+
+def test_an_18_decimal_amount_above_2_64_round_trips_exactly(tmp_path: Path) -> None:
+    amount = 18_446_744_073_709_551_616 * 1_000 + 123_456_789_012_345_678  # > 2**64, 18 dec.
+    assert amount > 2**64
+    with open_index(tmp_path / "i.db") as db:
+        loan = _loan()
+        loan.principal = loan.base_principal = loan.paid_principal = amount
+        hold = HoldRow(f"0x{5:064x}", 0, 5, 5, "0xtx", 1, "0xL", "0xT", str(amount), str(amount))
+        with db.transaction():
+            db.save_loans([loan], 5)
+            db.insert_rows("holds", HoldRow._fields, [hold])
+        stored = db.loan(1)
+        assert stored is not None and stored.principal == amount
+        assert type(stored.principal) is int and stored.paid_principal == amount
+        assert db.claimable_balances() == {("0xL", "0xT"): amount}
+        (row,) = db.conn.execute("SELECT amount FROM holds")
+        assert int(row["amount"]) == amount
 
 
 def test_log_inserts_are_idempotent_and_rollback_reports_what_it_touched(tmp_path: Path) -> None:
-    with IndexDB(tmp_path / "i.db") as db:
+    with open_index(tmp_path / "i.db") as db:
         with db.transaction():
             db.insert_logs([_log(5, 0), _log(6, 0), _log(7, 1, None, "0xB")])
             db.insert_logs([_log(5, 0)])
@@ -133,7 +162,7 @@ def test_log_inserts_are_idempotent_and_rollback_reports_what_it_touched(tmp_pat
 
 
 def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
-    with IndexDB(tmp_path / "i.db") as db:
+    with open_index(tmp_path / "i.db") as db:
         with pytest.raises(RuntimeError), db.transaction():
             db.insert_logs([_log(5, 0)])
             raise RuntimeError("crash")
@@ -141,7 +170,7 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
 
 
 def test_loans_and_credit_histories_round_trip_big_amounts(tmp_path: Path) -> None:
-    with IndexDB(tmp_path / "i.db") as db:
+    with open_index(tmp_path / "i.db") as db:
         loan = _loan()
         loan.fees = 2**95
         loan.advance, loan.advance_pending = 2**90, True
@@ -178,7 +207,7 @@ def test_claimable_balances_follow_the_latest_hold_or_claim(tmp_path: Path) -> N
         return HoldRow(f"0x{block:064x}", 0, block, block, "0xtx", 1, "0xL", "0xT", "1",
                        str(claimable))  # fmt: skip
 
-    with IndexDB(tmp_path / "i.db") as db, db.transaction():
+    with open_index(tmp_path / "i.db") as db, db.transaction():
         db.insert_rows("holds", HoldRow._fields, [hold(5, 10), hold(7, 25)])
         assert db.claimable_balances() == {("0xL", "0xT"): 25}
         claim = ClaimRow(f"0x{8:064x}", 1, 8, 8, "0xtx", "0xL", "0xT", "0xR", "25")
@@ -207,6 +236,7 @@ def test_claimable_balances_follow_the_latest_hold_or_claim(tmp_path: Path) -> N
 def test_each_projection_row_names_its_tables_columns(
     tmp_path: Path, table: str, fields: tuple[str, ...]
 ) -> None:
-    with IndexDB(tmp_path / "i.db") as db:
-        columns = [info[1] for info in db.conn.execute(f"PRAGMA table_info({table})")]
+    with open_index(tmp_path / "i.db") as db:
+        cursor = db.conn.execute(f"SELECT * FROM {table} LIMIT 0")
+        columns = [column[0] for column in cursor.description]  # type: ignore[attr-defined]
         assert tuple(columns) == fields

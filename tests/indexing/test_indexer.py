@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.verify import verify_index
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LoanStatus
-from tests.support.indexing import make_indexer
+from tests.support.indexing import make_indexer, open_index
 from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 
 
@@ -150,7 +149,7 @@ def test_verify_reports_a_difference(system: LedgerDriver, tmp_path: Path) -> No
     indexer = make_indexer(system, tmp_path / "index.db")
     indexer.sync()
     indexer.db.conn.execute("UPDATE loans SET paid_count = 3 WHERE loan_id = ?", (loan_id,))
-    result = verify_index(IndexDB(tmp_path / "index.db"), system.rpc_url, system.abis())
+    result = verify_index(open_index(tmp_path / "index.db"), system.rpc_url, system.abis())
     assert [(d.key, d.field, d.index_value, d.chain_value) for d in result.differences] == [
         (str(loan_id), "installmentsPaid", 3, 0)
     ]

@@ -17,8 +17,7 @@ from web3 import HTTPProvider, Web3
 
 from loanservicing.chain.node import AnvilNode
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.indexing.database import IndexDB
-from tests.support.indexing import make_indexer
+from tests.support.indexing import index_exists, index_location, make_indexer, open_index
 from tests.support.ledger_driver import UNIT, LedgerDriver
 
 LOANS = 12
@@ -59,7 +58,7 @@ def _sync_command(s: LedgerDriver, db: Path) -> list[str]:
         "index",
         "sync",
         "--db",
-        str(db),
+        index_location(db),
         "--rpc-url",
         s.rpc_url,
         "--ledger",
@@ -77,9 +76,9 @@ def _sync_command(s: LedgerDriver, db: Path) -> list[str]:
 
 
 def _checkpoint(db: Path) -> int:
-    if not db.exists():
+    if not index_exists(db):
         return -1
-    with IndexDB(db) as index:
+    with open_index(db) as index:
         points = index.checkpoints()
         return min((p.block_number for p in points), default=-1)
 
@@ -119,5 +118,5 @@ def test_kill_9_then_restart_equals_an_uninterrupted_run(
 
     finished = subprocess.run(_sync_command(s, db), env=env, capture_output=True, timeout=120)
     assert finished.returncode == 0, finished.stderr.decode()
-    with IndexDB(db) as index:
+    with open_index(db) as index:
         assert index.dump() == expected

@@ -17,10 +17,9 @@ from web3 import HTTPProvider, Web3
 
 from loanservicing.chain.node import AnvilNode, find_anvil
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer
 from loanservicing.indexing.verify import verify_index
-from tests.support.indexing import make_indexer
+from tests.support.indexing import make_indexer, open_index
 from tests.support.ledger_driver import UNIT, LedgerDriver
 
 
@@ -32,7 +31,7 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
 
 
 def _payments(db_path: Path) -> int:
-    with IndexDB(db_path) as db:
+    with open_index(db_path) as db:
         return int(db.conn.execute("SELECT COUNT(*) FROM payments").fetchone()[0])
 
 
@@ -99,7 +98,7 @@ def test_follow_waits_for_a_stopped_node_and_catches_up(
         _wait_until(lambda: "answers again" in caplog.text)
         s.repay(loan_id, 200 * UNIT, borrower)
         _wait_until(lambda: _payments(db_path) == 2)
-        with IndexDB(db_path) as db:
+        with open_index(db_path) as db:
             assert verify_index(db, s.rpc_url, s.abis()).differences == []
             assert db.conn.execute("SELECT COUNT(*) FROM logs").fetchone()[0] == len(
                 {(r[0], r[1]) for r in db.conn.execute("SELECT tx_hash, log_index FROM logs")}

@@ -15,7 +15,6 @@ import pytest
 from rich.console import Console
 
 from loanservicing.errors import LoanServicingError
-from loanservicing.indexing.database import IndexDB
 from loanservicing.monitoring.channels import (
     ConsoleChannel,
     Dispatcher,
@@ -25,6 +24,7 @@ from loanservicing.monitoring.channels import (
 from loanservicing.monitoring.errors import DeliveryError
 from loanservicing.monitoring.monitor import Monitor
 from loanservicing.monitoring.notices import NoticeStore
+from tests.support.indexing import open_index
 from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
 from tests.support.monitoring import Watch
 from tests.support.monitoring import make_notice as _notice
@@ -94,7 +94,7 @@ class Clock:
 
 
 def test_webhook_down_then_up_gets_each_notice_once(tmp_path: Path, receiver: Receiver) -> None:
-    db = IndexDB(tmp_path / "index.db")
+    db = open_index(tmp_path / "index.db")
     store = NoticeStore(db)
     hook = WebhookChannel(receiver.url, timeout=2)
     clock = Clock()
@@ -134,7 +134,7 @@ def test_webhook_down_then_up_gets_each_notice_once(tmp_path: Path, receiver: Re
 
 def test_undelivered_notices_survive_a_restart(tmp_path: Path, receiver: Receiver) -> None:
     path = tmp_path / "index.db"
-    with IndexDB(path) as db:
+    with open_index(path) as db:
         store = NoticeStore(db)
         hook = WebhookChannel(receiver.url, timeout=2)
         with db.transaction():
@@ -143,7 +143,7 @@ def test_undelivered_notices_survive_a_restart(tmp_path: Path, receiver: Receive
         assert report.pending == {hook.name: 4}
     # "Restart": a new process opens the same file; the endpoint is up now.
     receiver.start()
-    with IndexDB(path) as db:
+    with open_index(path) as db:
         store = NoticeStore(db)
         hook = WebhookChannel(receiver.url, timeout=2)
         report = Dispatcher(store, [hook]).deliver()
@@ -154,7 +154,7 @@ def test_undelivered_notices_survive_a_restart(tmp_path: Path, receiver: Receive
 
 def test_permanent_refusal_is_not_retried(tmp_path: Path, receiver: Receiver) -> None:
     receiver.start()
-    with IndexDB(tmp_path / "index.db") as db:
+    with open_index(tmp_path / "index.db") as db:
         store = NoticeStore(db)
         gone = WebhookChannel(receiver.url.replace("/notices", "/gone"), timeout=2)
         with pytest.raises(DeliveryError) as refused:
@@ -176,7 +176,7 @@ def test_permanent_refusal_is_not_retried(tmp_path: Path, receiver: Receiver) ->
 
 def test_jsonl_file_holds_each_notice_once_even_after_a_torn_write(tmp_path: Path) -> None:
     path = tmp_path / "out" / "notices.jsonl"
-    with IndexDB(tmp_path / "index.db") as db:
+    with open_index(tmp_path / "index.db") as db:
         store = NoticeStore(db)
         channel = JsonLinesChannel(path)
         with db.transaction():

@@ -6,31 +6,29 @@ from pathlib import Path
 
 import pytest
 
-from loanservicing.indexing.database import IndexDB
 from loanservicing.monitoring.errors import NoticeStoreError
 from loanservicing.monitoring.notices import NOTICES_SCHEMA_VERSION, NoticeStore
+from tests.support.indexing import open_index
 from tests.support.monitoring import make_notice as _notice
 
 
 def test_schema_is_created_once_and_versioned_apart_from_the_index(tmp_path: Path) -> None:
     path = tmp_path / "index.db"
-    with IndexDB(path) as db:
+    with open_index(path) as db:
         index_version = db.schema_version
         store = NoticeStore(db)
         assert store.schema_version == NOTICES_SCHEMA_VERSION
         NoticeStore(db)  # again: nothing to do, nothing fails
         assert db.schema_version == index_version  # the index's own version is untouched
-        tables = {
-            r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
+        tables = set(db.conn.table_names())
         assert {"monitor_notices", "monitor_outbox", "monitor_sources", "monitor_meta"} <= tables
         store.set_meta("schema_version", str(NOTICES_SCHEMA_VERSION + 1))
-    with IndexDB(path) as db, pytest.raises(NoticeStoreError, match="newer than"):
+    with open_index(path) as db, pytest.raises(NoticeStoreError, match="newer than"):
         NoticeStore(db)
 
 
 def test_a_notice_is_raised_once_with_one_outbox_row_per_channel(tmp_path: Path) -> None:
-    with IndexDB(tmp_path / "index.db") as db:
+    with open_index(tmp_path / "index.db") as db:
         store = NoticeStore(db)
         channels = ("console", "webhook:http://127.0.0.1:9/hook")
         with db.transaction():
@@ -58,7 +56,7 @@ def test_a_notice_is_raised_once_with_one_outbox_row_per_channel(tmp_path: Path)
 
 
 def test_filters_by_time_kind_and_loan(tmp_path: Path) -> None:
-    with IndexDB(tmp_path / "index.db") as db:
+    with open_index(tmp_path / "index.db") as db:
         store = NoticeStore(db)
         with db.transaction():
             store.insert(
