@@ -15,6 +15,7 @@ from loanservicing.cli.index import deployment_indexer
 from loanservicing.cli.options import db_option
 from loanservicing.indexing.database import IndexDB
 from loanservicing.portal.assembly import portal_server
+from loanservicing.portal.dev_sign_in import node_dev_signers
 
 __all__ = ["serve"]
 
@@ -52,6 +53,12 @@ def _default_hosts(host: str) -> tuple[str, ...]:
     show_default=True,
     help="Hours a sign-in lasts.",
 )
+@click.option(
+    "--dev-sign-in",
+    is_flag=True,
+    help="Also offer the node's dev accounts on the sign-in page, signed in by the portal "
+    "with their public test keys (dev chains and loopback hosts only).",
+)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -60,10 +67,12 @@ def serve(
     db_path: str | Path,
     allowed_hosts: tuple[str, ...],
     session_hours: float,
+    dev_sign_in: bool,
 ) -> None:
-    """Serve the portal: the lender's portfolio, collections queue and loan pages, and each
-    borrower's own loans (Sign-In with Ethereum). Sessions are signed with
-    LOANSERVICING_PORTAL_SECRET when set, else with a secret that ends with the process."""
+    """Serve the portal: the portfolio, collections queue and loan pages (every loan for the
+    ledger's servicers, their own loans for lenders), and each borrower's own loans
+    (Sign-In with Ethereum). Sessions are signed with LOANSERVICING_PORTAL_SECRET when set,
+    else with a secret that ends with the process."""
     names = allowed_hosts or _default_hosts(host)
     state = state_of(ctx)
     servicer = state.servicer(write=False)
@@ -76,8 +85,11 @@ def serve(
         session_secret=os.environ.get(SECRET_ENV),
         session_max_age=int(session_hours * 3600),
         allowed_hosts=names,
+        dev_sign_in=node_dev_signers() if dev_sign_in else None,
     )
     click.echo(f"Serving the portal at {server.url} (index {db_path}); Ctrl-C stops.", err=True)
+    if dev_sign_in:
+        click.echo("Sign in with a wallet, or pick a dev account on the sign-in page.", err=True)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn stopped, then re-raised Ctrl-C
         server.run()
     click.echo("Stopped the portal.", err=True)

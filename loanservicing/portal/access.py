@@ -1,6 +1,7 @@
 """Who is signed in, and what they may see: the session holds the address that signed in,
-whether it held a lender's role then and when it signed in; lender pages need that role, a
-loan page needs the role or the loan's borrower.
+whether it was a lender then (servicing staff, or a lender of its own loans) and when it
+signed in. Lender pages need a lender; a servicer sees every loan there, any other lender the
+loans it lends; a loan page needs the servicer, the loan's lender or its borrower.
 
 A session ends ``session_max_age`` seconds after its sign-in however busy it is (the signed
 cookie itself also expires that long after the last response that refreshed it)."""
@@ -14,26 +15,36 @@ from starlette.requests import Request
 
 __all__ = ["SignedIn", "require_lender", "require_signed_in", "sign_in", "signed_in"]
 
-_ADDRESS, _LENDER, _SINCE = "address", "lender", "signed_in_at"
+_ADDRESS, _LENDER, _SERVICER, _SINCE = "address", "lender", "servicer", "signed_in_at"
 
 
 class SignedIn:
-    """The signed-in account of a request."""
+    """The signed-in account of a request: ``lender`` when it sees lender pages, ``servicer``
+    when those pages show every loan (else the loans it lends)."""
 
-    def __init__(self, address: str, lender: bool) -> None:
+    def __init__(self, address: str, lender: bool, servicer: bool = False) -> None:
         self.address = address
-        self.lender = lender
+        self.servicer = servicer
+        self.lender = lender or servicer
 
-    def may_see(self, borrower: str) -> bool:
-        """A lender sees every loan; a borrower only their own."""
-        return self.lender or borrower.lower() == self.address.lower()
+    def is_(self, address: str) -> bool:
+        return address.lower() == self.address.lower()
+
+    def lends(self, lender: str) -> bool:
+        """Whether the lender pages show a loan lent by ``lender``."""
+        return self.servicer or (self.lender and self.is_(lender))
+
+    def may_see(self, borrower: str, lender: str) -> bool:
+        """A servicer sees every loan, a lender the loans it lends, a borrower their own."""
+        return self.lends(lender) or self.is_(borrower)
 
 
-def sign_in(request: Request, address: str, lender: bool) -> None:
+def sign_in(request: Request, address: str, lender: bool, servicer: bool) -> None:
     """Start a new session for ``address`` (whatever the old one held is dropped)."""
     request.session.clear()
     request.session[_ADDRESS] = address
-    request.session[_LENDER] = lender
+    request.session[_LENDER] = lender or servicer
+    request.session[_SERVICER] = servicer
     request.session[_SINCE] = int(time.time())
 
 
@@ -46,7 +57,8 @@ def signed_in(request: Request) -> SignedIn | None:
     if time.time() - since > request.app.state.session_max_age:
         request.session.clear()
         return None
-    return SignedIn(address, request.session.get(_LENDER) is True)
+    session = request.session
+    return SignedIn(address, session.get(_LENDER) is True, session.get(_SERVICER) is True)
 
 
 def require_signed_in(request: Request) -> SignedIn:
@@ -61,5 +73,5 @@ def require_lender(request: Request) -> SignedIn:
     """A signed-in lender; 403 for anyone else signed in."""
     who = require_signed_in(request)
     if not who.lender:
-        raise HTTPException(403, "This page is for the ledger's servicers and admins.")
+        raise HTTPException(403, "This page is for the ledger's servicers and lenders.")
     return who

@@ -1,6 +1,11 @@
 """The portal's Starlette application: the lender's portfolio, collections queue and loan
-pages, the borrower's own loans, Sign-In with Ethereum, CSV downloads of every table, and the
-live part of a loan page (polled every second).
+pages, the borrower's own loans, Sign-In with Ethereum (and, when started with it, the
+dev-chain sign-in), CSV downloads of every table, and the live part of a loan page (polled
+every second).
+
+Servicing staff (the ledger's ``SERVICER_ROLE``) see every loan; a lender (``ORIGINATOR_ROLE``,
+or the lender of an indexed loan) sees the portfolio, collections queue and pages of the loans
+it lends; a borrower their own loans.
 
 Every page reads the event index (:class:`~loanservicing.indexing.database.IndexDB`, one
 connection per request) at the chain time of its newest indexed block; the only chain call is
@@ -43,7 +48,8 @@ from loanservicing.portal.access import (
 from loanservicing.portal.chain_clock import index_clock
 from loanservicing.portal.collections_table import collections_table
 from loanservicing.portal.csrf import csrf_token, valid_csrf
-from loanservicing.portal.errors import SignInRefused
+from loanservicing.portal.dev_sign_in import DevAccounts, check_loopback
+from loanservicing.portal.errors import DevSignInRefused, SignInRefused
 from loanservicing.portal.loan_tables import (
     credit_table,
     day,
@@ -54,6 +60,7 @@ from loanservicing.portal.loan_tables import (
     terms_table,
 )
 from loanservicing.portal.portfolio_tables import other_token_loans, portfolio_tables
+from loanservicing.portal.roles import Standing
 from loanservicing.portal.schedule import installments
 from loanservicing.portal.security_headers import SecurityHeaders
 from loanservicing.portal.settings import PortalSettings
@@ -68,11 +75,16 @@ _NONCE = "siwe_nonce"
 
 def create_app(
     settings: PortalSettings,
-    is_lender: Callable[[str], bool],
+    standing_of: Callable[[str], Standing],
     symbol_of: Callable[[str], str],
+    dev_accounts: DevAccounts | None = None,
 ) -> Starlette:
-    """The portal over ``settings.db_path``; ``is_lender(address)`` asks the ledger whether
-    an address holds a lender's role, ``symbol_of(token)`` gives a token's symbol."""
+    """The portal over ``settings.db_path``; ``standing_of(address)`` asks the ledger which
+    role of a lender an address holds, ``symbol_of(token)`` gives a token's symbol. With
+    ``dev_accounts`` (made by :func:`~loanservicing.portal.dev_sign_in.dev_accounts`, which
+    checks the chain) the sign-in page also offers them, signed in by the portal itself."""
+    if dev_accounts is not None:
+        check_loopback(*settings.allowed_hosts)  # the host names a message may be for
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     nonces = NonceBook(settings.nonce_ttl)
     symbol = settings.token_symbol
@@ -108,7 +120,8 @@ def create_app(
         return RedirectResponse(target, status_code=303)
 
     def sign_in_page(request: Request) -> Response:
-        return page(request, "sign_in.html", chain_id=settings.chain_id)
+        offered = dev_accounts.offered if dev_accounts is not None else []
+        return page(request, "sign_in.html", chain_id=settings.chain_id, dev_accounts=offered)
 
     def nonce(request: Request) -> Response:
         """A new nonce for this session, and the address to sign in as in EIP-55 form (the
@@ -134,25 +147,70 @@ def create_app(
             message, signature = str(body["message"]), str(body["signature"])
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"error": "Post the message and its signature."}, 400)
+        try:
+            who = _verified_sign_in(request, message, signature)
+        except SignInRefused as exc:
+            return JSONResponse({"error": str(exc)}, 401)
+        return JSONResponse(
+            {
+                "address": who.address,
+                "lender": who.lender,
+                "servicer": who.servicer,
+                "redirect": "/portfolio" if who.lender else "/me",
+            }
+        )
+
+    def _verified_sign_in(request: Request, message: str, signature: str) -> SignedIn:
+        """Check a signed sign-in message against this session's nonce, the request's host
+        and the chain, then start the session of the address that signed it."""
         session_nonce = request.session.pop(_NONCE, None)
         host = request.headers.get("host", "")
+        address = verify_sign_in(
+            message,
+            signature,
+            domain=host,
+            origin=f"{request.url.scheme}://{host}",
+            chain_id=settings.chain_id,
+            session_nonce=session_nonce if isinstance(session_nonce, str) else None,
+            nonces=nonces,
+        )
+        standing = standing_of(address)
+        servicer = standing is Standing.SERVICER
+        lender = servicer or standing is Standing.ORIGINATOR or _lends_any(address)
+        sign_in(request, address, lender, servicer)
+        return SignedIn(address, lender, servicer)
+
+    def _lends_any(address: str) -> bool:
+        with index() as db:
+            return any(s.lender.lower() == address.lower() for s in db.loans().values())
+
+    async def dev_sign_in(request: Request) -> Response:
+        """Sign in as a dev account: the portal builds the message a wallet would, signs it
+        with the account's key and verifies it as it verifies a wallet's."""
+        assert dev_accounts is not None
+        form = await request.form()
+        if not valid_csrf(request, form.get("csrf")):
+            raise HTTPException(403, "The form's CSRF token is missing or wrong; reload the page.")
+        address = str(form.get("address", ""))
+        host = request.headers.get("host", "")
+        request.session[_NONCE] = issued = nonces.issue()
         try:
-            address = verify_sign_in(
-                message,
-                signature,
+            message, signature = dev_accounts.sign_in_message(
+                address,
                 domain=host,
                 origin=f"{request.url.scheme}://{host}",
                 chain_id=settings.chain_id,
-                session_nonce=session_nonce if isinstance(session_nonce, str) else None,
-                nonces=nonces,
+                nonce=issued,
+                ttl=settings.nonce_ttl,
             )
+        except DevSignInRefused as exc:
+            request.session.pop(_NONCE, None)
+            raise HTTPException(403, str(exc)) from None
+        try:
+            who = _verified_sign_in(request, message, signature)
         except SignInRefused as exc:
-            return JSONResponse({"error": str(exc)}, 401)
-        lender = is_lender(address)
-        sign_in(request, address, lender)
-        return JSONResponse(
-            {"address": address, "lender": lender, "redirect": "/portfolio" if lender else "/me"}
-        )
+            raise HTTPException(401, str(exc)) from None
+        return RedirectResponse("/portfolio" if who.lender else "/me", status_code=303)
 
     async def sign_out(request: Request) -> Response:
         form = await request.form()
@@ -162,15 +220,16 @@ def create_app(
         return RedirectResponse("/sign-in", status_code=303)
 
     # ----------------------------------------------------------------- lender
-    def _portfolio(db: IndexDB) -> tuple[int, int, dict[str, Table]]:
+    def _portfolio(db: IndexDB, who: SignedIn) -> tuple[int, int, dict[str, Table]]:
         now, block = index_clock(db)
-        return now, block, portfolio_tables(db, now, block, settings.token, symbol)
+        shown = _lent_by(who)
+        return now, block, portfolio_tables(db, now, block, settings.token, symbol, shown)
 
     def portfolio(request: Request) -> Response:
-        require_lender(request)
+        who = require_lender(request)
         with index() as db:
-            now, block, tables = _portfolio(db)
-            others = other_token_loans(db, settings.token)
+            now, block, tables = _portfolio(db, who)
+            others = other_token_loans(db, settings.token, _lent_by(who))
         return page(
             request,
             "portfolio.html",
@@ -181,25 +240,26 @@ def create_app(
         )
 
     def portfolio_csv(request: Request) -> Response:
-        require_lender(request)
+        who = require_lender(request)
         with index() as db:
-            tables = _portfolio(db)[2]
+            tables = _portfolio(db, who)[2]
         return csv_response(_named(tables, request.path_params["name"]), "portfolio-")
 
-    def _collections(db: IndexDB) -> tuple[int, int, Table]:
+    def _collections(db: IndexDB, who: SignedIn) -> tuple[int, int, Table]:
         now, block = index_clock(db)
-        return now, block, collections_table(collections_queue(db, now), symbol_of)
+        queue = [item for item in collections_queue(db, now) if who.lends(item.loan.lender)]
+        return now, block, collections_table(queue, symbol_of)
 
     def collections(request: Request) -> Response:
-        require_lender(request)
+        who = require_lender(request)
         with index() as db:
-            now, block, table = _collections(db)
+            now, block, table = _collections(db, who)
         return page(request, "collections.html", table=table, now=day(now), block=block)
 
     def collections_csv(request: Request) -> Response:
-        require_lender(request)
+        who = require_lender(request)
         with index() as db:
-            table = _collections(db)[2]
+            table = _collections(db, who)[2]
         return csv_response(_named({table.name: table}, request.path_params["name"]), "")
 
     # ------------------------------------------------------------------- loans
@@ -207,7 +267,7 @@ def create_app(
         state = db.loan(loan_id)
         if state is None:
             raise HTTPException(404, f"There is no loan {loan_id} in the index.")
-        if not who.may_see(state.borrower):
+        if not who.may_see(state.borrower, state.lender):
             raise HTTPException(403, "This loan is not yours.")
         now, block = index_clock(db)
         decimals = db.token_decimals().get(state.token, 0)
@@ -223,6 +283,7 @@ def create_app(
         block: int,
     ) -> dict[str, Any]:
         d, loan_symbol = current.decimals, symbol_of(state.token)
+        lender_view = who.lends(state.lender)
         paid = repayments_of(db, [state.loan_id])[state.loan_id]
         tables = {
             t.name: t
@@ -233,7 +294,7 @@ def create_app(
                 credit_table(
                     db.credit_records([state.borrower]).get(state.borrower),
                     symbol,
-                    explained=not who.lender,
+                    explained=not lender_view,
                 ),
             )
         }
@@ -246,7 +307,7 @@ def create_app(
             "tables": tables,
             "now": day(now),
             "block": block,
-            "lender_view": who.lender,
+            "lender_view": lender_view,
         }
 
     def loan_page(request: Request) -> Response:
@@ -322,12 +383,17 @@ def create_app(
             detail=exc.detail,
         )  # fmt: skip
 
+    # The dev sign-in's route exists only when the portal was started with it.
+    dev_routes = (
+        [] if dev_accounts is None else [Route("/dev-sign-in", dev_sign_in, methods=["POST"])]
+    )
     routes = [
         Route("/", home),
         Route("/sign-in", sign_in_page),
         Route("/siwe/nonce", nonce),
         Route("/siwe/verify", verify, methods=["POST"]),
         Route("/sign-out", sign_out, methods=["POST"]),
+        *dev_routes,
         Route("/portfolio", portfolio),
         Route("/portfolio/{name}.csv", portfolio_csv),
         Route("/collections", collections),
@@ -359,6 +425,11 @@ def create_app(
     )
     app.state.session_max_age = settings.session_max_age
     return app
+
+
+def _lent_by(who: SignedIn) -> Callable[[LoanState], bool]:
+    """Whether the lender pages of ``who`` show a loan (a servicer's show every loan)."""
+    return lambda state: who.lends(state.lender)
 
 
 def _named(tables: dict[str, Table], name: str) -> Table:

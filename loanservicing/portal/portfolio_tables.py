@@ -3,12 +3,14 @@ collected), PAR30/PAR60/PAR90 and the aging table, all from the index at its cha
 the loans in one token (as ``portfolio`` adds up the deployment's token only).
 
 The figures are the CLI's: :func:`loanservicing.ledger.portfolio.summarize` (``portfolio``),
-:func:`loanservicing.monitoring.reports.aging_report` (``report delinquency``) and
-:func:`loanservicing.ledger.at_risk.portfolio_at_risk` for PAR-N.
+:func:`loanservicing.ledger.portfolio.aging` (``report delinquency``'s table) and
+:func:`loanservicing.ledger.at_risk.portfolio_at_risk` for PAR-N. A lender who is not
+servicing staff sees the same tables over the loans it lends (``shown``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from loanservicing.amounts import money, share
@@ -19,8 +21,8 @@ from loanservicing.ledger.at_risk import (
     portfolio_at_risk,
     principal_at_risk,
 )
-from loanservicing.ledger.portfolio import snapshot_at, summarize
-from loanservicing.monitoring.reports import aging_report
+from loanservicing.ledger.portfolio import AGING_LABELS, aging, snapshot_at, summarize
+from loanservicing.ledger.state import LoanState
 from loanservicing.portal.tables import Table
 
 __all__ = ["other_token_loans", "portfolio_tables"]
@@ -30,18 +32,30 @@ def _in(token: str, address: str) -> bool:
     return token.lower() == address.lower()
 
 
-def other_token_loans(db: IndexDB, token: str) -> int:
-    """How many loans lend another token than ``token`` (left out of its portfolio)."""
-    return sum(1 for s in db.loans().values() if not _in(token, s.token))
+def _every_loan(state: LoanState) -> bool:
+    return True
+
+
+def other_token_loans(
+    db: IndexDB, token: str, shown: Callable[[LoanState], bool] = _every_loan
+) -> int:
+    """How many loans (of those ``shown``) lend another token than ``token`` (left out of
+    its portfolio)."""
+    return sum(1 for s in db.loans().values() if shown(s) and not _in(token, s.token))
 
 
 def portfolio_tables(
-    db: IndexDB, now: int, block: int, token: str, symbol: str
+    db: IndexDB,
+    now: int,
+    block: int,
+    token: str,
+    symbol: str,
+    shown: Callable[[LoanState], bool] = _every_loan,
 ) -> dict[str, Table]:
-    """The tables of the portfolio of loans in ``token`` by name (the name is also the CSV
-    download's)."""
+    """The tables of the portfolio of loans in ``token`` (those ``shown``: every loan by
+    default) by name (the name is also the CSV download's)."""
     decimals = db.token_decimals().get(token, 0)
-    states = {i: s for i, s in db.loans().items() if _in(token, s.token)}
+    states = {i: s for i, s in db.loans().items() if _in(token, s.token) and shown(s)}
     snapshots = [snapshot_at(s, now, decimals) for s in states.values()]
     repayments = [
         {k: int(log.args[k]) for k in ("fees", "penalty", "interest", "principal")}
@@ -49,7 +63,7 @@ def portfolio_tables(
         if log.loan_id in states
     ]
     summary = summarize(snapshots, repayments, decimals)
-    aging = aging_report(db, now, block, token)
+    by_bucket = aging(snapshots)
 
     def m(units: int) -> str:
         return money(units, decimals)
@@ -92,12 +106,12 @@ def portfolio_tables(
     )
     rows = [
         [
-            r.bucket,
-            str(r.loans),
-            m(r.principal_outstanding),
-            share(Decimal(r.principal_outstanding) / gross if gross else Decimal(0)),
+            label,
+            str(by_bucket.loans[label]),
+            m(by_bucket.principal[label]),
+            share(Decimal(by_bucket.principal[label]) / gross if gross else Decimal(0)),
         ]
-        for r in aging.rows
+        for label in AGING_LABELS
     ]
     aging_table = Table(
         "aging",

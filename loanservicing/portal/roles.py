@@ -1,25 +1,41 @@
-"""Who is a lender: an address holding the ledger's servicer or admin role, asked of the
-contract (``hasRole``) when it signs in."""
+"""What an address may see, asked of the contract (``hasRole``) when it signs in: the holder of
+the ledger's ``SERVICER_ROLE`` (servicing staff) sees every loan; an originator sees the loans
+it lends (as does the lender of an indexed loan, which the app checks in the index); anyone
+else their own loans as a borrower."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 
 from eth_utils.address import to_checksum_address
 
-from loanservicing.chain.abi import DEFAULT_ADMIN_ROLE, SERVICER_ROLE
+from loanservicing.chain.abi import ORIGINATOR_ROLE, SERVICER_ROLE
 from loanservicing.servicing.servicer import Servicer
 
-__all__ = ["LENDER_ROLES", "lender_check"]
-
-LENDER_ROLES = (SERVICER_ROLE, DEFAULT_ADMIN_ROLE)
+__all__ = ["Standing", "standing_check"]
 
 
-def lender_check(servicer: Servicer) -> Callable[[str], bool]:
-    """A function telling whether an address holds one of :data:`LENDER_ROLES`."""
+class Standing(Enum):
+    """The ledger role an address holds that decides which loans it sees."""
 
-    def is_lender(address: str) -> bool:
+    SERVICER = "servicer"
+    """Servicing staff: every loan."""
+    ORIGINATOR = "originator"
+    """A lender: the loans it lends."""
+    NONE = "none"
+    """No role: its own loans as a borrower (and those it lends, if any)."""
+
+
+def standing_check(servicer: Servicer) -> Callable[[str], Standing]:
+    """A function giving the :class:`Standing` of an address on ``servicer``'s ledger."""
+
+    def standing_of(address: str) -> Standing:
         account = to_checksum_address(address)
-        return any(servicer.has_role(name, account) for name in LENDER_ROLES)
+        if servicer.has_role(SERVICER_ROLE, account):
+            return Standing.SERVICER
+        if servicer.has_role(ORIGINATOR_ROLE, account):
+            return Standing.ORIGINATOR
+        return Standing.NONE
 
-    return is_lender
+    return standing_of

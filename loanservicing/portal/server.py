@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
@@ -13,6 +15,12 @@ from loanservicing.errors import LoanServicingError
 from loanservicing.portal.follower import IndexFollower
 
 __all__ = ["PortalServer"]
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """The server has already stopped on this signal: nothing more to do."""
 
 
 class PortalServer:
@@ -30,11 +38,18 @@ class PortalServer:
         return f"http://{self.host}:{self.port}"
 
     def run(self) -> None:
-        """Serve until interrupted (Ctrl-C or SIGTERM), then stop the follower."""
+        """Serve until interrupted (Ctrl-C or SIGTERM), then stop the follower and return.
+
+        uvicorn catches both signals to shut down, then raises them again for the handlers
+        that were there before; those are, while this runs, handlers that do nothing, so the
+        caller goes on (and stops what it started, such as a temporary Anvil)."""
         self.follower.start()
+        previous = {sig: signal.signal(sig, _stopped) for sig in _STOP_SIGNALS}
         try:
             self.server.run()
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             self.follower.stop()
 
     def start(self, timeout: float = 30.0) -> None:

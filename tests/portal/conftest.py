@@ -4,19 +4,22 @@ on a free port with its index follower), each stopped after its test."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from loanservicing.chain.accounts import Signer
+from loanservicing.chain.node import is_dev_chain
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer, IndexerConfig
 from loanservicing.monitoring.notices import NoticeStore
 from loanservicing.portal.app import create_app
 from loanservicing.portal.assembly import portal_server
-from loanservicing.portal.roles import lender_check
+from loanservicing.portal.dev_sign_in import dev_accounts
+from loanservicing.portal.roles import standing_check
 from loanservicing.portal.server import PortalServer
 from loanservicing.portal.settings import PortalSettings
 from loanservicing.portal.token_symbols import TokenSymbols
@@ -74,11 +77,13 @@ def portal_client(
     system: LedgerDriver, artifacts: dict[str, ContractArtifact], tmp_path: Path
 ) -> Iterator[Callable[..., TestClient]]:
     """``portal_client(**settings)``: a TestClient of the portal app over an index of
-    ``system`` synced now (no follower, no server)."""
+    ``system`` synced now (no follower, no server); ``dev_sign_in=signers`` adds the dev-chain
+    sign-in, served as ``http://127.0.0.1``."""
     clients: list[TestClient] = []
 
-    def _client(**settings: Any) -> TestClient:
+    def _client(dev_sign_in: Sequence[Signer] | None = None, **settings: Any) -> TestClient:
         servicer = Servicer(system.w3, system.deployment, artifacts, None)
+        host = "testserver" if dev_sign_in is None else "127.0.0.1"
         indexer = make_indexer(system, tmp_path / f"client-{len(clients)}.db")
         indexer.sync()
         NoticeStore(indexer.db)
@@ -89,13 +94,18 @@ def portal_client(
             token_symbol=servicer.token_symbol,
             **{
                 "session_secret": "a test secret of the portal",
-                "allowed_hosts": ("testserver",),
+                "allowed_hosts": (host,),
                 **settings,
             },
         )
         indexer.db.close()
         symbols = TokenSymbols(system.w3)
-        client = TestClient(create_app(config, lender_check(servicer), symbols))
+        accounts = None
+        if dev_sign_in is not None:
+            dev = is_dev_chain(system.w3)
+            accounts = dev_accounts(dev, "127.0.0.1", config.allowed_hosts, dev_sign_in)
+        app = create_app(config, standing_check(servicer), symbols, accounts)
+        client = TestClient(app, base_url=f"http://{host}")
         clients.append(client)
         return client
 
