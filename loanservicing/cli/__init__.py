@@ -10,6 +10,7 @@ from __future__ import annotations
 from loanservicing.cli.app import cli
 from loanservicing.cli.attest import attest, attester
 from loanservicing.cli.book_import import loan_import
+from loanservicing.cli.bureau import report_metro2
 from loanservicing.cli.claims import loan_claim
 from loanservicing.cli.consent import consent
 from loanservicing.cli.credit import credit
@@ -88,6 +89,8 @@ for command in (
     demo,
 ):
     cli.add_command(command)
+
+report.add_command(report_metro2)
 
 # credit-risk reports beside the ones cli/report.py defines
 for report_command in (report_roll_rates, report_vintages, report_ifrs9):

@@ -1,4 +1,4 @@
-"""The errors of monitoring: the notice store and the delivery channels.
+"""The errors of monitoring: the notice store, the delivery channels and the bureau file.
 
 Every one derives from :class:`loanservicing.errors.LoanServicingError`.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from loanservicing.errors import LoanServicingError
 
-__all__ = ["DeliveryError", "NoticeStoreError"]
+__all__ = ["BureauReportError", "DeliveryError", "NoticeStoreError"]
 
 
 class NoticeStoreError(LoanServicingError):
@@ -20,3 +20,7 @@ class DeliveryError(LoanServicingError):
     def __init__(self, message: str, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class BureauReportError(LoanServicingError):
+    """A credit-bureau (Metro 2) file cannot be made as asked: a bad month, a future one."""

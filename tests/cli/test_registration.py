@@ -40,6 +40,7 @@ def test_every_group_is_attached_once_to_the_root() -> None:
     assert isinstance(report, click.Group)
     assert set(report.commands) == {
         "delinquency", "audit", "audit-verify", "privacy-scan", "roll-rates", "vintages", "ifrs9",
+        "metro2",
     }  # fmt: skip
     monitor = cli.commands["monitor"]
     assert isinstance(monitor, click.Group) and set(monitor.commands) == {"run", "notices"}
