@@ -9,7 +9,8 @@ import {Consent, IConsentRegistry} from "./interfaces/IConsentRegistry.sol";
 /// @title ConsentRegistry
 /// @notice Borrowers decide who may read which categories of their off-chain data (the vault
 ///         checks this registry before decrypting anything). Categories are bits: identity = 1,
-///         employment = 2, income = 4, repayment history = 8. A grant lasts until `expiresAt`
+///         employment = 2, income = 4, repayment history = 8, contact (the e-mail address notices
+///         are sent to) = 16. A grant lasts until `expiresAt`
 ///         inclusive and can be revoked at any time.
 ///
 /// Regulators (REGULATOR_ROLE) need no consent, but cannot read silently: every access is first
@@ -24,7 +25,8 @@ contract ConsentRegistry is IConsentRegistry, AccessControl {
     uint8 public constant EMPLOYMENT = 2;
     uint8 public constant INCOME = 4;
     uint8 public constant REPAYMENT_HISTORY = 8;
-    uint8 public constant ALL_CATEGORIES = 15;
+    uint8 public constant CONTACT = 16;
+    uint8 public constant ALL_CATEGORIES = 31;
 
     mapping(address borrower => mapping(address viewer => Consent)) private _consents;
     uint256 private _regulatorAccessCount;

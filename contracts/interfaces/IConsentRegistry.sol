@@ -12,7 +12,8 @@ struct Consent {
 
 /// @title Consent registry interface: borrowers grant viewers access to categories of their
 ///        off-chain data; regulators' accesses are recorded with a hash of their legal basis.
-/// @dev Category bits: identity = 1, employment = 2, income = 4, repayment history = 8.
+/// @dev Category bits: identity = 1, employment = 2, income = 4, repayment history = 8,
+///      contact = 16.
 interface IConsentRegistry {
     // ----------------------------------------------------------------- errors
     /// @notice An address argument (admin, viewer, borrower) is the zero address.

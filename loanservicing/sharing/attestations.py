@@ -70,8 +70,10 @@ CLAIM_CATEGORIES: dict[str, int] = {
     "employment": 2,
     "income": 4,
     "repayment-history": 8,
+    "contact": 16,
 }
-"""Claim types and the consent category bit each one's document belongs to."""
+"""Claim types and the consent category bit each one's document belongs to. ``contact`` is the
+borrower's e-mail address (``{"email": ...}``), which the servicer reads to send notices."""
 
 _ATTESTATION_TYPE = [
     {"name": "subject", "type": "address"},

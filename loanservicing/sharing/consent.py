@@ -1,7 +1,8 @@
 """Borrower consent on chain: grants, revocations, checks, and regulator access records.
 
-Categories are bits (identity = 1, employment = 2, income = 4, repayment history = 8); people
-type them as names (``income,employment``). A grant lasts until its expiry second inclusive.
+Categories are bits (identity = 1, employment = 2, income = 4, repayment history = 8,
+contact = 16); people type them as names (``income,employment``). A grant lasts until its
+expiry second inclusive.
 """
 
 from __future__ import annotations

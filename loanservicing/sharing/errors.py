@@ -10,6 +10,7 @@ __all__ = [
     "DataSharingError",
     "DocumentErased",
     "DocumentNotFound",
+    "InvalidContact",
     "LogTampered",
 ]
 
@@ -28,6 +29,10 @@ class DocumentNotFound(DataSharingError):
 
 class DocumentErased(DataSharingError):
     """The subject's data key was destroyed: the documents can no longer be decrypted."""
+
+
+class InvalidContact(DataSharingError):
+    """A ``contact`` document (or an address to store as one) holds no valid e-mail address."""
 
 
 class LogTampered(DataSharingError):

@@ -87,9 +87,9 @@ def test_bad_grants_are_refused_by_name(data: DataEnv) -> None:
     grant = data.consent_registry.functions.grantConsent
     assert data.reverts("InvalidCategories", grant(lender, 0, future), BORROWER).args == {
         "categories": 0,
-        "allowedMask": 15,
+        "allowedMask": 31,
     }
-    data.reverts("InvalidCategories", grant(lender, 16, future), BORROWER)
+    data.reverts("InvalidCategories", grant(lender, 32, future), BORROWER)
     data.reverts("ExpiryNotInFuture", grant(lender, INCOME, data.now() - 1), BORROWER)
     data.reverts("SelfConsent", grant(data.address(BORROWER), INCOME, future), BORROWER)
     zero = "0x" + "00" * 20
