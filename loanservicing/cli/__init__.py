@@ -16,6 +16,7 @@ from loanservicing.cli.consent import consent
 from loanservicing.cli.credit import credit
 from loanservicing.cli.data import data
 from loanservicing.cli.demo import demo
+from loanservicing.cli.email import monitor_digest
 from loanservicing.cli.index import index_group
 from loanservicing.cli.loans import loan, payoff, repay
 from loanservicing.cli.monitor import monitor_group
@@ -91,6 +92,7 @@ for command in (
     cli.add_command(command)
 
 report.add_command(report_metro2)
+monitor_group.add_command(monitor_digest)
 
 # credit-risk reports beside the ones cli/report.py defines
 for report_command in (report_roll_rates, report_vintages, report_ifrs9):

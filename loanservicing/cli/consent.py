@@ -10,6 +10,7 @@ from web3 import Web3
 from loanservicing.cli.data import DataSession, expiry_of, key_values, tx_hex
 from loanservicing.cli.options import ADDRESS, account_option, data_options, json_option
 from loanservicing.cli.output import Column, dated, fitted_table
+from loanservicing.sharing.attestations import CLAIM_CATEGORIES
 from loanservicing.sharing.consent import category_names, legal_basis_hash, parse_categories
 
 __all__ = ["consent"]
@@ -27,7 +28,11 @@ def _categories(text: str) -> int:
 
 @consent.command("grant")
 @click.option("--viewer", type=ADDRESS, required=True)
-@click.option("--categories", required=True, help="identity,employment,income,repayment-history")
+@click.option(
+    "--categories",
+    required=True,
+    help=f"Comma-separated, of: {','.join(CLAIM_CATEGORIES)}.",
+)
 @click.option(
     "--until",
     "until_text",

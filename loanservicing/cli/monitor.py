@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -23,11 +24,13 @@ from rich.table import Table
 from loanservicing.amounts import InvalidInput, format_amount, iso_date, parse_date
 from loanservicing.cli.app import CliState, state_of
 from loanservicing.cli.csv_export import csv_option, write_csv
+from loanservicing.cli.email import email_channel, email_options, smtp_settings
 from loanservicing.cli.index import deployment_indexer
 from loanservicing.cli.options import (
     DURATION,
     WEBHOOK_URL,
     account_option,
+    data_options,
     db_option,
     json_option,
 )
@@ -92,11 +95,14 @@ def monitor_group() -> None:
     help="Append each notice as one JSON line to this file.",
 )
 @click.option("--quiet", is_flag=True, help="Do not print notices on the console.")
+@email_options
+@data_options
 @account_option
 @json_option
 @click.pass_context
 def monitor_run(
     ctx: click.Context,
+    /,
     db_path: str,
     once: bool,
     interval: int,
@@ -105,6 +111,7 @@ def monitor_run(
     webhooks: tuple[str, ...],
     jsonl: Path | None,
     quiet: bool,
+    **email: Any,
 ) -> None:
     """Sync the index, raise new notices at the chain's current time and deliver them."""
     state = state_of(ctx)
@@ -119,6 +126,10 @@ def monitor_run(
         if jsonl is not None:
             channels.append(JsonLinesChannel(jsonl))
         channels += [WebhookChannel(url) for url in webhooks]
+        settings = smtp_settings(email)
+        if settings is not None:  # borrowers' addresses from the vault, as the servicer
+            symbol = state.servicer(write=False).token_symbol
+            channels.append(email_channel(ctx, settings, symbol))
         dispatcher = Dispatcher(monitor.store, channels)
         keeper_ = None
         if keeper:
