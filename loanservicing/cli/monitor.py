@@ -19,9 +19,8 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
-from loanservicing.amounts import InvalidInput, format_amount, iso_date, parse_date
+from loanservicing.amounts import InvalidInput, format_amount, iso_date, money, parse_date
 from loanservicing.cli.app import CliState, state_of
 from loanservicing.cli.csv_export import csv_option, write_csv
 from loanservicing.cli.email import email_channel, email_options, smtp_settings
@@ -34,7 +33,7 @@ from loanservicing.cli.options import (
     db_option,
     json_option,
 )
-from loanservicing.cli.output import emit
+from loanservicing.cli.output import Column, emit, fitted_table
 from loanservicing.deployment.bindings import revert_decoder
 from loanservicing.indexing.connection import parse_location
 from loanservicing.indexing.database import IndexDB
@@ -274,18 +273,25 @@ def monitor_notices(
         )
 
     def render(console: Console) -> None:
-        table = Table(title=f"{len(notices)} notices", title_justify="left")
-        for name in ("chain time", "kind", "loan", "dpd", "amount", "what"):
-            table.add_column(name)
-        for n in notices:
-            table.add_row(
-                iso_date(n.chain_timestamp),
-                n.kind,
+        columns = [
+            Column("chain time", kind="words"),
+            Column("kind", kind="words"),
+            Column("loan", "right"),
+            Column("dpd", "right", drop=1),
+            Column("amount", "right"),
+            Column("what", kind="words"),
+        ]
+        cells = [
+            [
+                iso_date(n.chain_timestamp).replace("T", " "),
+                n.kind.replace("_", " "),
                 str(n.loan_id),
                 str(n.days_past_due),
-                format_amount(n.amount, n.decimals),
+                money(n.amount, n.decimals),
                 describe(n).split(": ", 1)[-1],
-            )
-        console.print(table)
+            ]
+            for n in notices
+        ]
+        console.print(fitted_table(f"{len(notices)} notices", columns, cells, console.width))
 
     emit(state, document, render)

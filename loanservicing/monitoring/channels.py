@@ -32,7 +32,7 @@ from typing import BinaryIO, Protocol
 import requests
 from rich.console import Console
 
-from loanservicing.amounts import format_amount, iso_date
+from loanservicing.amounts import iso_date, money
 from loanservicing.monitoring.errors import DeliveryError
 from loanservicing.monitoring.notices import Notice, NoticeStore
 
@@ -71,39 +71,44 @@ class Channel(Protocol):
         """Deliver one notice or raise DeliveryError."""
 
 
-def describe(notice: Notice) -> str:
-    """One line for people."""
-    money = format_amount(notice.amount, notice.decimals)
+def describe(notice: Notice, symbol: str = "") -> str:
+    """One line for people; amounts with two decimals (and ``symbol``, the token's, if
+    given), as every table prints them."""
+
+    def amount(units: int) -> str:
+        return money(units, notice.decimals, symbol)
+
+    total = amount(notice.amount)
     due = f", due {iso_date(notice.due_timestamp)[:10]}" if notice.due_timestamp else ""
     d = notice.details
     text = {
-        "reminder": f"installment {d.get('installment')} of {money}{due}",
+        "reminder": f"installment {d.get('installment')} of {total}{due}",
         "payment_received": (
-            f"{money} received (fees {format_amount(d.get('fees', 0), notice.decimals)}, "
-            f"penalty {format_amount(d.get('penalty', 0), notice.decimals)}, interest "
-            f"{format_amount(d.get('interest', 0), notice.decimals)}, principal "
-            f"{format_amount(d.get('principal', 0), notice.decimals)})"
+            f"{total} received (fees {amount(d.get('fees', 0))}, "
+            f"penalty {amount(d.get('penalty', 0))}, interest "
+            f"{amount(d.get('interest', 0))}, principal "
+            f"{amount(d.get('principal', 0))})"
         ),
-        "overdue": f"installment {d.get('installment')} unpaid after grace: {money}{due}",
+        "overdue": f"installment {d.get('installment')} unpaid after grace: {total}{due}",
         "bucket_changed": (
-            f"now {d.get('to_bucket')} days past due (was {d.get('from_bucket')}), {money} past due"
+            f"now {d.get('to_bucket')} days past due (was {d.get('from_bucket')}), {total} past due"
         ),
         "default_eligible": (
             f"{notice.days_past_due} days past due reach the threshold of "
             f"{d.get('default_after_days')}"
         ),
-        "defaulted": f"declared in default at {notice.days_past_due} days past due, {money} owed",
-        "restructured": f"restructured, {money} principal outstanding",
+        "defaulted": f"declared in default at {notice.days_past_due} days past due, {total} owed",
+        "restructured": f"restructured, {total} principal outstanding",
         "closed": "closed" + (" after default" if d.get("after_default") else ""),
         "repayment_held": (
-            f"{money} repaid but held by the ledger: the transfer to the lender "
-            f"{d.get('lender')} failed ({format_amount(d.get('claimable', 0), notice.decimals)} "
+            f"{total} repaid but held by the ledger: the transfer to the lender "
+            f"{d.get('lender')} failed ({amount(d.get('claimable', 0))} "
             "claimable with `loan claim`)"
         ),
         "holiday_granted": (
             f"payment holiday: installments {d.get('from_installment')}-"
-            f"{d.get('through_installment')} skipped, {money} interest capitalised, "
-            f"{format_amount(d.get('principal_outstanding', 0), notice.decimals)} principal"
+            f"{d.get('through_installment')} skipped, {total} interest capitalised, "
+            f"{amount(d.get('principal_outstanding', 0))} principal"
         ),
         "forbearance_granted": (
             f"in forbearance from {d.get('from_date')} to {d.get('to_date')}: days past due "

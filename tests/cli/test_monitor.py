@@ -71,6 +71,10 @@ def test_monitor_run_notices_keeper_and_delinquency_report(run: Cli, tmp_path: P
     assert listed["count"] == len(lines)
     assert [n["id"] for n in listed["notices"]] == lines
     overdue = run.json("monitor", "notices", "--db", str(run.db), "--kind", "overdue")
+    # The table at 80 columns: nothing cut, amounts with two decimals.
+    table = run.raw("monitor", "notices", "--db", str(run.db)).stdout
+    assert "…" not in table and max(map(len, table.splitlines())) <= 80
+    assert "1,100.00" in table and "received" in table and "(fees" in table
     # The same rows as CSV, amounts as exact decimals.
     exported = tmp_path / "overdue.csv"
     run.json("monitor", "notices", "--db", str(run.db), "--kind", "overdue", "--csv", str(exported))

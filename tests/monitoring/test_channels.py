@@ -216,7 +216,7 @@ def test_console_prints_one_line_per_notice(tmp_path: Path) -> None:
     channel.send(_notice(7, 2))
     text = buffer.getvalue()
     assert text.count("\n") == 1
-    assert "overdue" in text and "loan 7: installment 2 unpaid after grace: 1066.185002" in text
+    assert "overdue" in text and "loan 7: installment 2 unpaid after grace: 1,066.19" in text
 
 
 # ------------------------------------------------------------------ end to end on Anvil
