@@ -236,6 +236,8 @@ def monitor_notices(
     with IndexDB(db_path) as db:
         store = NoticeStore(db)
         notices = store.notices(since=since_ts, kind=kind, loan_id=loan_id, limit=limit)
+        symbols = db.token_symbols()
+        tokens = {i: s.token for i, s in db.loans({n.loan_id for n in notices}).items()}
         deliveries = {n.id: store.deliveries(n.seq or 0) for n in notices}
     document = {
         "count": len(notices),
@@ -287,8 +289,8 @@ def monitor_notices(
                 n.kind.replace("_", " "),
                 str(n.loan_id),
                 str(n.days_past_due),
-                money(n.amount, n.decimals),
-                describe(n).split(": ", 1)[-1],
+                money(n.amount, n.decimals, symbols.get(tokens.get(n.loan_id, ""), "")),
+                describe(n, symbols.get(tokens.get(n.loan_id, ""), "")).split(": ", 1)[-1],
             ]
             for n in notices
         ]

@@ -382,6 +382,14 @@ class IndexDB:
             (address, decimals),
         )
 
+    def token_symbols(self) -> dict[str, str]:
+        """The symbol of each token the index has asked one of."""
+        rows = self.conn.execute("SELECT address, symbol FROM tokens WHERE symbol IS NOT NULL")
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def set_token_symbol(self, address: str, symbol: str) -> None:
+        self.conn.execute("UPDATE tokens SET symbol = ? WHERE address = ?", (symbol, address))
+
     # ----------------------------------------------------------------- loans
     def save_loans(self, states: Iterable[LoanState], block: int) -> None:
         self.conn.executemany(

@@ -279,6 +279,12 @@ _MIGRATION_5 = """
 ALTER TABLE payments ADD COLUMN days_past_due INTEGER;
 """
 
+# Each token's symbol, asked of the token once (NULL: not asked yet, or it answers none), so
+# readers of the index alone print amounts with their currency.
+_MIGRATION_6 = """
+ALTER TABLE tokens ADD COLUMN symbol TEXT;
+"""
+
 # Each entry moves the schema from version i to i + 1; append, never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     _MIGRATION_1,
@@ -286,5 +292,6 @@ MIGRATIONS: tuple[str, ...] = (
     _MIGRATION_3,
     _MIGRATION_4,
     _MIGRATION_5,
+    _MIGRATION_6,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

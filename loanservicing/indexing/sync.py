@@ -40,6 +40,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi.abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_utils.address import to_checksum_address
 
 from loanservicing.chain.errors import RpcError, RpcTimeout
@@ -422,12 +424,15 @@ class Indexer:
             blocks.append(BlockRow(number, fetched.hash, parent, fetched.timestamp, False))
 
         new_tokens = self._new_tokens(decoded, last)
+        new_symbols = self._symbols(new_tokens, last)
         try:
             with self.db.transaction():
                 self._check_checkpoint((first - 1, cp_hash))
                 self.db.upsert_blocks(blocks)
                 for token, decimals in new_tokens.items():
                     self.db.set_token_decimals(token, decimals)
+                for token, symbol in new_symbols.items():
+                    self.db.set_token_symbol(token, symbol)
                 self.projections.store(decoded)
                 end_hash = headers[last].hash
                 self.db.set_checkpoint(self.ledger, LEDGER, last, end_hash)
@@ -470,6 +475,19 @@ class Indexer:
             )
             found.update({t: int(r, 16) for t, r in zip(missing, replies, strict=True)})
         return {t: d for t, d in found.items() if self._decimals.get(t) != d}
+
+    def _symbols(self, tokens: Mapping[str, int], block: int) -> dict[str, str]:
+        """The symbols of ``tokens`` (``symbol()``), for readers of the index alone; a token
+        that answers none (or not a string) is left without one."""
+        symbols = {}
+        for token in sorted(tokens):  # a few per deployment: one call each
+            try:
+                reply = self.rpc.call("eth_call", [{"to": token, "data": "0x95d89b41"}, hex(block)])
+                (symbol,) = abi_decode(["string"], bytes.fromhex(str(reply).removeprefix("0x")))
+            except (RpcError, ValueError, TypeError, DecodingError):
+                continue  # no symbol(), or a bytes32 one: amounts go without it
+            symbols[token] = str(symbol)
+        return symbols
 
     def _forget_cache(self) -> None:
         self.projections.forget()

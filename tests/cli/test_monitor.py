@@ -75,6 +75,7 @@ def test_monitor_run_notices_keeper_and_delinquency_report(run: Cli, tmp_path: P
     table = run.raw("monitor", "notices", "--db", str(run.db)).stdout
     assert "…" not in table and max(map(len, table.splitlines())) <= 80
     assert "1,100.00" in table and "received" in table and "(fees" in table
+    assert "tUSDC" in table  # the index asked the token its symbol
     # The same rows as CSV, amounts as exact decimals.
     exported = tmp_path / "overdue.csv"
     run.json("monitor", "notices", "--db", str(run.db), "--kind", "overdue", "--csv", str(exported))

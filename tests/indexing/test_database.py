@@ -108,7 +108,7 @@ def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
     )
     conn.close()
     with open_index(path) as db:
-        assert db.schema_version == SCHEMA_VERSION == 5
+        assert db.schema_version == SCHEMA_VERSION == 6
         # A repayment's days past due when made: unknown (NULL) for rows indexed before v5.
         (row,) = db.conn.execute("SELECT principal_outstanding, days_past_due FROM payments")
         assert (row[0], row[1]) == ("7", None)
