@@ -406,8 +406,14 @@ class PostgresConnection(StoreConnection):
         return [str(r[0]) for r in rows]
 
     def user_version(self) -> int:
-        found = self.raw.execute("SELECT to_regclass(%s)", (_VERSION_TABLE,)).fetchone()
-        if found is None or found[0] is None:
+        # pg_tables through a snapshot, not to_regclass: a backend's catalog cache can keep
+        # "no such table" after another process created it (seen as two first migrations).
+        found = self.raw.execute(
+            "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+            "AND tablename = %s",
+            (_VERSION_TABLE,),
+        ).fetchone()
+        if found is None:
             return 0
         row = self.raw.execute(f"SELECT MAX(version) FROM {_VERSION_TABLE}").fetchone()
         return 0 if row is None or row[0] is None else int(row[0])
