@@ -110,10 +110,13 @@ def render_digest(
     by_kind = Counter(n.kind for n in notices)
     counts = [(kind, by_kind[kind]) for kind in NOTICE_KINDS if by_kind[kind]]
     counts += [(kind, n) for kind, n in sorted(by_kind.items()) if kind not in NOTICE_KINDS]
+
+    def currency(n: Notice) -> str:
+        return str(n.details.get("symbol") or symbol)
+
     lines = [
         f"{iso_date(n.chain_timestamp)[11:16]}  {n.kind:<20} "
-        f"{money(n.amount, n.decimals, str(n.details.get('symbol') or symbol)):>18}  "
-        f"{describe(n)}"
+        f"{money(n.amount, n.decimals, currency(n)):>18}  {describe(n, currency(n))}"
         for n in notices
     ]
     total = len(notices)

@@ -373,8 +373,8 @@ def test_the_daily_digest_summarises_the_days_notices(
     counts = [line.split() for line in lines if line.startswith("  ")]
     assert counts == [["reminder", "1"], ["payment_received", "1"], ["overdue", "2"]]
     assert sum("loan 2: installment" in line for line in lines) == 2
-    assert any(line.endswith("1,066.19 tUSDC  loan 1: installment 1 of 1066.185001, due 2027-01-15")
-               for line in lines)  # fmt: skip
+    expected = "1,066.19 tUSDC  loan 1: installment 1 of 1,066.19 tUSDC, due 2027-01-15"
+    assert any(line.endswith(expected) for line in lines)
     assert "loan 4:" not in text.get_content()  # the next day's notice is left out
     assert '<td style="padding-right: 2em;">overdue</td><td style="text-align: right;">2</td>' in (
         html.get_content()
