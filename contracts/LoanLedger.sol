@@ -299,11 +299,23 @@ contract LoanLedger is
             : _calendarSchedule(s, base, installments, paidCount, cur.basePrincipal);
         if (c.count == 0) return cur;
         cur.paidCount = paidCount;
-        (uint256 cumPrincipal, uint256 cumInterest) = c.cumulative(paidCount + 1 - base);
+        uint256 j = paidCount + 1 - base;
+        (uint256 cumPrincipal, uint256 cumInterest) = c.cumulative(j);
         // Principal scheduled after this installment must exceed the interest it could be
         // credited at payoff, so that the installment costs less than the payoff (else the
-        // general path applies: it caps a payment at the payoff).
-        if (cur.basePrincipal - cumPrincipal <= cumInterest) return cur;
+        // general path applies: it caps a payment at the payoff). That credit is at most this
+        // installment's interest: all of `cumInterest` for the segment's first installment
+        // (odd first period included); after it, at most a period's interest on the segment's
+        // principal, plus a unit and two of rounding (worked out only when the principal left
+        // is under `cumInterest`, so that the first half of a loan pays nothing for it).
+        uint256 left = cur.basePrincipal - cumPrincipal;
+        if (left <= cumInterest) {
+            if (j == 1) return cur;
+            unchecked {
+                // basePrincipal < 2^96, rateNum < 2^64, unit < 2^64: no overflow; rateDen > 0.
+                if (left <= (cur.basePrincipal * c.rateNum) / c.rateDen + c.unit + 2) return cur;
+            }
+        }
         cur.interestDue = _sub(cumInterest, cur.paidInterest);
         cur.principalDue = _sub(cumPrincipal, cur.paidPrincipal);
     }

@@ -5,6 +5,8 @@ UTC offset, odd first periods, interest-only installments, and the terms the led
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import Any
 
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.calendar import DayCount
@@ -205,3 +207,31 @@ def test_terms_the_calendar_refuses(system: LedgerDriver) -> None:
     refused("InvalidInterestOnly", kind=2, interest_only=1)
     assert refused("InvalidRounding", rounding_exp=19) == {"roundingExp": 19}
     refused("InvalidFirstDueDate", first_due=now + 61 * DAY)
+
+
+def _delegated(system: LedgerDriver, receipt: Any) -> bool:
+    """Whether the transaction ran a linked library (the ledger's general path)."""
+    trace = system.rpc(
+        "debug_traceTransaction", [receipt["transactionHash"].to_0x_hex(), {"tracer": "callTracer"}]
+    )
+
+    def calls(frame: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield frame
+        for inner in frame.get("calls", []):
+            yield from calls(inner)
+
+    return any(frame["type"] == "DELEGATECALL" for frame in calls(trace))
+
+
+def test_on_time_installments_take_the_short_path_all_the_way(system: LedgerDriver) -> None:
+    """Bug: an on-time installment went the general path (half as much gas again) once the
+    interest paid since origination exceeded the principal left, i.e. for the second half of a
+    mortgage. Every on-time installment but the closing one now takes the short path."""
+    loan_id, _ = _monthly(system, 10_000 * UNIT, 3600, 36, _next_date_on(system, 10))
+    borrower = system.accounts[1]
+    for n in range(1, 37):
+        paid = system.repay(
+            loan_id, system.installment_total(loan_id, n), borrower, at=system.due_date(loan_id, n)
+        )
+        assert paid["installmentsPaid"] == n
+        assert _delegated(system, paid["receipt"]) is (n == 36), n
