@@ -17,18 +17,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from loanservicing.amounts import iso_date
-from loanservicing.chain.accounts import Signer
+from loanservicing.chain.accounts import Signer, dev_signer
 from loanservicing.cli.app import CliState, state_of
 from loanservicing.cli.index import deployment_index_config
 from loanservicing.cli.options import DatabaseType, json_option
 from loanservicing.cli.output import render_report
 from loanservicing.cli.serve import SECRET_ENV
+from loanservicing.demo.data_sharing import REGULATOR_ACCOUNT
 from loanservicing.demo.portfolio import DemoConfig, PortfolioDemo, Reporter, SilentReporter
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer
 from loanservicing.monitoring.monitor import Monitor
 from loanservicing.monitoring.service import MonitorService
 from loanservicing.portal.assembly import portal_server
+from loanservicing.portal.data_sharing import PortalDataSharing
 
 __all__ = ["RichReporter", "demo"]
 
@@ -162,6 +164,11 @@ def _sign_in_accounts(simulation: PortfolioDemo) -> list[Signer]:
         Signer(lender.local_account(), "the lender (servicer)"),
         Signer(simulation.fund.signer.local_account(), "the fund (a second lender)"),
         *(Signer(b.signer.local_account(), f"borrower {b.index}") for b in simulation.borrowers),
+        *(
+            [Signer(dev_signer(REGULATOR_ACCOUNT).local_account(), "the regulator")]
+            if simulation.shared_contracts is not None
+            else []
+        ),
     ]
 
 
@@ -175,6 +182,11 @@ def _serve(state: CliState, simulation: PortfolioDemo, port: int, db_path: str |
         config = deployment_index_config(state, servicer.deployment, wait_for_node=True)
         indexer = Indexer(config, IndexDB(location))
         tick = MonitorService(indexer, Monitor(indexer.db)).tick().tick
+        data = None
+        if simulation.shared_contracts is not None:  # the regulator's pages, without a vault
+            data = PortalDataSharing(
+                servicer.w3, simulation.shared_contracts, servicer.decoder, Path(folder) / "audit"
+            )
         server = portal_server(
             servicer,
             indexer,
@@ -182,6 +194,7 @@ def _serve(state: CliState, simulation: PortfolioDemo, port: int, db_path: str |
             port,
             session_secret=os.environ.get(SECRET_ENV),
             dev_sign_in=accounts,
+            data=data,
         )
         lender, fund, borrower = accounts[0], accounts[1], accounts[2]
         click.echo(
@@ -189,7 +202,9 @@ def _serve(state: CliState, simulation: PortfolioDemo, port: int, db_path: str |
             f"{len(tick.raised)} notices raised; chain {config.rpc_url}); Ctrl-C stops.\n"
             f'Sign in at {server.url}/sign-in: under "Dev chain sign-in" pick the lender '
             f"{lender.address} (every loan), the fund {fund.address} (its own loans) or a "
-            f"borrower such as {borrower.address}; or sign in with a wallet on chain "
+            f"borrower such as {borrower.address}"
+            + ("" if data is None else f", or the regulator {accounts[-1].address}")
+            + "; or sign in with a wallet on chain "
             f"{servicer.w3.eth.chain_id}.",
             err=True,
         )

@@ -39,6 +39,7 @@ from loanservicing.sharing.errors import AccessDenied
 from loanservicing.sharing.vault import Vault, sign_access_request
 
 __all__ = [
+    "REGULATOR_ACCOUNT",
     "SAMPLE_PEOPLE",
     "DataSharingSummary",
     "Person",
@@ -46,6 +47,8 @@ __all__ = [
     "personal_values",
     "run_data_sharing",
 ]
+
+REGULATOR_ACCOUNT = 9  # the dev account the scenario grants the regulator role
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,8 @@ def run_data_sharing(
     decoder = revert_decoder(artifacts)
     admin = keys[0].address
     borrowers = [keys[1 + i] for i in range(len(people))]
-    employer, bureau, kyc_owner, regulator = keys[7], keys[8], keys[6], keys[9]
+    employer, bureau, kyc_owner = keys[7], keys[8], keys[6]
+    regulator = keys[REGULATOR_ACCOUNT]
 
     data = deploy_data_sharing(
         TransactionSender(w3, Signer(keys[0], "dev account 0"), decoder),

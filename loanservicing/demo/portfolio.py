@@ -63,7 +63,7 @@ from loanservicing.demo.records import (
 from loanservicing.demo.repayments import BorrowerRepayments
 from loanservicing.demo.run import request
 from loanservicing.demo.servicer_week import ServicerWeek
-from loanservicing.deployment.bindings import revert_decoder
+from loanservicing.deployment.bindings import DataContracts, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact, compile_contracts
 from loanservicing.deployment.deploy import deploy_system
 from loanservicing.errors import LoanServicingError
@@ -117,6 +117,7 @@ class PortfolioDemo(Origination, BorrowerRepayments, ServicerWeek, HeldRepayment
         self.monitor: DayMonitor | None = None
         self.shared: list[str] = []
         self.data_contracts: dict[str, str] = {}
+        self.shared_contracts: DataContracts | None = None  # the data-sharing deployment
         self.held: dict[str, Any] = {}
         self.block_day = max(1, config.days // 3)
 
@@ -208,6 +209,7 @@ class PortfolioDemo(Origination, BorrowerRepayments, ServicerWeek, HeldRepayment
                 enforce_policy=False,
             )
         self.shared = result.shared_with_whom()
+        self.shared_contracts = result.contracts
         self.data_contracts = {
             "attestation_registry": result.contracts.attestation_registry.address,
             "consent_registry": result.contracts.consent_registry.address,

@@ -32,6 +32,8 @@ __all__ = [
     "TO_BUCKETS",
     "RollMatrix",
     "VintageCurve",
+    "last_complete_month",
+    "roll_rate_window",
     "roll_rates",
     "vintages",
 ]
@@ -176,3 +178,26 @@ def vintages(
             defaulted.append(sum(principal[i] for i in gone))
         curves.append(VintageCurve(month, len(loans), sum(principal.values()), ever_30, defaulted))
     return curves
+
+
+def last_complete_month(t: int) -> tuple[int, int]:
+    """The last calendar month (year, month) that has ended at chain time ``t`` (UTC)."""
+    now = dt.datetime.fromtimestamp(t, dt.UTC)
+    return (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+
+
+def roll_rate_window(
+    histories: Sequence[LoanHistory], until: int, token: str, months: int = 12
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The (first, last) month ends of the latest ``months`` rolls of the loans in ``token``
+    at chain time ``until``: from the first loan's origination month (or ``months`` months
+    before the last complete month, if later) to the last complete month; None while fewer
+    than two month ends have passed since the first origination."""
+    mine = [h for h in histories if h.transactions and _token(h) == token]
+    if not mine:
+        return None
+    start = dt.datetime.fromtimestamp(min(h.originated_at for h in mine), dt.UTC)
+    last = last_complete_month(until)
+    back = last[0] * 12 + last[1] - 1 - months
+    first = max((start.year, start.month), (back // 12, back % 12 + 1))
+    return (first, last) if first < last else None

@@ -9,13 +9,17 @@ it lends; a borrower their own loans.
 
 Every page reads the event index (:class:`~loanservicing.indexing.database.IndexDB`, one
 connection per request) at the chain time of its newest indexed block; the only chain call is
-the role check when someone signs in.
+the role check when someone signs in. Regulators (the consent registry's ``REGULATOR_ROLE``)
+see the regulator's pages (:mod:`~loanservicing.portal.regulator`); the analytics
+(:mod:`~loanservicing.portal.analytics`) and the borrower's page
+(:mod:`~loanservicing.portal.borrower`) are routes of their own modules. The data-sharing
+tables (attestations, consents, the vault's log) and the audit bundle read the chain and the
+vault, when the portal was started with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +35,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from loanservicing.amounts import money
 from loanservicing.indexing.database import IndexDB
 from loanservicing.ledger.portfolio import snapshot_at
 from loanservicing.ledger.state import LoanSnapshot, LoanState
@@ -45,9 +48,13 @@ from loanservicing.portal.access import (
     sign_in,
     signed_in,
 )
+from loanservicing.portal.analytics import analytics_routes
+from loanservicing.portal.audit_bundles import AuditDesk
+from loanservicing.portal.borrower import borrower_routes
 from loanservicing.portal.chain_clock import index_clock
 from loanservicing.portal.collections_table import collections_table
-from loanservicing.portal.csrf import csrf_token, valid_csrf
+from loanservicing.portal.csrf import valid_csrf
+from loanservicing.portal.data_sharing import PortalDataSharing
 from loanservicing.portal.dev_sign_in import DevAccounts, check_loopback
 from loanservicing.portal.errors import DevSignInRefused, SignInRefused
 from loanservicing.portal.loan_tables import (
@@ -59,9 +66,12 @@ from loanservicing.portal.loan_tables import (
     schedule_table,
     terms_table,
 )
+from loanservicing.portal.pages import Pages, named
 from loanservicing.portal.portfolio_tables import other_token_loans, portfolio_tables
+from loanservicing.portal.regulator import regulator_routes
 from loanservicing.portal.roles import Standing
 from loanservicing.portal.schedule import installments
+from loanservicing.portal.score_tables import score_table
 from loanservicing.portal.security_headers import SecurityHeaders
 from loanservicing.portal.settings import PortalSettings
 from loanservicing.portal.siwe_sign_in import NonceBook, verify_sign_in
@@ -78,45 +88,29 @@ def create_app(
     standing_of: Callable[[str], Standing],
     symbol_of: Callable[[str], str],
     dev_accounts: DevAccounts | None = None,
+    is_regulator: Callable[[str], bool] | None = None,
+    data: PortalDataSharing | None = None,
+    audit: AuditDesk | None = None,
 ) -> Starlette:
     """The portal over ``settings.db_path``; ``standing_of(address)`` asks the ledger which
     role of a lender an address holds, ``symbol_of(token)`` gives a token's symbol. With
     ``dev_accounts`` (made by :func:`~loanservicing.portal.dev_sign_in.dev_accounts`, which
-    checks the chain) the sign-in page also offers them, signed in by the portal itself."""
+    checks the chain) the sign-in page also offers them, signed in by the portal itself.
+    ``is_regulator(address)`` asks the consent registry for its regulator role; ``data`` (the
+    data-sharing contracts and vault) adds the borrower's attestations, consents and access
+    log; ``audit`` the regulator's audit bundles."""
     if dev_accounts is not None:
         check_loopback(*settings.allowed_hosts)  # the host names a message may be for
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     nonces = NonceBook(settings.nonce_ttl)
     symbol = settings.token_symbol
-
-    @contextmanager
-    def index() -> Iterator[IndexDB]:
-        db = IndexDB(settings.db_path)
-        try:
-            yield db
-        finally:
-            db.close()
-
-    def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-        who = signed_in(request)
-        return templates.TemplateResponse(
-            request,
-            name,
-            {"who": who, "csrf": csrf_token(request), "symbol": symbol, **context},
-            status_code=status,
-        )
-
-    def csv_response(table: Table, prefix: str) -> Response:
-        return Response(
-            table.csv(),
-            media_type="text/csv; charset=utf-8",
-            headers={"content-disposition": f'attachment; filename="{prefix}{table.name}.csv"'},
-        )
+    pages = Pages(settings, templates)
+    index, page, csv_response = pages.index, pages.page, pages.csv
 
     # ------------------------------------------------------------------ sign-in
     def home(request: Request) -> Response:
         who = signed_in(request)
-        target = "/sign-in" if who is None else "/portfolio" if who.lender else "/me"
+        target = "/sign-in" if who is None else who.landing
         return RedirectResponse(target, status_code=303)
 
     def sign_in_page(request: Request) -> Response:
@@ -156,7 +150,8 @@ def create_app(
                 "address": who.address,
                 "lender": who.lender,
                 "servicer": who.servicer,
-                "redirect": "/portfolio" if who.lender else "/me",
+                "regulator": who.regulator,
+                "redirect": who.landing,
             }
         )
 
@@ -177,8 +172,9 @@ def create_app(
         standing = standing_of(address)
         servicer = standing is Standing.SERVICER
         lender = servicer or standing is Standing.ORIGINATOR or _lends_any(address)
-        sign_in(request, address, lender, servicer)
-        return SignedIn(address, lender, servicer)
+        regulator = is_regulator is not None and is_regulator(address)
+        sign_in(request, address, lender, servicer, regulator)
+        return SignedIn(address, lender, servicer, regulator)
 
     def _lends_any(address: str) -> bool:
         with index() as db:
@@ -210,7 +206,7 @@ def create_app(
             who = _verified_sign_in(request, message, signature)
         except SignInRefused as exc:
             raise HTTPException(401, str(exc)) from None
-        return RedirectResponse("/portfolio" if who.lender else "/me", status_code=303)
+        return RedirectResponse(who.landing, status_code=303)
 
     async def sign_out(request: Request) -> Response:
         form = await request.form()
@@ -243,7 +239,7 @@ def create_app(
         who = require_lender(request)
         with index() as db:
             tables = _portfolio(db, who)[2]
-        return csv_response(_named(tables, request.path_params["name"]), "portfolio-")
+        return csv_response(named(tables, request.path_params["name"]), "portfolio-")
 
     def _collections(db: IndexDB, who: SignedIn) -> tuple[int, int, Table]:
         now, block = index_clock(db)
@@ -260,7 +256,7 @@ def create_app(
         who = require_lender(request)
         with index() as db:
             table = _collections(db, who)[2]
-        return csv_response(_named({table.name: table}, request.path_params["name"]), "")
+        return csv_response(named({table.name: table}, request.path_params["name"]), "")
 
     # ------------------------------------------------------------------- loans
     def _loan(db: IndexDB, loan_id: int, who: SignedIn) -> dict[str, Any]:
@@ -285,17 +281,17 @@ def create_app(
         d, loan_symbol = current.decimals, symbol_of(state.token)
         lender_view = who.lends(state.lender)
         paid = repayments_of(db, [state.loan_id])[state.loan_id]
+        record = db.credit_records([state.borrower]).get(state.borrower)
         tables = {
             t.name: t
             for t in (
-                schedule_table(installments(state, now), d, loan_symbol),
+                schedule_table(
+                    installments(state, now, db.logs_of_loans([state.loan_id])), d, loan_symbol
+                ),
                 repayments_table(paid, d, loan_symbol),
                 notices_table(NoticeStore(db).notices(loan_id=state.loan_id), loan_symbol),
-                credit_table(
-                    db.credit_records([state.borrower]).get(state.borrower),
-                    symbol,
-                    explained=not lender_view,
-                ),
+                credit_table(record, symbol, explained=not lender_view),
+                score_table(record, explained=not lender_view),
             )
         }
         terms = terms_table(current, state, loan_symbol)
@@ -329,49 +325,7 @@ def create_app(
         loan_id = request.path_params["loan_id"]
         with index() as db:
             tables = _loan(db, loan_id, who)["tables"]
-        return csv_response(_named(tables, request.path_params["name"]), f"loan-{loan_id}-")
-
-    # ---------------------------------------------------------------- borrower
-    def _mine(db: IndexDB, who: SignedIn) -> dict[str, Any]:
-        now, block = index_clock(db)
-        decimals_of = db.token_decimals()
-        own = [
-            snapshot_at(s, now, decimals_of.get(s.token, 0))
-            for s in db.loans().values()
-            if s.borrower.lower() == who.address.lower()
-        ]
-        loans = Table(
-            "loans",
-            "Your loans",
-            ["loan", "status", "next payment", "outstanding principal", "days late"],
-            [
-                [
-                    str(s.loan_id),
-                    s.status,
-                    next_payment_text(s, symbol_of(s.token)),
-                    money(s.principal_outstanding, s.decimals, symbol_of(s.token)),
-                    str(s.days_past_due),
-                ]
-                for s in own
-            ],
-            numeric=frozenset({0, 3, 4}),
-            links=[f"/loans/{s.loan_id}" for s in own],
-        )
-        record = db.credit_records([who.address]).get(who.address)
-        credit = credit_table(record, symbol, explained=True)
-        return {"tables": {t.name: t for t in (loans, credit)}, "now": day(now), "block": block}
-
-    def mine(request: Request) -> Response:
-        who = require_signed_in(request)
-        with index() as db:
-            context = _mine(db, who)
-        return page(request, "borrower.html", **context)
-
-    def mine_csv(request: Request) -> Response:
-        who = require_signed_in(request)
-        with index() as db:
-            tables = _mine(db, who)["tables"]
-        return csv_response(_named(tables, request.path_params["name"]), "my-")
+        return csv_response(named(tables, request.path_params["name"]), f"loan-{loan_id}-")
 
     # ------------------------------------------------------------------ errors
     def refused(request: Request, exc: Exception) -> Response:
@@ -401,8 +355,9 @@ def create_app(
         Route("/loans/{loan_id:int}", loan_page),
         Route("/loans/{loan_id:int}/live", loan_live),
         Route("/loans/{loan_id:int}/{name}.csv", loan_csv),
-        Route("/me", mine),
-        Route("/me/{name}.csv", mine_csv),
+        *borrower_routes(pages, symbol_of, data),
+        *analytics_routes(pages),
+        *regulator_routes(pages, audit),
         Mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static"),
     ]
     middleware = [
@@ -430,11 +385,3 @@ def create_app(
 def _lent_by(who: SignedIn) -> Callable[[LoanState], bool]:
     """Whether the lender pages of ``who`` show a loan (a servicer's show every loan)."""
     return lambda state: who.lends(state.lender)
-
-
-def _named(tables: dict[str, Table], name: str) -> Table:
-    """The table called ``name``; 404 for any other name (no file is ever read)."""
-    table = tables.get(name)
-    if table is None:
-        raise HTTPException(404, f"There is no table {name!r} to download here.")
-    return table

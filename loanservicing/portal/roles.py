@@ -1,7 +1,8 @@
 """What an address may see, asked of the contract (``hasRole``) when it signs in: the holder of
 the ledger's ``SERVICER_ROLE`` (servicing staff) sees every loan; an originator sees the loans
 it lends (as does the lender of an indexed loan, which the app checks in the index); anyone
-else their own loans as a borrower."""
+else their own loans as a borrower. A holder of the consent registry's ``REGULATOR_ROLE`` (the
+data-sharing deployment's supervisors) also sees the regulator's pages."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from eth_utils.address import to_checksum_address
 
 from loanservicing.chain.abi import ORIGINATOR_ROLE, SERVICER_ROLE
 from loanservicing.servicing.servicer import Servicer
+from loanservicing.sharing.consent import ConsentClient
 
-__all__ = ["Standing", "standing_check"]
+__all__ = ["Standing", "regulator_check", "standing_check"]
 
 
 class Standing(Enum):
@@ -39,3 +41,13 @@ def standing_check(servicer: Servicer) -> Callable[[str], Standing]:
         return Standing.NONE
 
     return standing_of
+
+
+def regulator_check(consents: ConsentClient | None) -> Callable[[str], bool]:
+    """A function telling whether an address holds the consent registry's regulator role
+    (always False without a data-sharing deployment)."""
+
+    def is_regulator(address: str) -> bool:
+        return consents is not None and consents.is_regulator(to_checksum_address(address))
+
+    return is_regulator

@@ -10,11 +10,14 @@ closed loan) are listed by number as ``settled``, without amounts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from loanservicing.indexing.database import LogRow
 from loanservicing.ledger.delinquency import SETTLED
 from loanservicing.ledger.installments import paid_installments
 from loanservicing.ledger.state import LoanState, LoanStatus
+from loanservicing.portal.replaced_schedule import replaced_rows
 
 __all__ = ["ScheduledInstallment", "installments"]
 
@@ -45,13 +48,25 @@ class ScheduledInstallment:
         return max(self.total - self.paid, 0)
 
 
-def installments(state: LoanState, now: int) -> list[ScheduledInstallment]:
-    """Every installment of the loan at chain time ``now``."""
+def installments(
+    state: LoanState, now: int, logs: Sequence[LogRow] = ()
+) -> list[ScheduledInstallment]:
+    """Every installment of the loan at chain time ``now``; ``logs``: the loan's indexed
+    events, which give the replaced installments their amounts."""
     closed = state.status is LoanStatus.CLOSED
     base = state.installments if closed else state.base_index
-    rows = [
-        ScheduledInstallment(n, None, "", None, None, None, SETTLED) for n in range(1, base + 1)
-    ]
+    rebuilt = replaced_rows(state, logs) if logs else None
+    if rebuilt is not None:
+        rows = [
+            ScheduledInstallment(
+                r.number, r.due_timestamp, r.due_date, r.principal, r.interest, r.paid, r.status
+            )
+            for r in rebuilt
+        ]
+    else:
+        rows = [
+            ScheduledInstallment(n, None, "", None, None, None, SETTLED) for n in range(1, base + 1)
+        ]
     if closed:
         return rows
     for p in paid_installments(state, now):

@@ -18,6 +18,8 @@ class PortalSettings:
     does); amounts of different tokens are never added."""
     token_symbol: str
     session_secret: str
+    first_block: int = 0
+    """The deployment's first block (where an audit bundle's range starts by default)."""
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     """The host names the portal answers to (a sign-in message must be for one of them)."""
     session_max_age: int = 8 * 3600

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +41,13 @@ from loanservicing.chain.abi import output_fields
 from loanservicing.sharing.errors import AuditMismatch
 
 __all__ = [
+    "MANIFEST",
     "AuditSources",
     "BundleReport",
+    "bundle_files",
     "export_bundle",
     "verify_bundle",
+    "zip_bundle",
 ]
 
 MANIFEST = "manifest.json"
@@ -500,3 +505,25 @@ def verify_bundle(w3: Web3, directory: Path, sources: AuditSources | None = None
             continue
         _check_event_file(w3, report, receipts, name, contract, events, rows, from_block, to_block)
     return report
+
+
+# ------------------------------------------------------------------------ packaging
+def bundle_files(directory: Path) -> list[str]:
+    """The names of the bundle's files: the manifest and every file it lists that is there
+    (names only, never a path: a manifest naming anything else is ignored)."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf8"))
+        listed = [str(name) for name in manifest["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    known = set(EVENT_FILES) | {CREDIT_RECORDS}
+    return [MANIFEST, *(n for n in listed if n in known and (directory / n).is_file())]
+
+
+def zip_bundle(directory: Path) -> bytes:
+    """The bundle's files (:func:`bundle_files`) as one zip archive, for a download."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in bundle_files(directory):
+            archive.write(directory / name, name)
+    return out.getvalue()

@@ -110,6 +110,11 @@ def test_demo_serve_serves_the_demo_and_stops_on_sigterm(tmp_path: Path) -> None
             assert 1 <= sum(own.values()) < sum(every.values())
             assert client.get(f"/loans/{FUND_SHARE}").status_code == 200
             assert client.get("/loans/1").status_code == 403
+            # The data-sharing scenario's regulator: every lender's figures, not a lender.
+            (regulator,) = re.findall(r"the regulator (0x[0-9a-fA-F]{40})", err.read_text())
+            assert _dev_sign_in(client, regulator).headers["location"] == "/regulator"
+            assert client.get("/regulator").status_code == 200
+            assert client.get("/portfolio").status_code == 403
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

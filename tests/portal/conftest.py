@@ -12,19 +12,22 @@ import pytest
 
 from loanservicing.chain.accounts import Signer
 from loanservicing.chain.node import is_dev_chain
+from loanservicing.demo.data_sharing import run_data_sharing
 from loanservicing.deployment.compile import ContractArtifact
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer, IndexerConfig
 from loanservicing.monitoring.notices import NoticeStore
 from loanservicing.portal.app import create_app
-from loanservicing.portal.assembly import portal_server
+from loanservicing.portal.assembly import audit_desk, portal_server
+from loanservicing.portal.data_sharing import PortalDataSharing
 from loanservicing.portal.dev_sign_in import dev_accounts
-from loanservicing.portal.roles import standing_check
+from loanservicing.portal.roles import regulator_check, standing_check
 from loanservicing.portal.server import PortalServer
 from loanservicing.portal.settings import PortalSettings
 from loanservicing.portal.token_symbols import TokenSymbols
 from loanservicing.servicing.servicer import Servicer
-from tests.portal.portal_driver import free_port
+from loanservicing.sharing.vault import Vault
+from tests.portal.portal_driver import SharedData, free_port
 from tests.support.ledger_driver import LedgerDriver
 
 # Starlette's TestClient warns, at import, that it would rather run on httpx2 (not installed).
@@ -81,7 +84,11 @@ def portal_client(
     sign-in, served as ``http://127.0.0.1``."""
     clients: list[TestClient] = []
 
-    def _client(dev_sign_in: Sequence[Signer] | None = None, **settings: Any) -> TestClient:
+    def _client(
+        dev_sign_in: Sequence[Signer] | None = None,
+        data: PortalDataSharing | None = None,
+        **settings: Any,
+    ) -> TestClient:
         servicer = Servicer(system.w3, system.deployment, artifacts, None)
         host = "testserver" if dev_sign_in is None else "127.0.0.1"
         indexer = make_indexer(system, tmp_path / f"client-{len(clients)}.db")
@@ -104,7 +111,11 @@ def portal_client(
         if dev_sign_in is not None:
             dev = is_dev_chain(system.w3)
             accounts = dev_accounts(dev, "127.0.0.1", config.allowed_hosts, dev_sign_in)
-        app = create_app(config, standing_check(servicer), symbols, accounts)
+        regulators = regulator_check(data.consents() if data is not None else None)
+        audit = audit_desk(servicer, data) if data is not None else None
+        app = create_app(
+            config, standing_check(servicer), symbols, accounts, regulators, data, audit
+        )
         client = TestClient(app, base_url=f"http://{host}")
         clients.append(client)
         return client
@@ -112,3 +123,21 @@ def portal_client(
     yield _client
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def shared_data(
+    system: LedgerDriver, artifacts: dict[str, ContractArtifact], tmp_path: Path
+) -> SharedData:
+    """The data-sharing scenario run on the session deployment (accounts 1-3 borrowers with
+    attestations, consents to account 0 and vault reads, account 1 erased, account 9 the
+    regulator; one loan each from account 0), and the portal's view of it."""
+    vault_dir = tmp_path / "vault"
+    summary = run_data_sharing(
+        system.w3, artifacts, system.ledger, system.token, vault_dir, enforce_policy=False
+    )
+    vault = Vault(vault_dir / "vault.db", vault_dir / "keys" / "keys.db")
+    data = PortalDataSharing(
+        system.w3, summary.contracts, system.decoder, tmp_path / "bundles", vault
+    )
+    return SharedData(summary, data)

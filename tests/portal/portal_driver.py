@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import socket
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -19,6 +21,8 @@ from httpx import Client, Response
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from loanservicing.chain.accounts import dev_signer
+from loanservicing.demo.data_sharing import DataSharingSummary
+from loanservicing.portal.data_sharing import PortalDataSharing
 from loanservicing.portal.server import PortalServer
 
 with warnings.catch_warnings():
@@ -38,6 +42,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ANVIL_CHAIN_ID = 31337
+REGULATOR = 9
+"""The data-sharing scenario's regulator (dev account 9)."""
+
+
+@dataclass(frozen=True)
+class SharedData:
+    """The data-sharing scenario's outcome and the portal's view of its deployment."""
+
+    summary: DataSharingSummary
+    data: PortalDataSharing
 
 
 def free_port() -> int:
@@ -202,3 +216,25 @@ def html_tables(page: str) -> dict[str, list[list[str]]]:
 
 def csv_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
+
+
+def tables_and_downloads(client: Client, page: str, prefix: str) -> dict[str, list[list[str]]]:
+    """The tables of ``page`` (which must answer 200), each checked equal to its CSV download
+    at ``prefix + name + .csv``."""
+    reply = client.get(page)
+    assert reply.status_code == 200, reply.text
+    tables = html_tables(reply.text)
+    assert tables
+    for name, rows in tables.items():
+        download = client.get(f"{prefix}{name}.csv")
+        assert download.status_code == 200, (name, download.text)
+        assert download.headers["content-type"].startswith("text/csv")
+        assert csv_rows(download.text) == rows, name
+    return tables
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token of the first form of an HTML page."""
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match is not None, "the page has no form with a CSRF token"
+    return match.group(1)

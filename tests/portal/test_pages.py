@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from loanservicing.amounts import money
 from loanservicing.deployment.compile import ContractArtifact
-from loanservicing.ledger.delinquency import SETTLED
+from loanservicing.ledger.delinquency import PAID, SETTLED
 from loanservicing.ledger.schedule import DAY
 from loanservicing.servicing.portfolio import summarize
-from loanservicing.servicing.schedule_view import schedule
+from loanservicing.servicing.schedule_view import ScheduleRow, schedule
 from loanservicing.servicing.servicer import Servicer
 from tests.portal.portal_driver import TestClient, csv_rows, html_tables, sign_in
 from tests.support.ledger_driver import UNIT, LedgerDriver
@@ -92,7 +92,19 @@ def test_a_loan_schedule_is_the_cli_schedule(
     assert [r[1] for r in repayments] == [money(first, 6), money(200 * UNIT, 6)]
 
 
-def test_after_a_prepayment_replaced_installments_are_settled(
+def _as_cli(rows: list[list[str]], cli: list[ScheduleRow]) -> None:
+    """The page's schedule rows are ``loan schedule``'s, figure for figure."""
+    assert [r[0] for r in rows] == [str(r.number) for r in cli]
+    for row, expected in zip(rows, cli, strict=True):
+        assert row[1] == expected.due_date
+        assert row[2:6] == [
+            money(v, 6) for v in (expected.principal, expected.interest, expected.total,
+                                  expected.paid)
+        ]  # fmt: skip
+        assert row[-1] == expected.status
+
+
+def test_after_a_prepayment_replaced_installments_are_the_cli_rebuild(
     system: LedgerDriver, artifacts: dict[str, ContractArtifact], portal_client: Client
 ) -> None:
     borrower = system.accounts[1]
@@ -102,11 +114,38 @@ def test_after_a_prepayment_replaced_installments_are_settled(
     sign_in(client, 1)
     rows = _tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")["schedule"][1:]
     cli = schedule(Servicer(system.w3, system.deployment, artifacts, None), loan)
-    assert [r[0] for r in rows] == [str(r.number) for r in cli]
-    assert rows[0][-1] == SETTLED and rows[0][2] == ""  # replaced: listed by number
-    for row, expected in list(zip(rows, cli, strict=True))[1:]:
-        assert row[2:4] == [money(expected.principal, 6), money(expected.interest, 6)]
-        assert row[-1] == expected.status
+    _as_cli(rows, cli)
+    assert rows[0][-1] == PAID and rows[0][2] != ""  # replaced, rebuilt from the events
+
+
+def test_restructured_and_closed_loans_show_their_replaced_installments(
+    system: LedgerDriver, artifacts: dict[str, ContractArtifact], portal_client: Client
+) -> None:
+    borrower = system.accounts[1]
+    t0 = system.now() + 10
+    loan = system.originate(borrower, principal=6_000 * UNIT, installments=6, at=t0)
+    system.repay(loan, system.installment_total(loan, 1), borrower, at=t0 + 29 * DAY)
+    system.repay(loan, 300 * UNIT, borrower, at=t0 + 50 * DAY)  # part of the second
+    deadline = t0 + 62 * DAY
+    terms = (loan, 900, 8, 30 * DAY, deadline)
+    system.send(system.ledger.functions.proposeRestructure(*terms), at=t0 + 60 * DAY)
+    system.send(system.ledger.functions.acceptRestructure(*terms), borrower, at=t0 + 61 * DAY)
+    servicer = Servicer(system.w3, system.deployment, artifacts, None)
+    client = portal_client()
+    sign_in(client, 1)
+    rows = _tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")["schedule"][1:]
+    cli = schedule(servicer, loan)
+    _as_cli(rows, cli)
+    assert rows[0][-1] == PAID and all(r[2] for r in rows)  # every row has its amounts
+    payoff = system.due(loan, t0 + 70 * DAY)["payoff"]
+    system.repay(loan, payoff, borrower, at=t0 + 70 * DAY)
+    assert system.loan(loan)["status"] == 2  # closed
+    client = portal_client()
+    sign_in(client, 1)
+    rows = _tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")["schedule"][1:]
+    closed = schedule(servicer, loan)
+    _as_cli(rows, closed)
+    assert {r[-1] for r in rows} <= {PAID, SETTLED} and all(r[2] for r in rows)
 
 
 def test_a_loan_in_another_token_shows_its_symbol_and_stays_out_of_the_sums(
