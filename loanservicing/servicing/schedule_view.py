@@ -16,6 +16,7 @@ ends later by the paused time (as the ledger counts lateness).
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,7 @@ from loanservicing.servicing.borrower_signature import TERMS_FIELDS
 from loanservicing.servicing.records import HolidayGrant
 from loanservicing.servicing.servicer import Servicer
 
-__all__ = ["ScheduleRow", "schedule"]
+__all__ = ["ScheduleRow", "SegmentEvent", "rebuild_replaced", "schedule"]
 
 
 @dataclass(frozen=True)
@@ -145,13 +146,11 @@ def _replaced_rows(
         originated = ledger.events.LoanOriginated().get_logs(
             from_block=first, argument_filters=filters
         )
-        resets = ledger.events.ScheduleReset().get_logs(from_block=first, argument_filters=filters)
-        restructured = ledger.events.LoanRestructured().get_logs(
-            from_block=first, argument_filters=filters
-        )
-        repayments = ledger.events.RepaymentApplied().get_logs(
-            from_block=first, argument_filters=filters
-        )
+        logs = [
+            *ledger.events.ScheduleReset().get_logs(from_block=first, argument_filters=filters),
+            *ledger.events.LoanRestructured().get_logs(from_block=first, argument_filters=filters),
+            *ledger.events.RepaymentApplied().get_logs(from_block=first, argument_filters=filters),
+        ]
         block = servicer.w3.eth.get_block(originated[0]["blockNumber"]) if originated else None
     except (Web3Exception, ValueError):
         return unknown
@@ -159,14 +158,70 @@ def _replaced_rows(
         return unknown
     args = dict(originated[0]["args"])
     args["terms"] = struct_to_dict(args["terms"], TERMS_FIELDS)
-    segment = originate(LedgerEvent("LoanOriginated", args, int(block["timestamp"])))
-    carried = {log["transactionHash"]: int(log["args"]["carriedInterest"]) for log in restructured}
-    holiday_counts = {g.tx_hash: g.count for g in grants}
-    segments = [
-        _Segment(copy.copy(segment), _position(originated[0]), originated[0]["transactionHash"])
+    events = [
+        SegmentEvent(
+            "LoanOriginated",
+            args,
+            _position(originated[0]),
+            bytes(originated[0]["transactionHash"]),
+            int(block["timestamp"]),
+        )
     ]
-    for log in resets:
-        a = log["args"]
+    for log in sorted(logs, key=_position):
+        events.append(
+            SegmentEvent(
+                str(log["event"]), log["args"], _position(log), bytes(log["transactionHash"]), 0
+            )
+        )
+    counts = {bytes.fromhex(g.tx_hash.removeprefix("0x")): g.count for g in grants}
+    skipped = {n for g in grants for n in range(g.from_installment, g.through_installment + 1)}
+    return rebuild_replaced(state, events, counts, skipped) or unknown
+
+
+@dataclass(frozen=True)
+class SegmentEvent:
+    """One event of a loan as the schedule's rebuild reads it (from the chain's logs or from
+    the index): its name, arguments, (block, log index), transaction hash and, for the
+    LoanOriginated event, its block's timestamp."""
+
+    event: str
+    args: Mapping[str, Any]
+    position: tuple[int, int]
+    tx_hash: bytes
+    timestamp: int = 0
+
+
+def rebuild_replaced(
+    state: LoanState,
+    events: Sequence[SegmentEvent],
+    holiday_counts: Mapping[bytes, int],
+    skipped: set[int],
+) -> list[ScheduleRow] | None:
+    """Installments 1..base (every installment once the loan is closed) of ``state``'s loan
+    from its LoanOriginated, ScheduleReset, LoanRestructured and RepaymentApplied ``events``
+    (chain order; others ignored): the segment the origination started, then each
+    ScheduleReset (a restructuring's also starts a new calendar; a holiday's, of
+    ``holiday_counts[tx]`` installments, moves the interest-only ones not yet reached);
+    ``skipped`` installments are ``holiday`` rows. A segment's payments fill its installments
+    in order, and what was paid beyond them (a prepayment, a payoff) counts towards the last
+    one it settled. None when the events do not add up to the installments."""
+    closed = state.status is LoanStatus.CLOSED
+    base = state.installments if closed else state.base_index
+    if base == 0:
+        return []
+    originated = [e for e in events if e.event == "LoanOriginated"]
+    if len(originated) != 1:
+        return None
+    first = originated[0]
+    segment = originate(LedgerEvent("LoanOriginated", dict(first.args), first.timestamp))
+    carried = {
+        e.tx_hash: int(e.args["carriedInterest"]) for e in events if e.event == "LoanRestructured"
+    }
+    segments = [_Segment(copy.copy(segment), first.position, first.tx_hash)]
+    for e in events:
+        if e.event != "ScheduleReset":
+            continue
+        a = e.args
         segment = copy.copy(segment)
         reset_segment(
             segment,
@@ -176,30 +231,29 @@ def _replaced_rows(
             int(a["segmentStart"]),
         )
         segment.apr_bps, segment.period = int(a["aprBps"]), int(a["periodSeconds"])
-        if log["transactionHash"] in carried:
+        if e.tx_hash in carried:
             restart_calendar(segment)
-        skipped_count = holiday_counts.get(log["transactionHash"].to_0x_hex(), 0)
+        skipped_count = holiday_counts.get(e.tx_hash, 0)
         # A holiday moves the interest-only installments not yet reached with the schedule
         # (as LoanRelief.acceptHoliday does; d = baseIndex - count were due).
         if skipped_count and segment.interest_only > segment.base_index - skipped_count:
             segment.interest_only += skipped_count
-        started = _Segment(segment, _position(log), log["transactionHash"])
+        started = _Segment(segment, e.position, e.tx_hash)
         # Interest a restructuring carried over is paid first, and was owed under the
         # segment it replaced, not towards the new installments.
-        started.paid_interest = -carried.get(log["transactionHash"], 0)
+        started.paid_interest = -carried.get(e.tx_hash, 0)
         segments.append(started)
-    for log in repayments:
+    for e in events:
+        if e.event != "RepaymentApplied":
+            continue
         # A repayment belongs to the segment in force when its transaction began (the
         # ScheduleReset of a prepayment comes before its RepaymentApplied).
-        here = _position(log)
         seg = next(
-            (s for s in reversed(segments)
-             if s.position < here and s.tx_hash != log["transactionHash"]),
+            (s for s in reversed(segments) if s.position < e.position and s.tx_hash != e.tx_hash),
             segments[0],
-        )  # fmt: skip
-        seg.paid_principal += int(log["args"]["principal"])
-        seg.paid_interest += int(log["args"]["interest"])
-    skipped = {n for g in grants for n in range(g.from_installment, g.through_installment + 1)}
+        )
+        seg.paid_principal += int(e.args["principal"])
+        seg.paid_interest += int(e.args["interest"])
     # Where each segment ends: the next one's base, or (closed) the installments settled.
     ends = [s.terms.base_index for s in segments[1:]]
     ends.append(state.base_index if closed else base)
@@ -207,8 +261,8 @@ def _replaced_rows(
     for seg, end in zip(segments, ends, strict=True):
         numbers = range(seg.terms.base_index + 1, (base if seg is segments[-1] else end) + 1)
         rows += _segment_rows(seg, numbers, end, skipped, state)
-    if len(rows) != base or [r.number for r in rows] != list(range(1, base + 1)):
-        return unknown
+    if [r.number for r in rows] != list(range(1, base + 1)):
+        return None
     return rows
 
 
