@@ -1,9 +1,9 @@
-"""The post-loan monitor: every loan evaluated at the chain's current time, from the index.
+"""The post-loan monitor: the loans of the index evaluated at the chain's current time.
 
-One evaluation (:meth:`Monitor.tick`) reads the loans the indexer rebuilt from events
-(:mod:`loanservicing.ledger.replay`), evaluates each active loan at chain time ``now`` with the
-ledger's own arithmetic (no RPC call per loan), turns the new ledger events into notices, and
-stores the notices in ONE transaction (:mod:`loanservicing.monitoring.notices`). Kinds and
+One evaluation (:meth:`Monitor.tick`) evaluates active loans at chain time ``now`` from the
+states the indexer rebuilt from events (:mod:`loanservicing.ledger.replay`), with the ledger's
+own arithmetic (no RPC call per loan), turns the new ledger events into notices, and stores
+the notices in ONE transaction (:mod:`loanservicing.monitoring.notices`). Kinds and
 their ids:
 
 ========================  ==========================================  ======================
@@ -49,6 +49,29 @@ turned into notices, with that block's hash; when the index no longer has that b
 indexer rolled back a reorg), the next evaluation rescans every event against the
 ``monitor_sources`` table of logs already handled.
 
+The incremental tick. A tick's work follows what changed since the last one, not the size of
+the book: it evaluates the loans with logs in blocks the monitor has not taken in yet (their
+state changed: repayments, restructurings, payment holidays, forbearance, defaults, closings)
+and the loans whose next deadline has come. A loan's next deadline
+(:mod:`loanservicing.monitoring.deadlines`, computed with the ledger's own functions each time
+the loan is evaluated) is the first chain time at which its evaluation could raise a notice it
+has not raised or move its bucket while its state stays as it is: the next reminder window's
+start, the oldest unpaid installment's grace end (``overdue``), the days past due reaching the
+next bucket boundary (1, 31, 61, 91) or the default threshold (paused days not counted), a
+prepaid segment's start. The deadlines live in ``monitor_deadlines`` (loan, next deadline,
+indexed by (next deadline, loan)); a tick selects ``next_deadline <= now`` plus the loans
+touched by new logs, evaluates them exactly as a full evaluation does, and rewrites their
+deadlines, buckets and the log cursor (the newest block with a loan's log and its hash) in the
+tick's transaction. So the notices (ids, fields, order) and buckets are those a full
+evaluation would give at every tick (``tests/monitoring/test_monitor_incremental.py`` compares
+both on random histories and clock jumps).
+
+Every loan is evaluated (:meth:`Monitor.evaluate_full`), and the deadline index rebuilt, when
+it cannot be trusted: on the first tick (no index yet), when the index rolled back (the event
+cursor's block or the log cursor's block is gone: a reorg), when the reminder window changed,
+when the clock is behind the index, or after a full tick of a ``Monitor(incremental=False)``
+(which evaluates every loan each tick and marks the index stale).
+
 The tick ``monitor run`` does (sync, evaluate, deliver, keep) is
 :mod:`loanservicing.monitoring.service`; the aging table is :mod:`loanservicing.monitoring.reports`.
 """
@@ -58,10 +81,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from loanservicing.indexing.connection import Row
 from loanservicing.indexing.database import IndexDB
 from loanservicing.ledger.accounting import (
     amount_due,
@@ -73,6 +98,7 @@ from loanservicing.ledger.accounting import (
 from loanservicing.ledger.delinquency import BUCKET_LABELS, bucket_of
 from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LoanState, LoanStatus
+from loanservicing.monitoring.deadlines import next_deadline
 from loanservicing.monitoring.event_notices import EVENTS, event_notice
 from loanservicing.monitoring.notices import Notice, NoticeStore
 
@@ -82,6 +108,7 @@ __all__ = [
     "Monitor",
     "MonitorConfig",
     "TickReport",
+    "evaluate_loan",
 ]
 
 logger = logging.getLogger(__name__)
@@ -89,6 +116,13 @@ logger = logging.getLogger(__name__)
 DEFAULT_REMINDER_DAYS = 3
 _CURSOR_BLOCK = "events_block"
 _CURSOR_HASH = "events_block_hash"
+# The deadline index: the chain time and reminder window it was computed for, and the newest
+# log block whose loans it took in (with that block's hash, to notice a rollback).
+_DEADLINES_AT = "deadlines_at"
+_DEADLINES_WINDOW = "deadlines_window"
+_LOANS_BLOCK = "loans_block"
+_LOANS_HASH = "loans_block_hash"
+_CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -109,11 +143,29 @@ class Evaluation:
     loans: int = 0
     active: int = 0
     rescanned: bool = False
+    incremental: bool = False
+    """Only the loans touched by new logs or past their deadline were evaluated."""
+    evaluated: int = 0
+    """Loans evaluated (all of them in a full evaluation)."""
+    deadlines: list[tuple[int, int]] | None = None
+    """``(loan_id, next_deadline)`` of the loans evaluated that have one (None: the
+    evaluation keeps no deadline index)."""
+    cleared: list[int] = field(default_factory=list)
+    """Loans evaluated that have no deadline any more (inactive, or nothing left to raise)."""
+    rebuild: bool = False
+    """The deadline index is replaced by :attr:`deadlines` (a full evaluation)."""
+    loans_cursor: tuple[int, str] | None = None
+    """The newest log block whose loans this evaluation took in."""
+    reason: str | None = None
+    """Why an incremental monitor evaluated every loan."""
 
 
 @dataclass
 class TickReport:
-    """What one tick did: loans evaluated, notices found and newly raised."""
+    """What one tick did: loans evaluated, notices found and newly raised.
+
+    ``loans`` counts the loans in the index; ``active`` the active loans evaluated (all of
+    them in a full evaluation), ``evaluated`` every loan evaluated."""
 
     now: int
     block: int
@@ -123,6 +175,8 @@ class TickReport:
     raised: list[Notice]
     seconds: float
     rescanned: bool = False
+    incremental: bool = False
+    evaluated: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -133,105 +187,262 @@ class TickReport:
             "block": self.block,
             "loans": self.loans,
             "active": self.active,
+            "evaluated": self.evaluated,
+            "evaluation": "incremental" if self.incremental else "full",
             "raised": len(self.raised),
             "raised_by_kind": counts,
             "seconds": round(self.seconds, 4),
         }
 
 
+class _DryRun(Exception):
+    """Raised inside a dry-run tick's transaction to roll it back."""
+
+
 class Monitor:
-    """Evaluates the loans of one index database and raises notices into it."""
+    """Evaluates the loans of one index database and raises notices into it.
+
+    ``incremental`` (the default) evaluates, each tick, only the loans whose events are new
+    and those whose deadline has come, and falls back to a full evaluation (rebuilding the
+    deadline index) on the first tick, after a rollback of the index, when the reminder
+    window changed or the clock went back. ``incremental=False`` evaluates every loan each
+    tick, as :meth:`evaluate_full` does, and leaves the deadline index to be rebuilt."""
 
     def __init__(
         self,
         db: IndexDB,
         config: MonitorConfig | None = None,
         store: NoticeStore | None = None,
+        incremental: bool = True,
     ) -> None:
         self.db = db
         self.config = config or MonitorConfig()
         self.store = store or NoticeStore(db)
+        self.incremental = incremental
+
+    @property
+    def window(self) -> int:
+        """The reminder window in seconds."""
+        return self.config.reminder_days * DAY
 
     # ------------------------------------------------------------------ public
-    def tick(self, now: int, block: int, channels: Sequence[str] = ()) -> TickReport:
+    def tick(
+        self, now: int, block: int, channels: Sequence[str] = (), dry_run: bool = False
+    ) -> TickReport:
         """Evaluate at chain time ``now`` (block ``block``) and store the new notices, with an
-        outbox row for each of ``channels``; returns them."""
+        outbox row for each of ``channels``; returns them. ``dry_run``: the same tick in a
+        transaction rolled back at its end (what it would raise; nothing is kept)."""
         started = time.perf_counter()
+        raised: list[Notice] = []
         # One write transaction around reads and writes: an indexer in another process
         # cannot commit (or roll back a reorg) between reading the loans and their events.
-        with self.db.transaction():
+        with suppress(_DryRun), self.db.transaction():
             evaluation = self.evaluate(now, block)
             raised = self.store.insert(evaluation.notices, channels)
-            self.store.record_sources(evaluation.sources)
-            self.store.set_buckets(evaluation.buckets)
-            if evaluation.cursor is not None:
-                self.store.set_meta(_CURSOR_BLOCK, str(evaluation.cursor[0]))
-                self.store.set_meta(_CURSOR_HASH, evaluation.cursor[1])
+            self._store(evaluation)
+            loans = evaluation.loans if not evaluation.incremental else self._loan_count()
+            if dry_run:
+                raise _DryRun
         for n in raised:
             logger.info("Raised %s", n.id)
         return TickReport(
             now=now,
             block=block,
-            loans=evaluation.loans,
+            loans=loans,
             active=evaluation.active,
             candidates=len(evaluation.notices),
             raised=raised,
             seconds=time.perf_counter() - started,
             rescanned=evaluation.rescanned,
+            incremental=evaluation.incremental,
+            evaluated=evaluation.evaluated,
         )
 
     def evaluate(self, now: int, block: int) -> Evaluation:
-        """Every notice that applies at ``now`` (raised before or not) and the bookkeeping
-        that goes with it; nothing is written."""
-        result = Evaluation(now, block)
-        loans = self.db.loans()
+        """Every notice that applies at ``now`` to the loans evaluated (raised before or not)
+        and the bookkeeping that goes with it; nothing is written. Incremental unless the
+        monitor is not, or the deadline index cannot be trusted (then :meth:`evaluate_full`
+        rebuilding it)."""
+        if not self.incremental:
+            return self.evaluate_full(now, block)
+        since, rescanned = self._event_cursor()
+        reason = "the index rolled back (a reorg)" if rescanned else self._stale_reason(now)
+        if reason is not None:
+            logger.info("Evaluating every loan: %s.", reason)
+            result = self._evaluate_full(now, block, True, since, rescanned)
+            result.reason = reason
+            return result
+        return self._evaluate_incremental(now, block, since)
+
+    def evaluate_full(self, now: int, block: int, rebuild: bool = False) -> Evaluation:
+        """Every loan evaluated at ``now``; ``rebuild``: with every active loan's next
+        deadline, to replace the deadline index."""
+        return self._evaluate_full(now, block, rebuild, *self._event_cursor())
+
+    def _evaluate_full(
+        self, now: int, block: int, rebuild: bool, since: int, rescanned: bool
+    ) -> Evaluation:
+        result = Evaluation(now, block, rescanned=rescanned)
+        rows = self._event_rows(since)
+        ids = [int(r[0]) for r in self.db.conn.execute("SELECT loan_id FROM loans")]
+        ids.sort()
+        result.loans = len(ids)
+        result.deadlines = [] if rebuild else None
+        result.rebuild = rebuild
+        if rebuild:
+            result.loans_cursor = self._newest_log(-1)
         decimals_of = self.db.token_decimals()
         previous = self.store.buckets()
-        result.loans = len(loans)
-        self._event_notices(result, loans, decimals_of, now)
-        window = self.config.reminder_days * DAY
-        for loan_id, state in loans.items():
+        event_loans = self.db.loans({int(r["loan_id"]) for r in rows if r["loan_id"] is not None})
+        self._event_notices(result, rows, event_loans, decimals_of, now)
+        for start in range(0, len(ids), _CHUNK):
+            states = self.db.loans(ids[start : start + _CHUNK])
+            self._evaluate_loans(result, states, previous, decimals_of)
+        return result
+
+    # ------------------------------------------------------------------ incremental
+    def _stale_reason(self, now: int) -> str | None:
+        """Why the deadline index cannot serve a tick at ``now`` (None: it can)."""
+        at = self.store.meta(_DEADLINES_AT)
+        if at is None:
+            return "no deadline index yet"
+        if self.store.meta(_DEADLINES_WINDOW) != str(self.window):
+            return "the reminder window changed"
+        if now < int(at):
+            return "the clock is behind the deadline index"
+        stored = self.store.meta(_LOANS_BLOCK)
+        if stored is not None:
+            found = self.db.conn.execute(
+                "SELECT 1 FROM logs WHERE block_number = ? AND block_hash = ? LIMIT 1",
+                (int(stored), self.store.meta(_LOANS_HASH)),
+            ).fetchone()
+            if found is None:
+                return "the index rolled back (a reorg)"
+        return None
+
+    def _evaluate_incremental(self, now: int, block: int, since: int) -> Evaluation:
+        result = Evaluation(now, block, incremental=True, deadlines=[])
+        stored = self.store.meta(_LOANS_BLOCK)
+        after = -1 if stored is None else int(stored)
+        touched = {
+            int(r[0])
+            for r in self.db.conn.execute(
+                "SELECT DISTINCT loan_id FROM logs WHERE block_number > ? AND loan_id IS NOT NULL",
+                (after,),
+            )
+        }
+        result.loans_cursor = self._newest_log(after)
+        rows = self._event_rows(since)
+        ids = touched | set(self.store.due_loans(now))
+        ids.update(int(r["loan_id"]) for r in rows if r["loan_id"] is not None)
+        states = self.db.loans(ids)
+        decimals_of = self.db.token_decimals()
+        previous = self.store.buckets(ids)
+        self._event_notices(result, rows, states, decimals_of, now)
+        self._evaluate_loans(result, states, previous, decimals_of)
+        # Loans gone from the index (their origination rolled back without a reorg seen).
+        result.cleared.extend(sorted(ids - states.keys()))
+        return result
+
+    def _evaluate_loans(
+        self,
+        result: Evaluation,
+        states: Mapping[int, LoanState],
+        previous: Mapping[int, int],
+        decimals_of: Mapping[str, int],
+    ) -> None:
+        """The time-driven notices, buckets and (when kept) deadlines of ``states``, in the
+        order of their ids."""
+        window = self.window
+        deadlines = result.deadlines
+        for loan_id in sorted(states):
+            state = states[loan_id]
+            result.evaluated += 1
+            before = previous.get(loan_id, 0)
             if state.status is not LoanStatus.ACTIVE:
-                if previous.get(loan_id, 0) != 0:
+                if before != 0:
                     result.buckets.append((loan_id, 0))
+                result.cleared.append(loan_id)
                 continue
             result.active += 1
-            before = previous.get(loan_id, 0)
-            bucket = _evaluate_loan(
+            bucket, deadline = evaluate_loan(
                 state,
-                now,
-                block,
+                result.now,
+                result.block,
                 decimals_of.get(state.token, 0),
                 window,
                 before,
                 result.notices,
+                deadlines is not None,
             )
             if bucket != before:
                 result.buckets.append((loan_id, bucket))
-        return result
+            if deadlines is not None:
+                if deadline is None:
+                    result.cleared.append(loan_id)
+                else:
+                    deadlines.append((loan_id, deadline))
+
+    def _store(self, evaluation: Evaluation) -> None:
+        """Write what ``evaluation`` found besides its notices (inside the tick's
+        transaction)."""
+        store = self.store
+        store.record_sources(evaluation.sources)
+        store.set_buckets(evaluation.buckets)
+        if evaluation.cursor is not None:
+            store.set_meta(_CURSOR_BLOCK, str(evaluation.cursor[0]))
+            store.set_meta(_CURSOR_HASH, evaluation.cursor[1])
+        if evaluation.deadlines is None:
+            # A full evaluation without the index: it no longer describes the loans.
+            store.delete_meta(_DEADLINES_AT)
+            return
+        if evaluation.rebuild:
+            store.clear_deadlines()
+            store.set_deadlines(evaluation.deadlines, fresh=True)
+        else:
+            store.clear_deadlines(evaluation.cleared)
+            store.set_deadlines(evaluation.deadlines)
+        store.set_meta(_DEADLINES_AT, str(evaluation.now))
+        store.set_meta(_DEADLINES_WINDOW, str(self.window))
+        if evaluation.loans_cursor is not None:
+            store.set_meta(_LOANS_BLOCK, str(evaluation.loans_cursor[0]))
+            store.set_meta(_LOANS_HASH, evaluation.loans_cursor[1])
+        elif evaluation.rebuild:
+            store.delete_meta(_LOANS_BLOCK)
+            store.delete_meta(_LOANS_HASH)
+
+    def _newest_log(self, after: int) -> tuple[int, str] | None:
+        """The newest log block above ``after`` with a loan's log, and its hash."""
+        row = self.db.conn.execute(
+            "SELECT block_number, block_hash FROM logs WHERE block_number > ? "
+            "AND loan_id IS NOT NULL ORDER BY block_number DESC, log_index DESC LIMIT 1",
+            (after,),
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def _loan_count(self) -> int:
+        return self.db.loan_count()
 
     # ------------------------------------------------------------------ events
-    def _event_notices(
-        self,
-        result: Evaluation,
-        loans: Mapping[int, LoanState],
-        decimals_of: Mapping[str, int],
-        now: int,
-    ) -> None:
-        since = -1
+    def _event_cursor(self) -> tuple[int, bool]:
+        """The last block whose events were turned into notices (-1: none), and whether the
+        index lost it (a reorg: every event is rescanned)."""
         stored_block = self.store.meta(_CURSOR_BLOCK)
-        if stored_block is not None:
-            row = self.db.block(int(stored_block))
-            if row is not None and row.hash == self.store.meta(_CURSOR_HASH):
-                since = int(stored_block)
-            else:
-                result.rescanned = True
-                logger.info(
-                    "Block %s is no longer in the index (a reorg); rescanning every event.",
-                    stored_block,
-                )
+        if stored_block is None:
+            return -1, False
+        row = self.db.block(int(stored_block))
+        if row is not None and row.hash == self.store.meta(_CURSOR_HASH):
+            return int(stored_block), False
+        logger.info(
+            "Block %s is no longer in the index (a reorg); rescanning every event.",
+            stored_block,
+        )
+        return -1, True
+
+    def _event_rows(self, since: int) -> list[Row]:
+        """The ledger events above block ``since`` not yet turned into notices."""
         marks = ", ".join("?" for _ in EVENTS)
-        rows = self.db.conn.execute(
+        rows: list[Row] = self.db.conn.execute(
             "SELECT logs.block_hash AS block_hash, logs.log_index AS log_index, "
             "logs.block_number AS block_number, logs.timestamp AS timestamp, "
             "logs.tx_hash AS tx_hash, event, logs.loan_id AS loan_id, args, "
@@ -243,8 +454,20 @@ class Monitor:
             "ORDER BY logs.block_number, logs.log_index",
             (*EVENTS, since),
         ).fetchall()
+        return rows
+
+    def _event_notices(
+        self,
+        result: Evaluation,
+        rows: Iterable[Row],
+        loans: Mapping[int, LoanState],
+        decimals_of: Mapping[str, int],
+        now: int,
+    ) -> None:
         ordinals: dict[tuple[str, int, str], int] = {}
+        last: Row | None = None
         for r in rows:
+            last = r
             loan_id = r["loan_id"]
             state = loans.get(loan_id) if loan_id is not None else None
             if state is None:
@@ -267,15 +490,14 @@ class Monitor:
             )
             result.notices.append(notice)
             result.sources.append((str(r["block_hash"]), int(r["log_index"]), notice.id))
-        if rows:
-            last = rows[-1]
+        if last is not None:
             result.cursor = (int(last["block_number"]), str(last["block_hash"]))
 
 
 # ---------------------------------------------------------------------- evaluation
 
 
-def _evaluate_loan(
+def evaluate_loan(
     s: LoanState,
     now: int,
     block: int,
@@ -283,8 +505,10 @@ def _evaluate_loan(
     window: int,
     before: int,
     out: list[Notice],
-) -> int:
-    """Append the time-driven notices of one active loan at ``now``; return its bucket."""
+    with_deadline: bool = False,
+) -> tuple[int, int | None]:
+    """Append the time-driven notices of one active loan at ``now``; return its bucket and
+    (``with_deadline``) its next deadline (:mod:`loanservicing.monitoring.deadlines`)."""
     d = installments_due(s, now)
     # Nothing past due and no reminder window (the common case): nothing to evaluate.
     if (
@@ -292,7 +516,8 @@ def _evaluate_loan(
         and before == 0
         and (d >= s.installments or s.due_date(d + 1) - now > window)
     ):
-        return 0
+        # Everything due is paid: installments_settled(s, d) is paid_count.
+        return 0, (next_deadline(s, now, window, d, s.paid_count, d, 0) if with_deadline else None)
     q = amount_due(s, now)
     dpd = q.days_past_due
     bucket = bucket_of(dpd)
@@ -328,11 +553,14 @@ def _evaluate_loan(
                     past_due=q.past_due,
                 )
             )
-    if dpd == 0:
-        return bucket
     settled = installments_settled(s, d)
-    since = s.due_date(settled + 1)
     late_through = installments_past_grace(s, now)
+    deadline = (
+        next_deadline(s, now, window, d, settled, late_through, dpd) if with_deadline else None
+    )
+    if dpd == 0:
+        return bucket, deadline
+    since = s.due_date(settled + 1)
     unpaid_before = unpaid_amount(s, settled)
     for k in range(settled + 1, late_through + 1):
         unpaid = unpaid_amount(s, k)
@@ -375,4 +603,4 @@ def _evaluate_loan(
                 principal_outstanding=s.principal_outstanding,
             )
         )
-    return bucket
+    return bucket, deadline

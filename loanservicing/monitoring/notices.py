@@ -2,7 +2,9 @@
 
 The notices live in the index's database (SQLite or PostgreSQL), in tables of their own
 (``monitor_*``, versioned in ``monitor_meta``; the index's own schema version is the indexer's
-and is never touched here).
+and is never touched here). Besides the notices, their outbox and the logs they came from:
+each loan's bucket at the last evaluation (``monitor_loans``) and the incremental tick's index
+of upcoming deadlines (``monitor_deadlines``, see :mod:`loanservicing.monitoring.monitor`).
 
 Exactly once:
 
@@ -26,7 +28,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from loanservicing.amounts import iso_date
 from loanservicing.indexing.connection import Row, apply_migrations
@@ -42,6 +44,8 @@ __all__ = [
     "OutboxClaim",
     "PendingDelivery",
 ]
+
+_T = TypeVar("_T")
 
 NOTICE_KINDS = (
     "reminder",
@@ -104,7 +108,17 @@ CREATE TABLE IF NOT EXISTS monitor_loans (
 )
 """
 
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_1,)
+# The incremental tick's index of upcoming deadlines (loanservicing.monitoring.deadlines): one
+# row per active loan evaluated, read by time; rebuilt whole by a full evaluation.
+_SCHEMA_2 = """
+CREATE TABLE IF NOT EXISTS monitor_deadlines (
+    loan_id INTEGER PRIMARY KEY,
+    next_deadline INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS monitor_deadlines_by_time ON monitor_deadlines (next_deadline, loan_id)
+"""
+
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2)
 NOTICES_SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
     "seq, id, kind, loan_id, borrower, days_past_due, amount, decimals, due_timestamp, "
@@ -162,6 +176,8 @@ class NoticeStore:
     def __init__(self, db: IndexDB) -> None:
         self.db = db
         self.conn = db.conn
+        self._arrays = db.conn.kind == "postgresql"
+        """Many rows a statement as one array a column (PostgreSQL's ``unnest``)."""
         self.migrate()
 
     # ------------------------------------------------------------------ schema
@@ -217,37 +233,44 @@ class NoticeStore:
             marks = ", ".join("?" for _ in chunk)
             for r in execute(f"SELECT id FROM monitor_notices WHERE id IN ({marks})", chunk):
                 del fresh[str(r[0])]
+        # Many rows a statement; RETURNING names the rows this statement inserted (a notice
+        # another writer raised meanwhile is not returned, so it is not ours to report).
+        seqs: dict[str, int] = {}
+        columns = (
+            "id, kind, loan_id, borrower, days_past_due, amount, decimals, due_timestamp, "
+            "chain_timestamp, block, details, raised_at"
+        )
+        if self._arrays:
+            # PostgreSQL: the rows as one JSON parameter (one short statement, nothing for the
+            # driver to escape row by row).
+            names = [c.strip() for c in columns.split(",")]
+            for batch in _chunks(list(fresh.values()), 5_000):
+                rows = execute(
+                    f"INSERT INTO monitor_notices ({columns}) SELECT {columns} FROM "
+                    "json_populate_recordset(NULL::monitor_notices, ?::json) "
+                    "ON CONFLICT DO NOTHING RETURNING seq, id",
+                    (json.dumps([dict(zip(names, _notice_row(n, now), strict=True))
+                                 for n in batch]),),
+                ).fetchall()  # fmt: skip
+                seqs.update((str(r[1]), int(r[0])) for r in rows)
+        else:
+            for batch in _chunks(list(fresh.values()), 200):
+                marks = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in batch)
+                rows = execute(
+                    f"INSERT INTO monitor_notices ({columns}) VALUES {marks} "
+                    "ON CONFLICT DO NOTHING RETURNING seq, id",
+                    [v for n in batch for v in _notice_row(n, now)],
+                ).fetchall()
+                seqs.update((str(r[1]), int(r[0])) for r in rows)
         for n in fresh.values():
-            row = execute(
-                "INSERT INTO monitor_notices (id, kind, loan_id, borrower, "
-                "days_past_due, amount, decimals, due_timestamp, chain_timestamp, block, "
-                "details, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING RETURNING seq",
-                (
-                    n.id,
-                    n.kind,
-                    n.loan_id,
-                    n.borrower,
-                    n.days_past_due,
-                    str(n.amount),
-                    n.decimals,
-                    n.due_timestamp,
-                    n.chain_timestamp,
-                    n.block,
-                    json.dumps(n.details, separators=(",", ":"), sort_keys=True),
-                    now,
-                ),
-            ).fetchone()
-            if row is None:
-                continue
-            seq = int(row[0])
-            for channel in channels:
-                execute(
-                    "INSERT INTO monitor_outbox (notice_seq, channel) VALUES (?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (seq, channel),
-                )
-            new.append(_with_seq(n, seq))
+            seq = seqs.get(n.id)
+            if seq is not None:
+                new.append(_with_seq(n, seq))
+        new.sort(key=lambda n: n.seq or 0)
+        self.conn.executemany(
+            "INSERT INTO monitor_outbox (notice_seq, channel) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(n.seq, channel) for n in new for channel in channels],
+        )
         return new
 
     def has(self, notice_id: str) -> bool:
@@ -263,16 +286,92 @@ class NoticeStore:
             list(rows),
         )
 
+    def delete_meta(self, key: str) -> None:
+        self.conn.execute("DELETE FROM monitor_meta WHERE key = ?", (key,))
+
     # ------------------------------------------------------------------ loan buckets
-    def buckets(self) -> dict[int, int]:
-        """The delinquency bucket each loan was in at the monitor's previous evaluation."""
-        return {int(r[0]): int(r[1]) for r in self.conn.execute("SELECT * FROM monitor_loans")}
+    def buckets(self, loan_ids: Iterable[int] | None = None) -> dict[int, int]:
+        """The delinquency bucket each loan was in at the monitor's previous evaluation (of
+        every loan, or of those among ``loan_ids`` that have one stored)."""
+        if loan_ids is None:
+            rows = self.conn.execute("SELECT loan_id, bucket FROM monitor_loans")
+            return {int(r[0]): int(r[1]) for r in rows}
+        found: dict[int, int] = {}
+        if self._arrays:
+            rows = self.conn.execute(
+                "SELECT loan_id, bucket FROM monitor_loans WHERE loan_id = ANY(?::bigint[])",
+                (sorted(set(loan_ids)),),
+            )
+            return {int(r[0]): int(r[1]) for r in rows}
+        for chunk in _chunks(sorted(set(loan_ids)), 500):
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT loan_id, bucket FROM monitor_loans WHERE loan_id IN ({marks})"
+            for r in self.conn.execute(sql, chunk):
+                found[int(r[0])] = int(r[1])
+        return found
 
     def set_buckets(self, changes: Iterable[tuple[int, int]]) -> None:
+        rows = list(changes)
+        if self._arrays and len(rows) > 50:
+            self.conn.execute(
+                "INSERT INTO monitor_loans (loan_id, bucket) SELECT * FROM "
+                "unnest(?::bigint[], ?::bigint[]) "
+                "ON CONFLICT (loan_id) DO UPDATE SET bucket = excluded.bucket",
+                ([r[0] for r in rows], [r[1] for r in rows]),
+            )
+            return
         self.conn.executemany(
             "INSERT INTO monitor_loans (loan_id, bucket) VALUES (?, ?) "
             "ON CONFLICT (loan_id) DO UPDATE SET bucket = excluded.bucket",
-            list(changes),
+            rows,
+        )
+
+    # ------------------------------------------------------------------ deadlines
+    def due_loans(self, now: int) -> list[int]:
+        """The loans whose next deadline has come at ``now``, ascending."""
+        rows = self.conn.execute(
+            "SELECT loan_id FROM monitor_deadlines WHERE next_deadline <= ?", (now,)
+        )
+        return sorted(int(r[0]) for r in rows)
+
+    def deadlines(self) -> dict[int, int]:
+        """Every loan's next deadline in the index."""
+        rows = self.conn.execute("SELECT loan_id, next_deadline FROM monitor_deadlines")
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def set_deadlines(self, rows: Sequence[tuple[int, int]], fresh: bool = False) -> None:
+        """Store ``(loan_id, next_deadline)`` rows, one loan once; ``fresh``: the table was
+        just emptied (plain inserts, for a rebuild of a million rows)."""
+        upsert = (
+            ""
+            if fresh
+            else " ON CONFLICT (loan_id) DO UPDATE SET next_deadline = excluded.next_deadline"
+        )
+        sql = "INSERT INTO monitor_deadlines (loan_id, next_deadline) "
+        if self._arrays:
+            for chunk in _chunks(rows, 50_000):
+                ids, times = [r[0] for r in chunk], [r[1] for r in chunk]
+                self.conn.execute(sql + "SELECT * FROM unnest(?::bigint[], ?::bigint[])" + upsert,
+                                  (ids, times))  # fmt: skip
+            return
+        for chunk in _chunks(rows, 400):
+            marks = ", ".join("(?, ?)" for _ in chunk)
+            self.conn.execute(f"{sql}VALUES {marks}{upsert}", [v for row in chunk for v in row])
+
+    def clear_deadlines(self, loan_ids: Iterable[int] | None = None) -> None:
+        """Forget the deadlines of ``loan_ids`` (None: of every loan)."""
+        if loan_ids is None:
+            self.conn.execute("DELETE FROM monitor_deadlines")
+            return
+        ids = list(loan_ids)
+        if self._arrays:
+            for chunk in _chunks(ids, 50_000):
+                self.conn.execute(
+                    "DELETE FROM monitor_deadlines WHERE loan_id = ANY(?::bigint[])", (chunk,)
+                )
+            return
+        self.conn.executemany(
+            "DELETE FROM monitor_deadlines WHERE loan_id = ?", [(i,) for i in ids]
         )
 
     # ------------------------------------------------------------------ outbox
@@ -404,9 +503,26 @@ class OutboxClaim:
             self.store.mark_attempt(seq, self.item.channel, error, permanent)
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: Sequence[_T], size: int) -> Iterator[list[_T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def _notice_row(n: Notice, raised_at: float) -> tuple[Any, ...]:
+    return (
+        n.id,
+        n.kind,
+        n.loan_id,
+        n.borrower,
+        n.days_past_due,
+        str(n.amount),
+        n.decimals,
+        n.due_timestamp,
+        n.chain_timestamp,
+        n.block,
+        json.dumps(n.details, separators=(",", ":"), sort_keys=True),
+        raised_at,
+    )
 
 
 def _with_seq(n: Notice, seq: int) -> Notice:

@@ -1,6 +1,8 @@
 """One monitoring tick as ``loanservicing monitor run`` does it: sync the event index, evaluate
-every loan at the chain time of the newest indexed block, deliver the new notices to the
-channels and (optionally) send ``assess`` for the loans whose on-chain delinquency is behind.
+the loans at the chain time of the newest indexed block (incrementally: those with new events
+or past their next deadline, see :mod:`loanservicing.monitoring.monitor`), deliver the new
+notices to the channels and (optionally) send ``assess`` for the loans whose on-chain
+delinquency is behind (the keeper reads every loan).
 
 :class:`MonitorService` puts the collaborators together: an
 :class:`~loanservicing.indexing.sync.Indexer`, a
