@@ -14,24 +14,10 @@ from loanservicing.ledger.schedule import DAY
 from loanservicing.servicing.portfolio import summarize
 from loanservicing.servicing.schedule_view import ScheduleRow, schedule
 from loanservicing.servicing.servicer import Servicer
-from tests.portal.portal_driver import TestClient, csv_rows, html_tables, sign_in
+from tests.portal.portal_driver import TestClient, html_tables, sign_in, tables_and_downloads
 from tests.support.ledger_driver import UNIT, LedgerDriver
 
 Client = Callable[..., TestClient]
-
-
-def _tables_and_downloads(client: TestClient, page: str, prefix: str) -> dict[str, list]:
-    """The page's tables, each checked equal to its CSV download."""
-    reply = client.get(page)
-    assert reply.status_code == 200, reply.text
-    tables = html_tables(reply.text)
-    assert tables
-    for name, rows in tables.items():
-        download = client.get(f"{prefix}{name}.csv")
-        assert download.status_code == 200
-        assert download.headers["content-type"].startswith("text/csv")
-        assert csv_rows(download.text) == rows, name
-    return tables
 
 
 def test_portfolio_figures_are_the_cli_portfolio(
@@ -47,7 +33,7 @@ def test_portfolio_figures_are_the_cli_portfolio(
     system.send(system.ledger.functions.declareDefault(3), at=t0 + 75 * DAY + 1)
     client = portal_client()
     sign_in(client, 0)
-    tables = _tables_and_downloads(client, "/portfolio", "/portfolio/")
+    tables = tables_and_downloads(client, "/portfolio", "/portfolio/")
     summary = summarize(Servicer(system.w3, system.deployment, artifacts, None))
     totals = dict(tables["totals"][1:])
     assert totals["principal outstanding"] == money(summary.principal_outstanding, 6)
@@ -73,7 +59,7 @@ def test_a_loan_schedule_is_the_cli_schedule(
     system.mine_at(t0 + 95 * DAY)
     client = portal_client()
     sign_in(client, 1)
-    tables = _tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")
+    tables = tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")
     header, *rows = tables["schedule"]
     cli = schedule(Servicer(system.w3, system.deployment, artifacts, None), loan)
     assert len(rows) == len(cli) == 6
@@ -112,7 +98,7 @@ def test_after_a_prepayment_replaced_installments_are_the_cli_rebuild(
     system.repay(loan, 3_000 * UNIT, borrower)  # the first installment and a prepayment
     client = portal_client()
     sign_in(client, 1)
-    rows = _tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")["schedule"][1:]
+    rows = tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")["schedule"][1:]
     cli = schedule(Servicer(system.w3, system.deployment, artifacts, None), loan)
     _as_cli(rows, cli)
     assert rows[0][-1] == PAID and rows[0][2] != ""  # replaced, rebuilt from the events
@@ -133,7 +119,7 @@ def test_restructured_and_closed_loans_show_their_replaced_installments(
     servicer = Servicer(system.w3, system.deployment, artifacts, None)
     client = portal_client()
     sign_in(client, 1)
-    rows = _tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")["schedule"][1:]
+    rows = tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")["schedule"][1:]
     cli = schedule(servicer, loan)
     _as_cli(rows, cli)
     assert rows[0][-1] == PAID and all(r[2] for r in rows)  # every row has its amounts
@@ -142,7 +128,7 @@ def test_restructured_and_closed_loans_show_their_replaced_installments(
     assert system.loan(loan)["status"] == 2  # closed
     client = portal_client()
     sign_in(client, 1)
-    rows = _tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")["schedule"][1:]
+    rows = tables_and_downloads(client, f"/loans/{loan}", f"/loans/{loan}/")["schedule"][1:]
     closed = schedule(servicer, loan)
     _as_cli(rows, closed)
     assert {r[-1] for r in rows} <= {PAID, SETTLED} and all(r[2] for r in rows)
