@@ -12,6 +12,16 @@ checked: a transaction that reverted raises
 decoded Solidity error. :class:`BulkSenders` does the same for calls from many keys (100
 borrowers repaying), in one stream of batches.
 
+On Anvil, a send pauses automine and mines the pool itself (see :func:`_manual_mining`):
+under automine, a burst of transactions leaves Anvil's block producer with a queue of mining
+jobs, each a copy of the pool's ready set at the moment its miner was polled. Mining those
+transactions by other means (``evm_mine``, as a stalled-receipt nudge does) turns every job
+left in that queue into an empty block, mined one after another at tens to hundreds of
+blocks a second for minutes after the send ended, with an empty pool, whatever the mining
+mode is set to meanwhile (the queue is already formed). With automine paused there is no
+such queue: ``evm_mine`` packs the pool into full blocks, and the head is still once the
+send returns.
+
 Fees are read once per ``submit`` call (latest base fee and ``eth_maxPriorityFeePerGas``, one
 batched request): ``maxFeePerGas = 2 * baseFee + tip``, or pass fixed ``fees``. Gas limits are
 the caller's, one per call (see :func:`estimate_gas` to estimate once per kind of call).
@@ -22,8 +32,10 @@ See docs/bulk.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any, cast
 
@@ -34,7 +46,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import TxParams, TxReceipt
 
-from loanservicing.chain.errors import BulkSubmissionRejected
+from loanservicing.chain.errors import BulkSubmissionRejected, RpcError
 from loanservicing.chain.receipts import (
     DEFAULT_POLL_INTERVAL_S,
     DEFAULT_RECEIPT_TIMEOUT_S,
@@ -43,7 +55,7 @@ from loanservicing.chain.receipts import (
 from loanservicing.chain.reverts import RevertDecoder
 from loanservicing.chain.rpc import DEFAULT_BATCH_SIZE, RpcClient, response_result
 from loanservicing.chain.signing import CallData, Fees, LocalSigner, SignedTx, encode_call
-from loanservicing.errors import LoanServicingError
+from loanservicing.errors import LoanServicingError, NodeUnreachable
 
 __all__ = [
     "BulkCall",
@@ -51,6 +63,7 @@ __all__ = [
     "BulkSenders",
     "current_fees",
     "estimate_gas",
+    "mine_pool",
 ]
 
 logger = logging.getLogger(__name__)
@@ -58,6 +71,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_GAS_MARGIN_PERCENT = 25
 FALLBACK_PRIORITY_FEE = 10**9  # 1 gwei, when the node has no eth_maxPriorityFeePerGas
 _NONCE_GAP = "nonce too high"
+_MINE_ROUNDS = 10_000  # evm_mine calls at most per send (each packs a block-gas-limit's worth)
 
 BulkCall = tuple[ContractFunction, int]
 """A bound contract function and the gas limit to send it with."""
@@ -124,6 +138,59 @@ def _send_raw_batches(
                 return accepted, []
             in_flight = pool.submit(_send_batch, rpc, chunk, offset)
             offset += len(chunk)
+
+
+@contextmanager
+def _manual_mining(rpc: RpcClient) -> Iterator[None]:
+    """On an automining Anvil: automine off while the body sends, then ``evm_mine`` until
+    the pool holds no ready transaction (or stops shrinking), then automine on again.
+
+    Elsewhere (other nodes, Anvil with automine already off or interval mining) the body
+    runs as it is. See the module docstring for why.
+    """
+    try:
+        automine = rpc.call("anvil_getAutomine") is True
+    except RpcError:  # not Anvil
+        automine = False
+    if not automine:
+        yield
+        return
+    rpc.call("evm_setAutomine", [False])
+    try:
+        yield
+    finally:
+        failing = sys.exc_info()[1] is not None
+        try:
+            try:
+                mine_pool(rpc)
+            finally:
+                rpc.call("evm_setAutomine", [True])
+        except (RpcError, NodeUnreachable):
+            if not failing:
+                raise
+            logger.warning("Could not mine the pool and restore automine after a failed send")
+
+
+def mine_pool(rpc: RpcClient) -> int:
+    """Mine blocks until the dev node's pool holds no ready transaction, or until a block
+    leaves as many as before (transactions that cannot be mined, e.g. a fee cap under the
+    base fee). Returns the number of blocks mined."""
+    ready = _ready_count(rpc)
+    mined = 0
+    while ready and mined < _MINE_ROUNDS:
+        rpc.call("evm_mine", [])
+        mined += 1
+        left = _ready_count(rpc)
+        if left >= ready:
+            logger.info("%d transactions in the pool are not being mined; leaving them", left)
+            break
+        ready = left
+    return mined
+
+
+def _ready_count(rpc: RpcClient) -> int:
+    status = rpc.call("txpool_status")
+    return int(str(status.get("pending", "0x0")), 16) if isinstance(status, Mapping) else 0
 
 
 def _send_batch(
@@ -244,9 +311,10 @@ class BulkSender:
 
     def send_signed(self, signed: Iterable[SignedTx]) -> list[HexBytes]:
         """Send transactions signed by :meth:`sign`, in batches."""
-        accepted, rejected = _send_raw_batches(
-            self.rpc, ((self.address, tx) for tx in signed), self.batch_size
-        )
+        with _manual_mining(self.rpc):
+            accepted, rejected = _send_raw_batches(
+                self.rpc, ((self.address, tx) for tx in signed), self.batch_size
+            )
         if rejected:
             self.resync_nonce()
             raise BulkSubmissionRejected(
@@ -351,7 +419,8 @@ class BulkSenders:
         )
 
     def send_signed(self, signed: Iterable[tuple[ChecksumAddress, SignedTx]]) -> list[HexBytes]:
-        accepted, rejected = _send_raw_batches(self.rpc, signed, self.batch_size)
+        with _manual_mining(self.rpc):
+            accepted, rejected = _send_raw_batches(self.rpc, signed, self.batch_size)
         if rejected:
             for bulk_sender in self.senders.values():
                 bulk_sender.resync_nonce()

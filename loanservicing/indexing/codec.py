@@ -114,6 +114,23 @@ def _jsonable(value: Any, param: Mapping[str, Any]) -> Any:
     return value
 
 
+def _flat_reader(
+    layout: list[tuple[str, Any]] | None,
+) -> Callable[[str], dict[str, Any]] | None:
+    """For a static layout without tuples: one function reading every word of ``data`` (hex
+    with its 0x) into a dict, the offsets precomputed."""
+    if layout is None or any(isinstance(reader, list) for _, reader in layout):
+        return None
+    fields = tuple(
+        (name, reader, 2 + 64 * i, 66 + 64 * i) for i, (name, reader) in enumerate(layout)
+    )
+
+    def read(data: str) -> dict[str, Any]:
+        return {name: reader(data[start:end]) for name, reader, start, end in fields}
+
+    return read
+
+
 @dataclass(frozen=True)
 class EventSpec:
     """A precomputed decoder for one event of one contract."""
@@ -125,12 +142,18 @@ class EventSpec:
     data_params: tuple[Mapping[str, Any], ...]
     data_types: tuple[str, ...]
     static_layout: list[tuple[str, Any]] | None
+    flat: Callable[[str], dict[str, Any]] | None = None
+    """The static layout's reader when it has no tuples (most events)."""
 
     def decode(self, topics: Sequence[str], data: str) -> dict[str, Any]:
         args: dict[str, Any] = {}
-        for (name, reader), topic in zip(self.indexed, topics[1:], strict=True):
+        if len(topics) != len(self.indexed) + 1:
+            raise ValueError(f"{self.name} has {len(self.indexed)} indexed arguments")
+        for (name, reader), topic in zip(self.indexed, topics[1:], strict=False):
             args[name] = topic if reader is None else reader(topic[2:])
-        if self.static_layout is not None:
+        if self.flat is not None:
+            args.update(self.flat(data))
+        elif self.static_layout is not None:
             values, _ = _read_static(self.static_layout, data, 2)
             args.update(values)
         else:
@@ -140,7 +163,7 @@ class EventSpec:
         return args
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DecodedLog:
     """A log decoded into its event name and arguments, with where it is on chain."""
 
@@ -187,6 +210,7 @@ class EventCodec:
             (str(p["name"]), _word_reader(str(p["type"]))) for p in inputs if p.get("indexed")
         )
         data_params = tuple(p for p in inputs if not p.get("indexed"))
+        layout = _static_layout(data_params)
         return EventSpec(
             name=str(item["name"]),
             role=role,
@@ -194,14 +218,22 @@ class EventCodec:
             indexed=indexed,
             data_params=data_params,
             data_types=tuple(canonical_type(p) for p in data_params),
-            static_layout=_static_layout(data_params),
+            static_layout=layout,
+            flat=_flat_reader(layout),
         )
 
     def topics(self) -> list[str]:
         return sorted({topic for _, topic in self.specs})
 
-    def decode(self, log: Mapping[str, Any], role: str, timestamp: int) -> DecodedLog | None:
-        """Decode one raw ``eth_getLogs`` entry; None for an event this codec does not know."""
+    def decode(
+        self,
+        log: Mapping[str, Any],
+        role: str,
+        timestamp: int,
+        block_number: int | None = None,
+    ) -> DecodedLog | None:
+        """Decode one raw ``eth_getLogs`` entry; None for an event this codec does not know.
+        ``block_number``: the log's, when the caller has read it already."""
         topics = log["topics"]
         if not topics:
             return None
@@ -209,16 +241,16 @@ class EventCodec:
         if spec is None:
             return None
         return DecodedLog(
-            role=role,
-            event=spec.name,
-            args=spec.decode(topics, log["data"]),
-            address=_checksum_hex(log["address"][2:].lower()),
-            block_number=int(log["blockNumber"], 16),
-            block_hash=str(log["blockHash"]),
-            log_index=int(log["logIndex"], 16),
-            tx_hash=str(log["transactionHash"]),
-            tx_index=int(log["transactionIndex"], 16),
-            timestamp=timestamp,
+            role,
+            spec.name,
+            spec.decode(topics, log["data"]),
+            _checksum_hex(log["address"][2:].lower()),
+            int(log["blockNumber"], 16) if block_number is None else block_number,
+            str(log["blockHash"]),
+            int(log["logIndex"], 16),
+            str(log["transactionHash"]),
+            int(log["transactionIndex"], 16),
+            timestamp,
         )
 
 

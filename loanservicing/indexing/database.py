@@ -101,6 +101,11 @@ _FIGURE_FIELDS = (
     "total_repaid",
 )
 _REPORTER_COLUMNS = ("borrower", "reporter", "position", *_FIGURE_FIELDS)
+_STANDING_COLUMNS = ("borrower", "reporter", "loan_id", "days_past_due")
+_LOG_COLUMNS = (
+    "block_hash", "log_index", "block_number", "timestamp", "tx_hash", "tx_index", "address",
+    "event", "loan_id", "borrower", "args",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,13 @@ class IndexDB:
         with self.conn.transaction():
             yield self.conn
 
+    @contextmanager
+    def snapshot(self) -> Iterator[StoreConnection]:
+        """A read-only transaction: the reads inside it all see the index as one commit left
+        it (a reader beside a syncing indexer never sees half of a range or of a rollback)."""
+        with self.conn.read_transaction():
+            yield self.conn
+
     # -------------------------------------------------------------------- meta
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -273,12 +285,7 @@ class IndexDB:
     # -------------------------------------------------------------------- logs
     def insert_logs(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows in the column order of ``logs``; a log already stored is left as it is."""
-        self.conn.executemany(
-            "INSERT INTO logs (block_hash, log_index, block_number, timestamp, "
-            "tx_hash, tx_index, address, event, loan_id, borrower, args) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            rows,
-        )
+        self.conn.insert_many("logs", _LOG_COLUMNS, rows, "ON CONFLICT DO NOTHING")
 
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
@@ -287,12 +294,7 @@ class IndexDB:
             return
         if table not in _PER_LOG_TABLES:
             raise ValueError(f"unknown per-log table {table}")
-        placeholders = ", ".join("?" for _ in columns)
-        self.conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
-            "ON CONFLICT DO NOTHING",
-            rows,
-        )
+        self.conn.insert_many(table, columns, rows, "ON CONFLICT DO NOTHING")
 
     def logs_of_loans(self, loan_ids: Iterable[int]) -> list[LogRow]:
         """Every stored ledger log of the given loans, in chain order."""
@@ -392,9 +394,15 @@ class IndexDB:
 
     # ----------------------------------------------------------------- loans
     def save_loans(self, states: Iterable[LoanState], block: int) -> None:
-        self.conn.executemany(
-            _upsert("loans", _LOAN_COLUMNS, "loan_id"),
-            [_loan_row(s, block) for s in states],
+        self.save_loans_at([(state, block) for state in states])
+
+    def save_loans_at(self, states: Sequence[tuple[LoanState, int]]) -> None:
+        """Write each loan's state with the block it was last changed in (one row per loan)."""
+        self.conn.insert_many(
+            "loans",
+            _LOAN_COLUMNS,
+            [_loan_row(state, block) for state, block in states],
+            _on_conflict_update(_LOAN_COLUMNS, "loan_id"),
         )
 
     def delete_loans(self, loan_ids: Iterable[int]) -> None:
@@ -423,40 +431,53 @@ class IndexDB:
     def save_credit_histories(self, histories: Iterable[CreditHistory], block: int) -> None:
         """Write each borrower's history: its record (``credit_records``), its reporters'
         figures and its loans reported past due, replacing what was stored for it."""
-        for history in histories:
+        self.save_credit_histories_at([(history, block) for history in histories])
+
+    def save_credit_histories_at(self, histories: Sequence[tuple[CreditHistory, int]]) -> None:
+        """As :meth:`save_credit_histories`, each history with its own block (one per
+        borrower), in a few statements for all of them."""
+        if not histories:
+            return
+        records: list[tuple[Any, ...]] = []
+        reporters: list[tuple[Any, ...]] = []
+        standing: list[tuple[Any, ...]] = []
+        for history, block in histories:
             borrower = history.borrower
             record = history.record()
-            self.conn.execute(
-                _upsert("credit_records", (*_CREDIT_FIELDS, "updated_block"), "borrower"),
+            records.append(
                 (
                     *(getattr(record, f) for f in _CREDIT_FIELDS[:-1]),
                     str(record.total_repaid),
                     block,
-                ),
+                )
             )
-            self.conn.execute("DELETE FROM credit_reporters WHERE borrower = ?", (borrower,))
-            self.conn.executemany(
-                f"INSERT INTO credit_reporters ({', '.join(_REPORTER_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in _REPORTER_COLUMNS)})",
-                [
+            positions: dict[str, int] = {}
+            for i, reporter in enumerate(history.reporters):
+                positions.setdefault(reporter, i)
+            for reporter, figures in history.figures.items():
+                reporters.append(
                     (
                         borrower,
                         reporter,
-                        history.reporters.index(reporter)
-                        if reporter in history.reporters
-                        else None,
+                        positions.get(reporter),
                         *(getattr(figures, f) for f in _FIGURE_FIELDS[:-1]),
                         str(figures.total_repaid),
                     )
-                    for reporter, figures in history.figures.items()
-                ],
-            )
-            self.conn.execute("DELETE FROM credit_standing WHERE borrower = ?", (borrower,))
-            self.conn.executemany(
-                "INSERT INTO credit_standing (borrower, reporter, loan_id, days_past_due) "
-                "VALUES (?, ?, ?, ?)",
-                [(borrower, r, loan_id, dpd) for (r, loan_id), dpd in history.standing.items()],
-            )
+                )
+            standing += [
+                (borrower, r, loan_id, dpd) for (r, loan_id), dpd in history.standing.items()
+            ]
+        columns = (*_CREDIT_FIELDS, "updated_block")
+        self.conn.insert_many(
+            "credit_records", columns, records, _on_conflict_update(columns, "borrower")
+        )
+        keys = sorted({history.borrower for history, _ in histories})
+        for chunk in _chunks(keys, 500):
+            marks = ", ".join("?" for _ in chunk)
+            for table in ("credit_reporters", "credit_standing"):
+                self.conn.execute(f"DELETE FROM {table} WHERE borrower IN ({marks})", chunk)
+        self.conn.insert_many("credit_reporters", _REPORTER_COLUMNS, reporters, "")
+        self.conn.insert_many("credit_standing", _STANDING_COLUMNS, standing, "")
 
     def delete_credit_records(self, borrowers: Iterable[str]) -> None:
         keys = [(b,) for b in borrowers]
@@ -535,14 +556,10 @@ class IndexDB:
         return result
 
 
-def _upsert(table: str, columns: Sequence[str], key: str) -> str:
-    """INSERT of every column that replaces the row with the same ``key``."""
-    marks = ", ".join("?" for _ in columns)
+def _on_conflict_update(columns: Sequence[str], key: str) -> str:
+    """The tail of an INSERT of every column that replaces the row with the same ``key``."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
-    )
+    return f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from loanservicing.errors import LoanServicingError
 
-__all__ = ["IndexDatabaseError"]
+__all__ = ["DatabaseConnectionLost", "IndexDatabaseError"]
 
 
 class IndexDatabaseError(LoanServicingError):
     """The index database cannot be used (newer schema, other chain or contracts)."""
+
+
+class DatabaseConnectionLost(IndexDatabaseError):
+    """The PostgreSQL server went away while the program was using it (stopped, restarted,
+    the session terminated, the network lost): "Lost the connection to the database at
+    HOST:PORT: <reason>." (never the password)."""

@@ -19,7 +19,8 @@ The loan states and credit histories touched lately are kept in memory between r
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from loanservicing.indexing.codec import REGISTRY, DecodedLog
@@ -53,6 +54,10 @@ except ImportError:  # pragma: no cover - optional speed-up
 
     def _dumps(value: Any) -> str:
         return json.dumps(value, separators=(",", ":"))
+
+
+_OVERLAP_LOGS = 2_000
+"""From this many logs in a range on, they are written in a thread beside the replay."""
 
 
 def _position(d: DecodedLog) -> tuple[str, int, int, int, str]:
@@ -210,8 +215,74 @@ class Projections:
 
     # ------------------------------------------------------------------ store
     def store(self, decoded: Sequence[DecodedLog]) -> None:
-        """Write logs and their rows, and fold them into loans and credit histories."""
-        log_rows = []
+        """Write logs and their rows, and fold them into loans and credit histories.
+
+        The states the fold starts from are read first; then, for a large range, the logs and
+        their rows are written in a thread while this one builds the per-event rows and
+        replays (the store's time overlaps the replay's: sqlite3 and psycopg wait on the store
+        without the GIL). Nothing else uses the connection meanwhile, and the thread is
+        joined before anything else is written, inside the caller's transaction."""
+        loan_ids: set[int] = set()
+        borrowers: set[str] = set()
+        for d in decoded:
+            if d.role == REGISTRY:
+                if d.borrower is not None:
+                    borrowers.add(str(d.args["borrower"]))
+            elif (loan_id := d.loan_id) is not None:
+                loan_ids.add(loan_id)
+        self._load_states(loan_ids, borrowers)
+        log_rows = [
+            (
+                d.block_hash,
+                d.log_index,
+                d.block_number,
+                d.timestamp,
+                d.tx_hash,
+                d.tx_index,
+                d.address,
+                d.event,
+                d.loan_id,
+                d.borrower,
+                _dumps(d.args),
+            )
+            for d in decoded
+        ]
+        db = self.db
+        pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-store")
+            if len(log_rows) >= _OVERLAP_LOGS
+            else None
+        )
+        writes: list[Future[None]] = []
+
+        def write(task: Callable[[], None]) -> None:
+            if pool is None:
+                task()
+            else:
+                writes.append(pool.submit(task))
+
+        try:
+            write(lambda: db.insert_logs(log_rows))
+            lateness, changed, touched, payments = self._rows_and_fold(decoded, write)
+        finally:
+            if pool is not None:
+                try:
+                    for done in writes:
+                        done.result()
+                finally:
+                    pool.shutdown(wait=True)
+        db.save_loans_at([(self._loans[i], block) for i, block in changed.items()])
+        payments = [
+            p._replace(days_past_due=lateness.get((p.tx_hash, p.loan_id))) for p in payments
+        ]
+        db.insert_rows("payments", PaymentRow._fields, payments)
+        db.save_credit_histories_at([(self._credits[b], n) for b, n in touched.items()])
+
+    def _rows_and_fold(
+        self, decoded: Sequence[DecodedLog], write: Callable[[Callable[[], None]], None]
+    ) -> tuple[dict[tuple[str, int], int], dict[int, int], dict[str, int], list[PaymentRow]]:
+        """The per-event rows (handed to ``write``), then the fold of the loans and credit
+        histories; returns the fold's results and the payment rows (written after it)."""
         payments: list[PaymentRow] = []
         charges: list[ChargeRow] = []
         bucket_changes: list[DelinquencyChangeRow] = []
@@ -226,21 +297,6 @@ class Projections:
         for d in decoded:
             loan_id = d.loan_id
             borrower = d.borrower
-            log_rows.append(
-                (
-                    d.block_hash,
-                    d.log_index,
-                    d.block_number,
-                    d.timestamp,
-                    d.tx_hash,
-                    d.tx_index,
-                    d.address,
-                    d.event,
-                    loan_id,
-                    borrower,
-                    _dumps(d.args),
-                )
-            )
             if d.role == REGISTRY:
                 if borrower is not None:
                     registry_logs.append(d)
@@ -380,31 +436,41 @@ class Projections:
                 LedgerEvent(d.event, a, d.timestamp, d.block_number, d.log_index, d.tx_hash)
             )
         db = self.db
-        db.insert_logs(log_rows)
-        db.insert_rows("charges", ChargeRow._fields, charges)
-        db.insert_rows("delinquency_changes", DelinquencyChangeRow._fields, bucket_changes)
-        db.insert_rows("segments", SegmentRow._fields, segments)
-        db.insert_rows("rebates", RebateRow._fields, rebates)
-        db.insert_rows("holds", HoldRow._fields, holds)
-        db.insert_rows("claims", ClaimRow._fields, claims)
-        db.insert_rows("credit_report_failures", CreditReportFailureRow._fields, failures)
-        db.insert_rows("token_allowances", TokenAllowanceRow._fields, allowances)
-        lateness = self._fold_loans(groups)
-        payments = [
-            p._replace(days_past_due=lateness.get((p.tx_hash, p.loan_id))) for p in payments
+        per_log: list[tuple[str, tuple[str, ...], Sequence[tuple[Any, ...]]]] = [
+            ("charges", ChargeRow._fields, charges),
+            ("delinquency_changes", DelinquencyChangeRow._fields, bucket_changes),
+            ("segments", SegmentRow._fields, segments),
+            ("rebates", RebateRow._fields, rebates),
+            ("holds", HoldRow._fields, holds),
+            ("claims", ClaimRow._fields, claims),
+            ("credit_report_failures", CreditReportFailureRow._fields, failures),
+            ("token_allowances", TokenAllowanceRow._fields, allowances),
         ]
-        db.insert_rows("payments", PaymentRow._fields, payments)
-        self._fold_credits(registry_logs)
+
+        def write_rows() -> None:
+            for table, columns, rows in per_log:
+                db.insert_rows(table, columns, rows)
+
+        write(write_rows)
+        lateness, changed = self._fold_loans(groups)
+        touched = self._fold_credits(registry_logs)
+        return lateness, changed, touched, payments
+
+    def _load_states(self, loan_ids: set[int], borrowers: set[str]) -> None:
+        """Read the stored states of the loans and borrowers not cached yet."""
+        missing = {loan_id for loan_id in loan_ids if loan_id not in self._loans}
+        if missing:
+            self._loans.update(self.db.loans(missing))
+        unknown = {b for b in borrowers if b not in self._credits}
+        if unknown:
+            self._credits.update(self.db.credit_histories(unknown))
 
     def _fold_loans(
         self, groups: Mapping[tuple[str, int], list[LedgerEvent]]
-    ) -> dict[tuple[str, int], int]:
-        """Replay each transaction's events of a loan onto its state and save the states;
-        returns, for each (transaction, loan) with a repayment of an active loan, its days
-        past due just before the transaction."""
-        missing = {loan_id for _, loan_id in groups if loan_id not in self._loans}
-        if missing:
-            self._loans.update(self.db.loans(missing))
+    ) -> tuple[dict[tuple[str, int], int], dict[int, int]]:
+        """Replay each transaction's events of a loan onto its (loaded) state; returns, for
+        each (transaction, loan) with a repayment of an active loan, its days past due just
+        before the transaction, and the block each changed loan was last changed in."""
         changed: dict[int, int] = {}
         lateness: dict[tuple[str, int], int] = {}
         for (tx_hash, loan_id), events in groups.items():
@@ -417,19 +483,11 @@ class Projections:
                 lateness[(tx_hash, loan_id)] = days_past_due(before, events[0].timestamp)
             self._loans[loan_id] = apply_ledger_events(before, events)
             changed[loan_id] = events[-1].block_number
-        by_block: dict[int, list[LoanState]] = {}
-        for loan_id, block in changed.items():
-            by_block.setdefault(block, []).append(self._loans[loan_id])
-        for block, states in by_block.items():
-            self.db.save_loans(states, block)
-        return lateness
+        return lateness, changed
 
-    def _fold_credits(self, registry_logs: Sequence[DecodedLog]) -> None:
-        """Apply the registry's events to the borrowers' credit histories and save them."""
-        borrowers = {str(d.args["borrower"]) for d in registry_logs}
-        missing = {b for b in borrowers if b not in self._credits}
-        if missing:
-            self._credits.update(self.db.credit_histories(missing))
+    def _fold_credits(self, registry_logs: Sequence[DecodedLog]) -> dict[str, int]:
+        """Apply the registry's events to the borrowers' (loaded) credit histories; returns
+        the block each touched history was last changed in."""
         touched: dict[str, int] = {}
         for d in registry_logs:
             borrower = str(d.args["borrower"])
@@ -438,11 +496,7 @@ class Projections:
                 history = self._credits[borrower] = CreditHistory(borrower)
             apply_registry_event(history, d.event, d.args)
             touched[borrower] = d.block_number
-        by_block: dict[int, list[CreditHistory]] = {}
-        for borrower, block in touched.items():
-            by_block.setdefault(block, []).append(self._credits[borrower])
-        for block, histories in by_block.items():
-            self.db.save_credit_histories(histories, block)
+        return touched
 
     # ---------------------------------------------------------------- rebuild
     def rebuild(self, loan_ids: set[int], borrowers: set[str]) -> None:

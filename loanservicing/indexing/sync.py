@@ -37,6 +37,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,9 @@ __all__ = ["Indexer", "IndexerConfig", "SyncReport"]
 logger = logging.getLogger(__name__)
 
 _HEADER_BATCH = 100
+_PIPELINE_BLOCKS = 8
+"""A range of at least this many blocks is fetched in parts, decoded as they arrive."""
+_FETCH_PARTS = 4
 _ANCESTOR_BATCH = 32
 
 # Messages by which providers say a getLogs range is too big (Alchemy, Infura, QuickNode,
@@ -125,6 +129,10 @@ class SyncReport:
             "rolled_back_blocks": self.rolled_back_blocks,
             "seconds": round(self.seconds, 3),
         }
+
+
+_Decoded = tuple[list[DecodedLog], dict[int, tuple[str, int]], list[tuple[int, str]]]
+"""Decoded logs, each block's (hash, timestamp), and the (number, hash) pairs the logs name."""
 
 
 @dataclass
@@ -309,7 +317,7 @@ class Indexer:
         first = cp_number + 1
         last = min(first + self.range_size - 1, goal)
         try:
-            raw_logs = self._get_logs(first, last)
+            raw_logs, predecoded = self._fetch(first, last)
         except _RangeTooLarge as exc:
             if self.range_size == 1:
                 raise LoanServicingError(
@@ -321,7 +329,7 @@ class Indexer:
             )
             return goal
         try:
-            self._commit_range(first, last, goal, cp_hash, raw_logs)
+            self._commit_range(first, last, goal, cp_hash, raw_logs, predecoded)
         except _ChainChanged as exc:
             logger.info("The chain changed while fetching %d-%d (%s); retrying.", first, last, exc)
             return goal
@@ -367,6 +375,79 @@ class Indexer:
                 found[number] = header
         return found
 
+    def _fetch(self, first: int, last: int) -> tuple[list[dict[str, Any]], _Decoded | None]:
+        """The range's logs, and when every log carries its block's timestamp, decoded too.
+
+        A range of many blocks is fetched in parts, one after another in a thread, and each
+        part is decoded here while the node works on the next (the node's time overlaps the
+        decoding). The logs' block hashes are checked against the headers later, at commit,
+        as for a range fetched whole."""
+        span = last - first + 1
+        if span < _PIPELINE_BLOCKS:
+            return self._get_logs(first, last), None
+        step = -(-span // _FETCH_PARTS)
+        parts = [(a, min(a + step - 1, last)) for a in range(first, last + 1, step)]
+        raw_logs: list[dict[str, Any]] = []
+        pieces: list[_Decoded] = []
+        decodable = True  # until a log without its block's timestamp: then at commit
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-fetch") as pool:
+            fetches = [pool.submit(self._get_logs, a, b) for a, b in parts]
+            try:
+                for fetch in fetches:
+                    logs = fetch.result()
+                    raw_logs += logs
+                    decodable = decodable and all(
+                        log.get("blockTimestamp") is not None for log in logs
+                    )
+                    if decodable:
+                        pieces.append(self._decode(logs, {}))
+            finally:
+                for fetch in fetches:
+                    fetch.cancel()
+        if not decodable:
+            return raw_logs, None
+        decoded: list[DecodedLog] = []
+        log_blocks: dict[int, tuple[str, int]] = {}
+        seen: list[tuple[int, str]] = []
+        for part_decoded, part_blocks, part_seen in pieces:
+            decoded += part_decoded
+            log_blocks.update(part_blocks)
+            seen += part_seen
+        return raw_logs, (decoded, log_blocks, seen)
+
+    def _decode(
+        self, raw_logs: Sequence[Mapping[str, Any]], headers: Mapping[int, _Header]
+    ) -> _Decoded:
+        """Decode ``raw_logs``: the decoded logs in chain order, each block's (hash,
+        timestamp), and every (block number, hash) the logs name. A log without
+        ``blockTimestamp`` takes its block's from ``headers``."""
+        decoded: list[DecodedLog] = []
+        log_blocks: dict[int, tuple[str, int]] = {}
+        seen: list[tuple[int, str]] = []
+        roles = self._roles
+        decode = self.codec.decode
+        # Logs come block by block: a block's number and timestamp are worked out once per
+        # block (per distinct number, hash and timestamp field), not once per log.
+        block_key: tuple[Any, Any, Any] | None = None
+        number = timestamp = 0
+        for log in raw_logs:
+            key = (log["blockNumber"], log["blockHash"], log.get("blockTimestamp"))
+            if key != block_key:
+                block_key = key
+                number = int(key[0], 16)
+                stamp = key[2]
+                timestamp = int(stamp, 16) if stamp is not None else headers[number].timestamp
+                log_blocks[number] = (str(key[1]), timestamp)
+                seen.append((number, str(key[1])))
+            role = roles.get(str(log["address"]).lower())
+            if role is None:
+                continue
+            item = decode(log, role, timestamp, number)
+            if item is not None:
+                decoded.append(item)
+        decoded.sort(key=lambda d: (d.block_number, d.log_index))
+        return decoded, log_blocks, seen
+
     # ------------------------------------------------------------------ commit
     def _commit_range(
         self,
@@ -375,6 +456,7 @@ class Indexer:
         goal: int,
         cp_hash: str | None,
         raw_logs: list[dict[str, Any]],
+        predecoded: _Decoded | None = None,
     ) -> None:
         window_start = goal - self.config.reorg_window + 1
         wanted = set(range(max(first, window_start), last + 1))
@@ -392,25 +474,13 @@ class Indexer:
             if previous is not None and fetched.parent_hash != previous.hash:
                 raise _ChainChanged(f"blocks {number - 1} and {number} do not chain")
 
-        decoded: list[DecodedLog] = []
-        log_blocks: dict[int, tuple[str, int]] = {}
-        roles = self._roles
-        decode = self.codec.decode
-        for log in raw_logs:
-            number = int(log["blockNumber"], 16)
+        if predecoded is None:
+            predecoded = self._decode(raw_logs, headers)
+        decoded, log_blocks, seen = predecoded
+        for number, block_hash in seen:
             known = headers.get(number)
-            if known is not None and known.hash != log["blockHash"]:
+            if known is not None and known.hash != block_hash:
                 raise _ChainChanged(f"block {number}'s hash changed")
-            stamp = log.get("blockTimestamp")
-            timestamp = int(stamp, 16) if stamp is not None else headers[number].timestamp
-            log_blocks[number] = (str(log["blockHash"]), timestamp)
-            role = roles.get(str(log["address"]).lower())
-            if role is None:
-                continue
-            item = decode(log, role, timestamp)
-            if item is not None:
-                decoded.append(item)
-        decoded.sort(key=lambda d: (d.block_number, d.log_index))
 
         blocks: list[BlockRow] = []
         for number, (block_hash, timestamp) in log_blocks.items():

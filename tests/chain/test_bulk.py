@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -21,9 +22,10 @@ from web3.logs import DISCARD
 from loanservicing.chain.accounts import TransactionSender, dev_signer
 from loanservicing.chain.bulk import BulkSender, BulkSenders, current_fees, estimate_gas
 from loanservicing.chain.errors import BulkSubmissionRejected, BulkTransactionFailed
-from loanservicing.chain.node import revert, snapshot
+from loanservicing.chain.node import AnvilNode, revert, snapshot
 from loanservicing.chain.reverts import RevertDecoder
-from loanservicing.chain.signing import SIGNING_BACKEND, Fees, LocalSigner, encode_call
+from loanservicing.chain.rpc import RpcClient
+from loanservicing.chain.signing import SIGNING_BACKEND, CallData, Fees, LocalSigner, encode_call
 from loanservicing.chain.transactions import send
 from loanservicing.deployment.bindings import bind, revert_decoder
 from loanservicing.deployment.compile import ContractArtifact
@@ -308,3 +310,37 @@ def test_an_unreachable_node_is_one_clear_error() -> None:
     w3 = Web3(HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 2}))
     with pytest.raises(NodeUnreachable, match=r"^A JSON-RPC batch of 2 requests to http"):
         BulkSender(w3, dev_key(0), None)
+
+
+QUIET_POLLS = 10
+
+
+def test_the_head_stands_still_after_a_large_bulk_send() -> None:
+    """5,000 transfers through the bulk path on an Anvil of its own: when the send returns,
+    every block it made holds transactions and the head no longer moves (under automine with
+    stall nudges, Anvil went on mining hundreds of empty blocks a second); automine is on
+    again afterwards."""
+    with AnvilNode() as node:
+        w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+        rpc = RpcClient(node.rpc_url, timeout=60)
+        start = w3.eth.block_number
+        bulk = BulkSender(w3, dev_key(0), None)
+        fees = Fees(max_fee_per_gas=50 * 10**9, max_priority_fee_per_gas=1)
+        signed = [bulk.sign_one(CallData(b"\x11" * 20, b""), 21_000, fees) for _ in range(5_000)]
+        receipts = bulk.receipts(bulk.send_signed(signed))
+        assert all(r["status"] == 1 for r in receipts)
+        head = w3.eth.block_number
+        assert head == max(int(r["blockNumber"]) for r in receipts)
+        for number in range(start + 1, head + 1):
+            assert w3.eth.get_block(number)["transactions"], f"block {number} is empty"
+        heads = []
+        for _ in range(QUIET_POLLS):
+            time.sleep(0.1)
+            heads.append(int(rpc.call("eth_blockNumber"), 16))
+        assert heads == [head] * QUIET_POLLS
+        assert rpc.call("txpool_status") == {"pending": "0x0", "queued": "0x0"}
+        assert rpc.call("anvil_getAutomine") is True
+        tx_hash = w3.eth.send_transaction(
+            {"from": w3.eth.accounts[1], "to": w3.eth.accounts[2], "value": 1}
+        )
+        assert w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)["blockNumber"] == head + 1

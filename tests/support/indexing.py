@@ -25,11 +25,14 @@ import pytest
 from loanservicing.indexing.connection import parse_location
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer, IndexerConfig
+from loanservicing.ledger.replay import apply_ledger_events
+from loanservicing.ledger.state import LedgerEvent, LoanState
 from tests.support.ledger_driver import LedgerDriver
 
 __all__ = [
     "STORES",
     "IndexStore",
+    "index_consistency",
     "index_exists",
     "index_location",
     "index_store",
@@ -148,3 +151,60 @@ def make_indexer(system: LedgerDriver, db_path: Path | str, **options: Any) -> I
         **options,
     )
     return Indexer(config, open_index(db_path), abis=system.abis())
+
+
+def index_consistency(db: IndexDB) -> tuple[int, list[str]]:
+    """What a reader of ``db`` sees, checked for agreement: (the checkpoint, the problems).
+
+    In one snapshot (:meth:`IndexDB.snapshot`): every loan row equals the replay of that
+    loan's stored logs and was last changed in its newest log's block, every loan with logs
+    has a row, one payment row per ``RepaymentApplied`` log, no log above the checkpoint.
+    Then, outside it, the same agreement of loans and logs asked in single statements (a
+    reader in autocommit sees each statement on one commit)."""
+    problems: list[str] = []
+    with db.snapshot() as conn:
+        checkpoint = min(c.block_number for c in db.checkpoints())
+        stored = db.loans()
+        updated = {
+            int(r[0]): int(r[1]) for r in conn.execute("SELECT loan_id, updated_block FROM loans")
+        }
+        logs = db.logs()
+        payments = int(conn.execute("SELECT COUNT(*) FROM payments").fetchone()[0])
+    by_loan: dict[int, dict[str, list[LedgerEvent]]] = {}
+    newest: dict[int, int] = {}
+    for row in logs:
+        if row.loan_id is None:
+            continue
+        event = LedgerEvent(
+            row.event, row.args, row.timestamp, row.block_number, row.log_index, row.tx_hash
+        )
+        by_loan.setdefault(row.loan_id, {}).setdefault(row.tx_hash, []).append(event)
+        newest[row.loan_id] = row.block_number
+    if set(by_loan) != set(stored):
+        problems.append(f"loans with logs {sorted(by_loan)} but loan rows {sorted(stored)}")
+    for loan_id, by_tx in by_loan.items():
+        state: LoanState | None = None
+        for events in by_tx.values():
+            state = apply_ledger_events(state, events)
+        if loan_id in stored and stored[loan_id] != state:
+            problems.append(f"loan {loan_id}'s row differs from the replay of its logs")
+        if updated.get(loan_id, newest[loan_id]) != newest[loan_id]:
+            problems.append(f"loan {loan_id} updated in block {updated[loan_id]}, its newest "
+                            f"log is in block {newest[loan_id]}")  # fmt: skip
+    repayments = sum(1 for row in logs if row.event == "RepaymentApplied")
+    if payments != repayments:
+        problems.append(f"{payments} payment rows for {repayments} RepaymentApplied logs")
+    if logs and max(row.block_number for row in logs) > checkpoint:
+        problems.append(f"logs above the checkpoint {checkpoint}")
+    (disagreeing,) = db.conn.execute(
+        "SELECT COUNT(*) FROM loans WHERE updated_block <> COALESCE((SELECT MAX(block_number) "
+        "FROM logs WHERE logs.loan_id = loans.loan_id), -1)"
+    ).fetchone()
+    (orphans,) = db.conn.execute(
+        "SELECT COUNT(DISTINCT loan_id) FROM logs WHERE loan_id IS NOT NULL AND loan_id NOT IN "
+        "(SELECT loan_id FROM loans)"
+    ).fetchone()
+    if disagreeing or orphans:
+        problems.append(f"one statement saw {disagreeing} loans disagreeing with their logs "
+                        f"and {orphans} loans with logs but no row")  # fmt: skip
+    return checkpoint, problems
