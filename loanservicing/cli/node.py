@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -62,8 +63,21 @@ def node(ctx: click.Context, port: int, chain_id: int) -> None:
     # SIGTERM (a service manager, `kill`) stops Anvil as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     # Ctrl-C or SIGTERM at any time, even while Anvil starts, stops it and exits cleanly.
+    stopping = threading.Event()
     with _foreground(command) as process, suppress(KeyboardInterrupt):
-        _await_answer(process, url, port)
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            # Anvil is stopped here as well: a KeyboardInterrupt that lands in a finalizer
+            # while Anvil starts is swallowed, and the wait for Anvil must end all the same.
+            stopping.set()
+            if process.poll() is None:
+                process.terminate()
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        _await_answer(process, url, port, stopping)
+        if stopping.is_set():
+            return
         if state.json:
             click.echo(json.dumps({"rpc_url": url, "chain_id": chain_id, "pid": process.pid}))
             sys.stdout.flush()
@@ -74,10 +88,16 @@ def node(ctx: click.Context, port: int, chain_id: int) -> None:
         process.wait()
 
 
-def _await_answer(process: subprocess.Popen[bytes], url: str, port: int) -> None:
+def _await_answer(
+    process: subprocess.Popen[bytes], url: str, port: int, stopping: threading.Event
+) -> None:
     deadline = time.monotonic() + 20
     while True:
+        if stopping.is_set():
+            return
         if process.poll() is not None:
+            if stopping.is_set():
+                return
             raise LoanServicingError(
                 f"Anvil exited with code {process.returncode}; is port {port} already in use?"
             )
