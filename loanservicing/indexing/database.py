@@ -33,8 +33,10 @@ from loanservicing.indexing.connection import (
 )
 from loanservicing.indexing.errors import IndexDatabaseError
 from loanservicing.indexing.schema import MIGRATIONS, SCHEMA_VERSION
+from loanservicing.ledger.calendar import DayCount
 from loanservicing.ledger.credit import CreditHistory, CreditRecord
-from loanservicing.ledger.state import LoanState
+from loanservicing.ledger.schedule import ScheduleKind
+from loanservicing.ledger.state import LoanState, LoanStatus
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -76,6 +78,18 @@ _AMOUNT_FIELDS = frozenset(
 )
 _LOAN_FIELDS = tuple(LoanState.__dataclass_fields__)
 _LOAN_COLUMNS = (*_LOAN_FIELDS, "principal_outstanding", "updated_block")
+_LOAN_SELECT = ", ".join(_LOAN_FIELDS)
+"""The loan columns in the order of ``LoanState``'s fields: a row of them builds a state
+positionally (:func:`_loan_from_row`)."""
+_LOAN_AMOUNTS = tuple(i for i, name in enumerate(_LOAN_FIELDS) if name in _AMOUNT_FIELDS)
+_LOAN_FLAGS = tuple(
+    _LOAN_FIELDS.index(name) for name in ("closed_after_default", "advance_pending")
+)
+_LOAN_ENUMS: tuple[tuple[int, type[ScheduleKind | LoanStatus | DayCount]], ...] = tuple(
+    (_LOAN_FIELDS.index(name), enum)
+    for name, enum in (("kind", ScheduleKind), ("status", LoanStatus), ("day_count", DayCount))
+)
+_ENUM_MEMBERS = {enum: {int(m): m for m in enum} for _, enum in _LOAN_ENUMS}
 _CREDIT_FIELDS = (
     "borrower",
     "paid_on_time",
@@ -409,19 +423,33 @@ class IndexDB:
         self.conn.executemany("DELETE FROM loans WHERE loan_id = ?", [(i,) for i in loan_ids])
 
     def loan(self, loan_id: int) -> LoanState | None:
-        row = self.conn.execute("SELECT * FROM loans WHERE loan_id = ?", (loan_id,)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {_LOAN_SELECT} FROM loans WHERE loan_id = ?", (loan_id,)
+        ).fetchone()
         return None if row is None else _loan_from_row(row)
 
     def loans(self, loan_ids: Iterable[int] | None = None) -> dict[int, LoanState]:
-        """Loan states by id: all of them, or those among ``loan_ids`` that exist."""
+        """Loan states by id (ascending): all of them, or those among ``loan_ids`` that
+        exist."""
         if loan_ids is None:
-            rows = self.conn.execute("SELECT * FROM loans ORDER BY loan_id").fetchall()
-            return {int(r["loan_id"]): _loan_from_row(r) for r in rows}
+            rows = self.conn.execute(f"SELECT {_LOAN_SELECT} FROM loans ORDER BY loan_id")
+            return {s.loan_id: s for s in map(_loan_from_row, rows)}
+        ids = sorted(set(loan_ids))
+        if self.conn.kind == "postgresql":  # one statement, the ids as one array
+            rows = self.conn.execute(
+                f"SELECT {_LOAN_SELECT} FROM loans WHERE loan_id = ANY(?::bigint[]) "
+                "ORDER BY loan_id",
+                (ids,),
+            )
+            return {s.loan_id: s for s in map(_loan_from_row, rows)}
         result: dict[int, LoanState] = {}
-        for chunk in _chunks(sorted(set(loan_ids)), 500):
-            marks = ", ".join("?" for _ in chunk)
-            for r in self.conn.execute(f"SELECT * FROM loans WHERE loan_id IN ({marks})", chunk):
-                result[int(r["loan_id"])] = _loan_from_row(r)
+        for chunk in _chunks(ids, 900):
+            marks = ", ".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT {_LOAN_SELECT} FROM loans WHERE loan_id IN ({marks}) ORDER BY loan_id",
+                chunk,
+            )
+            result.update((s.loan_id, s) for s in map(_loan_from_row, rows))
         return result
 
     def loan_count(self) -> int:
@@ -581,8 +609,16 @@ def _loan_row(state: LoanState, block: int) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _loan_from_row(row: Row) -> LoanState:
-    values = {name: row[name] for name in _LOAN_FIELDS}
-    for name in _AMOUNT_FIELDS:
-        values[name] = int(values[name])
-    return LoanState.from_dict(values)
+def _loan_from_row(row: Row | Sequence[Any]) -> LoanState:
+    """The state a row of :data:`_LOAN_SELECT`'s columns describes, built positionally (no
+    dictionary a row; the enums' members looked up by value)."""
+    values = list(row)
+    for i in _LOAN_AMOUNTS:
+        values[i] = int(values[i])
+    for i in _LOAN_FLAGS:
+        values[i] = bool(values[i])
+    for i, enum in _LOAN_ENUMS:
+        value = values[i]
+        member = _ENUM_MEMBERS[enum].get(value)
+        values[i] = enum(int(value)) if member is None else member
+    return LoanState(*values)

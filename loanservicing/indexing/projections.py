@@ -19,12 +19,14 @@ The loan states and credit histories touched lately are kept in memory between r
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from loanservicing.indexing.codec import REGISTRY, DecodedLog
 from loanservicing.indexing.database import IndexDB
+from loanservicing.indexing.forked import ForkedCall
 from loanservicing.ledger.accounting import days_past_due
 from loanservicing.ledger.calendar_terms import origination_calendar
 from loanservicing.ledger.credit import CreditHistory, apply_registry_event
@@ -56,8 +58,43 @@ except ImportError:  # pragma: no cover - optional speed-up
         return json.dumps(value, separators=(",", ":"))
 
 
+logger = logging.getLogger(__name__)
+
 _OVERLAP_LOGS = 2_000
-"""From this many logs in a range on, they are written in a thread beside the replay."""
+"""From this many logs in a range on, they are written in a thread beside the rows' building."""
+FORK_LOGS = 5_000
+"""From this many logs in a range on, the fold runs in a forked child beside the writes."""
+
+_Folded = tuple[
+    dict[tuple[str, int], int],
+    dict[int, int],
+    dict[int, LoanState],
+    dict[str, int],
+    dict[str, CreditHistory],
+]
+"""A fold's results: each (transaction, loan) repayment's days past due before it, the block
+each changed loan was last changed in, those loans' states, the block each touched credit
+history was last changed in, and those histories."""
+
+
+def _fold_inputs(
+    decoded: Sequence[DecodedLog],
+) -> tuple[dict[tuple[str, int], list[LedgerEvent]], list[DecodedLog]]:
+    """The ledger's events grouped by (transaction, loan) in chain order, and the registry's
+    logs that name a borrower: what the fold replays."""
+    groups: dict[tuple[str, int], list[LedgerEvent]] = {}
+    registry_logs: list[DecodedLog] = []
+    for d in decoded:
+        if d.role == REGISTRY:
+            if d.borrower is not None:
+                registry_logs.append(d)
+            continue
+        loan_id = d.loan_id
+        if loan_id is not None:
+            groups.setdefault((d.tx_hash, loan_id), []).append(
+                LedgerEvent(d.event, d.args, d.timestamp, d.block_number, d.log_index, d.tx_hash)
+            )
+    return groups, registry_logs
 
 
 def _position(d: DecodedLog) -> tuple[str, int, int, int, str]:
@@ -203,8 +240,13 @@ class TokenAllowanceRow(NamedTuple):
 class Projections:
     """Writes logs and their projections into ``db``, inside the caller's transaction."""
 
-    def __init__(self, db: IndexDB) -> None:
+    def __init__(self, db: IndexDB, *, parallel: bool = True, fork_logs: int = FORK_LOGS) -> None:
         self.db = db
+        self.parallel = parallel
+        """Whether a large range's fold may run in a forked child (see :meth:`store`)."""
+        self.fork_logs = fork_logs
+        self.forked_folds = 0
+        """How many folds ran in a forked child (and their results were used)."""
         self._loans: dict[int, LoanState] = {}
         self._credits: dict[str, CreditHistory] = {}
 
@@ -217,11 +259,13 @@ class Projections:
     def store(self, decoded: Sequence[DecodedLog]) -> None:
         """Write logs and their rows, and fold them into loans and credit histories.
 
-        The states the fold starts from are read first; then, for a large range, the logs and
-        their rows are written in a thread while this one builds the per-event rows and
-        replays (the store's time overlaps the replay's: sqlite3 and psycopg wait on the store
-        without the GIL). Nothing else uses the connection meanwhile, and the thread is
-        joined before anything else is written, inside the caller's transaction."""
+        The states the fold starts from are read first. For a large range the fold (the
+        replay of every loan's transactions and the registry's events) then runs in a forked
+        child process (:class:`~loanservicing.indexing.forked.ForkedCall`) on the machine's
+        other core, while this process builds the per-event rows and writes them, the logs
+        written in a thread beside it (sqlite3 and psycopg wait on the store without the GIL).
+        The child sends back the changed states; when it cannot run or fails, the fold runs
+        here. Everything is written inside the caller's transaction."""
         loan_ids: set[int] = set()
         borrowers: set[str] = set()
         for d in decoded:
@@ -231,6 +275,56 @@ class Projections:
             elif (loan_id := d.loan_id) is not None:
                 loan_ids.add(loan_id)
         self._load_states(loan_ids, borrowers)
+        groups, registry_logs = _fold_inputs(decoded)
+        forked = (
+            ForkedCall.start(lambda: self._fold(groups, registry_logs))
+            if self.parallel and len(decoded) >= self.fork_logs
+            else None
+        )
+        try:
+            payments = self._write_rows(decoded)
+            folded: _Folded | None = None
+            if forked is not None:
+                ok, value = forked.result()
+                if ok:
+                    folded = value  # type: ignore[assignment]
+                    self.forked_folds += 1
+                else:
+                    logger.warning("The forked replay gave no result (%s); replaying here.", value)
+        finally:
+            if forked is not None:
+                forked.close()
+        if folded is None:
+            folded = self._fold(groups, registry_logs)
+        lateness, changed, states, touched, histories = folded
+        self._loans.update(states)
+        self._credits.update(histories)
+        db = self.db
+        db.save_loans_at([(self._loans[i], block) for i, block in changed.items()])
+        payments = [
+            p._replace(days_past_due=lateness.get((p.tx_hash, p.loan_id))) for p in payments
+        ]
+        db.insert_rows("payments", PaymentRow._fields, payments)
+        db.save_credit_histories_at([(self._credits[b], n) for b, n in touched.items()])
+
+    def _fold(
+        self, groups: Mapping[tuple[str, int], list[LedgerEvent]], registry_logs: list[DecodedLog]
+    ) -> _Folded:
+        """Replay the loans' and the registry's events onto the cached states; the results
+        and the states they changed."""
+        lateness, changed = self._fold_loans(groups)
+        touched = self._fold_credits(registry_logs)
+        return (
+            lateness,
+            changed,
+            {i: self._loans[i] for i in changed},
+            touched,
+            {b: self._credits[b] for b in touched},
+        )
+
+    def _write_rows(self, decoded: Sequence[DecodedLog]) -> list[PaymentRow]:
+        """Write the logs and the per-event rows (for a large range the logs in a thread beside
+        the rows' building); returns the payment rows, written after the fold."""
         log_rows = [
             (
                 d.block_hash,
@@ -263,7 +357,7 @@ class Projections:
 
         try:
             write(lambda: db.insert_logs(log_rows))
-            lateness, changed, touched, payments = self._rows_and_fold(decoded, write)
+            return self._rows(decoded, write)
         finally:
             if pool is not None:
                 try:
@@ -271,18 +365,12 @@ class Projections:
                         done.result()
                 finally:
                     pool.shutdown(wait=True)
-        db.save_loans_at([(self._loans[i], block) for i, block in changed.items()])
-        payments = [
-            p._replace(days_past_due=lateness.get((p.tx_hash, p.loan_id))) for p in payments
-        ]
-        db.insert_rows("payments", PaymentRow._fields, payments)
-        db.save_credit_histories_at([(self._credits[b], n) for b, n in touched.items()])
 
-    def _rows_and_fold(
+    def _rows(
         self, decoded: Sequence[DecodedLog], write: Callable[[Callable[[], None]], None]
-    ) -> tuple[dict[tuple[str, int], int], dict[int, int], dict[str, int], list[PaymentRow]]:
-        """The per-event rows (handed to ``write``), then the fold of the loans and credit
-        histories; returns the fold's results and the payment rows (written after it)."""
+    ) -> list[PaymentRow]:
+        """The per-event rows (handed to ``write``); returns the payment rows (written after
+        the fold, which adds each one's days past due)."""
         payments: list[PaymentRow] = []
         charges: list[ChargeRow] = []
         bucket_changes: list[DelinquencyChangeRow] = []
@@ -292,15 +380,10 @@ class Projections:
         claims: list[ClaimRow] = []
         failures: list[CreditReportFailureRow] = []
         allowances: list[TokenAllowanceRow] = []
-        groups: dict[tuple[str, int], list[LedgerEvent]] = {}
-        registry_logs: list[DecodedLog] = []
         for d in decoded:
-            loan_id = d.loan_id
-            borrower = d.borrower
             if d.role == REGISTRY:
-                if borrower is not None:
-                    registry_logs.append(d)
                 continue
+            loan_id = d.loan_id
             a = d.args
             if d.event == "Claimed":
                 claims.append(
@@ -432,9 +515,6 @@ class Projections:
                         a["reason"],
                     )
                 )
-            groups.setdefault((d.tx_hash, loan_id), []).append(
-                LedgerEvent(d.event, a, d.timestamp, d.block_number, d.log_index, d.tx_hash)
-            )
         db = self.db
         per_log: list[tuple[str, tuple[str, ...], Sequence[tuple[Any, ...]]]] = [
             ("charges", ChargeRow._fields, charges),
@@ -452,9 +532,7 @@ class Projections:
                 db.insert_rows(table, columns, rows)
 
         write(write_rows)
-        lateness, changed = self._fold_loans(groups)
-        touched = self._fold_credits(registry_logs)
-        return lateness, changed, touched, payments
+        return payments
 
     def _load_states(self, loan_ids: set[int], borrowers: set[str]) -> None:
         """Read the stored states of the loans and borrowers not cached yet."""

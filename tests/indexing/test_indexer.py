@@ -143,6 +143,23 @@ def test_small_ranges_give_the_same_database(system: LedgerDriver, tmp_path: Pat
     assert small.db.dump() == big.db.dump()
 
 
+def test_a_forked_replay_gives_the_same_database(system: LedgerDriver, tmp_path: Path) -> None:
+    _history(system)
+    here = make_indexer(system, tmp_path / "here.db")
+    here.projections.parallel = False
+    here.sync()
+    forked = make_indexer(system, tmp_path / "forked.db")
+    forked.projections.fork_logs = 1  # every range's replay in a forked child
+    forked.sync()
+    assert forked.projections.forked_folds >= 1
+    assert forked.db.dump() == here.db.dump()
+    # The states cached from the child's results go on from where the child left them.
+    system.repay(1, 50 * UNIT, system.accounts[1], at=system.now() + DAY)
+    here.sync()
+    forked.sync()
+    assert forked.db.dump() == here.db.dump()
+
+
 def test_verify_reports_a_difference(system: LedgerDriver, tmp_path: Path) -> None:
     borrower = system.accounts[4]
     loan_id = system.originate(borrower)
