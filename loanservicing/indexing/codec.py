@@ -10,7 +10,7 @@ index stores and the projections fold.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -165,7 +165,10 @@ class EventSpec:
 
 @dataclass(slots=True)
 class DecodedLog:
-    """A log decoded into its event name and arguments, with where it is on chain."""
+    """A log decoded into its event name and arguments, with where it is on chain.
+
+    ``loan_id`` is the ledger event's ``loanId`` and ``borrower`` the registry event's
+    ``borrower`` (None otherwise), worked out once when the log is built."""
 
     role: str
     event: str
@@ -177,16 +180,19 @@ class DecodedLog:
     tx_hash: str
     tx_index: int
     timestamp: int
+    loan_id: int | None = field(init=False)
+    borrower: str | None = field(init=False)
 
-    @property
-    def loan_id(self) -> int | None:
-        value = self.args.get("loanId")
-        return None if value is None or self.role != LEDGER else int(value)
-
-    @property
-    def borrower(self) -> str | None:
-        value = self.args.get("borrower")
-        return None if value is None or self.role != REGISTRY else str(value)
+    def __post_init__(self) -> None:
+        args = self.args
+        if self.role == LEDGER:
+            value = args.get("loanId")
+            self.loan_id = None if value is None else int(value)
+            self.borrower = None
+        else:
+            self.loan_id = None
+            value = args.get("borrower") if self.role == REGISTRY else None
+            self.borrower = None if value is None else str(value)
 
 
 class EventCodec:

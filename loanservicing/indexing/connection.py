@@ -245,6 +245,9 @@ class SqliteConnection(StoreConnection):
         # WAL with synchronous=NORMAL survives a killed process (not a power cut) with every
         # committed transaction intact.
         self.raw.execute("PRAGMA synchronous=NORMAL")
+        # A page cache of 64 MiB (the default is 2 MiB): a large range's logs and their
+        # indexes stay in memory until the commit instead of spilling to the WAL twice.
+        self.raw.execute("PRAGMA cache_size=-65536")
         self.raw.execute("PRAGMA foreign_keys=ON")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:

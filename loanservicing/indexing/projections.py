@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from loanservicing.indexing.codec import REGISTRY, DecodedLog
 from loanservicing.indexing.database import IndexDB
-from loanservicing.indexing.forked import ForkedCall
+from loanservicing.indexing.forked import ForkedCall, ForkedCallFailed
 from loanservicing.ledger.accounting import days_past_due
 from loanservicing.ledger.calendar_terms import origination_calendar
 from loanservicing.ledger.credit import CreditHistory, apply_registry_event
@@ -65,6 +65,16 @@ _OVERLAP_LOGS = 2_000
 FORK_LOGS = 5_000
 """From this many logs in a range on, the fold runs in a forked child beside the writes."""
 
+_Groups = dict[tuple[str, int], list[LedgerEvent]]
+"""The ledger's events by (transaction, loan), in chain order: what the loans' fold replays."""
+_EventFields = tuple[str, Mapping[str, Any], int, int, int, str]
+_FedGroups = list[tuple[tuple[str, int], list[_EventFields]]]
+"""The groups as the forked child is fed them: plain tuples."""
+_RegistryFields = tuple[str, str, Mapping[str, Any], int]
+"""A registry event as the fold takes it: borrower, event name, arguments, block number."""
+_Part = tuple[dict[int, LoanState], dict[str, CreditHistory], _FedGroups, list[_RegistryFields]]
+"""One part as the forked child is fed it: the loans' and borrowers' states read for it, the
+ledger's events by transaction and loan, the registry's events."""
 _Folded = tuple[
     dict[tuple[str, int], int],
     dict[int, int],
@@ -75,26 +85,6 @@ _Folded = tuple[
 """A fold's results: each (transaction, loan) repayment's days past due before it, the block
 each changed loan was last changed in, those loans' states, the block each touched credit
 history was last changed in, and those histories."""
-
-
-def _fold_inputs(
-    decoded: Sequence[DecodedLog],
-) -> tuple[dict[tuple[str, int], list[LedgerEvent]], list[DecodedLog]]:
-    """The ledger's events grouped by (transaction, loan) in chain order, and the registry's
-    logs that name a borrower: what the fold replays."""
-    groups: dict[tuple[str, int], list[LedgerEvent]] = {}
-    registry_logs: list[DecodedLog] = []
-    for d in decoded:
-        if d.role == REGISTRY:
-            if d.borrower is not None:
-                registry_logs.append(d)
-            continue
-        loan_id = d.loan_id
-        if loan_id is not None:
-            groups.setdefault((d.tx_hash, loan_id), []).append(
-                LedgerEvent(d.event, d.args, d.timestamp, d.block_number, d.log_index, d.tx_hash)
-            )
-    return groups, registry_logs
 
 
 def _position(d: DecodedLog) -> tuple[str, int, int, int, str]:
@@ -237,6 +227,10 @@ class TokenAllowanceRow(NamedTuple):
     allowed: int
 
 
+def _events(groups: _FedGroups) -> _Groups:
+    return {key: [LedgerEvent(*fields) for fields in events] for key, events in groups}
+
+
 class Projections:
     """Writes logs and their projections into ``db``, inside the caller's transaction."""
 
@@ -257,63 +251,32 @@ class Projections:
 
     # ------------------------------------------------------------------ store
     def store(self, decoded: Sequence[DecodedLog]) -> None:
-        """Write logs and their rows, and fold them into loans and credit histories.
+        """Write logs and their rows, and fold them into loans and credit histories, inside
+        the caller's transaction: one part of a :class:`RangeStore` (whose fold runs in a
+        forked child from :attr:`fork_logs` logs on)."""
+        with self.open_range() as writer:
+            if len(decoded) >= self.fork_logs:
+                writer.fork()
+            writer.add(decoded)
+            writer.finish()
 
-        The states the fold starts from are read first. For a large range the fold (the
-        replay of every loan's transactions and the registry's events) then runs in a forked
-        child process (:class:`~loanservicing.indexing.forked.ForkedCall`) on the machine's
-        other core, while this process builds the per-event rows and writes them, the logs
-        written in a thread beside it (sqlite3 and psycopg wait on the store without the GIL).
-        The child sends back the changed states; when it cannot run or fails, the fold runs
-        here. Everything is written inside the caller's transaction."""
-        loan_ids: set[int] = set()
-        borrowers: set[str] = set()
-        for d in decoded:
-            if d.role == REGISTRY:
-                if d.borrower is not None:
-                    borrowers.add(str(d.args["borrower"]))
-            elif (loan_id := d.loan_id) is not None:
-                loan_ids.add(loan_id)
-        self._load_states(loan_ids, borrowers)
-        groups, registry_logs = _fold_inputs(decoded)
-        forked = (
-            ForkedCall.start(lambda: self._fold(groups, registry_logs))
-            if self.parallel and len(decoded) >= self.fork_logs
-            else None
-        )
-        try:
-            payments = self._write_rows(decoded)
-            folded: _Folded | None = None
-            if forked is not None:
-                ok, value = forked.result()
-                if ok:
-                    folded = value  # type: ignore[assignment]
-                    self.forked_folds += 1
-                else:
-                    logger.warning("The forked replay gave no result (%s); replaying here.", value)
-        finally:
-            if forked is not None:
-                forked.close()
-        if folded is None:
-            folded = self._fold(groups, registry_logs)
-        lateness, changed, states, touched, histories = folded
-        self._loans.update(states)
-        self._credits.update(histories)
-        db = self.db
-        db.save_loans_at([(self._loans[i], block) for i, block in changed.items()])
-        payments = [
-            p._replace(days_past_due=lateness.get((p.tx_hash, p.loan_id))) for p in payments
-        ]
-        db.insert_rows("payments", PaymentRow._fields, payments)
-        db.save_credit_histories_at([(self._credits[b], n) for b, n in touched.items()])
+    def open_range(self) -> RangeStore:
+        """A :class:`RangeStore` for one range's logs, given part by part."""
+        return RangeStore(self)
 
-    def _fold(
-        self, groups: Mapping[tuple[str, int], list[LedgerEvent]], registry_logs: list[DecodedLog]
-    ) -> _Folded:
-        """Replay the loans' and the registry's events onto the cached states; the results
-        and the states they changed."""
-        lateness, changed = self._fold_loans(groups)
-        touched = self._fold_credits(registry_logs)
+    def _fold_fed(self, fed: Iterator[_Part]) -> _Folded:
+        """In the forked child: each part's newly loaded states and its events (as plain
+        tuples), folded in order; the results and the changed states."""
+        lateness: dict[tuple[str, int], int] = {}
+        changed: dict[int, int] = {}
+        touched: dict[str, int] = {}
+        for loans, credits, groups, registry_events in fed:
+            self._loans.update(loans)
+            self._credits.update(credits)
+            part_lateness, part_changed = self._fold_loans(_events(groups))
+            lateness.update(part_lateness)
+            changed.update(part_changed)
+            touched.update(self._fold_credits(registry_events))
         return (
             lateness,
             changed,
@@ -534,14 +497,17 @@ class Projections:
         write(write_rows)
         return payments
 
-    def _load_states(self, loan_ids: set[int], borrowers: set[str]) -> None:
-        """Read the stored states of the loans and borrowers not cached yet."""
+    def _load_states(
+        self, loan_ids: set[int], borrowers: set[str]
+    ) -> tuple[dict[int, LoanState], dict[str, CreditHistory]]:
+        """Read the stored states of the loans and borrowers not cached yet; returns them."""
         missing = {loan_id for loan_id in loan_ids if loan_id not in self._loans}
-        if missing:
-            self._loans.update(self.db.loans(missing))
+        loans = self.db.loans(missing) if missing else {}
+        self._loans.update(loans)
         unknown = {b for b in borrowers if b not in self._credits}
-        if unknown:
-            self._credits.update(self.db.credit_histories(unknown))
+        credits = self.db.credit_histories(unknown) if unknown else {}
+        self._credits.update(credits)
+        return loans, credits
 
     def _fold_loans(
         self, groups: Mapping[tuple[str, int], list[LedgerEvent]]
@@ -563,17 +529,18 @@ class Projections:
             changed[loan_id] = events[-1].block_number
         return lateness, changed
 
-    def _fold_credits(self, registry_logs: Sequence[DecodedLog]) -> dict[str, int]:
-        """Apply the registry's events to the borrowers' (loaded) credit histories; returns
-        the block each touched history was last changed in."""
+    def _fold_credits(self, registry_events: Sequence[_RegistryFields]) -> dict[str, int]:
+        """Apply the registry's events (borrower, event, args, block) to the borrowers'
+        (loaded) credit histories; returns the block each touched history was last changed
+        in."""
         touched: dict[str, int] = {}
-        for d in registry_logs:
-            borrower = str(d.args["borrower"])
-            history = self._credits.get(borrower)
+        credits = self._credits
+        for borrower, event, args, block_number in registry_events:
+            history = credits.get(borrower)
             if history is None:
-                history = self._credits[borrower] = CreditHistory(borrower)
-            apply_registry_event(history, d.event, d.args)
-            touched[borrower] = d.block_number
+                history = credits[borrower] = CreditHistory(borrower)
+            apply_registry_event(history, event, args)
+            touched[borrower] = block_number
         return touched
 
     # ---------------------------------------------------------------- rebuild
@@ -605,3 +572,105 @@ class Projections:
         self.db.delete_credit_records(borrowers)
         for borrower, history in histories.items():
             self.db.save_credit_histories([history], touched[borrower])
+
+
+class RangeStore:
+    """One range's logs written and folded part by part, inside the caller's transaction.
+
+    :meth:`add` takes each part as it is decoded (while the next one is fetched): it reads
+    the states of loans and borrowers not cached yet, writes the logs and per-event rows,
+    folds the registry's events here, and the ledger's either here or — once :meth:`fork`
+    started a child (:class:`~loanservicing.indexing.forked.ForkedCall`) — by sending them
+    to the child, which replays them on the machine's other core meanwhile, from the states
+    it inherited. :meth:`finish` takes the child's states (or, when it gave none, replays its
+    parts here: this process's cache holds the states the child started from) and writes the
+    loans, the payments with their days past due, and the credit records."""
+
+    def __init__(self, projections: Projections) -> None:
+        self.projections = projections
+        self.forked: ForkedCall[_Folded] | None = None
+        self._parts: list[tuple[_FedGroups, list[_RegistryFields]]] = []
+        self._payments: list[PaymentRow] = []
+        self._lateness: dict[tuple[str, int], int] = {}
+        self._changed: dict[int, int] = {}
+        self._touched: dict[str, int] = {}
+
+    def fork(self) -> bool:
+        """From the next part on, fold in a forked child (when the projections are
+        :attr:`~Projections.parallel` and forking is safe here: no other thread alive);
+        whether one runs."""
+        p = self.projections
+        if self.forked is None and p.parallel:
+            self.forked = ForkedCall.start(p._fold_fed)
+        return self.forked is not None
+
+    def add(self, decoded: Sequence[DecodedLog]) -> None:
+        """Write and fold one part of the range (parts in chain order)."""
+        p = self.projections
+        loan_ids: set[int] = set()
+        borrowers: set[str] = set()
+        # Plain tuples, which pickle in half the time the events themselves take.
+        fed: dict[tuple[str, int], list[_EventFields]] = {}
+        registry_events: list[_RegistryFields] = []
+        for d in decoded:
+            if d.role == REGISTRY:
+                if (borrower := d.borrower) is not None:
+                    borrowers.add(borrower)
+                    registry_events.append((borrower, d.event, d.args, d.block_number))
+            elif (loan_id := d.loan_id) is not None:
+                loan_ids.add(loan_id)
+                fed.setdefault((d.tx_hash, loan_id), []).append(
+                    (d.event, d.args, d.timestamp, d.block_number, d.log_index, d.tx_hash)
+                )
+        loans, credits = p._load_states(loan_ids, borrowers)
+        groups = list(fed.items())
+        if self.forked is not None:
+            self.forked.send((loans, credits, groups, registry_events))
+            self._parts.append((groups, registry_events))
+        else:
+            self._fold(groups, registry_events)
+        self._payments += p._write_rows(decoded)
+
+    def _fold(self, groups: _FedGroups, registry_events: list[_RegistryFields]) -> None:
+        lateness, changed = self.projections._fold_loans(_events(groups))
+        self._lateness.update(lateness)
+        self._changed.update(changed)
+        self._touched.update(self.projections._fold_credits(registry_events))
+
+    def finish(self) -> None:
+        """Take the fold's results and write the loans, payments and credit records."""
+        p = self.projections
+        if self.forked is not None:
+            try:
+                lateness, changed, states, touched, histories = self.forked.result()
+            except ForkedCallFailed as exc:
+                logger.warning("The forked replay gave no result (%s); replaying here.", exc)
+                for groups, registry_events in self._parts:
+                    self._fold(groups, registry_events)
+            else:  # the child went on from the parts folded here before it was forked
+                p._loans.update(states)
+                p._credits.update(histories)
+                self._lateness.update(lateness)
+                self._changed.update(changed)
+                self._touched.update(touched)
+                p.forked_folds += 1
+        db = p.db
+        db.save_loans_at([(p._loans[i], block) for i, block in self._changed.items()])
+        lateness = self._lateness
+        payments = [
+            row._replace(days_past_due=lateness.get((row.tx_hash, row.loan_id)))
+            for row in self._payments
+        ]
+        db.insert_rows("payments", PaymentRow._fields, payments)
+        db.save_credit_histories_at([(p._credits[b], n) for b, n in self._touched.items()])
+
+    def close(self) -> None:
+        """Stop the forked child, if any (after :meth:`finish`, or when the range failed)."""
+        if self.forked is not None:
+            self.forked.close()
+
+    def __enter__(self) -> RangeStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -285,6 +285,36 @@ _MIGRATION_6 = """
 ALTER TABLE tokens ADD COLUMN symbol TEXT;
 """
 
+# Logs keyed in chain order (block number, log index, then the block's hash, which tells a log
+# apart from one a reorganisation replaced): an indexer appends at the end of the key instead
+# of at random places of a key by block hash, and the separate index by block goes (the key
+# is that index now).
+_MIGRATION_7 = """
+CREATE TABLE logs_v7 (
+    block_hash TEXT NOT NULL,
+    log_index INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL,
+    tx_index INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    event TEXT NOT NULL,
+    loan_id INTEGER,
+    borrower TEXT,
+    args TEXT NOT NULL,
+    PRIMARY KEY (block_number, log_index, block_hash)
+) WITHOUT ROWID;
+INSERT INTO logs_v7 (block_hash, log_index, block_number, timestamp, tx_hash, tx_index, address,
+    event, loan_id, borrower, args)
+    SELECT block_hash, log_index, block_number, timestamp, tx_hash, tx_index, address, event,
+        loan_id, borrower, args FROM logs;
+DROP TABLE logs;
+ALTER TABLE logs_v7 RENAME TO logs;
+CREATE INDEX logs_by_loan ON logs (loan_id, block_number, log_index) WHERE loan_id IS NOT NULL;
+CREATE INDEX logs_by_borrower ON logs (borrower, block_number, log_index)
+    WHERE borrower IS NOT NULL;
+"""
+
 # Each entry moves the schema from version i to i + 1; append, never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
     _MIGRATION_1,
@@ -293,5 +323,6 @@ MIGRATIONS: tuple[str, ...] = (
     _MIGRATION_4,
     _MIGRATION_5,
     _MIGRATION_6,
+    _MIGRATION_7,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -36,8 +36,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ from loanservicing.errors import LoanServicingError, NodeUnreachable
 from loanservicing.indexing.codec import LEDGER, REGISTRY, DecodedLog, EventCodec, contract_abis
 from loanservicing.indexing.database import BlockRow, IndexDB
 from loanservicing.indexing.errors import IndexDatabaseError
-from loanservicing.indexing.projections import Projections
+from loanservicing.indexing.projections import Projections, RangeStore
 
 __all__ = ["Indexer", "IndexerConfig", "SyncReport"]
 
@@ -85,6 +85,10 @@ class _RangeTooLarge(Exception):
 
 class _ChainChanged(Exception):
     """The chain moved under a fetch (a reorg); the step is retried."""
+
+
+class _NoTimestamps(Exception):
+    """The node's logs carry no ``blockTimestamp``: ranges are fetched whole, then headers."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,33 @@ _Decoded = tuple[list[DecodedLog], dict[int, tuple[str, int]], list[tuple[int, s
 """Decoded logs, each block's (hash, timestamp), and the (number, hash) pairs the logs name."""
 
 
+class _Fetch:
+    """``get(part)`` in a thread of its own, started now; :meth:`result` waits for the logs
+    and for the thread's end (so that a fork after it sees this process as one thread)."""
+
+    def __init__(
+        self, get: Callable[[int, int], list[dict[str, Any]]], part: tuple[int, int]
+    ) -> None:
+        self._logs: list[dict[str, Any]] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(get, part), name="index-fetch", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, get: Callable[[int, int], list[dict[str, Any]]], part: tuple[int, int]) -> None:
+        try:
+            self._logs = get(*part)
+        except BaseException as exc:  # raised again by result()
+            self._error = exc
+
+    def result(self) -> list[dict[str, Any]]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._logs
+
+
 @dataclass
 class _Header:
     number: int
@@ -174,6 +205,9 @@ class Indexer:
         self._written: tuple[int, str | None] | None = None
         """The checkpoint this indexer last committed: its caches hold that state."""
         self._down_since: float | None = None
+        self._streaming = True
+        """Whether large ranges are fetched in parts and written as they arrive (until the
+        node's logs turn out to carry no block timestamps)."""
         self.on_commit: list[Callable[[int, int], None]] = []
         """Called as f(first_block, last_block) after each committed range."""
 
@@ -317,7 +351,10 @@ class Indexer:
         first = cp_number + 1
         last = min(first + self.range_size - 1, goal)
         try:
-            raw_logs, predecoded = self._fetch(first, last)
+            if last - first + 1 >= _PIPELINE_BLOCKS and self._streaming:
+                count = self._stream_range(first, last, goal, cp_hash)
+            else:
+                count = self._commit_range(first, last, goal, cp_hash)
         except _RangeTooLarge as exc:
             if self.range_size == 1:
                 raise LoanServicingError(
@@ -328,14 +365,16 @@ class Indexer:
                 "Range %d-%d too large (%s); now %d blocks.", first, last, exc, self.range_size
             )
             return goal
-        try:
-            self._commit_range(first, last, goal, cp_hash, raw_logs, predecoded)
+        except _NoTimestamps:
+            logger.info("The node's logs carry no block timestamps; headers give them.")
+            self._streaming = False
+            return goal
         except _ChainChanged as exc:
             logger.info("The chain changed while fetching %d-%d (%s); retrying.", first, last, exc)
             return goal
         report.ranges += 1
-        report.logs += len(raw_logs)
-        if len(raw_logs) < self.config.sparse_logs:
+        report.logs += count
+        if count < self.config.sparse_logs:
             self.range_size = min(self.range_size * 2, self.config.max_range)
         for listener in self.on_commit:
             listener(first, last)
@@ -375,46 +414,6 @@ class Indexer:
                 found[number] = header
         return found
 
-    def _fetch(self, first: int, last: int) -> tuple[list[dict[str, Any]], _Decoded | None]:
-        """The range's logs, and when every log carries its block's timestamp, decoded too.
-
-        A range of many blocks is fetched in parts, one after another in a thread, and each
-        part is decoded here while the node works on the next (the node's time overlaps the
-        decoding). The logs' block hashes are checked against the headers later, at commit,
-        as for a range fetched whole."""
-        span = last - first + 1
-        if span < _PIPELINE_BLOCKS:
-            return self._get_logs(first, last), None
-        step = -(-span // _FETCH_PARTS)
-        parts = [(a, min(a + step - 1, last)) for a in range(first, last + 1, step)]
-        raw_logs: list[dict[str, Any]] = []
-        pieces: list[_Decoded] = []
-        decodable = True  # until a log without its block's timestamp: then at commit
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-fetch") as pool:
-            fetches = [pool.submit(self._get_logs, a, b) for a, b in parts]
-            try:
-                for fetch in fetches:
-                    logs = fetch.result()
-                    raw_logs += logs
-                    decodable = decodable and all(
-                        log.get("blockTimestamp") is not None for log in logs
-                    )
-                    if decodable:
-                        pieces.append(self._decode(logs, {}))
-            finally:
-                for fetch in fetches:
-                    fetch.cancel()
-        if not decodable:
-            return raw_logs, None
-        decoded: list[DecodedLog] = []
-        log_blocks: dict[int, tuple[str, int]] = {}
-        seen: list[tuple[int, str]] = []
-        for part_decoded, part_blocks, part_seen in pieces:
-            decoded += part_decoded
-            log_blocks.update(part_blocks)
-            seen += part_seen
-        return raw_logs, (decoded, log_blocks, seen)
-
     def _decode(
         self, raw_logs: Sequence[Mapping[str, Any]], headers: Mapping[int, _Header]
     ) -> _Decoded:
@@ -449,15 +448,90 @@ class Indexer:
         return decoded, log_blocks, seen
 
     # ------------------------------------------------------------------ commit
-    def _commit_range(
-        self,
-        first: int,
-        last: int,
-        goal: int,
-        cp_hash: str | None,
-        raw_logs: list[dict[str, Any]],
-        predecoded: _Decoded | None = None,
-    ) -> None:
+    def _commit_range(self, first: int, last: int, goal: int, cp_hash: str | None) -> int:
+        """Fetch the range whole, check it against the headers, decode, and write it in one
+        transaction; returns the number of logs."""
+        raw_logs = self._get_logs(first, last)
+        headers = self._verified_headers(first, last, goal, cp_hash, raw_logs)
+        decoded = self._decode(raw_logs, headers)
+        with (
+            self._range_transaction(first, last, cp_hash) as done,
+            self.projections.open_range() as writer,
+        ):
+            if len(decoded[0]) >= self.projections.fork_logs:
+                writer.fork()
+            writer.add(decoded[0])
+            done.append(self._finish_range(last, goal, headers, decoded, writer))
+        return len(raw_logs)
+
+    def _stream_range(self, first: int, last: int, goal: int, cp_hash: str | None) -> int:
+        """Fetch the range in parts, one after another in a thread, and write each part as it
+        arrives while the node works on the next (its replay in a forked child: see
+        :class:`~loanservicing.indexing.projections.RangeStore`), all in one transaction,
+        checked against the headers before it commits; returns the number of logs. Raises
+        :class:`_NoTimestamps` (nothing written) when the node's logs carry no block
+        timestamp, which only the headers would then give."""
+        span = last - first + 1
+        step = -(-span // _FETCH_PARTS)
+        parts = [(a, min(a + step - 1, last)) for a in range(first, last + 1, step)]
+        raw_logs: list[dict[str, Any]] = []
+        pieces: list[_Decoded] = []
+        with (
+            self._range_transaction(first, last, cp_hash) as done,
+            self.projections.open_range() as writer,
+        ):
+            fetch = _Fetch(self._get_logs, parts[0])
+            for i in range(len(parts)):
+                logs = fetch.result()  # its thread has ended: this process is one thread
+                if len(raw_logs) + len(logs) >= self.projections.fork_logs:
+                    writer.fork()  # the replay goes on in a child from here (once)
+                if i + 1 < len(parts):
+                    fetch = _Fetch(self._get_logs, parts[i + 1])  # the node works meanwhile
+                if any(log.get("blockTimestamp") is None for log in logs):
+                    fetch.result()
+                    raise _NoTimestamps()
+                piece = self._decode(logs, {})
+                writer.add(piece[0])
+                raw_logs += logs
+                pieces.append(piece)
+            headers = self._verified_headers(first, last, goal, cp_hash, raw_logs)
+            decoded: list[DecodedLog] = []
+            log_blocks: dict[int, tuple[str, int]] = {}
+            seen: list[tuple[int, str]] = []
+            for part_decoded, part_blocks, part_seen in pieces:
+                decoded += part_decoded
+                log_blocks.update(part_blocks)
+                seen += part_seen
+            done.append(
+                self._finish_range(last, goal, headers, (decoded, log_blocks, seen), writer)
+            )
+        return len(raw_logs)
+
+    @contextmanager
+    def _range_transaction(
+        self, first: int, last: int, cp_hash: str | None
+    ) -> Iterator[list[tuple[str, dict[str, int]]]]:
+        """The write transaction of one range, from the checkpoint before ``first``: yields
+        a list for the range's (end hash, new tokens' decimals), which are this indexer's
+        after the commit. On any failure the caches are dropped (nothing was written)."""
+        done: list[tuple[str, dict[str, int]]] = []
+        try:
+            with self.db.transaction():
+                self._check_checkpoint((first - 1, cp_hash))
+                yield done
+        except BaseException:
+            self._forget_cache()
+            raise
+        end_hash, new_tokens = done[0]
+        self._written = (last, end_hash)
+        self._decimals.update(new_tokens)
+
+    def _verified_headers(
+        self, first: int, last: int, goal: int, cp_hash: str | None, raw_logs: list[dict[str, Any]]
+    ) -> dict[int, _Header]:
+        """The headers of the range's last block, of its blocks within the reorg window of
+        ``goal`` and of blocks whose logs lack a timestamp, checked to chain from the
+        checkpoint; raises :class:`_ChainChanged` when they do not (or a log was removed)."""
         window_start = goal - self.config.reorg_window + 1
         wanted = set(range(max(first, window_start), last + 1))
         wanted.add(last)
@@ -473,15 +547,25 @@ class Indexer:
             previous = headers.get(number - 1)
             if previous is not None and fetched.parent_hash != previous.hash:
                 raise _ChainChanged(f"blocks {number - 1} and {number} do not chain")
+        return headers
 
-        if predecoded is None:
-            predecoded = self._decode(raw_logs, headers)
-        decoded, log_blocks, seen = predecoded
+    def _finish_range(
+        self,
+        last: int,
+        goal: int,
+        headers: Mapping[int, _Header],
+        decoded_range: _Decoded,
+        writer: RangeStore,
+    ) -> tuple[str, dict[str, int]]:
+        """Inside the range's transaction, once its logs are given to ``writer``: check the
+        logs' block hashes against the headers, write the blocks, new tokens, the fold's
+        results and the checkpoint; returns (the end block's hash, the new tokens)."""
+        decoded, log_blocks, seen = decoded_range
         for number, block_hash in seen:
             known = headers.get(number)
             if known is not None and known.hash != block_hash:
                 raise _ChainChanged(f"block {number}'s hash changed")
-
+        window_start = goal - self.config.reorg_window + 1
         blocks: list[BlockRow] = []
         for number, (block_hash, timestamp) in log_blocks.items():
             in_window = headers.get(number) if number >= window_start else None
@@ -492,27 +576,19 @@ class Indexer:
                 continue
             parent = fetched.parent_hash if number >= window_start else None
             blocks.append(BlockRow(number, fetched.hash, parent, fetched.timestamp, False))
-
         new_tokens = self._new_tokens(decoded, last)
         new_symbols = self._symbols(new_tokens, last)
-        try:
-            with self.db.transaction():
-                self._check_checkpoint((first - 1, cp_hash))
-                self.db.upsert_blocks(blocks)
-                for token, decimals in new_tokens.items():
-                    self.db.set_token_decimals(token, decimals)
-                for token, symbol in new_symbols.items():
-                    self.db.set_token_symbol(token, symbol)
-                self.projections.store(decoded)
-                end_hash = headers[last].hash
-                self.db.set_checkpoint(self.ledger, LEDGER, last, end_hash)
-                self.db.set_checkpoint(self.registry, REGISTRY, last, end_hash)
-                self.db.prune_blocks(min(window_start, last - self.config.reorg_window + 1))
-        except BaseException:
-            self._forget_cache()
-            raise
-        self._written = (last, end_hash)
-        self._decimals.update(new_tokens)
+        self.db.upsert_blocks(blocks)
+        for token, decimals in new_tokens.items():
+            self.db.set_token_decimals(token, decimals)
+        for token, symbol in new_symbols.items():
+            self.db.set_token_symbol(token, symbol)
+        writer.finish()
+        end_hash = headers[last].hash
+        self.db.set_checkpoint(self.ledger, LEDGER, last, end_hash)
+        self.db.set_checkpoint(self.registry, REGISTRY, last, end_hash)
+        self.db.prune_blocks(min(window_start, last - self.config.reorg_window + 1))
+        return end_hash, new_tokens
 
     def _check_checkpoint(self, expected: tuple[int, str | None]) -> None:
         """Under the writer lock: refuse to write over what another process committed since

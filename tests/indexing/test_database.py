@@ -3,6 +3,7 @@ store: SQLite, and PostgreSQL when LOANSERVICING_TEST_DATABASE_URL names a serve
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -106,9 +107,15 @@ def test_a_version_1_database_migrates_with_its_loans(tmp_path: Path) -> None:
         f"VALUES ({', '.join('?' for _ in v1_payment)})",
         v1_payment,
     )
+    log = _log(5, 0)
+    conn.execute(f"INSERT INTO logs VALUES ({', '.join('?' for _ in log)})", log)
     conn.close()
     with open_index(path) as db:
-        assert db.schema_version == SCHEMA_VERSION == 6
+        assert db.schema_version == SCHEMA_VERSION == 7
+        # The logs, re-keyed in chain order (version 7), are all there.
+        assert [(r.block_hash, r.log_index, r.args) for r in db.logs()] == [
+            (log[0], log[1], json.loads(log[-1]))
+        ]
         # A repayment's days past due when made: unknown (NULL) for rows indexed before v5.
         (row,) = db.conn.execute("SELECT principal_outstanding, days_past_due FROM payments")
         assert (row[0], row[1]) == ("7", None)
