@@ -10,7 +10,7 @@ index stores and the projections fold.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "EventCodec",
     "EventSpec",
     "contract_abis",
+    "subjects",
 ]
 
 LEDGER = "ledger"
@@ -114,21 +115,50 @@ def _jsonable(value: Any, param: Mapping[str, Any]) -> Any:
     return value
 
 
-def _flat_reader(
-    layout: list[tuple[str, Any]] | None,
-) -> Callable[[str], dict[str, Any]] | None:
-    """For a static layout without tuples: one function reading every word of ``data`` (hex
-    with its 0x) into a dict, the offsets precomputed."""
-    if layout is None or any(isinstance(reader, list) for _, reader in layout):
-        return None
-    fields = tuple(
-        (name, reader, 2 + 64 * i, 66 + 64 * i) for i, (name, reader) in enumerate(layout)
+def _word_expr(kind: str, source: str, start: int) -> str | None:
+    """Python source reading the ABI word at hex offset ``start`` of ``source`` as a static
+    elementary ``kind`` (as :func:`_word_reader` does), or None for any other type."""
+    end = start + 64
+    if kind.startswith("uint"):
+        return f"int({source}[{start}:{end}], 16)"
+    if kind.startswith("int"):
+        return f"_signed({source}[{start}:{end}])"
+    if kind == "address":
+        return f"_checksum_hex({source}[{start + 24}:{end}].lower())"
+    if kind == "bool":
+        return f"({source}[{end - 1}] == '1')"
+    if kind.startswith("bytes") and kind != "bytes":
+        return f"'0x' + {source}[{start}:{start + 2 * int(kind[5:])}].lower()"
+    return None
+
+
+def _compiled_reader(
+    name: str, inputs: Sequence[Mapping[str, Any]]
+) -> Callable[[Sequence[str], str], dict[str, Any]] | None:
+    """For an event whose data holds static elementary types only: one generated function
+    reading its topics and data (hex with their 0x) straight into the arguments' dict, every
+    offset a constant (no call per word); None for any other event."""
+    indexed = [p for p in inputs if p.get("indexed")]
+    items: list[str] = []
+    for k, p in enumerate(indexed, start=1):
+        expression = _word_expr(str(p["type"]), f"topics[{k}]", 2)
+        items.append(f"{str(p['name'])!r}: {expression or f'topics[{k}]'}")
+    for i, p in enumerate(q for q in inputs if not q.get("indexed")):
+        expression = _word_expr(str(p["type"]), "data", 2 + 64 * i)
+        if expression is None:
+            return None
+        items.append(f"{str(p['name'])!r}: {expression}")
+    message = f"{name} has {len(indexed)} indexed arguments"
+    source = (
+        "def read(topics, data):\n"
+        f"    if len(topics) != {len(indexed) + 1}:\n"
+        f"        raise ValueError({message!r})\n"
+        f"    return {{{', '.join(items)}}}\n"
     )
-
-    def read(data: str) -> dict[str, Any]:
-        return {name: reader(data[start:end]) for name, reader, start, end in fields}
-
-    return read
+    scope: dict[str, Any] = {"_checksum_hex": _checksum_hex, "_signed": _signed}
+    exec(compile(source, f"<decoder of {name}>", "exec"), scope)  # our own source
+    reader: Callable[[Sequence[str], str], dict[str, Any]] = scope["read"]
+    return reader
 
 
 @dataclass(frozen=True)
@@ -142,18 +172,19 @@ class EventSpec:
     data_params: tuple[Mapping[str, Any], ...]
     data_types: tuple[str, ...]
     static_layout: list[tuple[str, Any]] | None
-    flat: Callable[[str], dict[str, Any]] | None = None
-    """The static layout's reader when it has no tuples (most events)."""
+    read: Callable[[Sequence[str], str], dict[str, Any]] | None = None
+    """The generated reader of topics and data when the data holds static elementary types
+    only (most events)."""
 
     def decode(self, topics: Sequence[str], data: str) -> dict[str, Any]:
+        if self.read is not None:
+            return self.read(topics, data)
         args: dict[str, Any] = {}
         if len(topics) != len(self.indexed) + 1:
             raise ValueError(f"{self.name} has {len(self.indexed)} indexed arguments")
         for (name, reader), topic in zip(self.indexed, topics[1:], strict=False):
             args[name] = topic if reader is None else reader(topic[2:])
-        if self.flat is not None:
-            args.update(self.flat(data))
-        elif self.static_layout is not None:
+        if self.static_layout is not None:
             values, _ = _read_static(self.static_layout, data, 2)
             args.update(values)
         else:
@@ -165,10 +196,9 @@ class EventSpec:
 
 @dataclass(slots=True)
 class DecodedLog:
-    """A log decoded into its event name and arguments, with where it is on chain.
-
-    ``loan_id`` is the ledger event's ``loanId`` and ``borrower`` the registry event's
-    ``borrower`` (None otherwise), worked out once when the log is built."""
+    """A log decoded into its event name and arguments, with where it is on chain:
+    ``loan_id`` is a ledger event's ``loanId`` and ``borrower`` a registry event's
+    ``borrower`` (None otherwise; see :func:`subjects`)."""
 
     role: str
     event: str
@@ -180,19 +210,17 @@ class DecodedLog:
     tx_hash: str
     tx_index: int
     timestamp: int
-    loan_id: int | None = field(init=False)
-    borrower: str | None = field(init=False)
+    loan_id: int | None = None
+    borrower: str | None = None
 
-    def __post_init__(self) -> None:
-        args = self.args
-        if self.role == LEDGER:
-            value = args.get("loanId")
-            self.loan_id = None if value is None else int(value)
-            self.borrower = None
-        else:
-            self.loan_id = None
-            value = args.get("borrower") if self.role == REGISTRY else None
-            self.borrower = None if value is None else str(value)
+
+def subjects(role: str, args: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    """The loan a ledger event is about and the borrower a registry event is about."""
+    if role == LEDGER:
+        value = args.get("loanId")
+        return (None if value is None else int(value)), None
+    value = args.get("borrower") if role == REGISTRY else None
+    return None, (None if value is None else str(value))
 
 
 class EventCodec:
@@ -225,7 +253,7 @@ class EventCodec:
             data_params=data_params,
             data_types=tuple(canonical_type(p) for p in data_params),
             static_layout=layout,
-            flat=_flat_reader(layout),
+            read=_compiled_reader(str(item["name"]), inputs),
         )
 
     def topics(self) -> list[str]:
@@ -246,17 +274,22 @@ class EventCodec:
         spec = self.specs.get((role, topics[0]))
         if spec is None:
             return None
+        read = spec.read
+        args = read(topics, log["data"]) if read is not None else spec.decode(topics, log["data"])
+        loan_id, borrower = subjects(role, args)
         return DecodedLog(
             role,
             spec.name,
-            spec.decode(topics, log["data"]),
+            args,
             _checksum_hex(log["address"][2:].lower()),
             int(log["blockNumber"], 16) if block_number is None else block_number,
-            str(log["blockHash"]),
+            log["blockHash"],
             int(log["logIndex"], 16),
-            str(log["transactionHash"]),
+            log["transactionHash"],
             int(log["transactionIndex"], 16),
             timestamp,
+            loan_id,
+            borrower,
         )
 
 

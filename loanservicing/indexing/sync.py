@@ -33,6 +33,7 @@ where it was when the node is back. Every request goes through
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -137,6 +138,20 @@ class SyncReport:
 
 _Decoded = tuple[list[DecodedLog], dict[int, tuple[str, int]], list[tuple[int, str]]]
 """Decoded logs, each block's (hash, timestamp), and the (number, hash) pairs the logs name."""
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a range is decoded, folded and written: the range
+    allocates hundreds of thousands of short-lived dicts and tuples, none in a cycle, and each
+    collection would walk all of them again (a fifth of a large range's time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Fetch:
@@ -351,10 +366,11 @@ class Indexer:
         first = cp_number + 1
         last = min(first + self.range_size - 1, goal)
         try:
-            if last - first + 1 >= _PIPELINE_BLOCKS and self._streaming:
-                count = self._stream_range(first, last, goal, cp_hash)
-            else:
-                count = self._commit_range(first, last, goal, cp_hash)
+            with _collector_paused():
+                if last - first + 1 >= _PIPELINE_BLOCKS and self._streaming:
+                    count = self._stream_range(first, last, goal, cp_hash)
+                else:
+                    count = self._commit_range(first, last, goal, cp_hash)
         except _RangeTooLarge as exc:
             if self.range_size == 1:
                 raise LoanServicingError(
