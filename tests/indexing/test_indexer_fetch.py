@@ -27,6 +27,9 @@ class _Provider:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.refused = 0
+        self.limit_blocks: int | None = LIMIT_BLOCKS
+        self.strip_timestamps = False
+        """Answer getLogs without ``blockTimestamp``, as nodes before it was added do."""
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,7 +54,8 @@ class _Provider:
             return [self.handle(r) for r in request]
         if request["method"] == "eth_getLogs":
             f = request["params"][0]
-            if int(f["toBlock"], 16) - int(f["fromBlock"], 16) + 1 > LIMIT_BLOCKS:
+            span = int(f["toBlock"], 16) - int(f["fromBlock"], 16) + 1
+            if self.limit_blocks is not None and span > self.limit_blocks:
                 self.refused += 1
                 message = "query returned more than 10000 results. Try with this block range"
                 return {"jsonrpc": "2.0", "id": request["id"],
@@ -60,7 +64,11 @@ class _Provider:
             self.upstream, json.dumps(request).encode(), {"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(forwarded) as response:
-            return json.loads(response.read())
+            reply = json.loads(response.read())
+        if self.strip_timestamps and request["method"] == "eth_getLogs":
+            for log in reply.get("result") or []:
+                log.pop("blockTimestamp", None)
+        return reply
 
 
 @pytest.fixture
@@ -96,6 +104,21 @@ def test_ranges_shrink_on_too_many_results_and_the_index_is_the_same(
     assert limited.range_size < 64
     assert report.end_block == direct.checkpoint()[0]
     assert limited.db.dump() == direct.db.dump()
+
+
+def test_logs_without_block_timestamps_take_them_from_the_headers(
+    system: LedgerDriver, provider: _Provider, tmp_path: Path
+) -> None:
+    _activity(system)
+    direct = make_indexer(system, tmp_path / "direct.db")
+    direct.sync()
+    provider.limit_blocks, provider.strip_timestamps = None, True
+    old_node = make_indexer(system, tmp_path / "old.db")
+    old_node.rpc.url = provider.url
+    report = old_node.sync()
+    assert report.end_block == direct.checkpoint()[0]
+    assert not old_node._streaming  # ranges fetched whole once the first part had none
+    assert old_node.db.dump() == direct.db.dump()
 
 
 def test_ranges_grow_while_sparse(system: LedgerDriver, tmp_path: Path) -> None:
