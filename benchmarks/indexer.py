@@ -270,6 +270,8 @@ def indexer_backfill(
         profiler.disable()
     loans = db.loan_count()
     count = db.count_logs()
+    if indexer.projections.forked_folds == 0:
+        print("(the replay ran in-process: no forked child)", file=sys.stderr)
     if count != report.logs:
         raise SystemExit(f"The indexer stored {count} logs but fetched {report.logs}.")
     db.close()
