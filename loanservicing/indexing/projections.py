@@ -64,6 +64,9 @@ _OVERLAP_LOGS = 2_000
 """From this many logs in a range on, they are written in a thread beside the rows' building."""
 FORK_LOGS = 5_000
 """From this many logs in a range on, the fold runs in a forked child beside the writes."""
+_KEPT_SHARE = 3
+"""With a forked child, loans whose id is a multiple of this are replayed in this process
+(the child replays the others): this process has its writes to do as well."""
 
 _Groups = dict[tuple[str, int], list[LedgerEvent]]
 """The ledger's events by (transaction, loan), in chain order: what the loans' fold replays."""
@@ -285,9 +288,11 @@ class Projections:
             {b: self._credits[b] for b in touched},
         )
 
-    def _write_rows(self, decoded: Sequence[DecodedLog]) -> list[PaymentRow]:
-        """Write the logs and the per-event rows (for a large range the logs in a thread beside
-        the rows' building); returns the payment rows, written after the fold."""
+    def _write_rows(
+        self, decoded: Sequence[DecodedLog], write: Callable[[Callable[[], None]], None]
+    ) -> list[PaymentRow]:
+        """Hand ``write`` the writes of the logs and their per-event rows; returns the
+        payment rows, written after the fold."""
         log_rows = [
             (
                 d.block_hash,
@@ -305,29 +310,8 @@ class Projections:
             for d in decoded
         ]
         db = self.db
-        pool = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-store")
-            if len(log_rows) >= _OVERLAP_LOGS
-            else None
-        )
-        writes: list[Future[None]] = []
-
-        def write(task: Callable[[], None]) -> None:
-            if pool is None:
-                task()
-            else:
-                writes.append(pool.submit(task))
-
-        try:
-            write(lambda: db.insert_logs(log_rows))
-            return self._rows(decoded, write)
-        finally:
-            if pool is not None:
-                try:
-                    for done in writes:
-                        done.result()
-                finally:
-                    pool.shutdown(wait=True)
+        write(lambda: db.insert_logs(log_rows))
+        return self._rows(decoded, write)
 
     def _rows(
         self, decoded: Sequence[DecodedLog], write: Callable[[Callable[[], None]], None]
@@ -590,10 +574,38 @@ class RangeStore:
         self.projections = projections
         self.forked: ForkedCall[_Folded] | None = None
         self._parts: list[tuple[_FedGroups, list[_RegistryFields]]] = []
+        """What the child was fed (replayed here if it gives no result)."""
+        self._kept: list[tuple[_FedGroups, list[_RegistryFields]]] = []
+        """What this process replays itself while the child works."""
         self._payments: list[PaymentRow] = []
         self._lateness: dict[tuple[str, int], int] = {}
         self._changed: dict[int, int] = {}
         self._touched: dict[str, int] = {}
+        self._absent_loans: set[int] = set()
+        self._absent_borrowers: set[str] = set()
+        """Read for this range and not stored: the range creates them."""
+        self._store: ThreadPoolExecutor | None = None
+        self._writes: list[Future[None]] = []
+
+    def _write(self, task: Callable[[], None]) -> None:
+        """Run a write in this range's store thread (started by a large part), in order."""
+        if self._store is None:
+            task()
+        else:
+            self._writes.append(self._store.submit(task))
+
+    def _drain(self) -> None:
+        """Wait for the queued writes (raising their error) and end the store thread: the
+        connection is this thread's again."""
+        store, writes = self._store, self._writes
+        self._store, self._writes = None, []
+        if store is None:
+            return
+        try:
+            for done in writes:
+                done.result()
+        finally:
+            store.shutdown(wait=True, cancel_futures=True)
 
     def fork(self) -> bool:
         """From the next part on, fold in a forked child (when the projections are
@@ -601,6 +613,7 @@ class RangeStore:
         whether one runs."""
         p = self.projections
         if self.forked is None and p.parallel:
+            self._drain()
             self.forked = ForkedCall.start(p._fold_fed)
         return self.forked is not None
 
@@ -622,14 +635,30 @@ class RangeStore:
                 fed.setdefault((d.tx_hash, loan_id), []).append(
                     (d.event, d.args, d.timestamp, d.block_number, d.log_index, d.tx_hash)
                 )
-        loans, credits = p._load_states(loan_ids, borrowers)
+        missing = {i for i in loan_ids if i not in p._loans and i not in self._absent_loans}
+        unknown = {b for b in borrowers if b not in p._credits and b not in self._absent_borrowers}
+        loans: dict[int, LoanState] = {}
+        credits: dict[str, CreditHistory] = {}
+        if missing or unknown:
+            self._drain()
+            loans, credits = p._load_states(missing, unknown)
+            self._absent_loans |= missing - loans.keys()
+            self._absent_borrowers |= unknown - credits.keys()
         groups = list(fed.items())
         if self.forked is not None:
-            self.forked.send((loans, credits, groups, registry_events))
-            self._parts.append((groups, registry_events))
+            # The child replays most loans; a share of them and the credit records stay
+            # here, replayed by finish() while it waits for the child.
+            theirs = [g for g in groups if g[0][1] % _KEPT_SHARE]
+            self.forked.send((loans, {}, theirs, []))
+            self._parts.append((theirs, []))
+            self._kept.append(([g for g in groups if not g[0][1] % _KEPT_SHARE], registry_events))
         else:
             self._fold(groups, registry_events)
-        self._payments += p._write_rows(decoded)
+        if self._store is None and len(decoded) >= _OVERLAP_LOGS:
+            # The store works in a thread beside the next part's decoding (sqlite3 and
+            # psycopg wait on the store without the GIL).
+            self._store = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-store")
+        self._payments += p._write_rows(decoded, self._write)
 
     def _fold(self, groups: _FedGroups, registry_events: list[_RegistryFields]) -> None:
         lateness, changed = self.projections._fold_loans(_events(groups))
@@ -641,6 +670,8 @@ class RangeStore:
         """Take the fold's results and write the loans, payments and credit records."""
         p = self.projections
         if self.forked is not None:
+            for groups, registry_events in self._kept:
+                self._fold(groups, registry_events)
             try:
                 lateness, changed, states, touched, histories = self.forked.result()
             except ForkedCallFailed as exc:
@@ -654,6 +685,7 @@ class RangeStore:
                 self._changed.update(changed)
                 self._touched.update(touched)
                 p.forked_folds += 1
+        self._drain()
         db = p.db
         db.save_loans_at([(p._loans[i], block) for i, block in self._changed.items()])
         lateness = self._lateness
@@ -665,7 +697,11 @@ class RangeStore:
         db.save_credit_histories_at([(p._credits[b], n) for b, n in self._touched.items()])
 
     def close(self) -> None:
-        """Stop the forked child, if any (after :meth:`finish`, or when the range failed)."""
+        """Stop the store thread and the forked child, if any (after :meth:`finish`, or when
+        the range failed: its transaction is rolled back)."""
+        if self._store is not None:
+            self._store.shutdown(wait=True, cancel_futures=True)
+            self._store, self._writes = None, []
         if self.forked is not None:
             self.forked.close()
 

@@ -594,12 +594,12 @@ class Indexer:
             blocks.append(BlockRow(number, fetched.hash, parent, fetched.timestamp, False))
         new_tokens = self._new_tokens(decoded, last)
         new_symbols = self._symbols(new_tokens, last)
+        writer.finish()  # first: the range's own writes end before these
         self.db.upsert_blocks(blocks)
         for token, decimals in new_tokens.items():
             self.db.set_token_decimals(token, decimals)
         for token, symbol in new_symbols.items():
             self.db.set_token_symbol(token, symbol)
-        writer.finish()
         end_hash = headers[last].hash
         self.db.set_checkpoint(self.ledger, LEDGER, last, end_hash)
         self.db.set_checkpoint(self.registry, REGISTRY, last, end_hash)
