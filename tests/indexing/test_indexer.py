@@ -160,6 +160,29 @@ def test_a_forked_replay_gives_the_same_database(system: LedgerDriver, tmp_path:
     assert forked.db.dump() == here.db.dump()
 
 
+def test_a_forked_replay_that_fails_is_replayed_here(
+    system: LedgerDriver,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _history(system)
+    here = make_indexer(system, tmp_path / "here.db")
+    here.projections.parallel = False
+    here.sync()
+    forked = make_indexer(system, tmp_path / "forked.db")
+    forked.projections.fork_logs = 1
+
+    def broken(fed: object) -> None:
+        raise RuntimeError("the replay broke in the child")
+
+    monkeypatch.setattr(forked.projections, "_fold_fed", broken)
+    forked.sync()
+    assert forked.projections.forked_folds == 0
+    assert "RuntimeError: the replay broke in the child" in caplog.text
+    assert forked.db.dump() == here.db.dump()
+
+
 def test_verify_reports_a_difference(system: LedgerDriver, tmp_path: Path) -> None:
     borrower = system.accounts[4]
     loan_id = system.originate(borrower)
