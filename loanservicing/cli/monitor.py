@@ -1,10 +1,11 @@
 """``loanservicing monitor run|notices``.
 
 ``monitor run`` syncs the event index (the same database as ``index sync``, ``--db``),
-evaluates every loan at the chain time of the newest indexed block, stores the new notices
-and delivers them to the console, a JSON-lines file and webhooks; ``--keeper`` also sends
-``assess`` for the loans whose on-chain delinquency is behind. ``--once`` does one tick;
-otherwise it ticks every ``--interval`` until Ctrl-C or SIGTERM.
+evaluates the loans at the chain time of the newest indexed block (incrementally: those with
+new events or past their next deadline; ``--full``: every loan, rebuilding the deadline index),
+stores the new notices and delivers them to the console, a JSON-lines file and webhooks;
+``--keeper`` also sends ``assess`` for the loans whose on-chain delinquency is behind.
+``--once`` does one tick; otherwise it ticks every ``--interval`` until Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def monitor_group() -> None:
 )
 @click.option("--keeper", is_flag=True, help="Also call assess() for loans that are behind.")
 @click.option(
+    "--full",
+    is_flag=True,
+    help="Evaluate every loan on each tick (not only those with new events or past their "
+    "next deadline), rebuilding the deadline index.",
+)
+@click.option(
     "--reminder-days",
     type=click.IntRange(0, 366),
     default=DEFAULT_REMINDER_DAYS,
@@ -106,6 +113,7 @@ def monitor_run(
     once: bool,
     interval: int,
     keeper: bool,
+    full: bool,
     reminder_days: int,
     webhooks: tuple[str, ...],
     jsonl: Path | None,
@@ -118,7 +126,7 @@ def monitor_run(
         raise InvalidInput("The interval must be positive.")
     with IndexDB(db_path) as db:
         indexer, deployment = deployment_indexer(state, db, wait_for_node=not once)
-        monitor = Monitor(db, MonitorConfig(reminder_days=reminder_days))
+        monitor = Monitor(db, MonitorConfig(reminder_days=reminder_days), track_behind=keeper)
         channels: list[Channel] = []
         if not state.json and not quiet:
             channels.append(ConsoleChannel(Console(highlight=False, soft_wrap=True)))
@@ -142,10 +150,10 @@ def monitor_run(
             )
         service = MonitorService(indexer, monitor, dispatcher, keeper_)
         if once:
-            result = service.tick(drain=True)
+            result = service.tick(drain=True, full=full)
             _emit_tick(state, result)
             return
-        _loop(state, service, interval)
+        _loop(state, service, interval, full)
 
 
 def _emit_tick(state: CliState, result: ServiceTick, one_line: bool = False) -> None:
@@ -169,7 +177,7 @@ def _emit_tick(state: CliState, result: ServiceTick, one_line: bool = False) -> 
     console.print(line)
 
 
-def _loop(state: CliState, service: MonitorService, interval: int) -> None:
+def _loop(state: CliState, service: MonitorService, interval: int, full: bool = False) -> None:
     """Tick at once, then whenever a new block arrives (the head is polled every
     ``HEAD_POLL_S``) and at least every ``interval``; retry undelivered notices as their
     channel's backoff allows. Chain time only moves with blocks, so ticking on new blocks
@@ -186,7 +194,7 @@ def _loop(state: CliState, service: MonitorService, interval: int) -> None:
         while not stop.is_set():
             head = _head(service)
             if head is None or head != last_head or time.monotonic() >= next_tick:
-                result = service.tick()
+                result = service.tick(full=full)
                 last_head = head
                 next_tick = time.monotonic() + interval
                 if state.json or result.tick.raised or result.keeper:

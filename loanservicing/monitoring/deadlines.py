@@ -78,39 +78,41 @@ def next_deadline(
     if s.status is not LoanStatus.ACTIVE:
         return None
     last = s.installments
+    # The earliest candidate, raised to now + 1 once at the end (the earliest of the raised
+    # candidates is the raised earliest one).
     found: int | None = None
-
-    def candidate(t: int) -> None:
-        nonlocal found
-        t = max(t, now + 1)
-        if found is None or t < found:
-            found = t
-
     # Reminders: the next installment that is not paid ahead, once it is the running one.
     running = due_count + 1
     first = max(running, s.paid_count + 1)
     if first == running and s.due_date(running) - window <= now:
         first = running + 1  # the running installment's reminder was evaluated at now
     if first <= last:
-        opens = s.due_date(first) - window
+        found = s.due_date(first) - window
         if first - 1 > s.base_index:  # the segment's first installment runs from its start
-            opens = max(opens, s.due_date(first - 1) + 1)
-        candidate(opens)
+            found = max(found, s.due_date(first - 1) + 1)
     if s.advance_pending and s.segment_start >= now:
-        candidate(s.segment_start + 1)
+        t = s.segment_start + 1
+        if found is None or t < found:
+            found = t
     # Overdue: the oldest unpaid installment not yet past its grace period.
     k = max(late_through, settled) + 1
     if k <= last:
-        candidate(grace_end(s, k) + 1)
+        t = grace_end(s, k) + 1
+        if found is None or t < found:
+            found = t
     # Bucket boundaries and the default threshold, counted from the oldest unpaid due date.
     oldest = settled + 1
     if oldest <= last:
-        thresholds = [b for b in BUCKET_BOUNDARIES if b > dpd]
-        if s.default_after_days > dpd:
-            thresholds.append(s.default_after_days)
-        if thresholds:
-            candidate(days_past_due_from(s, s.due_date(oldest), min(thresholds)))
-    return found
+        threshold = next((b for b in BUCKET_BOUNDARIES if b > dpd), None)
+        if s.default_after_days > dpd and (threshold is None or s.default_after_days < threshold):
+            threshold = s.default_after_days
+        if threshold is not None:
+            t = days_past_due_from(s, s.due_date(oldest), threshold)
+            if found is None or t < found:
+                found = t
+    if found is None:
+        return None
+    return found if found > now else now + 1
 
 
 def loan_deadline(s: LoanState, now: int, window: int) -> int | None:

@@ -70,7 +70,13 @@ Every loan is evaluated (:meth:`Monitor.evaluate_full`), and the deadline index 
 it cannot be trusted: on the first tick (no index yet), when the index rolled back (the event
 cursor's block or the log cursor's block is gone: a reorg), when the reminder window changed,
 when the clock is behind the index, or after a full tick of a ``Monitor(incremental=False)``
-(which evaluates every loan each tick and marks the index stale).
+(which evaluates every loan each tick and marks the index stale); and when a tick asks for it
+(``tick(full=True)``, ``monitor run --full``).
+
+The keeper's loans. A ``Monitor(track_behind=True)`` also records, for each loan it evaluates,
+whether its on-chain delinquency is behind (``monitor_behind``), and
+:meth:`Monitor.behind_loans` answers from that list instead of reading every loan: being
+behind changes only at a loan's deadlines or with its events (see the method).
 
 The tick ``monitor run`` does (sync, evaluate, deliver, keep) is
 :mod:`loanservicing.monitoring.service`; the aging table is :mod:`loanservicing.monitoring.reports`.
@@ -95,7 +101,7 @@ from loanservicing.ledger.accounting import (
     installments_settled,
     unpaid_amount,
 )
-from loanservicing.ledger.delinquency import BUCKET_LABELS, bucket_of
+from loanservicing.ledger.delinquency import BUCKET_LABELS, behind_loans, bucket_of, is_behind
 from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LoanState, LoanStatus
 from loanservicing.monitoring.deadlines import next_deadline
@@ -122,6 +128,8 @@ _DEADLINES_AT = "deadlines_at"
 _DEADLINES_WINDOW = "deadlines_window"
 _LOANS_BLOCK = "loans_block"
 _LOANS_HASH = "loans_block_hash"
+# The chain time of the evaluation that last brought the keeper's loans behind up to date.
+_BEHIND_AT = "behind_at"
 _CHUNK = 5_000
 
 
@@ -158,6 +166,11 @@ class Evaluation:
     """The newest log block whose loans this evaluation took in."""
     reason: str | None = None
     """Why an incremental monitor evaluated every loan."""
+    behind: list[int] | None = None
+    """The loans evaluated whose on-chain delinquency is behind (None: not tracked)."""
+    reconsidered: list[int] | None = None
+    """The loans whose place in the keeper's list :attr:`behind` replaces (an incremental
+    evaluation's loans; None: every loan's)."""
 
 
 @dataclass
@@ -206,7 +219,11 @@ class Monitor:
     and those whose deadline has come, and falls back to a full evaluation (rebuilding the
     deadline index) on the first tick, after a rollback of the index, when the reminder
     window changed or the clock went back. ``incremental=False`` evaluates every loan each
-    tick, as :meth:`evaluate_full` does, and leaves the deadline index to be rebuilt."""
+    tick, as :meth:`evaluate_full` does, and leaves the deadline index to be rebuilt.
+
+    ``track_behind`` (for the keeper): each evaluation also records which of the loans it
+    evaluated are behind on chain (``assess`` would record a bucket or a miss), so that
+    :meth:`behind_loans` answers without reading the book."""
 
     def __init__(
         self,
@@ -214,11 +231,13 @@ class Monitor:
         config: MonitorConfig | None = None,
         store: NoticeStore | None = None,
         incremental: bool = True,
+        track_behind: bool = False,
     ) -> None:
         self.db = db
         self.config = config or MonitorConfig()
         self.store = store or NoticeStore(db)
         self.incremental = incremental
+        self.track_behind = track_behind
 
     @property
     def window(self) -> int:
@@ -227,17 +246,23 @@ class Monitor:
 
     # ------------------------------------------------------------------ public
     def tick(
-        self, now: int, block: int, channels: Sequence[str] = (), dry_run: bool = False
+        self,
+        now: int,
+        block: int,
+        channels: Sequence[str] = (),
+        dry_run: bool = False,
+        full: bool = False,
     ) -> TickReport:
         """Evaluate at chain time ``now`` (block ``block``) and store the new notices, with an
         outbox row for each of ``channels``; returns them. ``dry_run``: the same tick in a
-        transaction rolled back at its end (what it would raise; nothing is kept)."""
+        transaction rolled back at its end (what it would raise; nothing is kept). ``full``:
+        evaluate every loan this tick (see :meth:`evaluate`)."""
         started = time.perf_counter()
         raised: list[Notice] = []
         # One write transaction around reads and writes: an indexer in another process
         # cannot commit (or roll back a reorg) between reading the loans and their events.
         with suppress(_DryRun), self.db.transaction():
-            evaluation = self.evaluate(now, block)
+            evaluation = self.evaluate(now, block, full)
             raised = self.store.insert(evaluation.notices, channels)
             self._store(evaluation)
             loans = evaluation.loans if not evaluation.incremental else self._loan_count()
@@ -258,21 +283,43 @@ class Monitor:
             evaluated=evaluation.evaluated,
         )
 
-    def evaluate(self, now: int, block: int) -> Evaluation:
+    def evaluate(self, now: int, block: int, full: bool = False) -> Evaluation:
         """Every notice that applies at ``now`` to the loans evaluated (raised before or not)
         and the bookkeeping that goes with it; nothing is written. Incremental unless the
-        monitor is not, or the deadline index cannot be trusted (then :meth:`evaluate_full`
-        rebuilding it)."""
+        monitor is not, the deadline index cannot be trusted or ``full`` asks for every loan
+        (then :meth:`evaluate_full` rebuilding the index, so the next tick is incremental)."""
         if not self.incremental:
             return self.evaluate_full(now, block)
         since, rescanned = self._event_cursor()
-        reason = "the index rolled back (a reorg)" if rescanned else self._stale_reason(now)
+        if rescanned:
+            reason: str | None = "the index rolled back (a reorg)"
+        elif full:
+            reason = "a full evaluation was asked for"
+        else:
+            reason = self._stale_reason(now)
         if reason is not None:
             logger.info("Evaluating every loan: %s.", reason)
             result = self._evaluate_full(now, block, True, since, rescanned)
             result.reason = reason
             return result
         return self._evaluate_incremental(now, block, since)
+
+    def behind_loans(self, now: int) -> list[int]:
+        """The loans whose on-chain delinquency is behind at ``now`` (what the keeper
+        assesses), ascending: :func:`~loanservicing.ledger.delinquency.behind_loans` of every
+        loan.
+
+        A monitor that tracks them answers from the list its tick at ``now`` left: the loans
+        it evaluated, found behind then, and the others as their last evaluation found them.
+        Exact: while a loan's state stays as it is, it falls behind only when an installment
+        passes its grace period (a miss to record) or its days past due cross a bucket
+        boundary, both deadlines of its (:mod:`loanservicing.monitoring.deadlines`), and it
+        stays behind until a call (``assess``, a repayment) changes its state, whose events
+        bring it to the next evaluation. Otherwise (no tick at ``now`` kept the list) every
+        loan's state is read."""
+        if self.track_behind and self.store.meta(_BEHIND_AT) == str(now):
+            return self.store.behind()
+        return behind_loans(self.db.loans(), now)
 
     def evaluate_full(self, now: int, block: int, rebuild: bool = False) -> Evaluation:
         """Every loan evaluated at ``now``; ``rebuild``: with every active loan's next
@@ -289,6 +336,7 @@ class Monitor:
         result.loans = len(ids)
         result.deadlines = [] if rebuild else None
         result.rebuild = rebuild
+        result.behind = [] if self.track_behind else None
         if rebuild:
             result.loans_cursor = self._newest_log(-1)
         decimals_of = self.db.token_decimals()
@@ -308,6 +356,8 @@ class Monitor:
             return "no deadline index yet"
         if self.store.meta(_DEADLINES_WINDOW) != str(self.window):
             return "the reminder window changed"
+        if self.track_behind and self.store.meta(_BEHIND_AT) is None:
+            return "no list of the loans behind for the keeper yet"
         if now < int(at):
             return "the clock is behind the deadline index"
         stored = self.store.meta(_LOANS_BLOCK)
@@ -335,6 +385,8 @@ class Monitor:
         rows = self._event_rows(since)
         ids = touched | set(self.store.due_loans(now))
         ids.update(int(r["loan_id"]) for r in rows if r["loan_id"] is not None)
+        if self.track_behind:
+            result.behind, result.reconsidered = [], sorted(ids)
         states = self.db.loans(ids)
         decimals_of = self.db.token_decimals()
         previous = self.store.buckets(ids)
@@ -355,6 +407,7 @@ class Monitor:
         order of their ids."""
         window = self.window
         deadlines = result.deadlines
+        behind = result.behind
         for loan_id in sorted(states):
             state = states[loan_id]
             result.evaluated += 1
@@ -377,6 +430,8 @@ class Monitor:
             )
             if bucket != before:
                 result.buckets.append((loan_id, bucket))
+            if behind is not None and is_behind(state, result.now):
+                behind.append(loan_id)
             if deadlines is not None:
                 if deadline is None:
                     result.cleared.append(loan_id)
@@ -392,6 +447,12 @@ class Monitor:
         if evaluation.cursor is not None:
             store.set_meta(_CURSOR_BLOCK, str(evaluation.cursor[0]))
             store.set_meta(_CURSOR_HASH, evaluation.cursor[1])
+        if evaluation.behind is not None:
+            store.set_behind(evaluation.behind, evaluation.reconsidered)
+            store.set_meta(_BEHIND_AT, str(evaluation.now))
+        elif store.meta(_BEHIND_AT) is not None:
+            # Loans evaluated without it: the list no longer describes them.
+            store.delete_meta(_BEHIND_AT)
         if evaluation.deadlines is None:
             # A full evaluation without the index: it no longer describes the loans.
             store.delete_meta(_DEADLINES_AT)
@@ -553,7 +614,8 @@ def evaluate_loan(
                     past_due=q.past_due,
                 )
             )
-    settled = installments_settled(s, d)
+    # Everything due paid (the ledger's binary search would start and end at paid_count).
+    settled = s.paid_count if s.paid_count >= d else installments_settled(s, d)
     late_through = installments_past_grace(s, now)
     deadline = (
         next_deadline(s, now, window, d, settled, late_through, dpd) if with_deadline else None

@@ -3,8 +3,9 @@
 The notices live in the index's database (SQLite or PostgreSQL), in tables of their own
 (``monitor_*``, versioned in ``monitor_meta``; the index's own schema version is the indexer's
 and is never touched here). Besides the notices, their outbox and the logs they came from:
-each loan's bucket at the last evaluation (``monitor_loans``) and the incremental tick's index
-of upcoming deadlines (``monitor_deadlines``, see :mod:`loanservicing.monitoring.monitor`).
+each loan's bucket at the last evaluation (``monitor_loans``), the incremental tick's index
+of upcoming deadlines (``monitor_deadlines``, see :mod:`loanservicing.monitoring.monitor`) and
+the loans the keeper should assess (``monitor_behind``).
 
 Exactly once:
 
@@ -118,7 +119,15 @@ CREATE TABLE IF NOT EXISTS monitor_deadlines (
 CREATE INDEX IF NOT EXISTS monitor_deadlines_by_time ON monitor_deadlines (next_deadline, loan_id)
 """
 
-_MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2)
+# The loans whose on-chain delinquency was behind at their last evaluation (the keeper's;
+# kept by a monitor that tracks them, see Monitor.behind_loans).
+_SCHEMA_3 = """
+CREATE TABLE IF NOT EXISTS monitor_behind (
+    loan_id INTEGER PRIMARY KEY
+)
+"""
+
+_MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
 NOTICES_SCHEMA_VERSION = len(_MIGRATIONS)
 _COLUMNS = (
     "seq, id, kind, loan_id, borrower, days_past_due, amount, decimals, due_timestamp, "
@@ -229,10 +238,18 @@ class NoticeStore:
         fresh: dict[str, Notice] = {}
         for n in notices:
             fresh.setdefault(n.id, n)  # the first of each id
-        for chunk in _chunks(list(fresh), 500):
-            marks = ", ".join("?" for _ in chunk)
-            for r in execute(f"SELECT id FROM monitor_notices WHERE id IN ({marks})", chunk):
-                del fresh[str(r[0])]
+        if self._arrays:
+            if fresh:
+                found = execute(
+                    "SELECT id FROM monitor_notices WHERE id = ANY(?::text[])", (list(fresh),)
+                )
+                for r in found:
+                    del fresh[str(r[0])]
+        else:
+            for chunk in _chunks(list(fresh), 900):
+                marks = ", ".join("?" * len(chunk))
+                for r in execute(f"SELECT id FROM monitor_notices WHERE id IN ({marks})", chunk):
+                    del fresh[str(r[0])]
         # Many rows a statement; RETURNING names the rows this statement inserted (a notice
         # another writer raised meanwhile is not returned, so it is not ours to report).
         seqs: dict[str, int] = {}
@@ -254,7 +271,7 @@ class NoticeStore:
                 ).fetchall()  # fmt: skip
                 seqs.update((str(r[1]), int(r[0])) for r in rows)
         else:
-            for batch in _chunks(list(fresh.values()), 200):
+            for batch in _chunks(list(fresh.values()), 500):
                 marks = ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in batch)
                 rows = execute(
                     f"INSERT INTO monitor_notices ({columns}) VALUES {marks} "
@@ -303,8 +320,8 @@ class NoticeStore:
                 (sorted(set(loan_ids)),),
             )
             return {int(r[0]): int(r[1]) for r in rows}
-        for chunk in _chunks(sorted(set(loan_ids)), 500):
-            marks = ", ".join("?" for _ in chunk)
+        for chunk in _chunks(sorted(set(loan_ids)), 900):
+            marks = ", ".join("?" * len(chunk))
             sql = f"SELECT loan_id, bucket FROM monitor_loans WHERE loan_id IN ({marks})"
             for r in self.conn.execute(sql, chunk):
                 found[int(r[0])] = int(r[1])
@@ -372,6 +389,30 @@ class NoticeStore:
             return
         self.conn.executemany(
             "DELETE FROM monitor_deadlines WHERE loan_id = ?", [(i,) for i in ids]
+        )
+
+    # ------------------------------------------------------------------ loans behind
+    def behind(self) -> list[int]:
+        """The loans found behind (``assess`` would record something) at their last
+        evaluation, ascending."""
+        rows = self.conn.execute("SELECT loan_id FROM monitor_behind ORDER BY loan_id")
+        return [int(r[0]) for r in rows]
+
+    def set_behind(self, behind: Sequence[int], replacing: Sequence[int] | None = None) -> None:
+        """Record ``behind`` as the loans behind among ``replacing`` (None: among every
+        loan; the table is replaced)."""
+        if replacing is None:
+            self.conn.execute("DELETE FROM monitor_behind")
+        elif self._arrays:
+            self.conn.execute(
+                "DELETE FROM monitor_behind WHERE loan_id = ANY(?::bigint[])", (list(replacing),)
+            )
+        else:
+            for chunk in _chunks(replacing, 900):
+                marks = ", ".join("?" * len(chunk))
+                self.conn.execute(f"DELETE FROM monitor_behind WHERE loan_id IN ({marks})", chunk)
+        self.conn.executemany(
+            "INSERT INTO monitor_behind (loan_id) VALUES (?)", [(i,) for i in behind]
         )
 
     # ------------------------------------------------------------------ outbox
@@ -508,6 +549,10 @@ def _chunks(items: Sequence[_T], size: int) -> Iterator[list[_T]]:
         yield list(items[start : start + size])
 
 
+_details_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+"""A notice's details as stored: compact, keys sorted (one encoder for every notice)."""
+
+
 def _notice_row(n: Notice, raised_at: float) -> tuple[Any, ...]:
     return (
         n.id,
@@ -520,26 +565,17 @@ def _notice_row(n: Notice, raised_at: float) -> tuple[Any, ...]:
         n.due_timestamp,
         n.chain_timestamp,
         n.block,
-        json.dumps(n.details, separators=(",", ":"), sort_keys=True),
+        _details_json(n.details),
         raised_at,
     )
 
 
 def _with_seq(n: Notice, seq: int) -> Notice:
-    return Notice(
-        n.id,
-        n.kind,
-        n.loan_id,
-        n.borrower,
-        n.days_past_due,
-        n.amount,
-        n.decimals,
-        n.due_timestamp,
-        n.chain_timestamp,
-        n.block,
-        n.details,
-        seq,
-    )
+    """``n`` with its ``seq``: a copy of its fields (a frozen dataclass's ``__init__`` sets
+    each field through ``object.__setattr__``, a cost a tick pays per notice raised)."""
+    stored: Notice = object.__new__(Notice)
+    stored.__dict__.update(n.__dict__, seq=seq)
+    return stored
 
 
 def _notice(r: Row) -> Notice:

@@ -2,7 +2,8 @@
 the loans at the chain time of the newest indexed block (incrementally: those with new events
 or past their next deadline, see :mod:`loanservicing.monitoring.monitor`), deliver the new
 notices to the channels and (optionally) send ``assess`` for the loans whose on-chain
-delinquency is behind (the keeper reads every loan).
+delinquency is behind (those the evaluations found behind: the monitor keeps the list, see
+:meth:`~loanservicing.monitoring.monitor.Monitor.behind_loans`, so the keeper reads no loan).
 
 :class:`MonitorService` puts the collaborators together: an
 :class:`~loanservicing.indexing.sync.Indexer`, a
@@ -22,7 +23,6 @@ from typing import Any
 
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.sync import Indexer, IndexerConfig
-from loanservicing.ledger.delinquency import behind_loans
 from loanservicing.monitoring.channels import Dispatcher
 from loanservicing.monitoring.keeper import Keeper
 from loanservicing.monitoring.monitor import (
@@ -77,17 +77,19 @@ class MonitorService:
         header = self.indexer.rpc.call("eth_getBlockByNumber", [hex(number), False])
         return int(header["timestamp"], 16), number
 
-    def tick(self, drain: bool = False) -> ServiceTick:
+    def tick(self, drain: bool = False, full: bool = False) -> ServiceTick:
+        """Sync, evaluate (``full``: every loan, see :meth:`Monitor.evaluate`), deliver
+        (``drain``: until nothing is left to send) and keep."""
         sync = self.indexer.sync()
         now, block = self.chain_clock()
         names = self.dispatcher.names if self.dispatcher is not None else ()
-        report = self.monitor.tick(now, block, names)
+        report = self.monitor.tick(now, block, names, full=full)
         result = ServiceTick(sync.as_dict(), report)
         if self.dispatcher is not None:
             delivery = self.dispatcher.drain() if drain else self.dispatcher.deliver()
             result.delivery = delivery.as_dict()
         if self.keeper is not None:
-            behind = behind_loans(self.monitor.db.loans(), now)
+            behind = self.monitor.behind_loans(now)
             kept = self.keeper.assess(behind)
             result.keeper = {"behind": behind, **kept.as_dict()}
             if behind:

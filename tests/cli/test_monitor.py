@@ -120,6 +120,24 @@ def test_monitor_run_notices_keeper_and_delinquency_report(run: Cli, tmp_path: P
     assert {b["bucket"]: b["loans"] for b in report["buckets"]}["defaulted"] == 1
 
 
+def test_monitor_run_full_evaluates_every_loan_and_keeps_the_deadline_index(run: Cli) -> None:
+    loans = [_create(run, b) for b in BORROWERS[:2]]
+    assert _tick(run)["evaluation"] == "full"  # the first tick builds the deadline index
+    run.json("chain", "advance", "1d")
+    quiet = _tick(run)
+    assert quiet["evaluation"] == "incremental" and quiet["evaluated"] == 0
+    forced = _tick(run, "--full")
+    assert forced["evaluation"] == "full" and forced["evaluated"] == len(loans)
+    assert forced["notices"] == []  # nothing new: what the incremental tick found
+    run.json("chain", "advance", "27d")
+    reminders = _tick(run, "--full")
+    assert reminders["evaluation"] == "full"
+    assert sorted(n["loan_id"] for n in reminders["notices"] if n["kind"] == "reminder") == loans
+    # The index a full tick rebuilt serves the next tick.
+    after = _tick(run)
+    assert after["evaluation"] == "incremental" and after["notices"] == []
+
+
 def test_human_output_and_bad_input(run: Cli, tmp_path: Path) -> None:
     _create(run, BORROWERS[0])
     run.json("chain", "advance", "28d")

@@ -213,6 +213,17 @@ class TwinBook:
             self._write(changes)
         return len(changes)
 
+    def assess(self, loan_ids: Iterable[int]) -> None:
+        """``assess`` on each of ``loan_ids`` at ``now``, in one block (what the keeper
+        sends)."""
+        changes = []
+        for loan_id in loan_ids:
+            w = copy.copy(self.states[loan_id])
+            changes.append((w, assess(w, self.now).events))
+            self.states[loan_id] = w
+        if changes:
+            self._write(changes)
+
     def _call(self, w: LoanState) -> CallEffects:
         rng, t = self.rng, self.now
         if w.status is LoanStatus.CLOSED:
