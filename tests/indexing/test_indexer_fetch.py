@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from loanservicing.indexing.sync import Indexer
 from loanservicing.ledger.schedule import ScheduleKind
 from tests.support.indexing import make_indexer
 from tests.support.ledger_driver import DAY, UNIT, LedgerDriver
@@ -91,34 +92,36 @@ def _activity(s: LedgerDriver) -> None:
         s.repay(a if n % 2 else b, (n + 1) * 100 * UNIT, borrower, at=t0 + (n + 1) * 20 * DAY)
 
 
-def test_ranges_shrink_on_too_many_results_and_the_index_is_the_same(
-    system: LedgerDriver, provider: _Provider, tmp_path: Path
-) -> None:
+def _through_provider(
+    system: LedgerDriver, provider: _Provider, tmp_path: Path, **options: Any
+) -> Indexer:
+    """After ``_activity``: an indexer synced through ``provider``, checked to end where a
+    direct sync ends with the same database."""
     _activity(system)
     direct = make_indexer(system, tmp_path / "direct.db")
     direct.sync()
-    limited = make_indexer(system, tmp_path / "limited.db", initial_range=64)
-    limited.rpc.url = provider.url
-    report = limited.sync()
+    indexer = make_indexer(system, tmp_path / "through.db", **options)
+    indexer.rpc.url = provider.url
+    report = indexer.sync()
+    assert report.end_block == direct.checkpoint()[0]
+    assert indexer.db.dump() == direct.db.dump()
+    return indexer
+
+
+def test_ranges_shrink_on_too_many_results_and_the_index_is_the_same(
+    system: LedgerDriver, provider: _Provider, tmp_path: Path
+) -> None:
+    limited = _through_provider(system, provider, tmp_path, initial_range=64)
     assert provider.refused >= 1
     assert limited.range_size < 64
-    assert report.end_block == direct.checkpoint()[0]
-    assert limited.db.dump() == direct.db.dump()
 
 
 def test_logs_without_block_timestamps_take_them_from_the_headers(
     system: LedgerDriver, provider: _Provider, tmp_path: Path
 ) -> None:
-    _activity(system)
-    direct = make_indexer(system, tmp_path / "direct.db")
-    direct.sync()
     provider.limit_blocks, provider.strip_timestamps = None, True
-    old_node = make_indexer(system, tmp_path / "old.db")
-    old_node.rpc.url = provider.url
-    report = old_node.sync()
-    assert report.end_block == direct.checkpoint()[0]
+    old_node = _through_provider(system, provider, tmp_path)
     assert not old_node._streaming  # ranges fetched whole once the first part had none
-    assert old_node.db.dump() == direct.db.dump()
 
 
 def test_ranges_grow_while_sparse(system: LedgerDriver, tmp_path: Path) -> None:
