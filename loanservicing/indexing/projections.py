@@ -75,19 +75,12 @@ _FedGroups = list[tuple[tuple[str, int], list[_EventFields]]]
 """The groups as the forked child is fed them: plain tuples."""
 _RegistryFields = tuple[str, str, Mapping[str, Any], int]
 """A registry event as the fold takes it: borrower, event name, arguments, block number."""
-_Part = tuple[dict[int, LoanState], dict[str, CreditHistory], _FedGroups, list[_RegistryFields]]
-"""One part as the forked child is fed it: the loans' and borrowers' states read for it, the
-ledger's events by transaction and loan, the registry's events."""
-_Folded = tuple[
-    dict[tuple[str, int], int],
-    dict[int, int],
-    dict[int, LoanState],
-    dict[str, int],
-    dict[str, CreditHistory],
-]
-"""A fold's results: each (transaction, loan) repayment's days past due before it, the block
-each changed loan was last changed in, those loans' states, the block each touched credit
-history was last changed in, and those histories."""
+_Part = tuple[dict[int, LoanState], _FedGroups]
+"""One part as the forked child is fed it: the loans' states read for it and its share of the
+ledger's events by transaction and loan."""
+_LoanFold = tuple[dict[tuple[str, int], int], dict[int, int], dict[int, LoanState]]
+"""The child's results: each (transaction, loan) repayment's days past due before it, the
+block each changed loan was last changed in, and those loans' states."""
 
 
 def _position(d: DecodedLog) -> tuple[str, int, int, int, str]:
@@ -267,26 +260,17 @@ class Projections:
         """A :class:`RangeStore` for one range's logs, given part by part."""
         return RangeStore(self)
 
-    def _fold_fed(self, fed: Iterator[_Part]) -> _Folded:
-        """In the forked child: each part's newly loaded states and its events (as plain
-        tuples), folded in order; the results and the changed states."""
+    def _fold_fed(self, fed: Iterator[_Part]) -> _LoanFold:
+        """In the forked child: each part's newly loaded states and its loans' events (as
+        plain tuples), folded in order; the results and the changed loans' states."""
         lateness: dict[tuple[str, int], int] = {}
         changed: dict[int, int] = {}
-        touched: dict[str, int] = {}
-        for loans, credits, groups, registry_events in fed:
+        for loans, groups in fed:
             self._loans.update(loans)
-            self._credits.update(credits)
             part_lateness, part_changed = self._fold_loans(_events(groups))
             lateness.update(part_lateness)
             changed.update(part_changed)
-            touched.update(self._fold_credits(registry_events))
-        return (
-            lateness,
-            changed,
-            {i: self._loans[i] for i in changed},
-            touched,
-            {b: self._credits[b] for b in touched},
-        )
+        return lateness, changed, {i: self._loans[i] for i in changed}
 
     def _write_rows(
         self, decoded: Sequence[DecodedLog], write: Callable[[Callable[[], None]], None]
@@ -572,8 +556,8 @@ class RangeStore:
 
     def __init__(self, projections: Projections) -> None:
         self.projections = projections
-        self.forked: ForkedCall[_Folded] | None = None
-        self._parts: list[tuple[_FedGroups, list[_RegistryFields]]] = []
+        self.forked: ForkedCall[_LoanFold] | None = None
+        self._parts: list[_FedGroups] = []
         """What the child was fed (replayed here if it gives no result)."""
         self._kept: list[tuple[_FedGroups, list[_RegistryFields]]] = []
         """What this process replays itself while the child works."""
@@ -649,8 +633,8 @@ class RangeStore:
             # The child replays most loans; a share of them and the credit records stay
             # here, replayed by finish() while it waits for the child.
             theirs = [g for g in groups if g[0][1] % _KEPT_SHARE]
-            self.forked.send((loans, {}, theirs, []))
-            self._parts.append((theirs, []))
+            self.forked.send((loans, theirs))
+            self._parts.append(theirs)
             self._kept.append(([g for g in groups if not g[0][1] % _KEPT_SHARE], registry_events))
         else:
             self._fold(groups, registry_events)
@@ -673,17 +657,15 @@ class RangeStore:
             for groups, registry_events in self._kept:
                 self._fold(groups, registry_events)
             try:
-                lateness, changed, states, touched, histories = self.forked.result()
+                lateness, changed, states = self.forked.result()
             except ForkedCallFailed as exc:
                 logger.warning("The forked replay gave no result (%s); replaying here.", exc)
-                for groups, registry_events in self._parts:
-                    self._fold(groups, registry_events)
+                for groups in self._parts:
+                    self._fold(groups, [])
             else:  # the child went on from the parts folded here before it was forked
                 p._loans.update(states)
-                p._credits.update(histories)
                 self._lateness.update(lateness)
                 self._changed.update(changed)
-                self._touched.update(touched)
                 p.forked_folds += 1
         self._drain()
         db = p.db
