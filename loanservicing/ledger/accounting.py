@@ -82,6 +82,7 @@ __all__ = [
     "paused",
     "reported_days_past_due",
     "reset_segment",
+    "running_installment_due",
     "saturate_charges",
     "unpaid_amount",
     "with_amount_due",
@@ -230,9 +231,9 @@ def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
     else:
         d = _due_count(w, t, 0)
         jd = d - w.base_index
-        cpd, cid = cumulative_due(c, jd)
-        interest = w.carried + _sub(cid, w.paid_interest)
-        principal = _sub(cpd, w.paid_principal)
+        interest, principal, unpaid_interest, unpaid_principal, scheduled = _installment_parts(
+            w, c, jd
+        )
         paid_ahead = 0  # paid towards the running period's interest
         period_start = 0
         if jd < c.count:
@@ -246,10 +247,8 @@ def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
             paid_ahead = w.advance
             period_start = w.due_date_at(-_ahead_periods(w))
         elif jd < c.count:
-            cp1, ci1 = cumulative_due(c, jd + 1)
-            current_interest = _sub(ci1, max(w.paid_interest, cid))
-            current_principal = _sub(cp1, max(w.paid_principal, cpd))
-            running = ci1 - cid
+            current_interest, current_principal = unpaid_interest, unpaid_principal
+            running = scheduled
             paid_ahead = running - current_interest
             period_start = w.due_date(d)
         remaining = outstanding - principal - current_principal
@@ -290,6 +289,46 @@ def _owed(w: LoanState, c: Curve, t: int) -> tuple[AmountDue, int]:
         interest_rebate=rebate,
     )
     return q, running
+
+
+def _installment_parts(w: LoanState, c: Curve, jd: int) -> tuple[int, int, int, int, int]:
+    """Interest (with what was carried) and principal scheduled through the segment's
+    installment ``jd`` and unpaid; then, of the running installment ``jd + 1`` (zeros when
+    ``jd`` is the segment's last), its unpaid interest and principal and its scheduled
+    interest."""
+    cpd, cid = cumulative_due(c, jd)
+    interest = w.carried + _sub(cid, w.paid_interest)
+    principal = _sub(cpd, w.paid_principal)
+    if jd >= c.count:
+        return interest, principal, 0, 0, 0
+    cp1, ci1 = cumulative_due(c, jd + 1)
+    return (
+        interest,
+        principal,
+        _sub(ci1, max(w.paid_interest, cid)),
+        _sub(cp1, max(w.paid_principal, cpd)),
+        ci1 - cid,
+    )
+
+
+def running_installment_due(state: LoanState, t: int) -> tuple[int, int, int] | None:
+    """``(past_due, current_interest, current_principal)`` of ``amount_due(state, t)``
+    without accruing or copying the state, for a loan whose accrual at ``t`` would change
+    nothing and that owes nothing past due at ``t``: active, every installment due at ``t``
+    paid, no late installment unpaid, no prepaid segment waiting, an installment running.
+    None otherwise (ask :func:`amount_due`)."""
+    w = state
+    if w.status is not LoanStatus.ACTIVE or w.advance_pending or w.late_count > w.paid_count:
+        return None
+    d = _due_count(w, t, 0)
+    if w.paid_count < d:
+        return None
+    c = w.curve()
+    jd = d - w.base_index
+    if jd >= c.count:
+        return None
+    interest, principal, current_interest, current_principal, _ = _installment_parts(w, c, jd)
+    return w.fees + w.penalty + interest + principal, current_interest, current_principal
 
 
 # ---------------------------------------------------------------------------- repayment

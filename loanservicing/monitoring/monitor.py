@@ -99,6 +99,7 @@ from loanservicing.ledger.accounting import (
     installments_due,
     installments_past_grace,
     installments_settled,
+    running_installment_due,
     unpaid_amount,
 )
 from loanservicing.ledger.delinquency import BUCKET_LABELS, behind_loans, bucket_of, is_behind
@@ -571,14 +572,22 @@ def evaluate_loan(
     """Append the time-driven notices of one active loan at ``now``; return its bucket and
     (``with_deadline``) its next deadline (:mod:`loanservicing.monitoring.deadlines`)."""
     d = installments_due(s, now)
-    # Nothing past due and no reminder window (the common case): nothing to evaluate.
-    if (
-        s.paid_count >= d
-        and before == 0
-        and (d >= s.installments or s.due_date(d + 1) - now > window)
-    ):
-        # Everything due is paid: installments_settled(s, d) is paid_count.
-        return 0, (next_deadline(s, now, window, d, s.paid_count, d, 0) if with_deadline else None)
+    if s.paid_count >= d and before == 0:
+        # Everything due is paid (installments_settled(s, d) is paid_count), so nothing is
+        # past due and nothing is past its grace period.
+        if d >= s.installments or s.due_date(d + 1) - now > window:
+            # No reminder window (the common case): nothing to evaluate.
+            return 0, (
+                next_deadline(s, now, window, d, s.paid_count, d, 0) if with_deadline else None
+            )
+        running = running_installment_due(s, now)
+        if running is not None:
+            # Only the running installment's reminder: its amounts without amount_due.
+            due = s.due_date(d + 1)
+            _remind(out, s, now, block, decimals, 0, d + 1, due, *running)
+            return 0, (
+                next_deadline(s, now, window, d, s.paid_count, d, 0) if with_deadline else None
+            )
     q = amount_due(s, now)
     dpd = q.days_past_due
     bucket = bucket_of(dpd)
@@ -600,20 +609,19 @@ def evaluate_loan(
         )
 
     if q.next_installment and q.next_due_date - now <= window:
-        current = q.current_interest + q.current_principal
-        if current > 0:
-            out.append(
-                notice(
-                    "reminder",
-                    f"{q.next_installment}:{q.next_due_date}",
-                    q.past_due + current,
-                    q.next_due_date,
-                    installment=q.next_installment,
-                    current_interest=q.current_interest,
-                    current_principal=q.current_principal,
-                    past_due=q.past_due,
-                )
-            )
+        _remind(
+            out,
+            s,
+            now,
+            block,
+            decimals,
+            dpd,
+            q.next_installment,
+            q.next_due_date,
+            q.past_due,
+            q.current_interest,
+            q.current_principal,
+        )
     # Everything due paid (the ledger's binary search would start and end at paid_count).
     settled = s.paid_count if s.paid_count >= d else installments_settled(s, d)
     late_through = installments_past_grace(s, now)
@@ -666,3 +674,42 @@ def evaluate_loan(
             )
         )
     return bucket, deadline
+
+
+def _remind(
+    out: list[Notice],
+    s: LoanState,
+    now: int,
+    block: int,
+    decimals: int,
+    dpd: int,
+    installment: int,
+    due: int,
+    past_due: int,
+    current_interest: int,
+    current_principal: int,
+) -> None:
+    """Append the reminder of the running installment ``installment`` (due at ``due``) when
+    it has anything left to pay."""
+    current = current_interest + current_principal
+    if current > 0:
+        out.append(
+            Notice(
+                f"reminder:{s.loan_id}:{installment}:{due}",
+                "reminder",
+                s.loan_id,
+                s.borrower,
+                dpd,
+                past_due + current,
+                decimals,
+                due,
+                now,
+                block,
+                {
+                    "installment": installment,
+                    "current_interest": current_interest,
+                    "current_principal": current_principal,
+                    "past_due": past_due,
+                },
+            )
+        )

@@ -9,7 +9,12 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loanservicing.ledger.accounting import amount_due, paused
+from loanservicing.ledger.accounting import (
+    amount_due,
+    installments_due,
+    paused,
+    running_installment_due,
+)
 from loanservicing.ledger.errors import LedgerCallReverted
 from loanservicing.ledger.relief import forbear
 from loanservicing.ledger.repayments import repay
@@ -116,3 +121,74 @@ def test_forbearance_moves_the_next_bucket_boundary_by_the_paused_days() -> None
     assert after == days_past_due_from(w, due, 31) > before
     assert after - before == paused(w, due, after)
     assert amount_due(w, after - 1).days_past_due == 30 and amount_due(w, after).days_past_due == 31
+
+
+@settings(max_examples=400, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_the_running_installments_amounts_without_amount_due_are_amount_dues(seed: int) -> None:
+    """The monitor's cheap path for a reminder (``running_installment_due``) gives what
+    ``amount_due`` gives, whenever it answers, at any time after the state was written."""
+    rng = random.Random(seed)
+    s = _loan(rng)
+    answered = 0
+    for _ in range(12):
+        t = s.last_accrual + rng.choice((0, rng.randrange(DAY), rng.randrange(200 * DAY)))
+        running = running_installment_due(s, t)
+        if running is None:
+            continue
+        answered += 1
+        q = amount_due(s, t)
+        assert running == (q.past_due, q.current_interest, q.current_principal)
+        assert q.days_past_due == 0
+        d = installments_due(s, t)
+        assert (q.next_installment, q.next_due_date) == (d + 1, s.due_date(d + 1))
+    if s.status is LoanStatus.ACTIVE and not s.advance_pending:
+        # The state's own time: every installment due then is paid, or it answers None.
+        assert running_installment_due(s, s.last_accrual) is not None or (
+            s.paid_count < installments_due(s, s.last_accrual)
+            or s.late_count > s.paid_count
+            or installments_due(s, s.last_accrual) >= s.installments
+        )
+
+
+def test_a_reminder_from_the_cheap_path_equals_the_one_from_amount_due() -> None:
+    """A current loan's reminder: the same notice as the evaluation through ``amount_due``
+    (the loan's stored bucket is 0, so the evaluation takes the cheap path)."""
+    rng = random.Random(11)
+    seen = 0
+    for _ in range(300):
+        s = _loan(rng)
+        if s.status is not LoanStatus.ACTIVE:
+            continue
+        for k in range(s.paid_count + 1, s.installments + 1):
+            t = s.due_date(k) - DAY
+            if t < s.last_accrual or running_installment_due(s, t) is None:
+                continue
+            out: list[Notice] = []
+            evaluate_loan(s, t, 7, 6, 3 * DAY, 0, out)
+            q = amount_due(s, t)
+            current = q.current_interest + q.current_principal
+            expected = [
+                Notice(
+                    f"reminder:{s.loan_id}:{q.next_installment}:{q.next_due_date}",
+                    "reminder",
+                    s.loan_id,
+                    s.borrower,
+                    0,
+                    q.past_due + current,
+                    6,
+                    q.next_due_date,
+                    t,
+                    7,
+                    {
+                        "installment": q.next_installment,
+                        "current_interest": q.current_interest,
+                        "current_principal": q.current_principal,
+                        "past_due": q.past_due,
+                    },
+                )
+            ]
+            assert out == (expected if current > 0 else [])
+            seen += 1
+            break
+    assert seen > 50
