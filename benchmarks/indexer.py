@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import secrets
 import statistics
 import sys
 import tempfile
@@ -39,7 +38,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -50,6 +48,8 @@ from eth_account import Account
 from eth_utils import keccak
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratch_schema import scratch_schema  # benchmarks/ is the script's folder
 
 from loanservicing.chain.accounts import TransactionSender, dev_signer
 from loanservicing.chain.bulk import mine_pool
@@ -235,15 +235,8 @@ def fresh_database(store: str, server: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as tmp:
             yield str(Path(tmp) / "index.db")
         return
-    schema = f"bench_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in server else "?"
-    try:
-        yield f"{server}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    with scratch_schema(server) as location:
+        yield location
 
 
 def indexer_backfill(

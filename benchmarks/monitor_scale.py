@@ -53,7 +53,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -62,6 +61,7 @@ import psycopg
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from scratch_schema import scratch_schema  # benchmarks/ is the script's folder
 
 from loanservicing.indexing.database import BlockRow, IndexDB
 from loanservicing.indexing.projections import PaymentRow
@@ -324,15 +324,8 @@ def store(database: str, tmp: Path, n: int) -> Iterator[tuple[str, str]]:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
-    schema = f"bench_{secrets.token_hex(4)}"
-    with psycopg.connect(database, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in database else "?"
-    try:
-        yield f"{database}{separator}options={quote(f'-csearch_path={schema}')}", "postgresql"
-    finally:
-        with psycopg.connect(database, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    with scratch_schema(database) as location:
+        yield location, "postgresql"
 
 
 def _reachable(url: str) -> bool:
