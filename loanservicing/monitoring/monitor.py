@@ -62,7 +62,10 @@ prepaid segment's start. The deadlines live in ``monitor_deadlines`` (loan, next
 indexed by (next deadline, loan)); a tick selects ``next_deadline <= now`` plus the loans
 touched by new logs, evaluates them exactly as a full evaluation does, and rewrites their
 deadlines, buckets and the log cursor (the newest block with a loan's log and its hash) in the
-tick's transaction. So the notices (ids, fields, order) and buckets are those a full
+tick's transaction. A current loan (every installment due paid, nothing late, stored bucket 0)
+whose reminder window is open takes its reminder's amounts from
+:func:`~loanservicing.ledger.accounting.running_installment_due` (what ``amount_due`` gives
+then, without accruing a copy). So the notices (ids, fields, order) and buckets are those a full
 evaluation would give at every tick (``tests/monitoring/test_monitor_incremental.py`` compares
 both on random histories and clock jumps).
 
