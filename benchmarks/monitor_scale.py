@@ -64,7 +64,7 @@ from rich.table import Table
 from scratch_schema import scratch_schema  # benchmarks/ is the script's folder
 
 from loanservicing.indexing.database import BlockRow, IndexDB
-from loanservicing.indexing.projections import PaymentRow
+from loanservicing.indexing.rows import PaymentRow
 from loanservicing.ledger.accounting import amount_due
 from loanservicing.ledger.repayments import repay
 from loanservicing.ledger.replay import originate

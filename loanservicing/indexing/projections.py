@@ -3,7 +3,7 @@
 :class:`Projections` writes one committed range's logs and the rows the monitor and the reports
 query (payments, charges, delinquency-bucket changes, schedule segments, interest rebated at
 payoff, repayments held for a lender and claims of them, credit reports that failed, the
-admin's token allowlist: one named row type per table, whose fields are the table's columns),
+admin's token allowlist: the row types of :mod:`loanservicing.indexing.rows`),
 and folds the ledger's events into loan states and the registry's into credit histories (each
 reporter's figures and each loan's standing) through the ledger's replay
 (:func:`loanservicing.ledger.replay.apply_ledger_events`,
@@ -22,29 +22,30 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, NamedTuple
+from typing import Any
 
 from loanservicing.indexing.codec import REGISTRY, DecodedLog
 from loanservicing.indexing.database import IndexDB
 from loanservicing.indexing.forked import ForkedCall, ForkedCallFailed
+from loanservicing.indexing.rows import (
+    ChargeRow,
+    ClaimRow,
+    CreditReportFailureRow,
+    DelinquencyChangeRow,
+    HoldRow,
+    PaymentRow,
+    RebateRow,
+    SegmentRow,
+    TokenAllowanceRow,
+    position,
+)
 from loanservicing.ledger.accounting import days_past_due
 from loanservicing.ledger.calendar_terms import origination_calendar
 from loanservicing.ledger.credit import CreditHistory, apply_registry_event
 from loanservicing.ledger.replay import apply_ledger_events
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 
-__all__ = [
-    "ChargeRow",
-    "ClaimRow",
-    "CreditReportFailureRow",
-    "DelinquencyChangeRow",
-    "HoldRow",
-    "PaymentRow",
-    "Projections",
-    "RebateRow",
-    "SegmentRow",
-    "TokenAllowanceRow",
-]
+__all__ = ["Projections", "RangeStore"]
 
 try:  # msgspec writes JSON several times faster than json (optional)
     import msgspec.json as _msgspec_json
@@ -81,146 +82,6 @@ ledger's events by transaction and loan."""
 _LoanFold = tuple[dict[tuple[str, int], int], dict[int, int], dict[int, LoanState]]
 """The child's results: each (transaction, loan) repayment's days past due before it, the
 block each changed loan was last changed in, and those loans' states."""
-
-
-def _position(d: DecodedLog) -> tuple[str, int, int, int, str]:
-    """Where a log stands: block hash, log index, block number, timestamp, transaction hash
-    (the first columns of the event tables that keep a transaction)."""
-    return d.block_hash, d.log_index, d.block_number, d.timestamp, d.tx_hash
-
-
-class PaymentRow(NamedTuple):
-    """A row of ``payments``: one ``RepaymentApplied`` (amounts as decimal text)."""
-
-    block_hash: str
-    log_index: int
-    block_number: int
-    timestamp: int
-    tx_hash: str
-    loan_id: int
-    payer: str
-    fees: str
-    penalty: str
-    interest: str
-    principal: str
-    amount: str
-    principal_outstanding: str
-    installments_paid: int
-    status: int
-    days_past_due: int | None
-    """Days past due when the repayment was made (before it); None for a loan not active."""
-
-
-class ChargeRow(NamedTuple):
-    """A row of ``charges``: one ``ChargesAccrued`` (late fee and penalty interest)."""
-
-    block_hash: str
-    log_index: int
-    block_number: int
-    timestamp: int
-    loan_id: int
-    late_fee: str
-    penalty: str
-    missed: int
-    installments_assessed_late: int
-    fees_owed: str
-    penalty_owed: str
-
-
-class DelinquencyChangeRow(NamedTuple):
-    """A row of ``delinquency_changes``: one ``DelinquencyBucketChanged``."""
-
-    block_hash: str
-    log_index: int
-    block_number: int
-    timestamp: int
-    loan_id: int
-    from_bucket: int
-    to_bucket: int
-    days_past_due: int
-
-
-class SegmentRow(NamedTuple):
-    """A row of ``segments``: a schedule from origination or a restructuring's reset."""
-
-    block_hash: str
-    log_index: int
-    block_number: int
-    loan_id: int
-    base_index: int
-    installments: int
-    base_principal: str
-    segment_start: int
-    apr_bps: int
-    period: int
-
-
-class RebateRow(NamedTuple):
-    """A row of ``rebates``: one ``InterestRebated`` (interest paid ahead credited at payoff)."""
-
-    block_hash: str
-    log_index: int
-    block_number: int
-    timestamp: int
-    tx_hash: str
-    loan_id: int
-    amount: str
-
-
-class HoldRow(NamedTuple):
-    """A row of ``holds``: one ``RepaymentHeld`` (the lender's transfer failed; ``claimable``
-    is its balance in the token after it)."""
-
-    block_hash: str
-    log_index: int
-    block_number: int
-    timestamp: int
-    tx_hash: str
-    loan_id: int
-    lender: str
-    token: str
-    amount: str
-    claimable: str
-
-
-class ClaimRow(NamedTuple):
-    """A row of ``claims``: one ``Claimed`` (a lender's held repayments paid to ``recipient``)."""
-
-    block_hash: str
-    log_index: int
-    block_number: int
-    timestamp: int
-    tx_hash: str
-    lender: str
-    token: str
-    recipient: str
-    amount: str
-
-
-class CreditReportFailureRow(NamedTuple):
-    """A row of ``credit_report_failures``: one ``CreditReportFailed`` (the registry function's
-    selector and its revert data, 0x-hex)."""
-
-    block_hash: str
-    log_index: int
-    block_number: int
-    timestamp: int
-    tx_hash: str
-    loan_id: int
-    selector: str
-    reason: str
-
-
-class TokenAllowanceRow(NamedTuple):
-    """A row of ``token_allowances``: one ``TokenAllowed``."""
-
-    block_hash: str
-    log_index: int
-    block_number: int
-    token: str
-    token_id: int
-    decimals: int
-    allowed: int
 
 
 def _events(groups: _FedGroups) -> _Groups:
@@ -319,7 +180,7 @@ class Projections:
             if d.event == "Claimed":
                 claims.append(
                     ClaimRow(
-                        *_position(d),
+                        *position(d),
                         a["lender"],
                         a["token"],
                         a["to"],
@@ -344,7 +205,7 @@ class Projections:
                 amount = a["fees"] + a["penalty"] + a["interest"] + a["principal"]
                 payments.append(
                     PaymentRow(
-                        *_position(d),
+                        *position(d),
                         loan_id,
                         a["payer"],
                         str(a["fees"]),
@@ -421,7 +282,7 @@ class Projections:
             elif d.event == "InterestRebated":
                 rebates.append(
                     RebateRow(
-                        *_position(d),
+                        *position(d),
                         loan_id,
                         str(a["amount"]),
                     )
@@ -429,7 +290,7 @@ class Projections:
             elif d.event == "RepaymentHeld":
                 holds.append(
                     HoldRow(
-                        *_position(d),
+                        *position(d),
                         loan_id,
                         a["lender"],
                         a["token"],
@@ -440,7 +301,7 @@ class Projections:
             elif d.event == "CreditReportFailed":
                 failures.append(
                     CreditReportFailureRow(
-                        *_position(d),
+                        *position(d),
                         loan_id,
                         a["selector"],
                         a["reason"],

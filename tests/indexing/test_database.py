@@ -11,7 +11,7 @@ import pytest
 from loanservicing.indexing.connection import connect
 from loanservicing.indexing.database import MIGRATIONS, SCHEMA_VERSION, BlockRow
 from loanservicing.indexing.errors import IndexDatabaseError
-from loanservicing.indexing.projections import (
+from loanservicing.indexing.rows import (
     ChargeRow,
     ClaimRow,
     CreditReportFailureRow,
