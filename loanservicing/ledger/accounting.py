@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from functools import lru_cache
 
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.errors import LedgerCallReverted
@@ -133,10 +132,15 @@ class Outcome:
     """:func:`advance` started a new segment (where the ledger emits ScheduleReset)."""
 
 
-@lru_cache(maxsize=262_144)
 def cumulative_due(curve: Curve, j: int) -> tuple[int, int]:
-    """Cumulative (principal, interest) scheduled through installment ``j`` of a segment."""
-    return curve.cumulative(j)
+    """Cumulative (principal, interest) scheduled through installment ``j`` of a segment,
+    remembered on the curve (one curve object serves every state with that segment:
+    :meth:`LoanState.curve`)."""
+    memo = curve.cumulative_memo
+    found = memo.get(j)
+    if found is None:
+        found = memo[j] = curve.cumulative(j)
+    return found
 
 
 def _sub(a: int, b: int) -> int:

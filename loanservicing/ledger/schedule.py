@@ -102,6 +102,12 @@ class Curve:
         num, den = period_rate(apr_bps, period // DAY, DayCount.ACTUAL_365)
         return cls(kind, principal, count, num, den)
 
+    @cached_property
+    def cumulative_memo(self) -> dict[int, tuple[int, int]]:
+        """:meth:`cumulative` by installment, as computed so far (see
+        :func:`loanservicing.ledger.accounting.cumulative_due`)."""
+        return {}
+
     @property
     def _io(self) -> int:
         return self.io if self.io < self.count else 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import IntEnum
+from functools import lru_cache
 from typing import Any
 
 from loanservicing.ledger import calendar as cal
@@ -125,19 +126,19 @@ class LoanState:
 
     def curve(self) -> Curve:
         """The schedule segment in force (installments ``base_index + 1 .. installments``),
-        as ``LoanAccounting.curve`` builds it."""
-        rate_num, rate_den = period_rate(self.apr_bps, self.period_days, self.day_count)
-        io = self.interest_only - self.base_index if self.interest_only > self.base_index else 0
-        odd = self.base_principal * self.apr_bps * self.odd_days if self.base_index == 0 else 0
-        return Curve(
+        as ``LoanAccounting.curve`` builds it; one object for every state with the same
+        segment (a curve is immutable, and what it caches serves them all)."""
+        return _segment_curve(
             self.kind,
             self.base_principal,
-            self.installments - self.base_index,
-            rate_num,
-            rate_den,
-            io,
-            10**self.rounding_exp,
-            odd,
+            self.installments,
+            self.base_index,
+            self.apr_bps,
+            self.period_days,
+            self.day_count,
+            self.interest_only,
+            self.rounding_exp,
+            self.odd_days,
         )
 
     def due_date_at(self, j: int) -> int:
@@ -388,3 +389,32 @@ class LedgerEvent:
     block_number: int = 0
     log_index: int = 0
     tx_hash: str = ""
+
+
+@lru_cache(maxsize=65_536)
+def _segment_curve(
+    kind: ScheduleKind,
+    base_principal: int,
+    installments: int,
+    base_index: int,
+    apr_bps: int,
+    period_days: int,
+    day_count: DayCount,
+    interest_only: int,
+    rounding_exp: int,
+    odd_days: int,
+) -> Curve:
+    """:meth:`LoanState.curve` of a state with these fields."""
+    rate_num, rate_den = period_rate(apr_bps, period_days, day_count)
+    io = interest_only - base_index if interest_only > base_index else 0
+    odd = base_principal * apr_bps * odd_days if base_index == 0 else 0
+    return Curve(
+        kind,
+        base_principal,
+        installments - base_index,
+        rate_num,
+        rate_den,
+        io,
+        10**rounding_exp,
+        odd,
+    )
