@@ -71,7 +71,7 @@ from loanservicing.ledger.replay import originate
 from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LedgerEvent, LoanState
 from loanservicing.monitoring.monitor import Monitor, MonitorConfig, TickReport
-from loanservicing.monitoring.notices import Notice
+from loanservicing.monitoring.notices import NOTICE_ROW_COLUMNS, Notice, notice_row
 
 UNIT = 10**6
 TEMPLATES = 900
@@ -190,31 +190,22 @@ def _hash(number: int) -> str:
     return f"0x{number:064x}"
 
 
-_NOTICE_COLUMNS = (
-    "id, kind, loan_id, borrower, days_past_due, amount, decimals, due_timestamp, "
-    "chain_timestamp, block, details, raised_at"
-)
-
-
 def storage_floor(db: IndexDB, raised: list[Notice]) -> float:
     """Seconds the store alone takes for what a tick stores and reads: the rows of the loans
     ``raised`` is about, fetched bare (no state built), and as many notice rows, inserted with
     one bulk statement (SQLite: ``executemany``; PostgreSQL: ``COPY``) and committed. The
     rows get ids of their own and are deleted afterwards (not timed)."""
     ids = sorted({n.loan_id for n in raised})
-    rows = [
-        (f"floor:{n.id}", n.kind, n.loan_id, n.borrower, n.days_past_due, str(n.amount),
-         n.decimals, n.due_timestamp, n.chain_timestamp, n.block,
-         json.dumps(n.details, separators=(",", ":"), sort_keys=True), 0.0)
-        for n in raised
-    ]  # fmt: skip
+    rows = [(f"floor:{n.id}", *notice_row(n, 0.0)[1:]) for n in raised]
     conn = db.conn
     started = time.perf_counter()
     if conn.kind == "postgresql":
         raw = conn.raw  # type: ignore[union-attr]
         with raw.transaction():
             raw.execute("SELECT * FROM loans WHERE loan_id = ANY(%s::bigint[])", (ids,)).fetchall()
-            with raw.cursor().copy(f"COPY monitor_notices ({_NOTICE_COLUMNS}) FROM STDIN") as copy:
+            with raw.cursor().copy(
+                f"COPY monitor_notices ({NOTICE_ROW_COLUMNS}) FROM STDIN"
+            ) as copy:
                 for row in rows:
                     copy.write_row(row)
     else:
@@ -224,7 +215,7 @@ def storage_floor(db: IndexDB, raised: list[Notice]) -> float:
                 marks = ", ".join("?" * len(chunk))
                 conn.execute(f"SELECT * FROM loans WHERE loan_id IN ({marks})", chunk).fetchall()
             marks = ", ".join("?" * 12)
-            insert = f"INSERT INTO monitor_notices ({_NOTICE_COLUMNS}) VALUES ({marks})"
+            insert = f"INSERT INTO monitor_notices ({NOTICE_ROW_COLUMNS}) VALUES ({marks})"
             conn.executemany(insert, rows)
     seconds = time.perf_counter() - started
     with db.transaction():

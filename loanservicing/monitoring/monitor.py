@@ -578,16 +578,13 @@ def evaluate_loan(
     if s.paid_count >= d and before == 0:
         # Everything due is paid (installments_settled(s, d) is paid_count), so nothing is
         # past due and nothing is past its grace period.
-        if d >= s.installments or s.due_date(d + 1) - now > window:
-            # No reminder window (the common case): nothing to evaluate.
-            return 0, (
-                next_deadline(s, now, window, d, s.paid_count, d, 0) if with_deadline else None
-            )
-        running = running_installment_due(s, now)
+        due = s.due_date(d + 1) if d < s.installments else 0
+        # No reminder window (the common case): nothing to evaluate. Otherwise only the
+        # running installment's reminder, its amounts without amount_due when they can be.
+        running = None if due == 0 or due - now > window else running_installment_due(s, now)
         if running is not None:
-            # Only the running installment's reminder: its amounts without amount_due.
-            due = s.due_date(d + 1)
             _remind(out, s, now, block, decimals, 0, d + 1, due, *running)
+        if running is not None or due == 0 or due - now > window:
             return 0, (
                 next_deadline(s, now, window, d, s.paid_count, d, 0) if with_deadline else None
             )

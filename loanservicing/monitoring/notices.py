@@ -39,11 +39,13 @@ from loanservicing.monitoring.errors import NoticeStoreError
 __all__ = [
     "NOTICES_SCHEMA_VERSION",
     "NOTICE_KINDS",
+    "NOTICE_ROW_COLUMNS",
     "Notice",
     "NoticeStore",
     "NoticeStoreError",
     "OutboxClaim",
     "PendingDelivery",
+    "notice_row",
 ]
 
 _T = TypeVar("_T")
@@ -129,6 +131,11 @@ CREATE TABLE IF NOT EXISTS monitor_behind (
 
 _MIGRATIONS: tuple[str, ...] = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
 NOTICES_SCHEMA_VERSION = len(_MIGRATIONS)
+NOTICE_ROW_COLUMNS = (
+    "id, kind, loan_id, borrower, days_past_due, amount, decimals, due_timestamp, "
+    "chain_timestamp, block, details, raised_at"
+)
+"""The columns of a notice row as it is inserted (:func:`notice_row`)."""
 _COLUMNS = (
     "seq, id, kind, loan_id, borrower, days_past_due, amount, decimals, due_timestamp, "
     "chain_timestamp, block, details"
@@ -253,10 +260,7 @@ class NoticeStore:
         # Many rows a statement; RETURNING names the rows this statement inserted (a notice
         # another writer raised meanwhile is not returned, so it is not ours to report).
         seqs: dict[str, int] = {}
-        columns = (
-            "id, kind, loan_id, borrower, days_past_due, amount, decimals, due_timestamp, "
-            "chain_timestamp, block, details, raised_at"
-        )
+        columns = NOTICE_ROW_COLUMNS
         if self._arrays:
             # PostgreSQL: the rows as one JSON parameter (one short statement, nothing for the
             # driver to escape row by row).
@@ -266,7 +270,7 @@ class NoticeStore:
                     f"INSERT INTO monitor_notices ({columns}) SELECT {columns} FROM "
                     "json_populate_recordset(NULL::monitor_notices, ?::json) "
                     "ON CONFLICT DO NOTHING RETURNING seq, id",
-                    (json.dumps([dict(zip(names, _notice_row(n, now), strict=True))
+                    (json.dumps([dict(zip(names, notice_row(n, now), strict=True))
                                  for n in batch]),),
                 ).fetchall()  # fmt: skip
                 seqs.update((str(r[1]), int(r[0])) for r in rows)
@@ -276,7 +280,7 @@ class NoticeStore:
                 rows = execute(
                     f"INSERT INTO monitor_notices ({columns}) VALUES {marks} "
                     "ON CONFLICT DO NOTHING RETURNING seq, id",
-                    [v for n in batch for v in _notice_row(n, now)],
+                    [v for n in batch for v in notice_row(n, now)],
                 ).fetchall()
                 seqs.update((str(r[1]), int(r[0])) for r in rows)
         for n in fresh.values():
@@ -553,7 +557,8 @@ _details_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 """A notice's details as stored: compact, keys sorted (one encoder for every notice)."""
 
 
-def _notice_row(n: Notice, raised_at: float) -> tuple[Any, ...]:
+def notice_row(n: Notice, raised_at: float) -> tuple[Any, ...]:
+    """The values of :data:`NOTICE_ROW_COLUMNS` for ``n``, raised at ``raised_at``."""
     return (
         n.id,
         n.kind,
