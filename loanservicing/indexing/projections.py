@@ -39,11 +39,10 @@ from loanservicing.indexing.rows import (
     TokenAllowanceRow,
     position,
 )
-from loanservicing.ledger.accounting import days_past_due
 from loanservicing.ledger.calendar_terms import origination_calendar
 from loanservicing.ledger.credit import CreditHistory, apply_registry_event
-from loanservicing.ledger.replay import apply_ledger_events
-from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
+from loanservicing.ledger.replay import apply_ledger_events, replay_transaction
+from loanservicing.ledger.state import LedgerEvent, LoanState
 
 __all__ = ["Projections", "RangeStore"]
 
@@ -65,9 +64,6 @@ _OVERLAP_LOGS = 2_000
 """From this many logs in a range on, they are written in a thread beside the rows' building."""
 FORK_LOGS = 5_000
 """From this many logs in a range on, the fold runs in a forked child beside the writes."""
-_KEPT_SHARE = 3
-"""With a forked child, loans whose id is a multiple of this are replayed in this process
-(the child replays the others): this process has its writes to do as well."""
 
 _Groups = dict[tuple[str, int], list[LedgerEvent]]
 """The ledger's events by (transaction, loan), in chain order: what the loans' fold replays."""
@@ -346,15 +342,11 @@ class Projections:
         before the transaction, and the block each changed loan was last changed in."""
         changed: dict[int, int] = {}
         lateness: dict[tuple[str, int], int] = {}
+        loans = self._loans
         for (tx_hash, loan_id), events in groups.items():
-            before = self._loans.get(loan_id)
-            if (
-                before is not None
-                and before.status is LoanStatus.ACTIVE
-                and any(e.name == "RepaymentApplied" for e in events)
-            ):
-                lateness[(tx_hash, loan_id)] = days_past_due(before, events[0].timestamp)
-            self._loans[loan_id] = apply_ledger_events(before, events)
+            loans[loan_id], late = replay_transaction(loans.get(loan_id), events)
+            if late is not None:
+                lateness[(tx_hash, loan_id)] = late
             changed[loan_id] = events[-1].block_number
         return lateness, changed
 
@@ -420,8 +412,8 @@ class RangeStore:
         self.forked: ForkedCall[_LoanFold] | None = None
         self._parts: list[_FedGroups] = []
         """What the child was fed (replayed here if it gives no result)."""
-        self._kept: list[tuple[_FedGroups, list[_RegistryFields]]] = []
-        """What this process replays itself while the child works."""
+        self._kept: list[list[_RegistryFields]] = []
+        """The registry's events, folded here while the child replays the loans."""
         self._payments: list[PaymentRow] = []
         self._lateness: dict[tuple[str, int], int] = {}
         self._changed: dict[int, int] = {}
@@ -491,12 +483,12 @@ class RangeStore:
             self._absent_borrowers |= unknown - credits.keys()
         groups = list(fed.items())
         if self.forked is not None:
-            # The child replays most loans; a share of them and the credit records stay
-            # here, replayed by finish() while it waits for the child.
-            theirs = [g for g in groups if g[0][1] % _KEPT_SHARE]
-            self.forked.send((loans, theirs))
-            self._parts.append(theirs)
-            self._kept.append(([g for g in groups if not g[0][1] % _KEPT_SHARE], registry_events))
+            # The child replays the loans; the credit records stay here, folded by finish()
+            # while it waits for the child. (A share of the loans replayed here as well made
+            # the sync slower: this process's decoding and writes are its longer path.)
+            self.forked.send((loans, groups))
+            self._parts.append(groups)
+            self._kept.append(registry_events)
         else:
             self._fold(groups, registry_events)
         if self._store is None and len(decoded) >= _OVERLAP_LOGS:
@@ -515,8 +507,8 @@ class RangeStore:
         """Take the fold's results and write the loans, payments and credit records."""
         p = self.projections
         if self.forked is not None:
-            for groups, registry_events in self._kept:
-                self._fold(groups, registry_events)
+            for registry_events in self._kept:
+                self._fold([], registry_events)
             try:
                 lateness, changed, states = self.forked.result()
             except ForkedCallFailed as exc:

@@ -33,6 +33,7 @@ where it was when the node is back. Every request goes through
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import threading
@@ -40,7 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.exceptions import DecodingError
@@ -57,6 +58,8 @@ from loanservicing.indexing.projections import Projections, RangeStore
 __all__ = ["Indexer", "IndexerConfig", "SyncReport"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _HEADER_BATCH = 100
 _PIPELINE_BLOCKS = 8
@@ -154,31 +157,29 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-class _Fetch:
-    """``get(part)`` in a thread of its own, started now; :meth:`result` waits for the logs
-    and for the thread's end (so that a fork after it sees this process as one thread)."""
+class _InThread(Generic[T]):
+    """``fn()`` in a thread of its own, started now; :meth:`result` waits for its value and
+    for the thread's end (so that a fork after it sees this process as one thread)."""
 
-    def __init__(
-        self, get: Callable[[int, int], list[dict[str, Any]]], part: tuple[int, int]
-    ) -> None:
-        self._logs: list[dict[str, Any]] = []
+    def __init__(self, fn: Callable[[], T]) -> None:
+        self._value: T | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(get, part), name="index-fetch", daemon=True
+            target=self._run, args=(fn,), name="index-fetch", daemon=True
         )
         self._thread.start()
 
-    def _run(self, get: Callable[[int, int], list[dict[str, Any]]], part: tuple[int, int]) -> None:
+    def _run(self, fn: Callable[[], T]) -> None:
         try:
-            self._logs = get(*part)
+            self._value = fn()
         except BaseException as exc:  # raised again by result()
             self._error = exc
 
-    def result(self) -> list[dict[str, Any]]:
+    def result(self) -> T:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return self._logs
+        return self._value  # type: ignore[return-value]
 
 
 @dataclass
@@ -468,7 +469,8 @@ class Indexer:
         """Fetch the range whole, check it against the headers, decode, and write it in one
         transaction; returns the number of logs."""
         raw_logs = self._get_logs(first, last)
-        headers = self._verified_headers(first, last, goal, cp_hash, raw_logs)
+        wanted = self._header_numbers(first, last, goal, raw_logs)
+        headers = self._checked_headers(first, cp_hash, raw_logs, self._headers(wanted))
         decoded = self._decode(raw_logs, headers)
         with (
             self._range_transaction(first, last, cp_hash) as done,
@@ -496,21 +498,26 @@ class Indexer:
             self._range_transaction(first, last, cp_hash) as done,
             self.projections.open_range() as writer,
         ):
-            fetch = _Fetch(self._get_logs, parts[0])
+            fetch = self._fetch(parts[0])
+            header_fetch: _InThread[dict[int, _Header]] | None = None
             for i in range(len(parts)):
                 logs = fetch.result()  # its thread has ended: this process is one thread
                 if len(raw_logs) + len(logs) >= self.projections.fork_logs:
                     writer.fork()  # the replay goes on in a child from here (once)
                 if i + 1 < len(parts):
-                    fetch = _Fetch(self._get_logs, parts[i + 1])  # the node works meanwhile
+                    fetch = self._fetch(parts[i + 1])  # the node works meanwhile
+                else:  # the headers come while the last part is decoded and written
+                    wanted = self._header_numbers(first, last, goal, [])
+                    header_fetch = _InThread(functools.partial(self._headers, wanted))
                 if any(log.get("blockTimestamp") is None for log in logs):
-                    fetch.result()
+                    (header_fetch or fetch).result()
                     raise _NoTimestamps()
                 piece = self._decode(logs, {})
                 writer.add(piece[0])
                 raw_logs += logs
                 pieces.append(piece)
-            headers = self._verified_headers(first, last, goal, cp_hash, raw_logs)
+            assert header_fetch is not None
+            headers = self._checked_headers(first, cp_hash, raw_logs, header_fetch.result())
             decoded: list[DecodedLog] = []
             log_blocks: dict[int, tuple[str, int]] = {}
             seen: list[tuple[int, str]] = []
@@ -542,21 +549,34 @@ class Indexer:
         self._written = (last, end_hash)
         self._decimals.update(new_tokens)
 
-    def _verified_headers(
-        self, first: int, last: int, goal: int, cp_hash: str | None, raw_logs: list[dict[str, Any]]
-    ) -> dict[int, _Header]:
-        """The headers of the range's last block, of its blocks within the reorg window of
-        ``goal`` and of blocks whose logs lack a timestamp, checked to chain from the
-        checkpoint; raises :class:`_ChainChanged` when they do not (or a log was removed)."""
+    def _fetch(self, part: tuple[int, int]) -> _InThread[list[dict[str, Any]]]:
+        return _InThread(functools.partial(self._get_logs, *part))
+
+    def _header_numbers(
+        self, first: int, last: int, goal: int, raw_logs: Sequence[Mapping[str, Any]]
+    ) -> set[int]:
+        """The blocks whose headers a range needs: its last block, its blocks within the reorg
+        window of ``goal`` and the blocks of logs that lack a timestamp."""
         window_start = goal - self.config.reorg_window + 1
         wanted = set(range(max(first, window_start), last + 1))
         wanted.add(last)
         for log in raw_logs:
+            if log.get("blockTimestamp") is None:
+                wanted.add(int(log["blockNumber"], 16))
+        return wanted
+
+    def _checked_headers(
+        self,
+        first: int,
+        cp_hash: str | None,
+        raw_logs: Sequence[Mapping[str, Any]],
+        headers: dict[int, _Header],
+    ) -> dict[int, _Header]:
+        """``headers``, once they are checked to chain from the checkpoint; raises
+        :class:`_ChainChanged` when they do not (or a log was removed)."""
+        for log in raw_logs:
             if log.get("removed"):
                 raise _ChainChanged("the node returned a removed log")
-            if "blockTimestamp" not in log or log["blockTimestamp"] is None:
-                wanted.add(int(log["blockNumber"], 16))
-        headers = self._headers(wanted)
         if first in headers and cp_hash is not None and headers[first].parent_hash != cp_hash:
             raise _ChainChanged(f"block {first}'s parent is not the checkpoint block")
         for number, fetched in headers.items():

@@ -125,6 +125,8 @@ class Outcome:
 
     on_time: int = 0
     late: int = 0
+    days_past_due_before: int = 0
+    """Days past due at the repayment's time, accrued, before the repayment (the quote's)."""
     days_past_due: int = 0
     old_bucket: int = 0
     after_default: bool = False
@@ -402,7 +404,11 @@ def apply_repayment(w: LoanState, amount: int, t: int) -> tuple[Allocation, Accr
     old_paid_count = w.paid_count
     q, running = _owed(w, c, t)
     al = allocate(w, q, amount)
-    o = Outcome(old_bucket=w.bucket, after_default=w.status is LoanStatus.DEFAULTED)
+    o = Outcome(
+        days_past_due_before=q.days_past_due,
+        old_bucket=w.bucket,
+        after_default=w.status is LoanStatus.DEFAULTED,
+    )
     if w.status is LoanStatus.ACTIVE:
         assessed_late = w.late_count
         o.schedule_reset = advance(w, c, q, al, running)

@@ -39,6 +39,9 @@ class CallEffects:
 
     events: Emitted = field(default_factory=list)
     reports: Emitted = field(default_factory=list)
+    days_past_due: int | None = None
+    """A repayment's days past due at its time, once accrued and before it was applied (what
+    ``daysPastDue`` would have returned just before it); None for other calls."""
 
 
 def charges_event(w: LoanState, a: Accrual) -> Emitted:

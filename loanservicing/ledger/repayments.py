@@ -81,7 +81,9 @@ def _repay_current_installment(
         "status": int(LoanStatus.ACTIVE),
     }
     return CallEffects(
-        [("RepaymentApplied", event)], repayment_report(w, settled, 0, amount, False)
+        [("RepaymentApplied", event)],
+        repayment_report(w, settled, 0, amount, False),
+        days_past_due=0,  # the fast path's loan is current
     )
 
 
@@ -134,7 +136,7 @@ def _general_repay(w: LoanState, amount: int, t: int) -> CallEffects:
     if a.missed != 0 or reported != 0 or o.old_bucket != 0:
         reports += delinquency_report(w, a.missed, reported)
     reports += repayment_report(w, o.on_time, o.late, al.total, closed)
-    return CallEffects(events, reports)
+    return CallEffects(events, reports, o.days_past_due_before)
 
 
 def assess(w: LoanState, t: int) -> CallEffects:

@@ -29,15 +29,10 @@ import logging
 from collections.abc import Sequence
 
 from loanservicing.ledger import relief
-from loanservicing.ledger.accounting import (
-    reset_segment,
-)
+from loanservicing.ledger.accounting import days_past_due, reset_segment
 from loanservicing.ledger.calendar import DayCount
 from loanservicing.ledger.calendar_terms import origination_calendar
-from loanservicing.ledger.call_effects import (
-    Emitted,
-    clear_proposal,
-)
+from loanservicing.ledger.call_effects import CallEffects, Emitted, clear_proposal
 from loanservicing.ledger.defaults import declare_default
 from loanservicing.ledger.errors import LedgerCallReverted, ReplayMismatch
 from loanservicing.ledger.repayments import assess, repay
@@ -45,7 +40,7 @@ from loanservicing.ledger.restructuring import accept_restructure
 from loanservicing.ledger.schedule import ScheduleKind
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 
-__all__ = ["apply_ledger_events", "originate"]
+__all__ = ["apply_ledger_events", "originate", "replay_transaction"]
 
 logger = logging.getLogger(__name__)
 
@@ -138,36 +133,38 @@ def _mismatch(expected: Emitted, actual: Sequence[LedgerEvent]) -> str | None:
     for (name, values), event in zip(expected, actual, strict=False):
         if name != event.name:
             return f"{name} expected, {event.name} emitted"
+        args = event.args
         for key, value in values.items():
-            if int(event.args[key]) != value:
-                return f"{name}.{key} is {event.args[key]}, the replay's {value}"
+            found = args[key]
+            if found != value and int(found) != value:  # decoded ints, or numbers as text
+                return f"{name}.{key} is {found}, the replay's {value}"
     return None
 
 
-def _replay_call(state: LoanState, kind: str, events: Sequence[LedgerEvent], i: int) -> Emitted:
-    """Replay the call of ``kind`` whose events start at ``events[i]``; its expected events."""
+def _replay_call(state: LoanState, kind: str, events: Sequence[LedgerEvent], i: int) -> CallEffects:
+    """Replay the call of ``kind`` whose events start at ``events[i]``; what it did."""
     t = events[i].timestamp
     if kind == "repay":
         anchor = next(e for e in events[i : i + 3] if e.name == "RepaymentApplied")
         a = anchor.args
         amount = sum(int(a[k]) for k in ("fees", "penalty", "interest", "principal"))
-        return repay(state, amount, t).events
+        return repay(state, amount, t)
     if kind == "assess":
-        return assess(state, t).events
+        return assess(state, t)
     if kind == "default":
-        return declare_default(state, t).events
+        return declare_default(state, t)
     if kind == "holiday":
         g = events[i + 1].args
         return relief.accept_holiday(
             state, t, int(g["fromInstallment"]), int(g["count"]), state.holiday_deadline
-        ).events
+        )
     if kind == "forbear":
         f = next(e for e in events[i : i + 3] if e.name in _FORBEARANCE)
         if f.name == "ForbearanceGranted":
             first, last = int(f.args["fromDay"]), int(f.args["toDay"])
         else:  # ended early: the window's first date named again, yesterday its last
             first, last = state.pause_from, int(f.args["lastDay"])
-        return relief.forbear(state, t, first, last).events
+        return relief.forbear(state, t, first, last)
     reset = next(e for e in events[i : i + 2] if e.name == "ScheduleReset").args
     return accept_restructure(
         state,
@@ -176,7 +173,7 @@ def _replay_call(state: LoanState, kind: str, events: Sequence[LedgerEvent], i: 
         int(reset["installments"]) - int(reset["baseIndex"]),
         int(reset["periodSeconds"]),
         state.proposal_deadline,
-    ).events
+    )
 
 
 def _apply_from_event(w: LoanState, event: LedgerEvent) -> None:
@@ -240,6 +237,28 @@ def apply_ledger_events(
     Returns the new state (``state`` is updated in place when it is not None). Raises
     ReplayMismatch only for events that cannot belong to any ledger call.
     """
+    return _apply(state, events, False)[0]
+
+
+def replay_transaction(
+    state: LoanState | None, events: Sequence[LedgerEvent]
+) -> tuple[LoanState, int | None]:
+    """:func:`apply_ledger_events`, and, for a transaction that repaid an active loan, the
+    loan's days past due just before it (``days_past_due(state, t)`` at the transaction's
+    time; None for any other transaction). When the repayment is the transaction's first call
+    and its replay agrees with the chain, the figure is the one its own accrual found."""
+    wanted = (
+        state is not None
+        and state.status is LoanStatus.ACTIVE
+        and any(e.name == "RepaymentApplied" for e in events)
+    )
+    return _apply(state, events, wanted)
+
+
+def _apply(
+    state: LoanState | None, events: Sequence[LedgerEvent], lateness_wanted: bool
+) -> tuple[LoanState, int | None]:
+    lateness: int | None = None
     i = 0
     while i < len(events):
         event = events[i]
@@ -278,12 +297,16 @@ def apply_ledger_events(
             i += 1
             continue
         kind = _call_kind(events, i)
+        if lateness_wanted and lateness is None and kind != "repay":
+            lateness = days_past_due(state, event.timestamp)  # before the first call
         before = copy.copy(state)
         try:
-            expected = _replay_call(state, kind, events, i)
+            effects = _replay_call(state, kind, events, i)
+            expected = effects.events
             mismatch = _mismatch(expected, events[i : i + len(expected)])
         except LedgerCallReverted as exc:
-            expected, mismatch = [], f"the replay reverts with {exc.error_name}"
+            effects, expected = CallEffects(), []
+            mismatch = f"the replay reverts with {exc.error_name}"
         if mismatch is not None:
             logger.error(
                 "Replaying %s of loan %s at block %d did not reproduce its events (%s; "
@@ -296,15 +319,19 @@ def apply_ledger_events(
                 [e.name for e in events[i:]],
             )
             state.__dict__.update(before.__dict__)
+            if lateness_wanted and lateness is None:
+                lateness = days_past_due(state, event.timestamp)
             consumed = _consume_call(events, i)
             for e in events[i : i + consumed]:
                 _apply_from_event(state, e)
             i += consumed
             continue
+        if lateness_wanted and lateness is None:
+            lateness = effects.days_past_due
         i += len(expected)
     if state is None:
         raise ReplayMismatch("No event was given for the loan.")
-    return state
+    return state, lateness
 
 
 def _consume_call(events: Sequence[LedgerEvent], i: int) -> int:

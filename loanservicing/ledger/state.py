@@ -111,6 +111,13 @@ class LoanState:
     holiday_count: int = 0
     holiday_deadline: int = 0
 
+    def __copy__(self) -> LoanState:
+        """A shallow copy (every field is an int, str or enum), made without
+        ``copy.copy``'s generic reduce-and-rebuild: the replay copies a state per call."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
     @property
     def principal_outstanding(self) -> int:
         return self.base_principal - self.paid_principal

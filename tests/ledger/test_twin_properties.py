@@ -6,6 +6,8 @@ and ``b`` (one unit, an installment, the exact payoff, more).
 (b) On its origination second a loan owes its principal and no interest.
 (c) An interest-free or a bullet loan paid on time records no miss and no late payment, even
 for its installments with nothing due.
+(d) A repayment tells the days past due it was paid at: what the ledger's ``daysPastDue``
+returned just before it (the index stores it with the payment).
 
 (The twin against the real ledger is tested in tests/indexing and tests/contracts.)
 """
@@ -19,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loanservicing.ledger import calendar as cal
-from loanservicing.ledger.accounting import amount_due
+from loanservicing.ledger.accounting import amount_due, days_past_due
 from loanservicing.ledger.call_effects import CallEffects
 from loanservicing.ledger.defaults import declare_default
 from loanservicing.ledger.errors import LedgerCallReverted
@@ -232,6 +234,25 @@ def test_paying_a_plus_b_equals_paying_a_then_b(
     mine, theirs = in_two.to_dict(), at_once.to_dict()
     assert {k for k in mine if mine[k] != theirs[k]} <= settlement
     assert in_two.paid_count >= at_once.paid_count
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    terms=ANY_TERMS,
+    actions=st.lists(ACTION, max_size=6),
+    wait=st.integers(0, 120 * DAY),
+    payment=SPLIT,
+)
+def test_a_repayment_tells_the_days_past_due_just_before_it(
+    terms: Terms, actions: list[tuple[int, str, int]], wait: int, payment: tuple[str, int]
+) -> None:
+    state = _originate(terms)
+    t = _history(state, actions) + wait
+    if state.status is LoanStatus.CLOSED:
+        return
+    before = days_past_due(state, t)
+    effects = _paid(state, _amount(*payment, state, t), t)
+    assert effects is not None and effects.days_past_due == before
 
 
 @settings(max_examples=300, deadline=None)
