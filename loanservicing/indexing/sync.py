@@ -38,7 +38,7 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -53,6 +53,14 @@ from loanservicing.errors import LoanServicingError, NodeUnreachable
 from loanservicing.indexing.codec import LEDGER, REGISTRY, DecodedLog, EventCodec, contract_abis
 from loanservicing.indexing.database import BlockRow, IndexDB
 from loanservicing.indexing.errors import IndexDatabaseError
+from loanservicing.indexing.headers import (
+    ChainChanged,
+    Header,
+    checked_headers,
+    fetch_headers,
+    header_numbers,
+    header_of,
+)
 from loanservicing.indexing.projections import Projections, RangeStore
 
 __all__ = ["Indexer", "IndexerConfig", "SyncReport"]
@@ -61,7 +69,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_HEADER_BATCH = 100
 _PIPELINE_BLOCKS = 8
 """A range of at least this many blocks is fetched in parts, decoded as they arrive."""
 _FETCH_PARTS = 4
@@ -85,10 +92,6 @@ _TOO_LARGE = (
 
 class _RangeTooLarge(Exception):
     """The provider refused or timed out on a getLogs range."""
-
-
-class _ChainChanged(Exception):
-    """The chain moved under a fetch (a reorg); the step is retried."""
 
 
 class _NoTimestamps(Exception):
@@ -180,22 +183,6 @@ class _InThread(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
-
-
-@dataclass
-class _Header:
-    number: int
-    hash: str
-    parent_hash: str
-    timestamp: int
-
-
-def _header(raw: Mapping[str, Any] | None) -> _Header | None:
-    if raw is None:
-        return None
-    return _Header(
-        int(raw["number"], 16), str(raw["hash"]), str(raw["parentHash"]), int(raw["timestamp"], 16)
-    )
 
 
 class Indexer:
@@ -357,7 +344,7 @@ class Indexer:
         results = self.rpc.batch(calls)
         head = int(results[0], 16)
         if cp_hash is not None:
-            node_header = _header(results[1])
+            node_header = header_of(results[1])
             if node_header is None or node_header.hash != cp_hash:
                 self._handle_reorg(report, cp_number)
                 return target if target is not None else head - self.config.confirmations
@@ -386,7 +373,7 @@ class Indexer:
             logger.info("The node's logs carry no block timestamps; headers give them.")
             self._streaming = False
             return goal
-        except _ChainChanged as exc:
+        except ChainChanged as exc:
             logger.info("The chain changed while fetching %d-%d (%s); retrying.", first, last, exc)
             return goal
         report.ranges += 1
@@ -418,21 +405,8 @@ class Indexer:
             raise
         return list(result)
 
-    def _headers(self, numbers: Iterable[int]) -> dict[int, _Header]:
-        wanted = sorted(set(numbers))
-        found: dict[int, _Header] = {}
-        for start in range(0, len(wanted), _HEADER_BATCH):
-            chunk = wanted[start : start + _HEADER_BATCH]
-            replies = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
-            for number, raw in zip(chunk, replies, strict=True):
-                header = _header(raw)
-                if header is None:
-                    raise _ChainChanged(f"block {number} is gone")
-                found[number] = header
-        return found
-
     def _decode(
-        self, raw_logs: Sequence[Mapping[str, Any]], headers: Mapping[int, _Header]
+        self, raw_logs: Sequence[Mapping[str, Any]], headers: Mapping[int, Header]
     ) -> _Decoded:
         """Decode ``raw_logs``: the decoded logs in chain order, each block's (hash,
         timestamp), and every (block number, hash) the logs name. A log without
@@ -469,8 +443,8 @@ class Indexer:
         """Fetch the range whole, check it against the headers, decode, and write it in one
         transaction; returns the number of logs."""
         raw_logs = self._get_logs(first, last)
-        wanted = self._header_numbers(first, last, goal, raw_logs)
-        headers = self._checked_headers(first, cp_hash, raw_logs, self._headers(wanted))
+        wanted = header_numbers(first, last, goal - self.config.reorg_window + 1, raw_logs)
+        headers = checked_headers(first, cp_hash, raw_logs, fetch_headers(self.rpc, wanted))
         decoded = self._decode(raw_logs, headers)
         with (
             self._range_transaction(first, last, cp_hash) as done,
@@ -499,7 +473,7 @@ class Indexer:
             self.projections.open_range() as writer,
         ):
             fetch = self._fetch(parts[0])
-            header_fetch: _InThread[dict[int, _Header]] | None = None
+            header_fetch: _InThread[dict[int, Header]] | None = None
             for i in range(len(parts)):
                 logs = fetch.result()  # its thread has ended: this process is one thread
                 if len(raw_logs) + len(logs) >= self.projections.fork_logs:
@@ -507,8 +481,8 @@ class Indexer:
                 if i + 1 < len(parts):
                     fetch = self._fetch(parts[i + 1])  # the node works meanwhile
                 else:  # the headers come while the last part is decoded and written
-                    wanted = self._header_numbers(first, last, goal, [])
-                    header_fetch = _InThread(functools.partial(self._headers, wanted))
+                    wanted = header_numbers(first, last, goal - self.config.reorg_window + 1, [])
+                    header_fetch = _InThread(functools.partial(fetch_headers, self.rpc, wanted))
                 if any(log.get("blockTimestamp") is None for log in logs):
                     (header_fetch or fetch).result()
                     raise _NoTimestamps()
@@ -517,7 +491,7 @@ class Indexer:
                 raw_logs += logs
                 pieces.append(piece)
             assert header_fetch is not None
-            headers = self._checked_headers(first, cp_hash, raw_logs, header_fetch.result())
+            headers = checked_headers(first, cp_hash, raw_logs, header_fetch.result())
             decoded: list[DecodedLog] = []
             log_blocks: dict[int, tuple[str, int]] = {}
             seen: list[tuple[int, str]] = []
@@ -552,44 +526,11 @@ class Indexer:
     def _fetch(self, part: tuple[int, int]) -> _InThread[list[dict[str, Any]]]:
         return _InThread(functools.partial(self._get_logs, *part))
 
-    def _header_numbers(
-        self, first: int, last: int, goal: int, raw_logs: Sequence[Mapping[str, Any]]
-    ) -> set[int]:
-        """The blocks whose headers a range needs: its last block, its blocks within the reorg
-        window of ``goal`` and the blocks of logs that lack a timestamp."""
-        window_start = goal - self.config.reorg_window + 1
-        wanted = set(range(max(first, window_start), last + 1))
-        wanted.add(last)
-        for log in raw_logs:
-            if log.get("blockTimestamp") is None:
-                wanted.add(int(log["blockNumber"], 16))
-        return wanted
-
-    def _checked_headers(
-        self,
-        first: int,
-        cp_hash: str | None,
-        raw_logs: Sequence[Mapping[str, Any]],
-        headers: dict[int, _Header],
-    ) -> dict[int, _Header]:
-        """``headers``, once they are checked to chain from the checkpoint; raises
-        :class:`_ChainChanged` when they do not (or a log was removed)."""
-        for log in raw_logs:
-            if log.get("removed"):
-                raise _ChainChanged("the node returned a removed log")
-        if first in headers and cp_hash is not None and headers[first].parent_hash != cp_hash:
-            raise _ChainChanged(f"block {first}'s parent is not the checkpoint block")
-        for number, fetched in headers.items():
-            previous = headers.get(number - 1)
-            if previous is not None and fetched.parent_hash != previous.hash:
-                raise _ChainChanged(f"blocks {number - 1} and {number} do not chain")
-        return headers
-
     def _finish_range(
         self,
         last: int,
         goal: int,
-        headers: Mapping[int, _Header],
+        headers: Mapping[int, Header],
         decoded_range: _Decoded,
         writer: RangeStore,
     ) -> tuple[str, dict[str, int]]:
@@ -600,7 +541,7 @@ class Indexer:
         for number, block_hash in seen:
             known = headers.get(number)
             if known is not None and known.hash != block_hash:
-                raise _ChainChanged(f"block {number}'s hash changed")
+                raise ChainChanged(f"block {number}'s hash changed")
         window_start = goal - self.config.reorg_window + 1
         blocks: list[BlockRow] = []
         for number, (block_hash, timestamp) in log_blocks.items():
@@ -632,7 +573,7 @@ class Indexer:
         since this indexer's last commit."""
         current = self.checkpoint()
         if current != expected:
-            raise _ChainChanged(f"another process indexed up to block {current[0]} meanwhile")
+            raise ChainChanged(f"another process indexed up to block {current[0]} meanwhile")
         if current != self._written:
             self._forget_cache()
             self._written = current
@@ -708,7 +649,7 @@ class Indexer:
                 return self.config.from_block - 1, None
             replies = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n, _ in stored])
             for (number, block_hash), raw in zip(stored, replies, strict=True):
-                header = _header(raw)
+                header = header_of(raw)
                 if header is not None and header.hash == block_hash:
                     return number, block_hash
             below = stored[-1][0] - 1
