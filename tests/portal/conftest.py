@@ -3,6 +3,7 @@ on a free port with its index follower), each stopped after its test."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -35,7 +36,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
+SCREENSHOTS_TO = "LOANSERVICING_SCREENSHOTS"
+"""A folder named here receives the browser tests' screenshots (``docs/portal`` to refresh
+the documentation's); without it they go to a temporary folder and the checkout is left as it
+was."""
 
 
 def make_indexer(system: LedgerDriver, db_path: Path) -> Indexer:
@@ -70,9 +74,11 @@ def portal(
 
 
 @pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    named = os.environ.get(SCREENSHOTS_TO)
+    folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
