@@ -22,8 +22,8 @@ from loanservicing.ledger.replay import originate
 from loanservicing.ledger.schedule import DAY
 from loanservicing.ledger.state import LedgerEvent, LoanState, LoanStatus
 from loanservicing.monitoring.deadlines import days_past_due_from, loan_deadline
-from loanservicing.monitoring.time_notices import evaluate_loan
 from loanservicing.monitoring.notices import Notice
+from loanservicing.monitoring.time_notices import evaluate_loan
 from tests.support.monitoring import START, random_terms
 
 
