@@ -18,8 +18,12 @@ with what is measured) and times, over the same block range and the same two con
 
 The floor and each sync run ``--repeat`` times; the best run of each is reported (the
 machine is shared: the slower runs measure the neighbours), the medians are in the JSON.
-Prints a table; the last line is one JSON object, with ``floor_ratio_<store>`` = sync
-seconds / bare fetch seconds (target: at most 2).
+Each sync's work is measured too, in CPU seconds: the node's (from /proc), this process's
+(all its threads) and the forked child's (reaped inside the sync), against what the machine's
+cores give in twice the floor's time: a sync that needs more cannot be within 2x however well
+it overlaps. Prints a table; the last line is one JSON object, with ``floor_ratio_<store>`` =
+sync seconds / bare fetch seconds (target: at most 2) and ``cpu_<store>`` (the best run's CPU
+seconds by process).
 Usage: ``python benchmarks/indexer.py [--events 50000] [--loans 1500]
 [--database sqlite|postgresql|both] [--repeat 3] [--profile FILE]``.
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -239,13 +244,29 @@ def fresh_database(store: str, server: str) -> Iterator[str]:
         yield location
 
 
+def node_cpu_seconds(node: AnvilNode) -> float | None:
+    """CPU seconds the node's process has used (user and system; None off Linux)."""
+    try:
+        fields = Path(f"/proc/{node.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_now(node: AnvilNode) -> tuple[float | None, float, float]:
+    """(node, this process, its reaped children) CPU seconds so far."""
+    times = os.times()
+    return node_cpu_seconds(node), time.process_time(), times.children_user + times.children_system
+
+
 def indexer_backfill(
     node: AnvilNode,
     chain: dict[str, Any],
     location: str,
     profiler: cProfile.Profile | None = None,
-) -> tuple[int, float, int]:
-    """One full sync of the range into the fresh index at ``location``."""
+) -> tuple[int, float, int, dict[str, float | None]]:
+    """One full sync of the range into the fresh index at ``location``; the logs stored, the
+    seconds, the loans and the CPU seconds by process (node, indexer, forked child)."""
     db = IndexDB(location)
     config = IndexerConfig(
         rpc_url=node.rpc_url,
@@ -256,11 +277,19 @@ def indexer_backfill(
     indexer = Indexer(config, db)
     if profiler is not None:
         profiler.enable()
+    cpu_before = _cpu_now(node)
     started = time.perf_counter()
     report = indexer.sync(to_block=chain["to_block"])
     seconds = time.perf_counter() - started
+    cpu_after = _cpu_now(node)
     if profiler is not None:
         profiler.disable()
+    node_before, node_after = cpu_before[0], cpu_after[0]
+    cpu: dict[str, float | None] = {
+        "node": None if node_before is None or node_after is None else node_after - node_before,
+        "indexer": cpu_after[1] - cpu_before[1],
+        "child": cpu_after[2] - cpu_before[2],
+    }
     loans = db.loan_count()
     count = db.count_logs()
     if indexer.projections.forked_folds == 0:
@@ -268,7 +297,7 @@ def indexer_backfill(
     if count != report.logs:
         raise SystemExit(f"The indexer stored {count} logs but fetched {report.logs}.")
     db.close()
-    return count, seconds, loans
+    return count, seconds, loans, cpu
 
 
 def _postgresql_answers(server: str) -> bool:
@@ -334,21 +363,27 @@ def main() -> None:
         fetched, fetch_seconds, fetch_runs = _timed(args.repeat, lambda: bare_fetch(node, chain))
         web3_events, web3_seconds = (0, 0.0) if args.no_web3 else web3_baseline(chain)
         synced: dict[str, tuple[int, float, list[float], int]] = {}
+        cpu_of: dict[str, dict[str, float | None]] = {}
         for store in stores:
             loans_seen: list[int] = []
+            cpu_runs: list[tuple[float, dict[str, float | None]]] = []
 
             def one_sync(
-                store: str = store, loans_seen: list[int] = loans_seen
+                store: str = store,
+                loans_seen: list[int] = loans_seen,
+                cpu_runs: list[tuple[float, dict[str, float | None]]] = cpu_runs,
             ) -> tuple[int, float]:
                 with fresh_database(store, server) as location:
-                    count, seconds, loans = indexer_backfill(node, chain, location, profiler)
+                    count, seconds, loans, cpu = indexer_backfill(node, chain, location, profiler)
                 loans_seen.append(loans)
+                cpu_runs.append((seconds, cpu))
                 return count, seconds
 
             count, seconds, runs = _timed(args.repeat, one_sync)
             if count != fetched:
                 raise SystemExit(f"The {store} index holds {count} logs; the range has {fetched}.")
             synced[store] = (count, seconds, runs, loans_seen[-1])
+            cpu_of[store] = min(cpu_runs, key=lambda run: run[0])[1]
         still = int(RpcClient(node.rpc_url).call("eth_blockNumber"), 16)
         if still != head:
             raise SystemExit(f"The node's head moved from {head} to {still} while measuring.")
@@ -377,6 +412,16 @@ def main() -> None:
         f"(best of {args.repeat} runs each; {blocks} blocks; x floor = seconds / bare fetch "
         "seconds, target <= 2)"
     )
+    cores = os.cpu_count() or 1
+    budget = cores * 2 * fetch_seconds
+    for store, cpu in cpu_of.items():
+        known = [v for v in cpu.values() if v is not None]
+        parts = ", ".join(f"{k} {v:.2f}" if v is not None else f"{k} ?" for k, v in cpu.items())
+        lines.append(
+            f"CPU seconds of the {store} sync: {parts}; {sum(known):.2f} in all, against "
+            f"{budget:.2f} that {cores} cores give in 2x the floor's time"
+            + (" (the PostgreSQL server's own work not counted)" if store == "postgresql" else "")
+        )
     for line in lines:
         sys.stdout.write(line + "\n")
     result: dict[str, Any] = {
@@ -402,6 +447,10 @@ def main() -> None:
         result[f"floor_ratio_median_{store}"] = round(
             statistics.median(runs) / statistics.median(fetch_runs), 2
         )
+        result[f"cpu_{store}"] = {
+            k: None if v is None else round(v, 3) for k, v in cpu_of[store].items()
+        }
+    result["cores"] = os.cpu_count()
     if "sqlite" in synced:  # the fields earlier runs had
         count, seconds, _, loans = synced["sqlite"]
         result["loans"] = loans
