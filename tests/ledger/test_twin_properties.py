@@ -218,7 +218,9 @@ def test_paying_a_plus_b_equals_paying_a_then_b(
     recovery = state.status is LoanStatus.DEFAULTED
     a, b = _amount(*first, state, t), _amount(*second, state, t)
     at_once, in_two = copy.deepcopy(state), copy.deepcopy(state)
-    assert _paid(at_once, a + b, t) is not None
+    before = days_past_due(state, t)
+    paid = _paid(at_once, a + b, t)
+    assert paid is not None and paid.days_past_due == before  # (d)
     assert _paid(in_two, a, t) is not None
     _paid(in_two, b, t)  # refused when ``a`` closed the loan: it pulled the whole payoff
     for later in (t, t + 1, t + DAY, t + terms.period + 1, t + 400 * DAY):
@@ -234,25 +236,6 @@ def test_paying_a_plus_b_equals_paying_a_then_b(
     mine, theirs = in_two.to_dict(), at_once.to_dict()
     assert {k for k in mine if mine[k] != theirs[k]} <= settlement
     assert in_two.paid_count >= at_once.paid_count
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    terms=ANY_TERMS,
-    actions=st.lists(ACTION, max_size=6),
-    wait=st.integers(0, 120 * DAY),
-    payment=SPLIT,
-)
-def test_a_repayment_tells_the_days_past_due_just_before_it(
-    terms: Terms, actions: list[tuple[int, str, int]], wait: int, payment: tuple[str, int]
-) -> None:
-    state = _originate(terms)
-    t = _history(state, actions) + wait
-    if state.status is LoanStatus.CLOSED:
-        return
-    before = days_past_due(state, t)
-    effects = _paid(state, _amount(*payment, state, t), t)
-    assert effects is not None and effects.days_past_due == before
 
 
 @settings(max_examples=300, deadline=None)
