@@ -18,7 +18,7 @@ from loanservicing.cli.data import data
 from loanservicing.cli.demo import demo
 from loanservicing.cli.email import monitor_digest
 from loanservicing.cli.index import index_group
-from loanservicing.cli.loans import loan, payoff, repay
+from loanservicing.cli.loans import loan
 from loanservicing.cli.monitor import monitor_group
 from loanservicing.cli.node import chain, deploy, faucet, node
 from loanservicing.cli.origination import (
@@ -28,6 +28,7 @@ from loanservicing.cli.origination import (
     loan_quote,
     loan_sign_terms,
 )
+from loanservicing.cli.payments import payoff, repay
 from loanservicing.cli.policy import policy
 from loanservicing.cli.portfolio import portfolio
 from loanservicing.cli.relief import loan_forbear, loan_holiday
@@ -41,8 +42,7 @@ from loanservicing.cli.vault import vault
 __all__ = ["cli", "main"]
 
 for loan_command in (
-    # origination (`loan create`, with --dry-run, replaces the one cli/loans.py defines) and
-    # its quote
+    # origination (`loan create`, with --dry-run) and its quote
     loan_create,
     loan_quote,
     # signed origination and the token allowlist

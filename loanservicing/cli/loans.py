@@ -1,5 +1,6 @@
-"""The ``loan`` group and its core commands: ``loan create|show|schedule|list|default|assess``,
-and ``repay`` and ``payoff``.
+"""The ``loan`` group and its core commands: ``loan show|schedule|list|default|assess``
+(``loan create`` is :mod:`loanservicing.cli.origination`, ``repay`` and ``payoff``
+:mod:`loanservicing.cli.payments`).
 
 A loan needs its borrower's signature over the terms: ``loan create`` signs for a borrower that
 is a dev account of the node; any other borrower signs with ``loan sign-terms`` and the lender
@@ -20,13 +21,10 @@ from rich.console import Console
 from web3 import Web3
 from web3.types import TxReceipt
 
-from loanservicing.amounts import InvalidInput, exact, iso_date, money, parse_amount, rate
+from loanservicing.amounts import InvalidInput, exact, iso_date, money, rate
 from loanservicing.cli.app import state_of
 from loanservicing.cli.csv_export import csv_option, write_csv
 from loanservicing.cli.options import ADDRESS, account_option, json_option
-from loanservicing.cli.origination import (
-    date_in_offset,
-)
 from loanservicing.cli.output import Column, dated, emit, fitted_table, key_value_table
 from loanservicing.ledger import calendar as cal
 from loanservicing.ledger.calendar import Frequency
@@ -40,8 +38,7 @@ __all__ = [
     "checked_loan_id",
     "loan",
     "loan_document",
-    "payoff",
-    "repay",
+    "styled",
     "tx_document",
 ]
 
@@ -72,7 +69,7 @@ def tx_document(receipt: TxReceipt) -> dict[str, Any]:
     return {"tx_hash": receipt["transactionHash"].to_0x_hex(), "gas_used": int(receipt["gasUsed"])}
 
 
-def _styled(label: str) -> str:
+def styled(label: str) -> str:
     style = STATUS_STYLE.get(label, "")
     return f"[{style}]{label}[/{style}]" if style else label
 
@@ -205,7 +202,7 @@ def loan_show(ctx: click.Context, loan_id: int) -> None:
             else money(current.next_due_amount, d, symbol)
         )
         rows = [
-            ("status", _styled(current.status)),
+            ("status", styled(current.status)),
             ("borrower", current.borrower),
             ("lender", current.lender),
             ("principal", money(current.principal, d, symbol)),
@@ -325,7 +322,7 @@ def loan_schedule(ctx: click.Context, loan_id: int, csv_path: Path | None) -> No
                 money(r.interest, decimals),
                 money(r.total, decimals),
                 money(r.paid, decimals),
-                _styled(r.status) + (" (forbearance)" if r.in_forbearance else ""),
+                styled(r.status) + (" (forbearance)" if r.in_forbearance else ""),
             ]
             for r in rows
         ]
@@ -464,7 +461,7 @@ def loan_list(
                 str(s.loan_id),
                 s.borrower,
                 s.kind.label,
-                _styled(s.status),
+                styled(s.status),
                 money(s.principal_outstanding, s.decimals, "" if header else symbols[s.token]),
                 str(s.days_past_due),
                 iso_date(s.next_due_timestamp)[:10] if s.next_due_timestamp else "",
@@ -530,136 +527,3 @@ def loan_assess(ctx: click.Context, loan_id: int) -> None:
             f"{BUCKET_LABELS[after.delinquency_bucket]}."
         ),
     )
-
-
-# --------------------------------------------------------------------------- repay, payoff
-
-
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("loan_id", type=int)
-@click.argument("amount")
-@click.option("--no-approve", is_flag=True, help="Fail instead of approving the ledger.")
-@account_option
-@json_option
-@click.pass_context
-def repay(ctx: click.Context, loan_id: int, amount: str, no_approve: bool) -> None:
-    """Pay AMOUNT tokens (such as 1250.50) towards LOAN_ID from the signing account.
-
-    The ledger allocates it to fees, penalty, interest and principal and pulls at most the
-    payoff amount; the token is approved first when the allowance is short.
-    """
-    state = state_of(ctx)
-    servicer = state.servicer().for_loan(checked_loan_id(loan_id))
-    view = servicer.loan_view(loan_id)
-    units = parse_amount(amount, int(view["decimals"]))
-    result = servicer.repay(loan_id, units, approve=not no_approve)
-    document = {
-        "loan_id": loan_id,
-        "tx_hash": result.tx_hash,
-        "gas_used": result.gas_used,
-        "decimals": result.decimals,
-        "amount": result.total,
-        "allocated": {
-            "fees": result.fees,
-            "penalty": result.penalty,
-            "interest": result.interest,
-            "principal": result.principal,
-        },
-        "principal_outstanding": result.principal_outstanding,
-        "installments_paid": result.installments_paid,
-        "status": result.status,
-        "held_for_lender": result.held,
-        "lender_claimable": result.lender_claimable,
-    }
-    d, symbol = result.decimals, servicer.token_symbol
-
-    def render(console: Console) -> None:
-        rows = [
-            ("paid", money(result.total, d, symbol)),
-            ("fees", money(result.fees, d, symbol)),
-            ("penalty", money(result.penalty, d, symbol)),
-            ("interest", money(result.interest, d, symbol)),
-            ("principal", money(result.principal, d, symbol)),
-            ("outstanding", money(result.principal_outstanding, d, symbol)),
-            ("status", _styled(result.status)),
-            ("transaction", result.tx_hash),
-        ]
-        if result.held:
-            rows.append(
-                (
-                    "held for the lender",
-                    f"{money(result.held, d, symbol)}: the transfer to the lender failed, so "
-                    f"the ledger holds it ({money(result.lender_claimable, d, symbol)} "
-                    "claimable in all)",
-                )
-            )
-        console.print(key_value_table(f"Repayment on loan {loan_id}", rows))
-
-    emit(state, document, render)
-
-
-@click.command()
-@click.argument("loan_id", type=int)
-@click.option(
-    "--on",
-    "on_date",
-    help="Quote for a later date (2027-03-15, in the loan's UTC offset: good through the end "
-    "of that date; or ISO 8601 UTC or unix seconds).",
-)
-@json_option
-@click.pass_context
-def payoff(ctx: click.Context, loan_id: int, on_date: str | None) -> None:
-    """The amount that closes LOAN_ID now (or on a later date), and how it splits.
-
-    The running period's interest counts to the day by the loan's day count: what was earned
-    by the days from the period's start date to the date paid, less what was paid towards it;
-    interest paid ahead of that is credited back.
-    """
-    state = state_of(ctx)
-    servicer = state.servicer(write=False).for_loan(checked_loan_id(loan_id))
-    at = None
-    if on_date is not None:
-        offset = int(servicer.loan_view(loan_id)["utcOffsetMinutes"])
-        at = date_in_offset(on_date, offset, "payoff date")
-        now = servicer.now()
-        if at < now:
-            raise InvalidInput(f"The payoff date {on_date} is in the past (the chain's now is "
-                               f"{iso_date(now)}).")  # fmt: skip
-    quote = servicer.payoff(checked_loan_id(loan_id), at)
-    d, symbol = quote.decimals, servicer.token_symbol
-    document = {
-        "loan_id": loan_id,
-        "amount": quote.amount,
-        "decimals": d,
-        "fees": quote.fees,
-        "penalty": quote.penalty,
-        "interest": quote.interest,
-        "principal": quote.principal,
-        "current_interest": quote.current_interest,
-        "current_principal": quote.current_principal,
-        "remaining_principal": quote.remaining_principal,
-        "accrued_interest": quote.accrued_interest,
-        "interest_rebate": quote.interest_rebate,
-        **dated("as_of", quote.as_of_timestamp),
-    }
-
-    def render(console: Console) -> None:
-        console.print(
-            key_value_table(
-                f"Payoff of loan {loan_id}: {servicer.show(quote.amount)}",
-                [
-                    ("late fees", money(quote.fees, d, symbol)),
-                    ("penalty", money(quote.penalty, d, symbol)),
-                    ("past-due interest", money(quote.interest, d, symbol)),
-                    ("past-due principal", money(quote.principal, d, symbol)),
-                    ("interest accrued to the day", money(quote.accrued_interest, d, symbol)),
-                    ("interest paid ahead, credited", money(quote.interest_rebate, d, symbol)),
-                    ("current principal", money(quote.current_principal, d, symbol)),
-                    ("remaining principal", money(quote.remaining_principal, d, symbol)),
-                    ("(current installment's interest)", money(quote.current_interest, d, symbol)),
-                    ("as of", iso_date(quote.as_of_timestamp)),
-                ],
-            )
-        )
-
-    emit(state, document, render)
