@@ -32,11 +32,15 @@ from loanservicing.indexing.connection import (
     parse_location,
 )
 from loanservicing.indexing.errors import IndexDatabaseError
+from loanservicing.indexing.loan_rows import (
+    LOAN_COLUMNS,
+    LOAN_SELECT,
+    loan_from_row,
+    loan_row,
+)
 from loanservicing.indexing.schema import MIGRATIONS, SCHEMA_VERSION
-from loanservicing.ledger.calendar import DayCount
 from loanservicing.ledger.credit import CreditHistory, CreditRecord
-from loanservicing.ledger.schedule import ScheduleKind
-from loanservicing.ledger.state import LoanState, LoanStatus
+from loanservicing.ledger.state import LoanState
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -63,33 +67,6 @@ _PER_LOG_TABLES = (
     "token_allowances",
 )
 
-_AMOUNT_FIELDS = frozenset(
-    {
-        "principal",
-        "base_principal",
-        "paid_principal",
-        "paid_interest",
-        "fees",
-        "penalty",
-        "carried",
-        "advance",
-        "total_paid",
-    }
-)
-_LOAN_FIELDS = tuple(LoanState.__dataclass_fields__)
-_LOAN_COLUMNS = (*_LOAN_FIELDS, "principal_outstanding", "updated_block")
-_LOAN_SELECT = ", ".join(_LOAN_FIELDS)
-"""The loan columns in the order of ``LoanState``'s fields: a row of them builds a state
-positionally (:func:`_loan_from_row`)."""
-_LOAN_AMOUNTS = tuple(i for i, name in enumerate(_LOAN_FIELDS) if name in _AMOUNT_FIELDS)
-_LOAN_FLAGS = tuple(
-    _LOAN_FIELDS.index(name) for name in ("closed_after_default", "advance_pending")
-)
-_LOAN_ENUMS: tuple[tuple[int, type[ScheduleKind | LoanStatus | DayCount]], ...] = tuple(
-    (_LOAN_FIELDS.index(name), enum)
-    for name, enum in (("kind", ScheduleKind), ("status", LoanStatus), ("day_count", DayCount))
-)
-_ENUM_MEMBERS = {enum: {int(m): m for m in enum} for _, enum in _LOAN_ENUMS}
 _CREDIT_FIELDS = (
     "borrower",
     "paid_on_time",
@@ -414,9 +391,9 @@ class IndexDB:
         """Write each loan's state with the block it was last changed in (one row per loan)."""
         self.conn.insert_many(
             "loans",
-            _LOAN_COLUMNS,
-            [_loan_row(state, block) for state, block in states],
-            _on_conflict_update(_LOAN_COLUMNS, "loan_id"),
+            LOAN_COLUMNS,
+            [loan_row(state, block) for state, block in states],
+            _on_conflict_update(LOAN_COLUMNS, "loan_id"),
         )
 
     def delete_loans(self, loan_ids: Iterable[int]) -> None:
@@ -424,32 +401,32 @@ class IndexDB:
 
     def loan(self, loan_id: int) -> LoanState | None:
         row = self.conn.execute(
-            f"SELECT {_LOAN_SELECT} FROM loans WHERE loan_id = ?", (loan_id,)
+            f"SELECT {LOAN_SELECT} FROM loans WHERE loan_id = ?", (loan_id,)
         ).fetchone()
-        return None if row is None else _loan_from_row(row)
+        return None if row is None else loan_from_row(row)
 
     def loans(self, loan_ids: Iterable[int] | None = None) -> dict[int, LoanState]:
         """Loan states by id (ascending): all of them, or those among ``loan_ids`` that
         exist."""
         if loan_ids is None:
-            rows = self.conn.execute(f"SELECT {_LOAN_SELECT} FROM loans ORDER BY loan_id")
-            return {s.loan_id: s for s in map(_loan_from_row, rows)}
+            rows = self.conn.execute(f"SELECT {LOAN_SELECT} FROM loans ORDER BY loan_id")
+            return {s.loan_id: s for s in map(loan_from_row, rows)}
         ids = sorted(set(loan_ids))
         if self.conn.kind == "postgresql":  # one statement, the ids as one array
             rows = self.conn.execute(
-                f"SELECT {_LOAN_SELECT} FROM loans WHERE loan_id = ANY(?::bigint[]) "
+                f"SELECT {LOAN_SELECT} FROM loans WHERE loan_id = ANY(?::bigint[]) "
                 "ORDER BY loan_id",
                 (ids,),
             )
-            return {s.loan_id: s for s in map(_loan_from_row, rows)}
+            return {s.loan_id: s for s in map(loan_from_row, rows)}
         result: dict[int, LoanState] = {}
         for chunk in _chunks(ids, 900):
             marks = ", ".join("?" * len(chunk))
             rows = self.conn.execute(
-                f"SELECT {_LOAN_SELECT} FROM loans WHERE loan_id IN ({marks}) ORDER BY loan_id",
+                f"SELECT {LOAN_SELECT} FROM loans WHERE loan_id IN ({marks}) ORDER BY loan_id",
                 chunk,
             )
-            result.update((s.loan_id, s) for s in map(_loan_from_row, rows))
+            result.update((s.loan_id, s) for s in map(loan_from_row, rows))
         return result
 
     def loan_count(self) -> int:
@@ -593,32 +570,3 @@ def _on_conflict_update(columns: Sequence[str], key: str) -> str:
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
-
-
-def _loan_row(state: LoanState, block: int) -> tuple[Any, ...]:
-    values: list[Any] = []
-    for name in _LOAN_FIELDS:
-        value = getattr(state, name)
-        if name in _AMOUNT_FIELDS:
-            value = str(value)
-        elif isinstance(value, bool) or not isinstance(value, str):
-            value = int(value)
-        values.append(value)
-    values.append(str(state.principal_outstanding))
-    values.append(block)
-    return tuple(values)
-
-
-def _loan_from_row(row: Row | Sequence[Any]) -> LoanState:
-    """The state a row of :data:`_LOAN_SELECT`'s columns describes, built positionally (no
-    dictionary a row; the enums' members looked up by value)."""
-    values = list(row)
-    for i in _LOAN_AMOUNTS:
-        values[i] = int(values[i])
-    for i in _LOAN_FLAGS:
-        values[i] = bool(values[i])
-    for i, enum in _LOAN_ENUMS:
-        value = values[i]
-        member = _ENUM_MEMBERS[enum].get(value)
-        values[i] = enum(int(value)) if member is None else member
-    return LoanState(*values)
