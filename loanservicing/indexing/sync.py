@@ -443,7 +443,7 @@ class Indexer:
         """Fetch the range whole, check it against the headers, decode, and write it in one
         transaction; returns the number of logs."""
         raw_logs = self._get_logs(first, last)
-        wanted = header_numbers(first, last, goal - self.config.reorg_window + 1, raw_logs)
+        wanted = header_numbers(first, last, self._window_start(goal), raw_logs)
         headers = checked_headers(first, cp_hash, raw_logs, fetch_headers(self.rpc, wanted))
         decoded = self._decode(raw_logs, headers)
         with (
@@ -481,7 +481,7 @@ class Indexer:
                 if i + 1 < len(parts):
                     fetch = self._fetch(parts[i + 1])  # the node works meanwhile
                 else:  # the headers come while the last part is decoded and written
-                    wanted = header_numbers(first, last, goal - self.config.reorg_window + 1, [])
+                    wanted = header_numbers(first, last, self._window_start(goal), [])
                     header_fetch = _InThread(functools.partial(fetch_headers, self.rpc, wanted))
                 if any(log.get("blockTimestamp") is None for log in logs):
                     (header_fetch or fetch).result()
@@ -526,6 +526,10 @@ class Indexer:
     def _fetch(self, part: tuple[int, int]) -> _InThread[list[dict[str, Any]]]:
         return _InThread(functools.partial(self._get_logs, *part))
 
+    def _window_start(self, goal: int) -> int:
+        """The first block within the reorg window of ``goal``."""
+        return goal - self.config.reorg_window + 1
+
     def _finish_range(
         self,
         last: int,
@@ -542,7 +546,7 @@ class Indexer:
             known = headers.get(number)
             if known is not None and known.hash != block_hash:
                 raise ChainChanged(f"block {number}'s hash changed")
-        window_start = goal - self.config.reorg_window + 1
+        window_start = self._window_start(goal)
         blocks: list[BlockRow] = []
         for number, (block_hash, timestamp) in log_blocks.items():
             in_window = headers.get(number) if number >= window_start else None
@@ -564,7 +568,7 @@ class Indexer:
         end_hash = headers[last].hash
         self.db.set_checkpoint(self.ledger, LEDGER, last, end_hash)
         self.db.set_checkpoint(self.registry, REGISTRY, last, end_hash)
-        self.db.prune_blocks(min(window_start, last - self.config.reorg_window + 1))
+        self.db.prune_blocks(min(window_start, self._window_start(last)))
         return end_hash, new_tokens
 
     def _check_checkpoint(self, expected: tuple[int, str | None]) -> None:
